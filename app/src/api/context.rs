@@ -1,0 +1,54 @@
+//! Reaching the backend, the caller and the response from inside a server function.
+
+use crate::error::AppError;
+use crate::model::SessionUser;
+use crate::ports::{Authenticated, ClientInfo, SetCookie, SharedBackend};
+use http::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
+use http::request::Parts;
+use http::StatusCode;
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+
+pub fn backend() -> Result<SharedBackend, AppError> {
+    use_context::<SharedBackend>().ok_or(AppError::Internal)
+}
+
+pub fn authenticated() -> Result<Authenticated, AppError> {
+    use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<Authenticated>().cloned())
+        .ok_or(AppError::Unauthenticated)
+}
+
+pub fn actor() -> Result<SessionUser, AppError> {
+    authenticated().map(|a| a.user)
+}
+
+pub fn client_info() -> ClientInfo {
+    use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<ClientInfo>().cloned())
+        .unwrap_or(ClientInfo { ip: "unknown".into() })
+}
+
+pub fn set_cookie(cookie: SetCookie) {
+    if let (Some(response), Ok(value)) =
+        (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie.0))
+    {
+        response.append_header(SET_COOKIE, value);
+    }
+}
+
+/// Gives an error its HTTP status (and `Retry-After`), so that scripts calling a server function
+/// see the same codes as REST clients do.
+pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        if let Some(response) = use_context::<ResponseOptions>() {
+            let status = StatusCode::from_u16(error.status_code())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            response.set_status(status);
+            if let AppError::RateLimited { retry_after_secs } = error {
+                response.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+        }
+    }
+    result
+}

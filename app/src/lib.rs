@@ -1,0 +1,22 @@
+//! Strongroom's contract and UI: wire types, the error that crosses the wire, server functions,
+//! and the Leptos pages. Builds for the browser (`hydrate`) and for the server (`ssr`).
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ports;
+mod routes;
+
+pub use routes::{shell, App};
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,128 @@
+//! What the UI's server functions may ask of the server. The `server` crate implements this trait
+//! with the same service methods the REST API calls, so authorization lives in one place and a
+//! server function holds no policy of its own.
+
+use crate::error::AppError;
+use crate::model::*;
+use async_trait::async_trait;
+use secrecy::SecretString;
+use std::sync::Arc;
+
+/// A `Set-Cookie` header value the server function should send back.
+pub struct SetCookie(pub String);
+
+/// Who sent the request, as resolved by the server's authentication middleware and stored in the
+/// request's extensions.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: SessionUser,
+    /// The session row, when the request came with a browser session (not a bearer token).
+    pub session_id: Option<i64>,
+}
+
+/// Where a request came from, for rate limiting and the audit trail.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub ip: String,
+}
+
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    async fn needs_setup(&self) -> Result<bool, AppError>;
+    async fn setup_first_admin(
+        &self,
+        client: &ClientInfo,
+        email: String,
+        display_name: String,
+        password: SecretString,
+    ) -> Result<SetCookie, AppError>;
+    async fn login(
+        &self,
+        client: &ClientInfo,
+        email: String,
+        password: SecretString,
+    ) -> Result<SetCookie, AppError>;
+    async fn logout(&self, auth: &Authenticated) -> Result<SetCookie, AppError>;
+    /// Changes the caller's password and ends their other sessions (not this one).
+    async fn change_password(
+        &self,
+        auth: &Authenticated,
+        current: SecretString,
+        new: SecretString,
+    ) -> Result<(), AppError>;
+
+    async fn list_users(&self, actor: &SessionUser) -> Result<Vec<UserSummary>, AppError>;
+    async fn create_user(
+        &self,
+        actor: &SessionUser,
+        email: String,
+        display_name: String,
+        password: SecretString,
+    ) -> Result<UserSummary, AppError>;
+    async fn set_user_disabled(
+        &self,
+        actor: &SessionUser,
+        user_id: i64,
+        disabled: bool,
+    ) -> Result<(), AppError>;
+
+    async fn list_orgs(&self, actor: &SessionUser) -> Result<Vec<OrgSummary>, AppError>;
+    async fn create_org(
+        &self,
+        actor: &SessionUser,
+        name: String,
+        full_name: String,
+        description: String,
+    ) -> Result<OrgSummary, AppError>;
+    async fn list_workspaces(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+    ) -> Result<Vec<WorkspaceSummary>, AppError>;
+    async fn create_workspace(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        name: String,
+        full_name: String,
+        description: String,
+    ) -> Result<WorkspaceSummary, AppError>;
+    async fn workspace_view(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+    ) -> Result<WorkspaceView, AppError>;
+
+    async fn list_participants(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+    ) -> Result<Vec<Participant>, AppError>;
+    async fn add_participant(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+        email: String,
+        role: Role,
+    ) -> Result<Participant, AppError>;
+    async fn set_participant_role(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+        participant_id: i64,
+        role: Role,
+    ) -> Result<(), AppError>;
+    async fn remove_participant(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+        participant_id: i64,
+    ) -> Result<(), AppError>;
+}
+
+pub type SharedBackend = Arc<dyn Backend>;

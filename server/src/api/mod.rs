@@ -1,0 +1,42 @@
+//! The REST API, shaped like the Seqera Platform API for the same resources
+//! (`shared/reference/seqera-api-subset.yaml`), so existing clients and habits carry over.
+//! Handlers parse, call one service method and shape the answer; rules live in the services.
+
+mod extract;
+mod orgs;
+mod participants;
+mod users;
+
+pub use extract::ApiError;
+
+use crate::startup::AppState;
+use axum::routing::{any, delete, get, put};
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/user-info", get(users::user_info))
+        .route("/api/orgs", get(orgs::list_orgs).post(orgs::create_org))
+        .route(
+            "/api/orgs/{org_id}/workspaces",
+            get(orgs::list_workspaces).post(orgs::create_workspace),
+        )
+        .route(
+            "/api/orgs/{org_id}/workspaces/{workspace_id}/participants",
+            get(participants::list),
+        )
+        .route(
+            "/api/orgs/{org_id}/workspaces/{workspace_id}/participants/add",
+            put(participants::add),
+        )
+        .route(
+            "/api/orgs/{org_id}/workspaces/{workspace_id}/participants/{participant_id}",
+            delete(participants::remove),
+        )
+        .route(
+            "/api/orgs/{org_id}/workspaces/{workspace_id}/participants/{participant_id}/role",
+            put(participants::set_role),
+        )
+        // Unknown API paths answer the API's JSON 404, not the UI's 404 page.
+        .route("/api/{*rest}", any(extract::not_found))
+}

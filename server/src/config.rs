@@ -1,0 +1,148 @@
+//! Typed configuration from `STRONGROOM_*` environment variables, `DATABASE_URL`, and an optional
+//! TOML file named by `STRONGROOM_CONFIG_FILE` (environment wins). A first run needs none of them.
+//! `Debug` never prints credentials: a database URL's password shows as `***`.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Listen address.
+    pub addr: SocketAddr,
+    /// Where the SQLite database and the key file live by default.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to a SQLite file in the data directory.
+    pub database_url: Option<String>,
+    /// The 32-byte key-encryption key; generated with mode 0600 when absent.
+    pub key_file: Option<PathBuf>,
+    /// The external base URL people and runs reach this server at (links, cookies, OIDC issuer).
+    pub public_url: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: u64,
+    /// A session ends this long after sign-in, whatever its activity.
+    pub session_max_hours: u64,
+    /// Failed and successful sign-ins allowed per email and per client address, per minute.
+    pub login_attempts_per_minute: u32,
+    /// Where cargo-leptos put the site (JS, WASM, CSS).
+    pub site_root: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            key_file: None,
+            public_url: "http://127.0.0.1:3000".into(),
+            log_format: "text".into(),
+            session_idle_minutes: 8 * 60,
+            session_max_hours: 24,
+            login_attempts_per_minute: 10,
+            site_root: PathBuf::from("target/site"),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the file (if any) and the environment over the defaults.
+    pub fn load() -> Result<Config, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Ok(path) = std::env::var("STRONGROOM_CONFIG_FILE") {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let mut config: Config = figment
+            .merge(Env::prefixed("STRONGROOM_").ignore(&["config_file"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .extract()?;
+        // cargo-leptos tells the server where it put the site and which address to serve on
+        // when it runs it (`cargo leptos serve`); our own variables still win.
+        if std::env::var_os("STRONGROOM_SITE_ROOT").is_none() {
+            if let Some(root) = std::env::var_os("LEPTOS_SITE_ROOT") {
+                config.site_root = PathBuf::from(root);
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("strongroom.db").display())
+        })
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        self.key_file.clone().unwrap_or_else(|| self.data_dir.join("strongroom.key"))
+    }
+
+    /// Cookies get the `__Host-` prefix and `Secure` only when people reach us over HTTPS.
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The origin (scheme://host[:port]) of the public URL, for the cross-site request check.
+    pub fn public_origin(&self) -> Option<String> {
+        let url = url::Url::parse(&self.public_url).ok()?;
+        Some(url.origin().ascii_serialization())
+    }
+}
+
+/// Replaces the password of a URL with `***`.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => "***".into(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url()))
+            .field("key_file", &self.key_file())
+            .field("public_url", &self.public_url)
+            .field("log_format", &self.log_format)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_max_hours", &self.session_max_hours)
+            .field("login_attempts_per_minute", &self.login_attempts_per_minute)
+            .field("site_root", &self.site_root)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_database_passwords() {
+        let config = Config {
+            database_url: Some("postgres://app:hunter2-secret@db.local/strongroom".into()),
+            ..Config::default()
+        };
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2-secret"), "{printed}");
+        assert!(printed.contains("app:***@db.local"), "{printed}");
+    }
+
+    #[test]
+    fn first_run_defaults_to_sqlite_under_the_data_dir() {
+        let config = Config::default();
+        assert_eq!(config.database_url(), "sqlite://data/strongroom.db?mode=rwc");
+        assert_eq!(config.key_file(), PathBuf::from("data/strongroom.key"));
+        assert!(!config.is_https());
+        assert_eq!(config.public_origin().as_deref(), Some("http://127.0.0.1:3000"));
+    }
+}

@@ -1,0 +1,16 @@
+//! Envelope encryption for values stored at rest (pipeline secrets, cloud credentials).
+//!
+//! Guarantees:
+//! - The key-encryption key (KEK) lives in the key file only, never in the database.
+//! - Every stored value gets its own random 256-bit data key (DEK); the DEK is stored wrapped
+//!   (AES-256-GCM under the KEK) next to the ciphertext (AES-256-GCM under the DEK).
+//! - Nonces are random 96-bit values, fresh for each encryption.
+//! - The associated data binds each ciphertext and each wrapped key to its row (scope, owner id,
+//!   secret id and version), so a row copied to another secret, workspace or version fails to
+//!   decrypt instead of yielding someone else's value.
+//! - Plaintext exists only in `SecretBytes`, which cannot be printed or serialized and is zeroed
+//!   on drop.
+
+mod envelope;
+
+pub use envelope::*;

@@ -1,0 +1,135 @@
+//! The UI's port: each method forwards to the service method the REST API uses too.
+
+use super::{NewAccount, Services};
+use app::error::AppError;
+use app::model::*;
+use app::ports::{Authenticated, Backend, ClientInfo, SetCookie};
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+/// How many participants the UI shows at once; the REST API pages with `max`/`offset`.
+const UI_PARTICIPANT_LIMIT: i64 = 1000;
+
+#[async_trait]
+impl Backend for Services {
+    async fn needs_setup(&self) -> Result<bool, AppError> {
+        Services::needs_setup(self).await
+    }
+
+    async fn setup_first_admin(
+        &self,
+        client: &ClientInfo,
+        email: String,
+        display_name: String,
+        password: SecretString,
+    ) -> Result<SetCookie, AppError> {
+        Services::setup_first_admin(self, client, email, display_name, password).await
+    }
+
+    async fn login(&self, client: &ClientInfo, email: String, password: SecretString) -> Result<SetCookie, AppError> {
+        Services::login(self, client, email, password).await
+    }
+
+    async fn logout(&self, auth: &Authenticated) -> Result<SetCookie, AppError> {
+        Services::logout(self, auth).await
+    }
+
+    async fn change_password(
+        &self,
+        auth: &Authenticated,
+        current: SecretString,
+        new: SecretString,
+    ) -> Result<(), AppError> {
+        Services::change_password(self, &auth.user, auth.session_id, current, new).await
+    }
+
+    async fn list_users(&self, actor: &SessionUser) -> Result<Vec<UserSummary>, AppError> {
+        Services::list_users(self, actor).await
+    }
+
+    async fn create_user(
+        &self,
+        actor: &SessionUser,
+        email: String,
+        display_name: String,
+        password: SecretString,
+    ) -> Result<UserSummary, AppError> {
+        let account = NewAccount { email, display_name, password, is_instance_admin: false };
+        Services::create_user(self, actor, account).await
+    }
+
+    async fn set_user_disabled(&self, actor: &SessionUser, user_id: i64, disabled: bool) -> Result<(), AppError> {
+        Services::set_user_disabled(self, actor, user_id, disabled).await
+    }
+
+    async fn list_orgs(&self, actor: &SessionUser) -> Result<Vec<OrgSummary>, AppError> {
+        Services::list_orgs(self, actor).await
+    }
+
+    async fn create_org(
+        &self,
+        actor: &SessionUser,
+        name: String,
+        full_name: String,
+        description: String,
+    ) -> Result<OrgSummary, AppError> {
+        Services::create_org(self, actor, &name, &full_name, &description).await
+    }
+
+    async fn list_workspaces(&self, actor: &SessionUser, org_id: i64) -> Result<Vec<WorkspaceSummary>, AppError> {
+        Services::list_workspaces(self, actor, org_id).await
+    }
+
+    async fn create_workspace(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        name: String,
+        full_name: String,
+        description: String,
+    ) -> Result<WorkspaceSummary, AppError> {
+        Services::create_workspace(self, actor, org_id, &name, &full_name, &description).await
+    }
+
+    async fn workspace_view(&self, actor: &SessionUser, org_id: i64, workspace_id: i64) -> Result<WorkspaceView, AppError> {
+        Services::workspace_view(self, actor, org_id, workspace_id).await
+    }
+
+    async fn list_participants(&self, actor: &SessionUser, org_id: i64, workspace_id: i64) -> Result<Vec<Participant>, AppError> {
+        Services::list_participants(self, actor, org_id, workspace_id, None, UI_PARTICIPANT_LIMIT, 0)
+            .await
+            .map(|page| page.participants)
+    }
+
+    async fn add_participant(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+        email: String,
+        role: Role,
+    ) -> Result<Participant, AppError> {
+        Services::add_participant(self, actor, org_id, workspace_id, &email, role).await
+    }
+
+    async fn set_participant_role(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+        participant_id: i64,
+        role: Role,
+    ) -> Result<(), AppError> {
+        Services::set_participant_role(self, actor, org_id, workspace_id, participant_id, role).await
+    }
+
+    async fn remove_participant(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+        participant_id: i64,
+    ) -> Result<(), AppError> {
+        Services::remove_participant(self, actor, org_id, workspace_id, participant_id).await
+    }
+}

@@ -1,0 +1,167 @@
+//! Building the application: database, services, router. `Application::build` binds the listener
+//! first so tests can ask for port 0 and learn the real port before serving.
+
+use crate::auth::rate_limit::LoginRateLimiter;
+use crate::auth::session::SessionPolicy;
+use crate::config::Config;
+use crate::db::{sessions, Db};
+use crate::keys::{self, MasterKey};
+use crate::ops::{self, Metrics};
+use crate::services::{now_ms, Services};
+use anyhow::Context;
+use app::ports::SharedBackend;
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Arc<Services>,
+    pub metrics: Arc<Metrics>,
+    pub leptos_options: LeptosOptions,
+    /// Loaded at start so a missing or unreadable key stops the server before it serves.
+    pub master_key: Arc<MasterKey>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+/// Opens the database and builds the services, without listening: the CLI uses this too.
+pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
+    let db = Db::connect(&config.database_url()).await?;
+    Ok(Services {
+        db,
+        sessions: SessionPolicy::from_config(config),
+        login_limiter: LoginRateLimiter::per_minute(config.login_attempts_per_minute),
+    })
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let master_key = Arc::new(keys::load_or_create(&config.key_file())?);
+        let services = Arc::new(build_services(&config).await?);
+        crate::auth::password::warm_up();
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("could not listen on {}", config.addr))?;
+        let local_addr = listener.local_addr()?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("strongroom")
+            .site_root(config.site_root.display().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(local_addr)
+            .env(if std::env::var("LEPTOS_ENV").is_ok_and(|e| e.eq_ignore_ascii_case("dev")) {
+                Env::DEV
+            } else {
+                Env::PROD
+            })
+            .build();
+        let state = AppState { services, metrics: Arc::new(Metrics::new()), leptos_options, master_key };
+        let router = router(state.clone());
+        Ok(Application { listener, router, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        tokio::spawn(housekeeping(self.state.services.clone()));
+        tracing::info!(addr = %self.local_addr(), "Strongroom is listening");
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        Ok(())
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let backend: SharedBackend = state.services.clone();
+    let routes = generate_route_list(app::App);
+    let leptos_options = state.leptos_options.clone();
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(backend.clone()),
+            move || app::shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
+
+    Router::new()
+        .route("/health", get(ops::health))
+        .route("/metrics", get(ops::metrics))
+        .merge(crate::api::router())
+        .merge(pages)
+        // A route layer sees the matched route template, which labels the metrics.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), ops::track))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::middleware::authenticate))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let request_id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+                request_id = %request_id,
+            )
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Periodic clean-up: ended sessions and idle rate-limit keys.
+async fn housekeeping(services: Arc<Services>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = now_ms();
+        let idle_cutoff = now - services.sessions.idle_ms;
+        let absolute_cutoff = now - services.sessions.absolute_ms;
+        match sessions::delete_expired(&services.db.pool, idle_cutoff, absolute_cutoff).await {
+            Ok(n) if n > 0 => tracing::info!(sessions = n, "removed ended sessions"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not remove ended sessions"),
+        }
+        services.login_limiter.forget_idle();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

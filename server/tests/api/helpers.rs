@@ -1,0 +1,208 @@
+//! Starting the app for a test, on a fresh SQLite file or a fresh PostgreSQL database that is
+//! dropped when the test ends.
+
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+use server::config::Config;
+use server::startup::Application;
+use std::net::SocketAddr;
+
+pub const ADMIN_EMAIL: &str = "admin@example.org";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    /// Held so the directory (SQLite file, key file) lives as long as the app.
+    _data_dir: tempfile::TempDir,
+    _database: Option<PgDatabase>,
+}
+
+/// A PostgreSQL database made for one test and dropped (with its connections) at the end.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime, which cannot block on itself: use a fresh one.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub fn is_postgres() -> bool {
+    std::env::var("STRONGROOM_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+async fn fresh_database(data_dir: &std::path::Path) -> (String, Option<PgDatabase>) {
+    if !is_postgres() {
+        let url = format!("sqlite://{}?mode=rwc", data_dir.join("test.db").display());
+        return (url, None);
+    }
+    use sqlx::Connection;
+    let admin_url = std::env::var("STRONGROOM_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("strongroom_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("PostgreSQL must be reachable at STRONGROOM_TEST_PG_URL (127.0.0.1:5432 by default)");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut conn).await.unwrap();
+    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap();
+    (format!("{base}/{name}"), Some(PgDatabase { admin_url, name }))
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    server::telemetry::init("text", std::io::sink);
+    let data_dir = tempfile::tempdir().unwrap();
+    let (database_url, database) = fresh_database(data_dir.path()).await;
+    let mut config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.path().to_path_buf(),
+        database_url: Some(database_url.clone()),
+        // Tests sign in many times from one address; the rate-limit test lowers this again.
+        login_attempts_per_minute: 1000,
+        ..Config::default()
+    };
+    adjust(&mut config);
+    let app = Application::build(config).await.expect("the app starts");
+    let addr = app.local_addr();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { addr, database_url, _data_dir: data_dir, _database: database }
+}
+
+/// A client that sends the given `name=value` session cookie on every request.
+pub fn client_with_cookie(cookie: &str) -> Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cookie", cookie.parse().unwrap());
+    Client::builder().default_headers(headers).redirect(Policy::none()).build().unwrap()
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+pub fn client() -> Client {
+    Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Calls a server function the way an HTML form does.
+    pub async fn sfn(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> Response {
+        client.post(self.url(&format!("/sfn/{name}"))).form(form).send().await.unwrap()
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Response {
+        client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_json(&self, client: &Client, path: &str) -> (StatusCode, Value) {
+        let response = self.get(client, path).await;
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn send_json(&self, client: &Client, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = client.request(method, self.url(path)).json(&body).send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Completes first-visit setup and returns the signed-in administrator's client.
+    pub async fn setup_admin(&self) -> Client {
+        let admin = client();
+        let response = self
+            .sfn(&admin, "setup", &[("email", ADMIN_EMAIL), ("display_name", "Ada Admin"), ("password", PASSWORD)])
+            .await;
+        assert!(response.headers().contains_key("location"), "setup failed: {}", response.status());
+        admin
+    }
+
+    /// The admin creates a user, who then signs in: returns that user's client.
+    pub async fn user(&self, admin: &Client, email: &str) -> Client {
+        let response = self
+            .sfn(admin, "create_user", &[("email", email), ("display_name", "Test User"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+        self.login(email, PASSWORD).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Client {
+        let user = client();
+        let response = self.sfn(&user, "login", &[("email", email), ("password", password)]).await;
+        // Like the browser's server-function client: success is a Location to follow.
+        assert!(response.headers().contains_key("location"), "sign-in failed: {}", response.status());
+        user
+    }
+
+    /// Creates an organization and a workspace as `owner`, returning their ids.
+    pub async fn org_and_workspace(&self, owner: &Client, name: &str) -> (i64, i64) {
+        let (status, org) = self
+            .send_json(owner, reqwest::Method::POST, "/api/orgs", serde_json::json!({
+                "organization": { "name": name, "fullName": format!("{name} org") }
+            }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{org}");
+        let org_id = org["organization"]["orgId"].as_i64().unwrap();
+        let (status, ws) = self
+            .send_json(owner, reqwest::Method::POST, &format!("/api/orgs/{org_id}/workspaces"), serde_json::json!({
+                "workspace": { "name": "main", "fullName": "Main workspace", "visibility": "PRIVATE" }
+            }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{ws}");
+        (org_id, ws["workspace"]["id"].as_i64().unwrap())
+    }
+
+    /// Adds `email` to the workspace with `role` (as `owner`), returning the participant id.
+    pub async fn add_participant(&self, owner: &Client, org_id: i64, ws_id: i64, email: &str, role: &str) -> i64 {
+        let (status, body) = self
+            .send_json(
+                owner,
+                reqwest::Method::PUT,
+                &format!("/api/orgs/{org_id}/workspaces/{ws_id}/participants/add"),
+                serde_json::json!({ "userNameOrEmail": email, "role": role }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["participant"]["participantId"].as_i64().unwrap()
+    }
+
+    /// Signs in and returns the session cookie as `name=value`, for tests that replay it.
+    pub async fn login_cookie(&self, email: &str, password: &str) -> String {
+        let response = self.sfn(&client(), "login", &[("email", email), ("password", password)]).await;
+        // Like the browser's server-function client: success is a Location to follow.
+        assert!(response.headers().contains_key("location"), "sign-in failed: {}", response.status());
+        let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+        set_cookie.split(';').next().unwrap().to_string()
+    }
+
+    pub async fn get_with_cookie(&self, cookie: &str, path: &str) -> StatusCode {
+        client_with_cookie(cookie).get(self.url(path)).send().await.unwrap().status()
+    }
+
+    pub async fn run_sql(&self, sql: &str) {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.database_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}

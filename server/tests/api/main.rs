@@ -1,0 +1,8 @@
+//! One integration-test binary: every test starts the real application on port 0 with a fresh
+//! database. `STRONGROOM_TEST_BACKEND=postgres` runs the same tests on PostgreSQL.
+
+mod accounts;
+mod helpers;
+mod ops;
+mod orgs;
+mod participants;
