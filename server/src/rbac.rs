@@ -35,6 +35,28 @@ pub async fn authorize(
     let row = workspaces::find_with_role(&db.pool, actor.id, org_id, workspace_id)
         .await
         .map_err(internal)?;
+    decide(actor, row, workspace_id, permission)
+}
+
+/// `authorize` for APIs that name the workspace without its organization.
+pub async fn authorize_workspace(
+    db: &Db,
+    actor: &SessionUser,
+    workspace_id: i64,
+    permission: Permission,
+) -> Result<WorkspaceAccess, AppError> {
+    let row = workspaces::find_with_role_by_id(&db.pool, actor.id, workspace_id)
+        .await
+        .map_err(internal)?;
+    decide(actor, row, workspace_id, permission)
+}
+
+fn decide(
+    actor: &SessionUser,
+    row: Option<workspaces::WorkspaceRow>,
+    workspace_id: i64,
+    permission: Permission,
+) -> Result<WorkspaceAccess, AppError> {
     let Some(workspace) = row else {
         return Err(AppError::not_found("Workspace"));
     };

@@ -5,7 +5,8 @@ use crate::auth::rate_limit::LoginRateLimiter;
 use crate::auth::session::SessionPolicy;
 use crate::config::Config;
 use crate::db::{sessions, Db};
-use crate::keys::{self, MasterKey};
+use crate::crypto::{keystore, Kek};
+use crate::keys;
 use crate::ops::{self, Metrics};
 use crate::services::{now_ms, Services};
 use anyhow::Context;
@@ -28,8 +29,6 @@ pub struct AppState {
     pub services: Arc<Services>,
     pub metrics: Arc<Metrics>,
     pub leptos_options: LeptosOptions,
-    /// Loaded at start so a missing or unreadable key stops the server before it serves.
-    pub master_key: Arc<MasterKey>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -44,11 +43,15 @@ pub struct Application {
     state: AppState,
 }
 
-/// Opens the database and builds the services, without listening: the CLI uses this too.
+/// Loads the key, opens the database and builds the services, without listening: the CLI uses
+/// this too. Refuses a key file that does not match the database.
 pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
+    let kek = Kek::new(keys::load_or_create(&config.key_file())?);
     let db = Db::connect(&config.database_url()).await?;
+    keystore::verify_or_register(&db, &kek, now_ms()).await?;
     Ok(Services {
         db,
+        kek: Arc::new(kek),
         sessions: SessionPolicy::from_config(config),
         login_limiter: LoginRateLimiter::per_minute(config.login_attempts_per_minute),
     })
@@ -56,7 +59,6 @@ pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let master_key = Arc::new(keys::load_or_create(&config.key_file())?);
         let services = Arc::new(build_services(&config).await?);
         crate::auth::password::warm_up();
         let listener = TcpListener::bind(config.addr)
@@ -74,7 +76,7 @@ impl Application {
                 Env::PROD
             })
             .build();
-        let state = AppState { services, metrics: Arc::new(Metrics::new()), leptos_options, master_key };
+        let state = AppState { services, metrics: Arc::new(Metrics::new()), leptos_options };
         let router = router(state.clone());
         Ok(Application { listener, router, state })
     }

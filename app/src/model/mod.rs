@@ -2,8 +2,10 @@
 
 mod names;
 mod role;
+mod secret_name;
 mod types;
 
 pub use names::*;
 pub use role::*;
+pub use secret_name::*;
 pub use types::*;

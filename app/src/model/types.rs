@@ -63,6 +63,23 @@ pub struct Participant {
     pub role: Role,
 }
 
+/// A pipeline secret as anyone may see it: name and dates. There is no value field, on purpose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretMeta {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// Where a secret lives: a workspace's secrets, or the caller's own ("Your secrets").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecretScope {
+    Workspace(i64),
+    Mine,
+}
+
 /// Format a stored timestamp (ms since epoch, UTC) for people: `2026-11-22 23:14 UTC`.
 pub fn format_timestamp(ms: i64) -> String {
     let secs = ms.div_euclid(1000);

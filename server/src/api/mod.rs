@@ -5,6 +5,8 @@
 mod extract;
 mod orgs;
 mod participants;
+mod pipeline_secrets;
+mod tokens;
 mod users;
 
 pub use extract::ApiError;
@@ -17,6 +19,19 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/user-info", get(users::user_info))
         .route("/api/orgs", get(orgs::list_orgs).post(orgs::create_org))
+        .route(
+            "/api/pipeline-secrets",
+            get(pipeline_secrets::list).post(pipeline_secrets::create),
+        )
+        .route("/api/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/tokens/{token_id}", delete(tokens::delete))
+        .route("/api/pipeline-secrets/validate", get(pipeline_secrets::validate))
+        .route(
+            "/api/pipeline-secrets/{secret_id}",
+            get(pipeline_secrets::describe)
+                .put(pipeline_secrets::update)
+                .delete(pipeline_secrets::delete),
+        )
         .route(
             "/api/orgs/{org_id}/workspaces",
             get(orgs::list_workspaces).post(orgs::create_workspace),

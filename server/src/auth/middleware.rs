@@ -26,6 +26,18 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
     }
 
     let services = &state.services;
+    // API clients (the CLI, Nextflow, scripts) present a personal access token; it is checked
+    // first and, when present, must be valid: a bad token is never silently ignored.
+    if let Some(bearer) = bearer_token(&request) {
+        return match services.resolve_bearer(&bearer).await {
+            Ok(Some(auth)) => {
+                request.extensions_mut().insert(auth);
+                next.run(request).await
+            }
+            Ok(None) => crate::api::ApiError(app::error::AppError::Unauthenticated).into_response(),
+            Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        };
+    }
     let token = request
         .headers()
         .get_all(header::COOKIE)
@@ -50,6 +62,12 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         }
     }
     next.run(request).await
+}
+
+fn bearer_token(request: &Request) -> Option<String> {
+    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
 }
 
 /// Where a page request must go instead, if anywhere.

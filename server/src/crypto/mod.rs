@@ -12,5 +12,6 @@
 //!   on drop.
 
 mod envelope;
+pub mod keystore;
 
 pub use envelope::*;

@@ -5,9 +5,12 @@
 //! assembled with `format!`, only constants of the same file are interpolated (`AssertSqlSafe`):
 //! user input is always bound as a parameter.
 
+pub mod encryption_keys;
 pub mod orgs;
 pub mod participants;
+pub mod secrets;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 pub mod workspaces;
 

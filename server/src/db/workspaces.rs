@@ -81,3 +81,17 @@ pub async fn lock(tx: &mut Tx<'_>, workspace_id: i64, now: i64) -> Result<bool, 
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The workspace with the user's role, by workspace id alone (the pipeline-secrets API names no
+/// organization).
+pub async fn find_with_role_by_id(
+    pool: &AnyPool,
+    user_id: i64,
+    workspace_id: i64,
+) -> Result<Option<WorkspaceRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!("{WITH_ROLE} WHERE w.id = $2")))
+        .bind(user_id)
+        .bind(workspace_id)
+        .fetch_optional(pool)
+        .await
+}

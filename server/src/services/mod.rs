@@ -4,19 +4,26 @@
 
 mod accounts;
 mod backend;
+mod secrets;
+mod tokens;
 mod workspaces;
 
 pub use accounts::NewAccount;
+pub use secrets::SecretPage;
+pub use tokens::TokenInfo;
 pub use workspaces::ParticipantPage;
 
 use crate::auth::rate_limit::LoginRateLimiter;
 use crate::auth::session::SessionPolicy;
+use crate::crypto::Kek;
 use crate::db::Db;
 use app::error::AppError;
 use std::fmt::Display;
 
 pub struct Services {
     pub db: Db,
+    /// The key-encryption key; only sealing (writes) and the provisioning path use it.
+    pub kek: std::sync::Arc<Kek>,
     pub sessions: SessionPolicy,
     pub login_limiter: LoginRateLimiter,
 }

@@ -203,6 +203,7 @@ async fn cli_admin_create_bootstraps_the_first_administrator() {
         .args(["admin", "create", "--email", "root@example.org", "--password-file", "-"])
         .env("DATABASE_URL", &app.database_url)
         .env("STRONGROOM_DATA_DIR", dir.path())
+        .env("STRONGROOM_KEY_FILE", app.key_file())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -218,4 +219,27 @@ async fn cli_admin_create_bootstraps_the_first_administrator() {
     assert_eq!(app.get(&client(), "/").await.headers()["location"], "/login");
     let root = app.login("root@example.org", PASSWORD).await;
     assert_eq!(app.sfn(&root, "list_users", &[]).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_server_refuses_to_start_with_another_key_file() {
+    let app = spawn_app().await;
+    let other_dir = tempfile::tempdir().unwrap();
+    let config = server::config::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: other_dir.path().to_path_buf(),
+        database_url: Some(app.database_url.clone()),
+        ..Default::default()
+    };
+    let error = server::startup::Application::build(config).await.err().expect("must refuse to start");
+    assert!(format!("{error:#}").contains("not the key this database is encrypted with"), "{error:#}");
+    // With the right key file it starts.
+    let config = server::config::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: other_dir.path().to_path_buf(),
+        database_url: Some(app.database_url.clone()),
+        key_file: Some(app.key_file()),
+        ..Default::default()
+    };
+    assert!(server::startup::Application::build(config).await.is_ok());
 }

@@ -14,8 +14,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub database_url: String,
-    /// Held so the directory (SQLite file, key file) lives as long as the app.
-    _data_dir: tempfile::TempDir,
+    /// Holds the SQLite file and the key file; removed when the test ends.
+    pub data_dir: tempfile::TempDir,
     _database: Option<PgDatabase>,
 }
 
@@ -85,7 +85,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let app = Application::build(config).await.expect("the app starts");
     let addr = app.local_addr();
     tokio::spawn(app.run_until_stopped());
-    TestApp { addr, database_url, _data_dir: data_dir, _database: database }
+    TestApp { addr, database_url, data_dir, _database: database }
 }
 
 /// A client that sends the given `name=value` session cookie on every request.
@@ -101,6 +101,10 @@ pub fn client() -> Client {
 }
 
 impl TestApp {
+    pub fn key_file(&self) -> std::path::PathBuf {
+        self.data_dir.path().join("strongroom.key")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

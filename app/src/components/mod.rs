@@ -1,0 +1,9 @@
+//! Reusable pieces of the UI.
+
+mod error_panel;
+mod role_badge;
+mod top_bar;
+
+pub use error_panel::{ErrorPanel, FormError};
+pub use role_badge::RoleBadge;
+pub use top_bar::TopBar;

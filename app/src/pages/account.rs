@@ -1,0 +1,42 @@
+use crate::api::accounts::ChangePassword;
+use crate::components::FormError;
+use crate::model::check_password;
+use leptos::prelude::*;
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let new_password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let hint = move || {
+        let (new, confirm) = (new_password.get(), confirm.get());
+        (!new.is_empty())
+            .then(|| check_password(&new).err())
+            .flatten()
+            .or_else(|| (!confirm.is_empty() && confirm != new).then(|| "The passwords differ.".to_string()))
+    };
+    let done = move || matches!(change.value().get(), Some(Ok(())));
+    view! {
+        <div class="page">
+            <h1>"Account"</h1>
+            <section class="card narrow">
+                <h2>"Change password"</h2>
+                <p class="muted">"Your other sessions end when the password changes."</p>
+                <ActionForm action=change attr:data-testid="change-password-form">
+                    <label for="current-password">"Current password"</label>
+                    <input id="current-password" name="current_password" type="password" required autocomplete="current-password"/>
+                    <label for="new-password">"New password"</label>
+                    <input id="new-password" name="new_password" type="password" required minlength="8"
+                        autocomplete="new-password" on:input=move |ev| new_password.set(event_target_value(&ev))/>
+                    <label for="confirm-password">"Confirm new password"</label>
+                    <input id="confirm-password" type="password" required autocomplete="new-password"
+                        on:input=move |ev| confirm.set(event_target_value(&ev))/>
+                    <p class="hint">{hint}</p>
+                    <button type="submit" class="primary" disabled=move || hint().is_some()>"Change password"</button>
+                </ActionForm>
+                {move || done().then(|| view! { <p class="form-success" role="status">"Password changed."</p> })}
+                <FormError message=super::action_error(change)/>
+            </section>
+        </div>
+    }
+}

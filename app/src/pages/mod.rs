@@ -1,0 +1,30 @@
+//! One file per screen.
+
+pub mod account;
+pub mod admin_users;
+pub mod home;
+pub mod login;
+pub mod members;
+pub mod not_found;
+pub mod setup;
+pub mod workspace;
+pub mod workspace_secrets;
+pub mod your_secrets;
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The error message of an action's last result, for `FormError`.
+pub(crate) fn action_error<S>(action: ServerAction<S>) -> Signal<Option<String>>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string()))
+}
+
+/// A path parameter as an id; 0 (which matches nothing) when missing or malformed.
+pub(crate) fn id_param(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || params.read().get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+}

@@ -1,0 +1,45 @@
+use crate::api::accounts::Setup;
+use crate::components::FormError;
+use crate::model::{check_email, check_password};
+use leptos::prelude::*;
+
+/// First visit: create the instance administrator.
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let setup = ServerAction::<Setup>::new();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let hint = move || {
+        let (email, password, confirm) = (email.get(), password.get(), confirm.get());
+        if !email.is_empty() {
+            check_email(&email).err()
+        } else {
+            None
+        }
+        .or_else(|| (!password.is_empty()).then(|| check_password(&password).err()).flatten())
+        .or_else(|| (!confirm.is_empty() && confirm != password).then(|| "The passwords differ.".to_string()))
+    };
+    view! {
+        <section class="auth-card">
+            <h1>"Welcome to Strongroom"</h1>
+            <p class="muted">"Create the instance administrator. This account creates the other users."</p>
+            <ActionForm action=setup attr:data-testid="setup-form">
+                <label for="setup-email">"Email"</label>
+                <input id="setup-email" name="email" type="email" required autocomplete="username"
+                    on:input=move |ev| email.set(event_target_value(&ev))/>
+                <label for="setup-name">"Display name"</label>
+                <input id="setup-name" name="display_name" type="text" required autocomplete="name"/>
+                <label for="setup-password">"Password"</label>
+                <input id="setup-password" name="password" type="password" required minlength="8"
+                    autocomplete="new-password" on:input=move |ev| password.set(event_target_value(&ev))/>
+                <label for="setup-confirm">"Confirm password"</label>
+                <input id="setup-confirm" type="password" required autocomplete="new-password"
+                    on:input=move |ev| confirm.set(event_target_value(&ev))/>
+                <p class="hint" data-testid="setup-hint">{hint}</p>
+                <button type="submit" class="primary" disabled=move || hint().is_some()>"Create administrator"</button>
+            </ActionForm>
+            <FormError message=super::action_error(setup)/>
+        </section>
+    }
+}

@@ -1,0 +1,124 @@
+use crate::api::workspaces::get_workspace_view;
+use crate::components::{ErrorPanel, RoleBadge};
+use crate::error::AppError;
+use crate::model::{Permission, Role, WorkspaceView};
+use leptos::prelude::*;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::use_location;
+
+/// The workspace header and what the caller may do there, shared with the tabs.
+pub type WorkspaceResource = Resource<Result<WorkspaceView, AppError>>;
+
+/// The workspace layout: header, tabs, and the selected tab below.
+#[component]
+pub fn WorkspaceLayout() -> impl IntoView {
+    let org_id = super::id_param("org_id");
+    let workspace_id = super::id_param("workspace_id");
+    let view_resource: WorkspaceResource =
+        Resource::new(move || (org_id(), workspace_id()), |(o, w)| get_workspace_view(o, w));
+    provide_context(view_resource);
+    let location = use_location();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match view_resource.await {
+                    Ok(ws) => {
+                        let base = format!("/orgs/{}/workspaces/{}", ws.org.id, ws.workspace.id);
+                        let tab = move |name: &'static str, label: &'static str| {
+                            let href = format!("{base}/{name}");
+                            let current = href.clone();
+                            view! {
+                                <a href=href class="tab"
+                                    class:active=move || {
+                                        let path = location.pathname.get();
+                                        path == current || (name == "secrets" && !path.ends_with("/members") && !path.ends_with("/settings"))
+                                    }>
+                                    {label}
+                                </a>
+                            }
+                        };
+                        view! {
+                            <div class="page">
+                                <header class="workspace-header">
+                                    <p class="muted">{ws.org.full_name.clone()}</p>
+                                    <h1 data-testid="workspace-title">{ws.workspace.full_name.clone()}</h1>
+                                    <p>"Your role: " <RoleBadge role=ws.role/></p>
+                                </header>
+                                <nav class="tabs" aria-label="Workspace">
+                                    {tab("secrets", "Secrets")}
+                                    {tab("members", "Members")}
+                                    {tab("settings", "Settings")}
+                                </nav>
+                                <Outlet/>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn SettingsTab() -> impl IntoView {
+    let ws = expect_context::<WorkspaceResource>();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                ws.await.ok().map(|ws| view! {
+                    <section class="card">
+                        <h2>"Workspace"</h2>
+                        <dl class="facts">
+                            <dt>"Name"</dt><dd class="mono">{ws.workspace.name.clone()}</dd>
+                            <dt>"Full name"</dt><dd>{ws.workspace.full_name.clone()}</dd>
+                            <dt>"Description"</dt><dd>{ws.workspace.description.clone()}</dd>
+                            <dt>"Visibility"</dt><dd>{ws.workspace.visibility.clone()}</dd>
+                            <dt>"Workspace id"</dt><dd class="mono">{ws.workspace.id}</dd>
+                            <dt>"Your role"</dt><dd><RoleBadge role=ws.role/> " " {ws.role.describe()}</dd>
+                        </dl>
+                    </section>
+                    <RoleTable/>
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// The six roles and what each may do, straight from the policy table.
+#[component]
+fn RoleTable() -> impl IntoView {
+    let columns = [
+        (Permission::ReadWorkspace, "See secret names and dates"),
+        (Permission::WriteSecrets, "Create, update, delete secrets"),
+        (Permission::LaunchWorkflow, "Launch workflows"),
+        (Permission::ManageCompute, "Manage compute environments"),
+        (Permission::ManageParticipants, "Manage participants"),
+    ];
+    view! {
+        <section class="card">
+            <h2>"Roles"</h2>
+            <div class="table-scroll">
+                <table class="table" data-testid="role-table">
+                    <thead>
+                        <tr>
+                            <th>"Role"</th>
+                            {columns.iter().map(|(_, label)| view! { <th>{*label}</th> }).collect_view()}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {Role::ALL.into_iter().map(|role| view! {
+                            <tr>
+                                <td><RoleBadge role/></td>
+                                {columns.iter().map(|(perm, _)| {
+                                    let yes = role.allows(*perm);
+                                    view! { <td class=if yes { "yes" } else { "no" }>{if yes { "yes" } else { "—" }}</td> }
+                                }).collect_view()}
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

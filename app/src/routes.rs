@@ -1,0 +1,62 @@
+//! The HTML shell and the route table.
+
+use crate::components::TopBar;
+use crate::pages::{
+    account::AccountPage, admin_users::AdminUsersPage, home::HomePage, login::LoginPage,
+    members::MembersTab, not_found::NotFound, setup::SetupPage,
+    workspace::{SettingsTab, WorkspaceLayout},
+    workspace_secrets::WorkspaceSecretsTab, your_secrets::YourSecretsPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/strongroom.css"/>
+        <Title text="Strongroom"/>
+        <Router>
+            <TopBar/>
+            <main class="content">
+                // Pages that load data render with SsrMode::Async, so their status code (404,
+                // 403) is known before the first byte is sent.
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/setup") view=SetupPage/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <ParentRoute path=path!("/orgs/:org_id/workspaces/:workspace_id") view=WorkspaceLayout ssr=SsrMode::Async>
+                        <Route path=path!("") view=WorkspaceSecretsTab ssr=SsrMode::Async/>
+                        <Route path=path!("secrets") view=WorkspaceSecretsTab ssr=SsrMode::Async/>
+                        <Route path=path!("members") view=MembersTab ssr=SsrMode::Async/>
+                        <Route path=path!("settings") view=SettingsTab ssr=SsrMode::Async/>
+                    </ParentRoute>
+                    <Route path=path!("/user/secrets") view=YourSecretsPage/>
+                    <Route path=path!("/account") view=AccountPage/>
+                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,180 @@
+//! Secret rows. Reads that list or describe return metadata only: the sealed columns are read by
+//! `find_sealed` alone, which the provisioning path (and key rotation) uses.
+
+use super::Tx;
+use sqlx::{AnyPool, AssertSqlSafe, FromRow};
+
+/// Whose secret: a workspace's, or one user's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Workspace(i64),
+    User(i64),
+}
+
+impl Owner {
+    pub fn scope(self) -> &'static str {
+        match self {
+            Owner::Workspace(_) => "workspace",
+            Owner::User(_) => "user",
+        }
+    }
+
+    pub fn id(self) -> i64 {
+        match self {
+            Owner::Workspace(id) | Owner::User(id) => id,
+        }
+    }
+
+    /// The SQL condition selecting this owner's rows, with the owner id as `$1`.
+    fn filter(self) -> &'static str {
+        match self {
+            Owner::Workspace(_) => "scope = 'workspace' AND workspace_id = $1",
+            Owner::User(_) => "scope = 'user' AND user_id = $1",
+        }
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SecretMetaRow {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(FromRow)]
+pub struct SealedRow {
+    pub id: i64,
+    pub version: i64,
+    pub key_id: String,
+    pub wrapped_key: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+const META: &str = "SELECT id, name, created_at, updated_at, last_used_at FROM secrets";
+
+pub struct NewSealed<'a> {
+    pub algorithm: &'a str,
+    pub key_id: &'a str,
+    pub wrapped_key: &'a [u8],
+    pub ciphertext: &'a [u8],
+}
+
+/// Inserts a row with a placeholder seal and returns its id: the id is part of the associated
+/// data, so the value is sealed after the id is known and written by `store_seal` in the same
+/// transaction.
+pub async fn insert_placeholder(
+    tx: &mut Tx<'_>,
+    owner: Owner,
+    name: &str,
+    created_by: i64,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let (workspace_id, user_id) = match owner {
+        Owner::Workspace(id) => (Some(id), None),
+        Owner::User(id) => (None, Some(id)),
+    };
+    sqlx::query_scalar(
+        "INSERT INTO secrets (scope, workspace_id, user_id, name, version, algorithm, key_id, \
+         wrapped_key, ciphertext, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 0, '', '', $5, $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(owner.scope())
+    .bind(workspace_id)
+    .bind(user_id)
+    .bind(name)
+    .bind(Vec::<u8>::new())
+    .bind(created_by)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Writes a new sealed value at `version`, scoped by owner.
+pub async fn store_seal(
+    tx: &mut Tx<'_>,
+    owner: Owner,
+    id: i64,
+    version: i64,
+    sealed: NewSealed<'_>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "UPDATE secrets SET version = $2, algorithm = $3, key_id = $4, wrapped_key = $5, \
+         ciphertext = $6, updated_at = $7 WHERE {} AND id = $8",
+        owner.filter()
+    );
+    let done = sqlx::query(AssertSqlSafe(sql))
+        .bind(owner.id())
+        .bind(version)
+        .bind(sealed.algorithm)
+        .bind(sealed.key_id)
+        .bind(sealed.wrapped_key)
+        .bind(sealed.ciphertext)
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The current version of a secret, scoped by owner (and locking it on PostgreSQL through the
+/// transaction's first write elsewhere).
+pub async fn current_version(tx: &mut Tx<'_>, owner: Owner, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    let sql = format!("SELECT version FROM secrets WHERE {} AND id = $2", owner.filter());
+    sqlx::query_scalar(AssertSqlSafe(sql)).bind(owner.id()).bind(id).fetch_optional(&mut **tx).await
+}
+
+pub async fn list(
+    pool: &AnyPool,
+    owner: Owner,
+    search: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<SecretMetaRow>, i64), sqlx::Error> {
+    let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_', '\\'], ""));
+    let filter = format!("{} AND LOWER(name) LIKE $2", owner.filter());
+    let rows = sqlx::query_as(AssertSqlSafe(format!("{META} WHERE {filter} ORDER BY name LIMIT $3 OFFSET $4")))
+        .bind(owner.id())
+        .bind(&pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+    let total = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM secrets WHERE {filter}")))
+        .bind(owner.id())
+        .bind(&pattern)
+        .fetch_one(pool)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn find(pool: &AnyPool, owner: Owner, id: i64) -> Result<Option<SecretMetaRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!("{META} WHERE {} AND id = $2", owner.filter())))
+        .bind(owner.id())
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn name_taken(pool: &AnyPool, owner: Owner, name: &str) -> Result<bool, sqlx::Error> {
+    let sql = format!("SELECT COUNT(*) FROM secrets WHERE {} AND name = $2", owner.filter());
+    let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql)).bind(owner.id()).bind(name).fetch_one(pool).await?;
+    Ok(n > 0)
+}
+
+pub async fn delete(tx: &mut Tx<'_>, owner: Owner, id: i64) -> Result<bool, sqlx::Error> {
+    let sql = format!("DELETE FROM secrets WHERE {} AND id = $2", owner.filter());
+    let done = sqlx::query(AssertSqlSafe(sql)).bind(owner.id()).bind(id).execute(&mut **tx).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The sealed value, for the provisioning path only.
+pub async fn find_sealed(pool: &AnyPool, owner: Owner, id: i64) -> Result<Option<SealedRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT id, version, key_id, wrapped_key, ciphertext FROM secrets WHERE {} AND id = $2",
+        owner.filter()
+    );
+    sqlx::query_as(AssertSqlSafe(sql)).bind(owner.id()).bind(id).fetch_optional(pool).await
+}

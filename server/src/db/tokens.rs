@@ -1,0 +1,91 @@
+use super::users::UserRow;
+use sqlx::{AnyPool, FromRow};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(FromRow)]
+pub struct TokenOwnerRow {
+    pub token_id: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    #[sqlx(flatten)]
+    pub user: UserRow,
+}
+
+pub async fn insert(
+    pool: &AnyPool,
+    user_id: i64,
+    name: &str,
+    token_hash: &str,
+    expires_at: Option<i64>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO access_tokens (user_id, name, token_hash, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(name)
+    .bind(token_hash)
+    .bind(now)
+    .bind(expires_at)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn list_for_user(pool: &AnyPool, user_id: i64) -> Result<Vec<TokenRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, created_at, last_used_at, expires_at FROM access_tokens \
+         WHERE user_id = $1 ORDER BY name",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn find_for_user(pool: &AnyPool, user_id: i64, id: i64) -> Result<Option<TokenRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, created_at, last_used_at, expires_at FROM access_tokens \
+         WHERE user_id = $1 AND id = $2",
+    )
+    .bind(user_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn delete_for_user(pool: &AnyPool, user_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM access_tokens WHERE user_id = $1 AND id = $2")
+        .bind(user_id)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn find_by_hash(pool: &AnyPool, token_hash: &str) -> Result<Option<TokenOwnerRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.id AS token_id, t.expires_at, t.last_used_at, u.id, u.email, u.display_name, \
+         u.is_instance_admin, u.disabled, u.created_at \
+         FROM access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn touch(pool: &AnyPool, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE access_tokens SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
