@@ -6,3 +6,5 @@ mod helpers;
 mod ops;
 mod orgs;
 mod participants;
+mod secrets;
+mod tokens;
