@@ -2,10 +2,16 @@
 
 use crate::components::TopBar;
 use crate::pages::{
-    account::AccountPage, admin_users::AdminUsersPage, home::HomePage, login::LoginPage,
-    members::MembersTab, not_found::NotFound, setup::SetupPage,
+    account::AccountPage,
+    admin_users::AdminUsersPage,
+    home::HomePage,
+    login::LoginPage,
+    members::MembersTab,
+    not_found::NotFound,
+    setup::SetupPage,
     workspace::{SettingsTab, WorkspaceLayout},
-    workspace_secrets::WorkspaceSecretsTab, your_secrets::YourSecretsPage,
+    workspace_secrets::WorkspaceSecretsTab,
+    your_secrets::YourSecretsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

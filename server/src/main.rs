@@ -13,7 +13,8 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    server::telemetry::init(&config.log_format, std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    server::telemetry::init(&config.log_format, ansi, std::io::stderr);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Admin(command) => run_admin(&config, command).await,

@@ -32,9 +32,7 @@ pub async fn authorize(
     workspace_id: i64,
     permission: Permission,
 ) -> Result<WorkspaceAccess, AppError> {
-    let row = workspaces::find_with_role(&db.pool, actor.id, org_id, workspace_id)
-        .await
-        .map_err(internal)?;
+    let row = workspaces::find_with_role(&db.pool, actor.id, org_id, workspace_id).await.map_err(internal)?;
     decide(actor, row, workspace_id, permission)
 }
 
@@ -45,9 +43,7 @@ pub async fn authorize_workspace(
     workspace_id: i64,
     permission: Permission,
 ) -> Result<WorkspaceAccess, AppError> {
-    let row = workspaces::find_with_role_by_id(&db.pool, actor.id, workspace_id)
-        .await
-        .map_err(internal)?;
+    let row = workspaces::find_with_role_by_id(&db.pool, actor.id, workspace_id).await.map_err(internal)?;
     decide(actor, row, workspace_id, permission)
 }
 

@@ -17,9 +17,8 @@ pub async fn needs_setup() -> Result<bool, AppError> {
 
 #[server(prefix = "/sfn", endpoint = "setup")]
 pub async fn setup(email: String, display_name: String, password: String) -> Result<(), AppError> {
-    let result = backend()?
-        .setup_first_admin(&client_info(), email, display_name, SecretString::from(password))
-        .await;
+    let result =
+        backend()?.setup_first_admin(&client_info(), email, display_name, SecretString::from(password)).await;
     let cookie = finish(result)?;
     set_cookie(cookie);
     leptos_axum::redirect("/");

@@ -15,9 +15,7 @@ pub async fn create_user(
     display_name: String,
     password: String,
 ) -> Result<UserSummary, AppError> {
-    let result = backend()?
-        .create_user(&actor()?, email, display_name, SecretString::from(password))
-        .await;
+    let result = backend()?.create_user(&actor()?, email, display_name, SecretString::from(password)).await;
     finish(result)
 }
 

@@ -30,8 +30,7 @@ pub fn client_info() -> ClientInfo {
 }
 
 pub fn set_cookie(cookie: SetCookie) {
-    if let (Some(response), Ok(value)) =
-        (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie.0))
+    if let (Some(response), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie.0))
     {
         response.append_header(SET_COOKIE, value);
     }
@@ -42,8 +41,8 @@ pub fn set_cookie(cookie: SetCookie) {
 pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(error) = &result {
         if let Some(response) = use_context::<ResponseOptions>() {
-            let status = StatusCode::from_u16(error.status_code())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status =
+                StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             response.set_status(status);
             if let AppError::RateLimited { retry_after_secs } = error {
                 response.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));

@@ -37,18 +37,12 @@ pub async fn set_participant_role(
 ) -> Result<(), AppError> {
     let result = async {
         let role = parse_role(&role)?;
-        backend()?
-            .set_participant_role(&actor()?, org_id, workspace_id, participant_id, role)
-            .await
+        backend()?.set_participant_role(&actor()?, org_id, workspace_id, participant_id, role).await
     };
     finish(result.await)
 }
 
 #[server(prefix = "/sfn", endpoint = "remove_participant")]
-pub async fn remove_participant(
-    org_id: i64,
-    workspace_id: i64,
-    participant_id: i64,
-) -> Result<(), AppError> {
+pub async fn remove_participant(org_id: i64, workspace_id: i64, participant_id: i64) -> Result<(), AppError> {
     finish(backend()?.remove_participant(&actor()?, org_id, workspace_id, participant_id).await)
 }

@@ -1,8 +1,8 @@
+#[cfg(feature = "ssr")]
+use super::context::*;
 use crate::error::AppError;
 use crate::model::{OrgSummary, WorkspaceSummary, WorkspaceView};
 use leptos::prelude::*;
-#[cfg(feature = "ssr")]
-use super::context::*;
 
 #[server(prefix = "/sfn", endpoint = "list_orgs")]
 pub async fn list_orgs() -> Result<Vec<OrgSummary>, AppError> {
@@ -30,9 +30,7 @@ pub async fn create_workspace(
     full_name: String,
     description: String,
 ) -> Result<WorkspaceSummary, AppError> {
-    let result = backend()?
-        .create_workspace(&actor()?, org_id, name, full_name, description)
-        .await;
+    let result = backend()?.create_workspace(&actor()?, org_id, name, full_name, description).await;
     finish(result)
 }
 

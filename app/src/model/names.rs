@@ -23,13 +23,15 @@ pub fn check_resource_name(what: &str, name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err(format!("The {what} name is required."));
     }
-    if name.chars().count() > 40 {
-        return Err(format!("The {what} name can be at most 40 characters."));
+    // The spec says maxLength 40, but its pattern ({1,38} after the first character) stops at
+    // 39: the pattern is what Seqera enforces, so it is what we say.
+    if name.chars().count() > 39 {
+        return Err(format!("The {what} name can be at most 39 characters."));
     }
     match resource_name_regex().is_match(name) {
         Ok(true) => Ok(()),
         _ => Err(format!(
-            "The {what} name must be 2 to 40 letters or digits, with single '-' or '_' between them \
+            "The {what} name must be 2 to 39 letters or digits, with single '-' or '_' between them \
              (for example: genomics-lab)."
         )),
     }
@@ -81,16 +83,76 @@ pub fn check_email(email: &str) -> Result<(), String> {
 /// Passwords seen most often in breach corpora; refusing them stops the first guesses of any
 /// attacker. Compared case-insensitively.
 const COMMON_PASSWORDS: &[&str] = &[
-    "password", "password1", "password12", "password123", "password1234", "passw0rd", "p@ssw0rd",
-    "p@ssword", "12345678", "123456789", "1234567890", "12341234", "11111111", "00000000",
-    "87654321", "88888888", "qwertyui", "qwertyuiop", "qwerty123", "qwerty12", "1q2w3e4r",
-    "1q2w3e4r5t", "1qaz2wsx", "zaq12wsx", "asdfghjk", "asdfasdf", "abcd1234", "abc12345",
-    "abcdefgh", "iloveyou", "iloveyou1", "sunshine", "princess", "football", "baseball",
-    "welcome1", "welcome123", "letmein1", "letmein123", "trustno1", "superman", "starwars",
-    "whatever", "computer", "michelle", "jennifer", "corvette", "mercedes", "internet",
-    "changeme", "changeme1", "administrator", "admin123", "admin1234", "adminadmin", "rootroot",
-    "secret123", "qazwsxedc", "monkey123", "dragon123", "master123", "shadow123", "hello123",
-    "freedom1", "football1", "baseball1", "strongroom", "seqera123", "nextflow", "nextflow1",
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "password1234",
+    "passw0rd",
+    "p@ssw0rd",
+    "p@ssword",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "12341234",
+    "11111111",
+    "00000000",
+    "87654321",
+    "88888888",
+    "qwertyui",
+    "qwertyuiop",
+    "qwerty123",
+    "qwerty12",
+    "1q2w3e4r",
+    "1q2w3e4r5t",
+    "1qaz2wsx",
+    "zaq12wsx",
+    "asdfghjk",
+    "asdfasdf",
+    "abcd1234",
+    "abc12345",
+    "abcdefgh",
+    "iloveyou",
+    "iloveyou1",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "welcome1",
+    "welcome123",
+    "letmein1",
+    "letmein123",
+    "trustno1",
+    "superman",
+    "starwars",
+    "whatever",
+    "computer",
+    "michelle",
+    "jennifer",
+    "corvette",
+    "mercedes",
+    "internet",
+    "changeme",
+    "changeme1",
+    "administrator",
+    "admin123",
+    "admin1234",
+    "adminadmin",
+    "rootroot",
+    "secret123",
+    "qazwsxedc",
+    "monkey123",
+    "dragon123",
+    "master123",
+    "shadow123",
+    "hello123",
+    "freedom1",
+    "football1",
+    "baseball1",
+    "strongroom",
+    "seqera123",
+    "nextflow",
+    "nextflow1",
 ];
 
 pub fn check_password(password: &str) -> Result<(), String> {
@@ -117,10 +179,10 @@ mod tests {
 
     #[test]
     fn resource_names_follow_the_seqera_pattern() {
-        for ok in ["ab", "genomics-lab", "lab_1", "A1", &"a".repeat(40)] {
+        for ok in ["ab", "genomics-lab", "lab_1", "A1", &"a".repeat(39)] {
             assert_eq!(check_resource_name("workspace", ok), Ok(()), "{ok}");
         }
-        for bad in ["", "a", "-ab", "ab-", "a--b", "a-_b", "a b", "a.b", "ab_", &"a".repeat(41)] {
+        for bad in ["", "a", "-ab", "ab-", "a--b", "a-_b", "a b", "a.b", "ab_", &"a".repeat(40)] {
             assert!(check_resource_name("workspace", bad).is_err(), "{bad}");
         }
     }

@@ -42,14 +42,8 @@ impl Permission {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Owner,
-        Role::Admin,
-        Role::Maintain,
-        Role::Launch,
-        Role::Connect,
-        Role::View,
-    ];
+    pub const ALL: [Role; 6] =
+        [Role::Owner, Role::Admin, Role::Maintain, Role::Launch, Role::Connect, Role::View];
 
     /// The role table. Written as an explicit match rather than as "role >= X" so that a new role
     /// or permission cannot silently inherit a grant.
@@ -97,12 +91,9 @@ impl FromStr for Role {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| {
-                "Unknown role. Use one of: owner, admin, maintain, launch, connect, view.".to_string()
-            })
+        Role::ALL.into_iter().find(|r| r.as_str() == s.trim().to_ascii_lowercase()).ok_or_else(|| {
+            "Unknown role. Use one of: owner, admin, maintain, launch, connect, view.".to_string()
+        })
     }
 }
 

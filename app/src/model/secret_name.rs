@@ -28,11 +28,9 @@ pub fn check_secret_name(name: &str) -> Result<(), String> {
     }
     // A regex engine error (backtrack limit) is treated as a refusal: never accept by accident.
     if !matches!(secret_name_regex().is_match(name), Ok(true)) {
-        return Err(
-            "Use letters, digits and single underscores, starting with a letter or '_', at least 2 \
+        return Err("Use letters, digits and single underscores, starting with a letter or '_', at least 2 \
              characters (for example DB_PASSWORD). No '-', '.', spaces or '__'."
-                .into(),
-        );
+            .into());
     }
     Ok(())
 }

@@ -46,7 +46,11 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[component]
-fn OrgCard(org: OrgSummary, workspaces: Vec<WorkspaceSummary>, create_ws: ServerAction<CreateWorkspace>) -> impl IntoView {
+fn OrgCard(
+    org: OrgSummary,
+    workspaces: Vec<WorkspaceSummary>,
+    create_ws: ServerAction<CreateWorkspace>,
+) -> impl IntoView {
     let org_id = org.id;
     view! {
         <section class="card" data-testid="org-card">
@@ -84,7 +88,11 @@ fn OrgCard(org: OrgSummary, workspaces: Vec<WorkspaceSummary>, create_ws: Server
 }
 
 /// Live feedback from the same rules the server applies.
-fn name_feedback(what: &'static str, name: RwSignal<String>, full: RwSignal<String>) -> impl Fn() -> Option<String> + Copy {
+fn name_feedback(
+    what: &'static str,
+    name: RwSignal<String>,
+    full: RwSignal<String>,
+) -> impl Fn() -> Option<String> + Copy {
     move || {
         let (name, full) = (name.get(), full.get());
         let name_error = (!name.is_empty()).then(|| check_resource_name(what, &name).err()).flatten();

@@ -15,7 +15,9 @@ pub fn MembersTab() -> impl IntoView {
     let set_role = ServerAction::<SetParticipantRole>::new();
     let remove = ServerAction::<RemoveParticipant>::new();
     let participants = Resource::new(
-        move || (org_id(), workspace_id(), add.version().get(), set_role.version().get(), remove.version().get()),
+        move || {
+            (org_id(), workspace_id(), add.version().get(), set_role.version().get(), remove.version().get())
+        },
         |(o, w, ..)| list_participants(o, w),
     );
     let role_error = super::action_error(set_role);

@@ -12,13 +12,11 @@ pub fn SetupPage() -> impl IntoView {
     let confirm = RwSignal::new(String::new());
     let hint = move || {
         let (email, password, confirm) = (email.get(), password.get(), confirm.get());
-        if !email.is_empty() {
-            check_email(&email).err()
-        } else {
-            None
-        }
-        .or_else(|| (!password.is_empty()).then(|| check_password(&password).err()).flatten())
-        .or_else(|| (!confirm.is_empty() && confirm != password).then(|| "The passwords differ.".to_string()))
+        if !email.is_empty() { check_email(&email).err() } else { None }
+            .or_else(|| (!password.is_empty()).then(|| check_password(&password).err()).flatten())
+            .or_else(|| {
+                (!confirm.is_empty() && confirm != password).then(|| "The passwords differ.".to_string())
+            })
     };
     view! {
         <section class="auth-card">

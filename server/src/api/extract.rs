@@ -36,9 +36,7 @@ impl IntoResponse for ApiError {
 // client gets a fixed sentence instead.
 impl From<JsonRejection> for ApiError {
     fn from(_: JsonRejection) -> Self {
-        ApiError(AppError::bad_request(
-            "The request body must be JSON of the shape this endpoint documents.",
-        ))
+        ApiError(AppError::bad_request("The request body must be JSON of the shape this endpoint documents."))
     }
 }
 

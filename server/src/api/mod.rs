@@ -19,31 +19,17 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/user-info", get(users::user_info))
         .route("/api/orgs", get(orgs::list_orgs).post(orgs::create_org))
-        .route(
-            "/api/pipeline-secrets",
-            get(pipeline_secrets::list).post(pipeline_secrets::create),
-        )
+        .route("/api/pipeline-secrets", get(pipeline_secrets::list).post(pipeline_secrets::create))
         .route("/api/tokens", get(tokens::list).post(tokens::create))
         .route("/api/tokens/{token_id}", delete(tokens::delete))
         .route("/api/pipeline-secrets/validate", get(pipeline_secrets::validate))
         .route(
             "/api/pipeline-secrets/{secret_id}",
-            get(pipeline_secrets::describe)
-                .put(pipeline_secrets::update)
-                .delete(pipeline_secrets::delete),
+            get(pipeline_secrets::describe).put(pipeline_secrets::update).delete(pipeline_secrets::delete),
         )
-        .route(
-            "/api/orgs/{org_id}/workspaces",
-            get(orgs::list_workspaces).post(orgs::create_workspace),
-        )
-        .route(
-            "/api/orgs/{org_id}/workspaces/{workspace_id}/participants",
-            get(participants::list),
-        )
-        .route(
-            "/api/orgs/{org_id}/workspaces/{workspace_id}/participants/add",
-            put(participants::add),
-        )
+        .route("/api/orgs/{org_id}/workspaces", get(orgs::list_workspaces).post(orgs::create_workspace))
+        .route("/api/orgs/{org_id}/workspaces/{workspace_id}/participants", get(participants::list))
+        .route("/api/orgs/{org_id}/workspaces/{workspace_id}/participants/add", put(participants::add))
         .route(
             "/api/orgs/{org_id}/workspaces/{workspace_id}/participants/{participant_id}",
             delete(participants::remove),

@@ -28,7 +28,10 @@ fn workspace_dto(ws: &WorkspaceSummary) -> Value {
     })
 }
 
-pub async fn list_orgs(State(state): State<AppState>, Caller(actor): Caller) -> Result<Json<Value>, ApiError> {
+pub async fn list_orgs(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<Value>, ApiError> {
     let orgs = state.services.list_orgs(&actor).await?;
     let dtos: Vec<Value> = orgs.iter().map(organization_dto).collect();
     Ok(Json(json!({ "totalSize": dtos.len(), "organizations": dtos })))

@@ -111,9 +111,6 @@ pub async fn set_role(
         .ok_or_else(|| AppError::bad_request("Give the new role."))?
         .parse::<Role>()
         .map_err(AppError::BadRequest)?;
-    state
-        .services
-        .set_participant_role(&actor, org_id, workspace_id, participant_id, role)
-        .await?;
+    state.services.set_participant_role(&actor, org_id, workspace_id, participant_id, role).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -72,9 +72,7 @@ pub struct UpdateRequest {
 }
 
 fn required_value(value: Option<String>) -> Result<SecretString, ApiError> {
-    value
-        .map(SecretString::from)
-        .ok_or_else(|| AppError::bad_request("Give the secret's value.").into())
+    value.map(SecretString::from).ok_or_else(|| AppError::bad_request("Give the secret's value.").into())
 }
 
 pub async fn create(

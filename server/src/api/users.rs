@@ -6,7 +6,10 @@ use axum::Json;
 use serde_json::{json, Value};
 
 /// `GET /user-info` (DescribeUserResponse).
-pub async fn user_info(State(state): State<AppState>, Caller(actor): Caller) -> Result<Json<Value>, ApiError> {
+pub async fn user_info(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<Value>, ApiError> {
     let user = state.services.user_info(&actor).await?;
     Ok(Json(json!({
         "user": {

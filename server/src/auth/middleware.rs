@@ -119,7 +119,9 @@ mod tests {
     fn pages_exclude_apis_and_files() {
         assert!(is_page("/"));
         assert!(is_page("/orgs/1/workspaces/2/members"));
-        for not_page in ["/api/orgs", "/sfn/login", "/pkg/strongroom.wasm", "/favicon.ico", "/health", "/metrics"] {
+        for not_page in
+            ["/api/orgs", "/sfn/login", "/pkg/strongroom.wasm", "/favicon.ico", "/health", "/metrics"]
+        {
             assert!(!is_page(not_page), "{not_page}");
         }
     }

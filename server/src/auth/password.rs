@@ -53,9 +53,7 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> anyhow::R
         let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
         let parsed = PasswordHash::new(&stored)
             .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
-        let matches = hasher()
-            .verify_password(password.expose_secret().as_bytes(), &parsed)
-            .is_ok();
+        let matches = hasher().verify_password(password.expose_secret().as_bytes(), &parsed).is_ok();
         Ok(known && matches)
     })
     .await?

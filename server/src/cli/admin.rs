@@ -34,14 +34,9 @@ pub fn read_secret(path: &Path) -> anyhow::Result<SecretString> {
 async fn create_admin(config: &Config, args: CreateAdmin) -> anyhow::Result<()> {
     let password = read_secret(&args.password_file)?;
     let services = build_services(config).await?;
-    let name = args
-        .name
-        .unwrap_or_else(|| args.email.split('@').next().unwrap_or_default().to_string());
+    let name = args.name.unwrap_or_else(|| args.email.split('@').next().unwrap_or_default().to_string());
     let account = NewAccount { email: args.email, display_name: name, password, is_instance_admin: true };
-    let user = services
-        .create_admin_from_cli(account)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let user = services.create_admin_from_cli(account).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("Created instance administrator {} (id {}).", user.email, user.id);
     Ok(())
 }

@@ -50,7 +50,9 @@ impl Binding<'_> {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CryptoError {
-    #[error("the value could not be decrypted: it was altered, moved to another row, or sealed under another key")]
+    #[error(
+        "the value could not be decrypted: it was altered, moved to another row, or sealed under another key"
+    )]
     Tampered,
     #[error("the value was sealed under key {0}, which is not loaded")]
     UnknownKey(String),
@@ -136,9 +138,7 @@ fn decrypt(cipher: &Aes256Gcm, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, Cry
         return Err(CryptoError::Tampered);
     }
     let (nonce, body) = sealed.split_at(NONCE_LEN);
-    cipher
-        .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad })
-        .map_err(|_| CryptoError::Tampered)
+    cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad }).map_err(|_| CryptoError::Tampered)
 }
 
 #[cfg(test)]

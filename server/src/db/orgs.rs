@@ -1,5 +1,5 @@
 use super::Tx;
-use sqlx::{AssertSqlSafe, AnyPool, FromRow};
+use sqlx::{AnyPool, AssertSqlSafe, FromRow};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct OrgRow {
@@ -57,11 +57,7 @@ pub async fn list_for_user(pool: &AnyPool, user_id: i64) -> Result<Vec<OrgRow>, 
 }
 
 /// The organization, only if the user can see it: an id outside their reach is "not found".
-pub async fn find_for_user(
-    pool: &AnyPool,
-    user_id: i64,
-    org_id: i64,
-) -> Result<Option<OrgRow>, sqlx::Error> {
+pub async fn find_for_user(pool: &AnyPool, user_id: i64, org_id: i64) -> Result<Option<OrgRow>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!("{VISIBLE_TO_USER} AND o.id = $2")))
         .bind(user_id)
         .bind(org_id)

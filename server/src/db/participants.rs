@@ -1,5 +1,5 @@
 use super::Tx;
-use sqlx::{AssertSqlSafe, AnyPool, FromRow};
+use sqlx::{AnyPool, AssertSqlSafe, FromRow};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ParticipantRow {
@@ -44,15 +44,14 @@ pub async fn list(
     let filter = "p.workspace_id = $1 AND ($2 = '' OR LOWER(u.email) LIKE $2 \
                   OR LOWER(u.display_name) LIKE $2)";
     let pattern = pattern.unwrap_or_default();
-    let rows = sqlx::query_as(AssertSqlSafe(format!(
-        "{SELECT} WHERE {filter} ORDER BY u.email LIMIT $3 OFFSET $4"
-    )))
-    .bind(workspace_id)
-    .bind(&pattern)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await?;
+    let rows =
+        sqlx::query_as(AssertSqlSafe(format!("{SELECT} WHERE {filter} ORDER BY u.email LIMIT $3 OFFSET $4")))
+            .bind(workspace_id)
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
     let total = sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM workspace_participants p JOIN users u ON u.id = p.user_id \
          WHERE {filter}"
@@ -101,11 +100,7 @@ pub async fn set_role(
         .map(|_| ())
 }
 
-pub async fn delete(
-    tx: &mut Tx<'_>,
-    workspace_id: i64,
-    participant_id: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn delete(tx: &mut Tx<'_>, workspace_id: i64, participant_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM workspace_participants WHERE workspace_id = $1 AND id = $2")
         .bind(workspace_id)
         .bind(participant_id)

@@ -135,13 +135,14 @@ pub async fn list(
 ) -> Result<(Vec<SecretMetaRow>, i64), sqlx::Error> {
     let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_', '\\'], ""));
     let filter = format!("{} AND LOWER(name) LIKE $2", owner.filter());
-    let rows = sqlx::query_as(AssertSqlSafe(format!("{META} WHERE {filter} ORDER BY name LIMIT $3 OFFSET $4")))
-        .bind(owner.id())
-        .bind(&pattern)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(pool)
-        .await?;
+    let rows =
+        sqlx::query_as(AssertSqlSafe(format!("{META} WHERE {filter} ORDER BY name LIMIT $3 OFFSET $4")))
+            .bind(owner.id())
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
     let total = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM secrets WHERE {filter}")))
         .bind(owner.id())
         .bind(&pattern)

@@ -1,5 +1,5 @@
-use super::Tx;
 use super::users::UserRow;
+use super::Tx;
 use sqlx::{AnyPool, FromRow};
 
 #[derive(Debug, FromRow)]
@@ -30,10 +30,7 @@ pub async fn insert(
     .await
 }
 
-pub async fn find_by_token_hash(
-    pool: &AnyPool,
-    token_hash: &str,
-) -> Result<Option<SessionRow>, sqlx::Error> {
+pub async fn find_by_token_hash(pool: &AnyPool, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id AS session_id, s.created_at AS session_created_at, s.last_seen_at, \
          u.id, u.email, u.display_name, u.is_instance_admin, u.disabled, u.created_at \
@@ -58,11 +55,7 @@ pub async fn delete(pool: &AnyPool, id: i64) -> Result<(), sqlx::Error> {
 }
 
 pub async fn delete_for_user(tx: &mut Tx<'_>, user_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await
-        .map(|_| ())
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut **tx).await.map(|_| ())
 }
 
 /// Removes the user's other sessions (after a password change), keeping the current one.

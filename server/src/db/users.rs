@@ -1,5 +1,5 @@
 use super::Tx;
-use sqlx::{AssertSqlSafe, AnyPool, FromRow};
+use sqlx::{AnyPool, AssertSqlSafe, FromRow};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
@@ -64,10 +64,7 @@ pub async fn find_by_email(pool: &AnyPool, email: &str) -> Result<Option<UserRow
 }
 
 /// The user and their password hash, for sign-in only.
-pub async fn find_credentials(
-    pool: &AnyPool,
-    email: &str,
-) -> Result<Option<(UserRow, String)>, sqlx::Error> {
+pub async fn find_credentials(pool: &AnyPool, email: &str) -> Result<Option<(UserRow, String)>, sqlx::Error> {
     #[derive(FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -83,24 +80,14 @@ pub async fn find_credentials(
 }
 
 pub async fn password_hash(pool: &AnyPool, id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(pool).await
 }
 
 pub async fn list(pool: &AnyPool) -> Result<Vec<UserRow>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!("SELECT {COLUMNS} FROM users ORDER BY email")))
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(AssertSqlSafe(format!("SELECT {COLUMNS} FROM users ORDER BY email"))).fetch_all(pool).await
 }
 
-pub async fn set_password_hash(
-    tx: &mut Tx<'_>,
-    id: i64,
-    hash: &str,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn set_password_hash(tx: &mut Tx<'_>, id: i64, hash: &str, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(hash)
         .bind(now)
@@ -110,12 +97,7 @@ pub async fn set_password_hash(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn set_disabled(
-    tx: &mut Tx<'_>,
-    id: i64,
-    disabled: bool,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn set_disabled(tx: &mut Tx<'_>, id: i64, disabled: bool, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
         .bind(i64::from(disabled))
         .bind(now)

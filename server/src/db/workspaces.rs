@@ -1,5 +1,5 @@
 use super::Tx;
-use sqlx::{AssertSqlSafe, AnyPool, FromRow};
+use sqlx::{AnyPool, AssertSqlSafe, FromRow};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct WorkspaceRow {

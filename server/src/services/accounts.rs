@@ -49,7 +49,11 @@ impl Services {
 
     /// Validates and stores a new account. `claim_setup` makes it the instance's one first-visit
     /// administrator, refused if setup already happened.
-    async fn insert_account(&self, account: NewAccount, claim_setup: bool) -> Result<users::UserRow, AppError> {
+    async fn insert_account(
+        &self,
+        account: NewAccount,
+        claim_setup: bool,
+    ) -> Result<users::UserRow, AppError> {
         let email = normalize_email(&account.email);
         check_email(&email).map_err(AppError::BadRequest)?;
         let display_name = account.display_name.trim().to_string();
@@ -191,13 +195,22 @@ impl Services {
         Ok(rows.into_iter().map(user_summary).collect())
     }
 
-    pub async fn create_user(&self, actor: &SessionUser, account: NewAccount) -> Result<UserSummary, AppError> {
+    pub async fn create_user(
+        &self,
+        actor: &SessionUser,
+        account: NewAccount,
+    ) -> Result<UserSummary, AppError> {
         require_instance_admin(actor)?;
         self.insert_account(account, false).await.map(user_summary)
     }
 
     /// Disabling ends every session of the user at once.
-    pub async fn set_user_disabled(&self, actor: &SessionUser, user_id: i64, disabled: bool) -> Result<(), AppError> {
+    pub async fn set_user_disabled(
+        &self,
+        actor: &SessionUser,
+        user_id: i64,
+        disabled: bool,
+    ) -> Result<(), AppError> {
         require_instance_admin(actor)?;
         if user_id == actor.id && disabled {
             return Err(AppError::bad_request("You cannot disable your own account."));

@@ -26,7 +26,12 @@ impl Backend for Services {
         Services::setup_first_admin(self, client, email, display_name, password).await
     }
 
-    async fn login(&self, client: &ClientInfo, email: String, password: SecretString) -> Result<SetCookie, AppError> {
+    async fn login(
+        &self,
+        client: &ClientInfo,
+        email: String,
+        password: SecretString,
+    ) -> Result<SetCookie, AppError> {
         Services::login(self, client, email, password).await
     }
 
@@ -58,7 +63,12 @@ impl Backend for Services {
         Services::create_user(self, actor, account).await
     }
 
-    async fn set_user_disabled(&self, actor: &SessionUser, user_id: i64, disabled: bool) -> Result<(), AppError> {
+    async fn set_user_disabled(
+        &self,
+        actor: &SessionUser,
+        user_id: i64,
+        disabled: bool,
+    ) -> Result<(), AppError> {
         Services::set_user_disabled(self, actor, user_id, disabled).await
     }
 
@@ -76,7 +86,11 @@ impl Backend for Services {
         Services::create_org(self, actor, &name, &full_name, &description).await
     }
 
-    async fn list_workspaces(&self, actor: &SessionUser, org_id: i64) -> Result<Vec<WorkspaceSummary>, AppError> {
+    async fn list_workspaces(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+    ) -> Result<Vec<WorkspaceSummary>, AppError> {
         Services::list_workspaces(self, actor, org_id).await
     }
 
@@ -91,11 +105,21 @@ impl Backend for Services {
         Services::create_workspace(self, actor, org_id, &name, &full_name, &description).await
     }
 
-    async fn workspace_view(&self, actor: &SessionUser, org_id: i64, workspace_id: i64) -> Result<WorkspaceView, AppError> {
+    async fn workspace_view(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+    ) -> Result<WorkspaceView, AppError> {
         Services::workspace_view(self, actor, org_id, workspace_id).await
     }
 
-    async fn list_participants(&self, actor: &SessionUser, org_id: i64, workspace_id: i64) -> Result<Vec<Participant>, AppError> {
+    async fn list_participants(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+    ) -> Result<Vec<Participant>, AppError> {
         Services::list_participants(self, actor, org_id, workspace_id, None, UI_PARTICIPANT_LIMIT, 0)
             .await
             .map(|page| page.participants)

@@ -35,7 +35,12 @@ fn not_found() -> AppError {
 
 impl Services {
     /// The storage owner for a scope, once the caller may use `permission` there.
-    async fn secret_owner(&self, actor: &SessionUser, scope: SecretScope, permission: Permission) -> Result<Owner, AppError> {
+    async fn secret_owner(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        permission: Permission,
+    ) -> Result<Owner, AppError> {
         match scope {
             SecretScope::Mine => Ok(Owner::User(actor.id)),
             SecretScope::Workspace(workspace_id) => {
@@ -57,17 +62,28 @@ impl Services {
         if !(1..=10_000).contains(&max) || offset < 0 {
             return Err(AppError::bad_request("max must be 1 to 10000 and offset 0 or more."));
         }
-        let (rows, total) = secrets::list(&self.db.pool, owner, search, max, offset).await.map_err(internal)?;
+        let (rows, total) =
+            secrets::list(&self.db.pool, owner, search, max, offset).await.map_err(internal)?;
         Ok(SecretPage { secrets: rows.into_iter().map(meta).collect(), total })
     }
 
-    pub async fn describe_secret(&self, actor: &SessionUser, scope: SecretScope, id: i64) -> Result<SecretMeta, AppError> {
+    pub async fn describe_secret(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        id: i64,
+    ) -> Result<SecretMeta, AppError> {
         let owner = self.secret_owner(actor, scope, Permission::ReadWorkspace).await?;
         secrets::find(&self.db.pool, owner, id).await.map_err(internal)?.map(meta).ok_or_else(not_found)
     }
 
     /// 204 when the name is valid and free, 409 when taken, 400 when it breaks the rule.
-    pub async fn validate_secret_name(&self, actor: &SessionUser, scope: SecretScope, name: &str) -> Result<(), AppError> {
+    pub async fn validate_secret_name(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        name: &str,
+    ) -> Result<(), AppError> {
         let owner = self.secret_owner(actor, scope, Permission::ReadWorkspace).await?;
         check_secret_name(name).map_err(AppError::BadRequest)?;
         if secrets::name_taken(&self.db.pool, owner, name).await.map_err(internal)? {
@@ -95,24 +111,42 @@ impl Services {
         };
         self.seal_into(&mut tx, owner, id, 1, &value, now).await?;
         tx.commit().await.map_err(internal)?;
-        tracing::info!(secret_id = id, scope = owner.scope(), owner_id = owner.id(), by = actor.id, "secret created");
+        tracing::info!(
+            secret_id = id,
+            scope = owner.scope(),
+            owner_id = owner.id(),
+            by = actor.id,
+            "secret created"
+        );
         Ok(id)
     }
 
     /// Replaces the value (a new version with a new data key); the name never changes.
-    pub async fn update_secret(&self, actor: &SessionUser, scope: SecretScope, id: i64, value: SecretString) -> Result<(), AppError> {
+    pub async fn update_secret(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        id: i64,
+        value: SecretString,
+    ) -> Result<(), AppError> {
         let owner = self.secret_owner(actor, scope, Permission::WriteSecrets).await?;
         check_secret_value_len(value.expose_secret().len()).map_err(AppError::BadRequest)?;
         let now = now_ms();
         let mut tx = self.db.begin().await.map_err(internal)?;
-        let version = secrets::current_version(&mut tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
+        let version =
+            secrets::current_version(&mut tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
         self.seal_into(&mut tx, owner, id, version + 1, &value, now).await?;
         tx.commit().await.map_err(internal)?;
         tracing::info!(secret_id = id, scope = owner.scope(), by = actor.id, "secret updated");
         Ok(())
     }
 
-    pub async fn delete_secret(&self, actor: &SessionUser, scope: SecretScope, id: i64) -> Result<(), AppError> {
+    pub async fn delete_secret(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        id: i64,
+    ) -> Result<(), AppError> {
         let owner = self.secret_owner(actor, scope, Permission::WriteSecrets).await?;
         let mut tx = self.db.begin().await.map_err(internal)?;
         if !secrets::delete(&mut tx, owner, id).await.map_err(internal)? {

@@ -42,7 +42,9 @@ impl Services {
     ) -> Result<(TokenInfo, SecretString), AppError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
-            return Err(AppError::bad_request(format!("A token name is 1 to {NAME_MAX} printable characters.")));
+            return Err(AppError::bad_request(format!(
+                "A token name is 1 to {NAME_MAX} printable characters."
+            )));
         }
         if lifetime_days.is_some_and(|d| !(1..=MAX_LIFETIME_DAYS).contains(&d)) {
             return Err(AppError::bad_request(format!("A token lives 1 to {MAX_LIFETIME_DAYS} days.")));
@@ -50,15 +52,19 @@ impl Services {
         let token = format!("{TOKEN_PREFIX}{}", new_token());
         let now = now_ms();
         let expires_at = lifetime_days.map(|d| now + d * 86_400_000);
-        let id = match tokens::insert(&self.db.pool, actor.id, name, &hash_token(&token), expires_at, now).await {
-            Ok(id) => id,
-            Err(e) if db::is_unique_violation(&e) => {
-                return Err(AppError::conflict(format!("You already have a token named '{name}'.")))
-            }
-            Err(e) => return Err(internal(e)),
-        };
+        let id =
+            match tokens::insert(&self.db.pool, actor.id, name, &hash_token(&token), expires_at, now).await {
+                Ok(id) => id,
+                Err(e) if db::is_unique_violation(&e) => {
+                    return Err(AppError::conflict(format!("You already have a token named '{name}'.")))
+                }
+                Err(e) => return Err(internal(e)),
+            };
         tracing::info!(token_id = id, user_id = actor.id, "access token created");
-        let row = tokens::find_for_user(&self.db.pool, actor.id, id).await.map_err(internal)?.ok_or(AppError::Internal)?;
+        let row = tokens::find_for_user(&self.db.pool, actor.id, id)
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::Internal)?;
         Ok((info(row), SecretString::from(token)))
     }
 
@@ -80,7 +86,8 @@ impl Services {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let Some(row) = tokens::find_by_hash(&self.db.pool, &hash_token(token)).await.map_err(internal)? else {
+        let Some(row) = tokens::find_by_hash(&self.db.pool, &hash_token(token)).await.map_err(internal)?
+        else {
             return Ok(None);
         };
         let now = now_ms();

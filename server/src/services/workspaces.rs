@@ -65,9 +65,7 @@ fn check_names(what: &str, name: &str, full_name: &str, description: &str) -> Re
 /// workspace away from its owners.
 fn check_owner_rule(access: &WorkspaceAccess, touches_owner: bool) -> Result<(), AppError> {
     if touches_owner && access.role != Role::Owner {
-        return Err(AppError::Forbidden(
-            "Only an owner can grant, change or remove the owner role.".into(),
-        ));
+        return Err(AppError::Forbidden("Only an owner can grant, change or remove the owner role.".into()));
     }
     Ok(())
 }
@@ -117,7 +115,11 @@ impl Services {
         self.visible_org(actor, id).await
     }
 
-    pub async fn list_workspaces(&self, actor: &SessionUser, org_id: i64) -> Result<Vec<WorkspaceSummary>, AppError> {
+    pub async fn list_workspaces(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+    ) -> Result<Vec<WorkspaceSummary>, AppError> {
         self.visible_org(actor, org_id).await?;
         let rows = workspaces::list_for_user(&self.db.pool, actor.id, org_id).await.map_err(internal)?;
         Ok(rows.into_iter().map(workspace_summary).collect())
@@ -164,7 +166,12 @@ impl Services {
         row.map(workspace_summary).ok_or(AppError::Internal)
     }
 
-    pub async fn workspace_view(&self, actor: &SessionUser, org_id: i64, workspace_id: i64) -> Result<WorkspaceView, AppError> {
+    pub async fn workspace_view(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+    ) -> Result<WorkspaceView, AppError> {
         let access = authorize(&self.db, actor, org_id, workspace_id, Permission::ReadWorkspace).await?;
         let org = self.visible_org(actor, org_id).await?;
         Ok(WorkspaceView {
@@ -214,7 +221,9 @@ impl Services {
             )
         })?;
         let mut tx = self.db.begin().await.map_err(internal)?;
-        let id = match participants::insert(&mut tx, access.workspace_id(), user.id, role.as_str(), now_ms()).await {
+        let id = match participants::insert(&mut tx, access.workspace_id(), user.id, role.as_str(), now_ms())
+            .await
+        {
             Ok(id) => id,
             Err(e) if db::is_unique_violation(&e) => {
                 return Err(AppError::conflict("That user already takes part in this workspace."))
@@ -249,7 +258,10 @@ impl Services {
             .ok_or_else(|| AppError::not_found("Participant"))?;
         let was_owner = current.role == Role::Owner.as_str();
         check_owner_rule(&access, was_owner || role == Role::Owner)?;
-        if was_owner && role != Role::Owner && participants::count_owners(&mut tx, access.workspace_id()).await.map_err(internal)? <= 1 {
+        if was_owner
+            && role != Role::Owner
+            && participants::count_owners(&mut tx, access.workspace_id()).await.map_err(internal)? <= 1
+        {
             return Err(AppError::bad_request(
                 "This is the workspace's last owner. Make another participant an owner first.",
             ));
@@ -278,10 +290,10 @@ impl Services {
             .ok_or_else(|| AppError::not_found("Participant"))?;
         let was_owner = current.role == Role::Owner.as_str();
         check_owner_rule(&access, was_owner)?;
-        if was_owner && participants::count_owners(&mut tx, access.workspace_id()).await.map_err(internal)? <= 1 {
-            return Err(AppError::bad_request(
-                "This is the workspace's last owner and cannot be removed.",
-            ));
+        if was_owner
+            && participants::count_owners(&mut tx, access.workspace_id()).await.map_err(internal)? <= 1
+        {
+            return Err(AppError::bad_request("This is the workspace's last owner and cannot be removed."));
         }
         participants::delete(&mut tx, access.workspace_id(), participant_id).await.map_err(internal)?;
         tx.commit().await.map_err(internal)?;

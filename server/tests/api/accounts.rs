@@ -25,12 +25,17 @@ async fn setup_happens_once() {
     app.setup_admin().await;
     let again = client();
     let response = app
-        .sfn(&again, "setup", &[("email", "mallory@example.org"), ("display_name", "M"), ("password", PASSWORD)])
+        .sfn(
+            &again,
+            "setup",
+            &[("email", "mallory@example.org"), ("display_name", "M"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(response.text().await.unwrap().contains("already set up"));
     // Mallory got no account.
-    let login = app.sfn(&client(), "login", &[("email", "mallory@example.org"), ("password", PASSWORD)]).await;
+    let login =
+        app.sfn(&client(), "login", &[("email", "mallory@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(login.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -49,8 +54,10 @@ async fn session_cookie_is_http_only_and_same_site() {
 async fn unknown_email_and_wrong_password_get_the_same_answer() {
     let app = spawn_app().await;
     app.setup_admin().await;
-    let unknown = app.sfn(&client(), "login", &[("email", "nobody@example.org"), ("password", PASSWORD)]).await;
-    let wrong = app.sfn(&client(), "login", &[("email", ADMIN_EMAIL), ("password", "not the password")]).await;
+    let unknown =
+        app.sfn(&client(), "login", &[("email", "nobody@example.org"), ("password", PASSWORD)]).await;
+    let wrong =
+        app.sfn(&client(), "login", &[("email", ADMIN_EMAIL), ("password", "not the password")]).await;
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
     assert_eq!(unknown.text().await.unwrap(), wrong.text().await.unwrap());
@@ -129,7 +136,11 @@ async fn only_instance_admins_manage_users() {
     let admin = app.setup_admin().await;
     let bob = app.user(&admin, "bob@example.org").await;
     let r = app
-        .sfn(&bob, "create_user", &[("email", "eve@example.org"), ("display_name", "Eve"), ("password", PASSWORD)])
+        .sfn(
+            &bob,
+            "create_user",
+            &[("email", "eve@example.org"), ("display_name", "Eve"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.sfn(&bob, "list_users", &[]).await.status(), StatusCode::FORBIDDEN);
@@ -149,7 +160,11 @@ async fn bad_account_input_gets_a_clear_message_and_changes_nothing() {
     ];
     for (email, password, message) in cases {
         let r = app
-            .sfn(&admin, "create_user", &[("email", email), ("display_name", "Carol"), ("password", password)])
+            .sfn(
+                &admin,
+                "create_user",
+                &[("email", email), ("display_name", "Carol"), ("password", password)],
+            )
             .await;
         let status = r.status();
         let body = r.text().await.unwrap();
@@ -167,11 +182,19 @@ async fn users_change_their_own_password_and_other_sessions_end() {
     let admin = app.setup_admin().await;
     let other_session = app.login_cookie(ADMIN_EMAIL, PASSWORD).await;
     let wrong = app
-        .sfn(&admin, "change_password", &[("current_password", "nope nope"), ("new_password", "a brand new passphrase")])
+        .sfn(
+            &admin,
+            "change_password",
+            &[("current_password", "nope nope"), ("new_password", "a brand new passphrase")],
+        )
         .await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
     let ok = app
-        .sfn(&admin, "change_password", &[("current_password", PASSWORD), ("new_password", "a brand new passphrase")])
+        .sfn(
+            &admin,
+            "change_password",
+            &[("current_password", PASSWORD), ("new_password", "a brand new passphrase")],
+        )
         .await;
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(app.get(&admin, "/api/user-info").await.status(), StatusCode::OK, "this session stays");

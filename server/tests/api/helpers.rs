@@ -34,9 +34,11 @@ impl Drop for PgDatabase {
             rt.block_on(async {
                 use sqlx::Connection;
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-                        .execute(&mut conn)
-                        .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
                 }
             });
         })
@@ -69,8 +71,28 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Every log line of every app in this test binary, so tests can check what was (not) logged.
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct CapturedLogs;
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    server::telemetry::init("text", std::io::sink);
+    server::telemetry::init("text", false, || CapturedLogs);
     let data_dir = tempfile::tempdir().unwrap();
     let (database_url, database) = fresh_database(data_dir.path()).await;
     let mut config = Config {
@@ -124,7 +146,13 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn send_json(&self, client: &Client, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+    pub async fn send_json(
+        &self,
+        client: &Client,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
         let response = client.request(method, self.url(path)).json(&body).send().await.unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
@@ -135,7 +163,11 @@ impl TestApp {
     pub async fn setup_admin(&self) -> Client {
         let admin = client();
         let response = self
-            .sfn(&admin, "setup", &[("email", ADMIN_EMAIL), ("display_name", "Ada Admin"), ("password", PASSWORD)])
+            .sfn(
+                &admin,
+                "setup",
+                &[("email", ADMIN_EMAIL), ("display_name", "Ada Admin"), ("password", PASSWORD)],
+            )
             .await;
         assert!(response.headers().contains_key("location"), "setup failed: {}", response.status());
         admin
@@ -144,7 +176,11 @@ impl TestApp {
     /// The admin creates a user, who then signs in: returns that user's client.
     pub async fn user(&self, admin: &Client, email: &str) -> Client {
         let response = self
-            .sfn(admin, "create_user", &[("email", email), ("display_name", "Test User"), ("password", PASSWORD)])
+            .sfn(
+                admin,
+                "create_user",
+                &[("email", email), ("display_name", "Test User"), ("password", PASSWORD)],
+            )
             .await;
         assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
         self.login(email, PASSWORD).await
@@ -161,23 +197,40 @@ impl TestApp {
     /// Creates an organization and a workspace as `owner`, returning their ids.
     pub async fn org_and_workspace(&self, owner: &Client, name: &str) -> (i64, i64) {
         let (status, org) = self
-            .send_json(owner, reqwest::Method::POST, "/api/orgs", serde_json::json!({
-                "organization": { "name": name, "fullName": format!("{name} org") }
-            }))
+            .send_json(
+                owner,
+                reqwest::Method::POST,
+                "/api/orgs",
+                serde_json::json!({
+                    "organization": { "name": name, "fullName": format!("{name} org") }
+                }),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{org}");
         let org_id = org["organization"]["orgId"].as_i64().unwrap();
         let (status, ws) = self
-            .send_json(owner, reqwest::Method::POST, &format!("/api/orgs/{org_id}/workspaces"), serde_json::json!({
-                "workspace": { "name": "main", "fullName": "Main workspace", "visibility": "PRIVATE" }
-            }))
+            .send_json(
+                owner,
+                reqwest::Method::POST,
+                &format!("/api/orgs/{org_id}/workspaces"),
+                serde_json::json!({
+                    "workspace": { "name": "main", "fullName": "Main workspace", "visibility": "PRIVATE" }
+                }),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{ws}");
         (org_id, ws["workspace"]["id"].as_i64().unwrap())
     }
 
     /// Adds `email` to the workspace with `role` (as `owner`), returning the participant id.
-    pub async fn add_participant(&self, owner: &Client, org_id: i64, ws_id: i64, email: &str, role: &str) -> i64 {
+    pub async fn add_participant(
+        &self,
+        owner: &Client,
+        org_id: i64,
+        ws_id: i64,
+        email: &str,
+        role: &str,
+    ) -> i64 {
         let (status, body) = self
             .send_json(
                 owner,

@@ -50,3 +50,23 @@ async fn unknown_pages_answer_404() {
     let response = app.get(&admin, "/no/such/page").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn request_logs_carry_the_request_id_and_never_credentials() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let cookie = app.login_cookie(ADMIN_EMAIL, PASSWORD).await;
+    let session = cookie.split_once('=').unwrap().1.to_string();
+    let with_cookie = client_with_cookie(&cookie);
+    let (_, created) = app
+        .send_json(&with_cookie, reqwest::Method::POST, "/api/tokens", serde_json::json!({"name": "logs"}))
+        .await;
+    let token = created["accessKey"].as_str().unwrap().to_string();
+    app.get_with_cookie(&cookie, "/api/orgs").await;
+    let logs = captured_logs();
+    assert!(logs.contains("request_id="), "request spans carry the id: {}", &logs[..logs.len().min(2000)]);
+    assert!(logs.contains("/api/orgs"), "requests are logged");
+    for leaked in [PASSWORD, session.as_str(), token.as_str()] {
+        assert!(!logs.contains(leaked), "a credential reached the logs");
+    }
+}

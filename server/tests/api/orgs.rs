@@ -15,7 +15,8 @@ async fn creator_owns_the_organization_and_its_first_workspace() {
     let (_, list) = app.get_json(&admin, &format!("/api/orgs/{org_id}/workspaces")).await;
     assert_eq!(list["workspaces"][0]["id"], ws_id);
     assert_eq!(list["workspaces"][0]["fullName"], "Main workspace");
-    let (_, people) = app.get_json(&admin, &format!("/api/orgs/{org_id}/workspaces/{ws_id}/participants")).await;
+    let (_, people) =
+        app.get_json(&admin, &format!("/api/orgs/{org_id}/workspaces/{ws_id}/participants")).await;
     assert_eq!(people["totalSize"], 1);
     assert_eq!(people["participants"][0]["wspRole"], "owner");
 }
@@ -27,12 +28,32 @@ async fn bad_names_and_duplicates_are_refused_and_change_nothing() {
     let (org_id, _) = app.org_and_workspace(&admin, "genomics").await;
     let cases = [
         (json!({"organization": {"name": "", "fullName": "x"}}), StatusCode::BAD_REQUEST, "required"),
-        (json!({"organization": {"name": "a", "fullName": "x"}}), StatusCode::BAD_REQUEST, "2 to 40"),
-        (json!({"organization": {"name": "x".repeat(41), "fullName": "x"}}), StatusCode::BAD_REQUEST, "at most 40"),
-        (json!({"organization": {"name": "bad name", "fullName": "x"}}), StatusCode::BAD_REQUEST, "letters or digits"),
-        (json!({"organization": {"name": "okname", "fullName": ""}}), StatusCode::BAD_REQUEST, "full name is required"),
-        (json!({"organization": {"name": "okname", "fullName": "y".repeat(101)}}), StatusCode::BAD_REQUEST, "at most 100"),
-        (json!({"organization": {"name": "GENOMICS", "fullName": "dup"}}), StatusCode::CONFLICT, "already exists"),
+        (json!({"organization": {"name": "a", "fullName": "x"}}), StatusCode::BAD_REQUEST, "2 to 39"),
+        (
+            json!({"organization": {"name": "x".repeat(40), "fullName": "x"}}),
+            StatusCode::BAD_REQUEST,
+            "at most 39",
+        ),
+        (
+            json!({"organization": {"name": "bad name", "fullName": "x"}}),
+            StatusCode::BAD_REQUEST,
+            "letters or digits",
+        ),
+        (
+            json!({"organization": {"name": "okname", "fullName": ""}}),
+            StatusCode::BAD_REQUEST,
+            "full name is required",
+        ),
+        (
+            json!({"organization": {"name": "okname", "fullName": "y".repeat(101)}}),
+            StatusCode::BAD_REQUEST,
+            "at most 100",
+        ),
+        (
+            json!({"organization": {"name": "GENOMICS", "fullName": "dup"}}),
+            StatusCode::CONFLICT,
+            "already exists",
+        ),
         (json!({"nonsense": 1}), StatusCode::BAD_REQUEST, "JSON"),
     ];
     for (body, status, message) in cases {
@@ -61,11 +82,13 @@ async fn organizations_of_others_are_invisible() {
     assert_eq!(orgs["totalSize"], 0);
     let (status, _) = app.get_json(&eve, &format!("/api/orgs/{org_id}/workspaces")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = app.get_json(&eve, &format!("/api/orgs/{org_id}/workspaces/{ws_id}/participants")).await;
+    let (status, _) =
+        app.get_json(&eve, &format!("/api/orgs/{org_id}/workspaces/{ws_id}/participants")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Creating a workspace in someone else's organization: not found, nothing created.
     let body = json!({"workspace": {"name": "sneaky", "fullName": "s", "visibility": "PRIVATE"}});
-    let (status, _) = app.send_json(&eve, Method::POST, &format!("/api/orgs/{org_id}/workspaces"), body).await;
+    let (status, _) =
+        app.send_json(&eve, Method::POST, &format!("/api/orgs/{org_id}/workspaces"), body).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, list) = app.get_json(&admin, &format!("/api/orgs/{org_id}/workspaces")).await;
     assert_eq!(list["workspaces"].as_array().unwrap().len(), 1);
@@ -79,7 +102,8 @@ async fn only_organization_owners_create_workspaces() {
     let (org_id, ws_id) = app.org_and_workspace(&admin, "genomics").await;
     app.add_participant(&admin, org_id, ws_id, "bob@example.org", "admin").await;
     let body = json!({"workspace": {"name": "bobs", "fullName": "Bob's", "visibility": "PRIVATE"}});
-    let (status, answer) = app.send_json(&bob, Method::POST, &format!("/api/orgs/{org_id}/workspaces"), body).await;
+    let (status, answer) =
+        app.send_json(&bob, Method::POST, &format!("/api/orgs/{org_id}/workspaces"), body).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
     // Bob sees the organization as a member, through his workspace.
     let (_, orgs) = app.get_json(&bob, "/api/orgs").await;

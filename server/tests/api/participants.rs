@@ -56,11 +56,17 @@ async fn participant_endpoints_follow_the_role_table() {
         let newcomer = format!("new-{role}@example.org");
         app.user(&admin, &newcomer).await;
         let (status, body) = app
-            .send_json(&user, Method::PUT, &ws.path("/add"), json!({"userNameOrEmail": newcomer, "role": "view"}))
+            .send_json(
+                &user,
+                Method::PUT,
+                &ws.path("/add"),
+                json!({"userNameOrEmail": newcomer, "role": "view"}),
+            )
             .await;
         assert_eq!(status, expect(StatusCode::OK), "{role} adds: {body}");
 
-        let (status, body) = app.send_json(&user, Method::DELETE, &ws.path(&format!("/{target}")), json!({})).await;
+        let (status, body) =
+            app.send_json(&user, Method::DELETE, &ws.path(&format!("/{target}")), json!({})).await;
         assert_eq!(status, expect(StatusCode::NO_CONTENT), "{role} removes: {body}");
         let still_there = !role_of(&app, &admin, &ws, &target_email).await.is_empty();
         assert_eq!(still_there, !may_manage);
@@ -78,11 +84,17 @@ async fn a_role_change_applies_to_the_very_next_request() {
     let bob_pid = app.add_participant(&admin, org_id, ws_id, "bob@example.org", "admin").await;
     let carol_pid = app.add_participant(&admin, org_id, ws_id, "carol@example.org", "view").await;
 
-    let (status, _) = app.send_json(&bob, Method::PUT, &ws.path(&format!("/{carol_pid}/role")), json!({"role": "launch"})).await;
+    let (status, _) = app
+        .send_json(&bob, Method::PUT, &ws.path(&format!("/{carol_pid}/role")), json!({"role": "launch"}))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = app.send_json(&admin, Method::PUT, &ws.path(&format!("/{bob_pid}/role")), json!({"role": "view"})).await;
+    let (status, _) = app
+        .send_json(&admin, Method::PUT, &ws.path(&format!("/{bob_pid}/role")), json!({"role": "view"}))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = app.send_json(&bob, Method::PUT, &ws.path(&format!("/{carol_pid}/role")), json!({"role": "maintain"})).await;
+    let (status, _) = app
+        .send_json(&bob, Method::PUT, &ws.path(&format!("/{carol_pid}/role")), json!({"role": "maintain"}))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "Bob's demotion is seen at once");
     assert_eq!(role_of(&app, &admin, &ws, "carol@example.org").await, "launch");
 }
@@ -96,10 +108,13 @@ async fn the_last_owner_cannot_be_demoted_or_removed() {
     let (_, body) = app.get_json(&admin, &ws.path("")).await;
     let owner_pid = body["participants"][0]["participantId"].as_i64().unwrap();
 
-    let (status, body) = app.send_json(&admin, Method::PUT, &ws.path(&format!("/{owner_pid}/role")), json!({"role": "admin"})).await;
+    let (status, body) = app
+        .send_json(&admin, Method::PUT, &ws.path(&format!("/{owner_pid}/role")), json!({"role": "admin"}))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["message"].as_str().unwrap().contains("last owner"), "{body}");
-    let (status, body) = app.send_json(&admin, Method::DELETE, &ws.path(&format!("/{owner_pid}")), json!({})).await;
+    let (status, body) =
+        app.send_json(&admin, Method::DELETE, &ws.path(&format!("/{owner_pid}")), json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["message"].as_str().unwrap().contains("last owner"), "{body}");
     assert_eq!(role_of(&app, &admin, &ws, ADMIN_EMAIL).await, "owner");
@@ -107,7 +122,9 @@ async fn the_last_owner_cannot_be_demoted_or_removed() {
     // With a second owner, the first may step down.
     app.user(&admin, "bob@example.org").await;
     app.add_participant(&admin, org_id, ws_id, "bob@example.org", "owner").await;
-    let (status, _) = app.send_json(&admin, Method::PUT, &ws.path(&format!("/{owner_pid}/role")), json!({"role": "admin"})).await;
+    let (status, _) = app
+        .send_json(&admin, Method::PUT, &ws.path(&format!("/{owner_pid}/role")), json!({"role": "admin"}))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
 
@@ -119,11 +136,18 @@ async fn admins_cannot_grant_or_take_away_the_owner_role() {
     let (org_id, ws_id) = app.org_and_workspace(&admin, "genomics").await;
     let ws = Workspace { org_id, ws_id };
     let bob_pid = app.add_participant(&admin, org_id, ws_id, "bob@example.org", "admin").await;
-    let (status, _) = app.send_json(&bob, Method::PUT, &ws.path(&format!("/{bob_pid}/role")), json!({"role": "owner"})).await;
+    let (status, _) = app
+        .send_json(&bob, Method::PUT, &ws.path(&format!("/{bob_pid}/role")), json!({"role": "owner"}))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "an admin cannot promote themselves");
     let (_, body) = app.get_json(&admin, &ws.path("")).await;
-    let owner_pid = body["participants"].as_array().unwrap().iter().find(|p| p["wspRole"] == "owner").unwrap()["participantId"].as_i64().unwrap();
-    let (status, _) = app.send_json(&bob, Method::DELETE, &ws.path(&format!("/{owner_pid}")), json!({})).await;
+    let owner_pid =
+        body["participants"].as_array().unwrap().iter().find(|p| p["wspRole"] == "owner").unwrap()
+            ["participantId"]
+            .as_i64()
+            .unwrap();
+    let (status, _) =
+        app.send_json(&bob, Method::DELETE, &ws.path(&format!("/{owner_pid}")), json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(role_of(&app, &admin, &ws, "bob@example.org").await, "admin");
     assert_eq!(role_of(&app, &admin, &ws, ADMIN_EMAIL).await, "owner");
@@ -139,7 +163,11 @@ async fn bad_participant_input_gets_clear_errors() {
     let cases = [
         (json!({"userNameOrEmail": "not an email"}), StatusCode::BAD_REQUEST, "email address"),
         (json!({"userNameOrEmail": "ghost@example.org"}), StatusCode::NOT_FOUND, "No Strongroom user"),
-        (json!({"userNameOrEmail": "bob@example.org", "role": "superuser"}), StatusCode::BAD_REQUEST, "Unknown role"),
+        (
+            json!({"userNameOrEmail": "bob@example.org", "role": "superuser"}),
+            StatusCode::BAD_REQUEST,
+            "Unknown role",
+        ),
         (json!({}), StatusCode::BAD_REQUEST, "userNameOrEmail"),
     ];
     for (body, status, message) in cases {
@@ -152,7 +180,8 @@ async fn bad_participant_input_gets_clear_errors() {
         .send_json(&admin, Method::PUT, &ws.path("/add"), json!({"userNameOrEmail": "BOB@example.org"}))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
-    let (status, _) = app.send_json(&admin, Method::PUT, &ws.path("/999999/role"), json!({"role": "view"})).await;
+    let (status, _) =
+        app.send_json(&admin, Method::PUT, &ws.path("/999999/role"), json!({"role": "view"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = app.send_json(&admin, Method::PUT, &ws.path("/1/role"), json!({"role": "nope"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -173,7 +202,9 @@ async fn ids_from_another_workspace_are_not_found_and_untouched() {
     let bob_pid = body["participants"][0]["participantId"].as_i64().unwrap();
 
     // The admin owns workspace A; Bob's participant id belongs to B.
-    let (status, _) = app.send_json(&admin, Method::PUT, &a.path(&format!("/{bob_pid}/role")), json!({"role": "view"})).await;
+    let (status, _) = app
+        .send_json(&admin, Method::PUT, &a.path(&format!("/{bob_pid}/role")), json!({"role": "view"}))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = app.send_json(&admin, Method::DELETE, &a.path(&format!("/{bob_pid}")), json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -185,12 +216,16 @@ async fn ids_from_another_workspace_are_not_found_and_untouched() {
 
     // A forced change through the UI's server function is refused the same way.
     let r = app
-        .sfn(&admin, "set_participant_role", &[
-            ("org_id", &org_b.to_string()),
-            ("workspace_id", &ws_b.to_string()),
-            ("participant_id", &bob_pid.to_string()),
-            ("role", "view"),
-        ])
+        .sfn(
+            &admin,
+            "set_participant_role",
+            &[
+                ("org_id", &org_b.to_string()),
+                ("workspace_id", &ws_b.to_string()),
+                ("participant_id", &bob_pid.to_string()),
+                ("role", "view"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(role_of(&app, &bob, &b, "bob@example.org").await, "owner");
@@ -204,12 +239,16 @@ async fn a_view_member_forcing_a_role_change_is_refused() {
     let (org_id, ws_id) = app.org_and_workspace(&admin, "genomics").await;
     let pid = app.add_participant(&admin, org_id, ws_id, "viewer@example.org", "view").await;
     let r = app
-        .sfn(&viewer, "set_participant_role", &[
-            ("org_id", &org_id.to_string()),
-            ("workspace_id", &ws_id.to_string()),
-            ("participant_id", &pid.to_string()),
-            ("role", "owner"),
-        ])
+        .sfn(
+            &viewer,
+            "set_participant_role",
+            &[
+                ("org_id", &org_id.to_string()),
+                ("workspace_id", &ws_id.to_string()),
+                ("participant_id", &pid.to_string()),
+                ("role", "owner"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let ws = Workspace { org_id, ws_id };

@@ -3,8 +3,20 @@ use app::model::Role;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::json;
 
-async fn create(app: &TestApp, who: &Client, scope: &str, name: &str, value: &str) -> (StatusCode, serde_json::Value) {
-    app.send_json(who, Method::POST, &format!("/api/pipeline-secrets{scope}"), json!({ "name": name, "value": value })).await
+async fn create(
+    app: &TestApp,
+    who: &Client,
+    scope: &str,
+    name: &str,
+    value: &str,
+) -> (StatusCode, serde_json::Value) {
+    app.send_json(
+        who,
+        Method::POST,
+        &format!("/api/pipeline-secrets{scope}"),
+        json!({ "name": name, "value": value }),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -21,7 +33,11 @@ async fn workspace_secrets_follow_the_role_table() {
         let name = format!("SECRET_{}", role.as_str().to_uppercase());
 
         let (status, body) = create(&app, &user, &scope, &name, "v1").await;
-        assert_eq!(status, if may_write { StatusCode::OK } else { StatusCode::FORBIDDEN }, "{role} creates: {body}");
+        assert_eq!(
+            status,
+            if may_write { StatusCode::OK } else { StatusCode::FORBIDDEN },
+            "{role} creates: {body}"
+        );
         // Everyone reads names and dates; make sure there is a secret to read for those who can't write.
         let id = match body["secretId"].as_i64() {
             Some(id) => id,
@@ -34,12 +50,25 @@ async fn workspace_secrets_follow_the_role_table() {
         assert_eq!(status, StatusCode::OK, "{role} describes");
 
         let write = |ok| if may_write { ok } else { StatusCode::FORBIDDEN };
-        let (status, _) = app.send_json(&user, Method::PUT, &format!("/api/pipeline-secrets/{id}{scope}"), json!({"value": "v2"})).await;
+        let (status, _) = app
+            .send_json(
+                &user,
+                Method::PUT,
+                &format!("/api/pipeline-secrets/{id}{scope}"),
+                json!({"value": "v2"}),
+            )
+            .await;
         assert_eq!(status, write(StatusCode::NO_CONTENT), "{role} updates");
-        let (status, _) = app.send_json(&user, Method::DELETE, &format!("/api/pipeline-secrets/{id}{scope}"), json!({})).await;
+        let (status, _) = app
+            .send_json(&user, Method::DELETE, &format!("/api/pipeline-secrets/{id}{scope}"), json!({}))
+            .await;
         assert_eq!(status, write(StatusCode::NO_CONTENT), "{role} deletes");
         let (status, _) = app.get_json(&admin, &format!("/api/pipeline-secrets/{id}{scope}")).await;
-        assert_eq!(status, if may_write { StatusCode::NOT_FOUND } else { StatusCode::OK }, "{role}: deleted only if allowed");
+        assert_eq!(
+            status,
+            if may_write { StatusCode::NOT_FOUND } else { StatusCode::OK },
+            "{role}: deleted only if allowed"
+        );
     }
 }
 
@@ -49,7 +78,8 @@ async fn secrets_have_the_seqera_shapes_and_never_a_value() {
     let admin = app.setup_admin().await;
     let (_, ws_id) = app.org_and_workspace(&admin, "genomics").await;
     let canary = "canary-7f3a9c1e-never-shown";
-    let (status, created) = create(&app, &admin, &format!("?workspaceId={ws_id}"), "DB_PASSWORD", canary).await;
+    let (status, created) =
+        create(&app, &admin, &format!("?workspaceId={ws_id}"), "DB_PASSWORD", canary).await;
     assert_eq!(status, StatusCode::OK);
     let id = created["secretId"].as_i64().unwrap();
     let list_response = app.get(&admin, &format!("/api/pipeline-secrets?workspaceId={ws_id}")).await;
@@ -63,7 +93,8 @@ async fn secrets_have_the_seqera_shapes_and_never_a_value() {
     assert!(secret["dateCreated"].as_str().unwrap().ends_with('Z'));
     assert!(secret["lastUpdated"].is_string());
     assert!(secret.get("value").is_none());
-    let (_, described) = app.get_json(&admin, &format!("/api/pipeline-secrets/{id}?workspaceId={ws_id}")).await;
+    let (_, described) =
+        app.get_json(&admin, &format!("/api/pipeline-secrets/{id}?workspaceId={ws_id}")).await;
     assert_eq!(described["pipelineSecret"]["name"], "DB_PASSWORD");
     assert!(!described.to_string().contains(canary));
     // The page that lists workspaces does not carry it either, nor the database file.
@@ -73,7 +104,10 @@ async fn secrets_have_the_seqera_shapes_and_never_a_value() {
         for file in ["test.db", "test.db-wal"] {
             let path = app.data_dir.path().join(file);
             if let Ok(bytes) = std::fs::read(&path) {
-                assert!(!bytes.windows(canary.len()).any(|w| w == canary.as_bytes()), "{file} holds the plaintext");
+                assert!(
+                    !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
+                    "{file} holds the plaintext"
+                );
             }
         }
     }
@@ -100,7 +134,10 @@ async fn names_follow_the_rule_and_duplicates_conflict() {
     assert_eq!(app.get(&admin, &v("FREE_NAME")).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.get(&admin, &v("BAD-NAME")).await.status(), StatusCode::BAD_REQUEST);
     // The same name is free in the caller's own scope.
-    assert_eq!(app.get(&admin, "/api/pipeline-secrets/validate?name=TOKEN").await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&admin, "/api/pipeline-secrets/validate?name=TOKEN").await.status(),
+        StatusCode::NO_CONTENT
+    );
 }
 
 #[tokio::test]
@@ -113,9 +150,11 @@ async fn values_are_one_byte_to_64_kib_and_may_span_lines() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = create(&app, &admin, "", "BIG", &"x".repeat(64 * 1024)).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = create(&app, &admin, "", "PEM_KEY", "-----BEGIN KEY-----\nabc\n-----END KEY-----\n").await;
+    let (status, _) =
+        create(&app, &admin, "", "PEM_KEY", "-----BEGIN KEY-----\nabc\n-----END KEY-----\n").await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = app.send_json(&admin, Method::POST, "/api/pipeline-secrets", json!({"name": "NO_VALUE"})).await;
+    let (status, body) =
+        app.send_json(&admin, Method::POST, "/api/pipeline-secrets", json!({"name": "NO_VALUE"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
@@ -130,9 +169,12 @@ async fn a_users_own_secrets_are_theirs_alone() {
     let (_, own) = app.get_json(&admin, "/api/pipeline-secrets").await;
     assert_eq!(own["totalSize"], 0, "the instance admin does not see Bob's secrets");
     assert_eq!(app.get(&admin, &format!("/api/pipeline-secrets/{id}")).await.status(), StatusCode::NOT_FOUND);
-    let (status, _) = app.send_json(&admin, Method::PUT, &format!("/api/pipeline-secrets/{id}"), json!({"value": "x"})).await;
+    let (status, _) = app
+        .send_json(&admin, Method::PUT, &format!("/api/pipeline-secrets/{id}"), json!({"value": "x"}))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = app.send_json(&admin, Method::DELETE, &format!("/api/pipeline-secrets/{id}"), json!({})).await;
+    let (status, _) =
+        app.send_json(&admin, Method::DELETE, &format!("/api/pipeline-secrets/{id}"), json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, mine) = app.get_json(&bob, "/api/pipeline-secrets").await;
     assert_eq!(mine["totalSize"], 1);
@@ -148,11 +190,24 @@ async fn secret_ids_from_another_workspace_are_not_found_and_untouched() {
     let (_, created) = create(&app, &bob, &format!("?workspaceId={ws_b}"), "BETA_KEY", "b").await;
     let id = created["secretId"].as_i64().unwrap();
     // The admin owns workspace A and names B's secret through it.
-    assert_eq!(app.get(&admin, &format!("/api/pipeline-secrets/{id}?workspaceId={ws_a}")).await.status(), StatusCode::NOT_FOUND);
-    let (status, _) = app.send_json(&admin, Method::DELETE, &format!("/api/pipeline-secrets/{id}?workspaceId={ws_a}"), json!({})).await;
+    assert_eq!(
+        app.get(&admin, &format!("/api/pipeline-secrets/{id}?workspaceId={ws_a}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let (status, _) = app
+        .send_json(
+            &admin,
+            Method::DELETE,
+            &format!("/api/pipeline-secrets/{id}?workspaceId={ws_a}"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // And B itself is not theirs.
-    assert_eq!(app.get(&admin, &format!("/api/pipeline-secrets?workspaceId={ws_b}")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&admin, &format!("/api/pipeline-secrets?workspaceId={ws_b}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
     let (_, list) = app.get_json(&bob, &format!("/api/pipeline-secrets?workspaceId={ws_b}")).await;
     assert_eq!(list["totalSize"], 1);
 }

@@ -38,9 +38,14 @@ async fn bad_expired_or_foreign_tokens_are_refused() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let bob = app.user(&admin, "bob@example.org").await;
-    assert_eq!(app.get(&bearer("sr_not-a-real-token"), "/api/user-info").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get(&bearer("sr_not-a-real-token"), "/api/user-info").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(app.get(&bearer("garbage"), "/api/user-info").await.status(), StatusCode::UNAUTHORIZED);
-    let (_, created) = app.send_json(&admin, Method::POST, "/api/tokens", json!({"name": "short", "expiresInDays": 1})).await;
+    let (_, created) = app
+        .send_json(&admin, Method::POST, "/api/tokens", json!({"name": "short", "expiresInDays": 1}))
+        .await;
     let token = created["accessKey"].as_str().unwrap().to_string();
     assert_eq!(app.get(&bearer(&token), "/api/user-info").await.status(), StatusCode::OK);
     app.run_sql("UPDATE access_tokens SET expires_at = 1").await;
@@ -49,7 +54,11 @@ async fn bad_expired_or_foreign_tokens_are_refused() {
     let id = created["token"]["id"].as_i64().unwrap();
     let (status, _) = app.send_json(&bob, Method::DELETE, &format!("/api/tokens/{id}"), json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    for (body, why) in [(json!({"name": ""}), "empty"), (json!({"name": "x".repeat(51)}), "long"), (json!({"name": "a", "expiresInDays": 0}), "lifetime")] {
+    for (body, why) in [
+        (json!({"name": ""}), "empty"),
+        (json!({"name": "x".repeat(51)}), "long"),
+        (json!({"name": "a", "expiresInDays": 0}), "lifetime"),
+    ] {
         let (status, _) = app.send_json(&admin, Method::POST, "/api/tokens", body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{why}");
     }
