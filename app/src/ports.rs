@@ -125,4 +125,37 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<(), AppError>;
 }
 
+/// Pipeline secrets, for the Secrets tab and "Your secrets". Values go in, never come out.
+#[async_trait]
+pub trait SecretsBackend: Send + Sync + 'static {
+    async fn list_secrets(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        search: String,
+    ) -> Result<Vec<SecretMeta>, AppError>;
+    async fn create_secret(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        name: String,
+        value: SecretString,
+    ) -> Result<i64, AppError>;
+    async fn update_secret(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        secret_id: i64,
+        value: SecretString,
+    ) -> Result<(), AppError>;
+    async fn delete_secret(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        secret_id: i64,
+    ) -> Result<(), AppError>;
+}
+
+pub type SharedSecrets = Arc<dyn SecretsBackend>;
+
 pub type SharedBackend = Arc<dyn Backend>;

@@ -10,10 +10,19 @@ const viewer = { email: 'viewer@example.org', name: 'Vic Viewer' };
 
 test.describe.configure({ mode: 'serial' });
 
-/** Loads a page and waits until the WASM bundle has been fetched and hydration can respond. */
+/** Loads a page and waits until it has hydrated (the bundle marks <body> when it has). */
 async function open(page: Page, path: string) {
   await page.goto(path);
-  await page.waitForLoadState('networkidle');
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+/** Changes a participant's role and waits for the server to answer. */
+async function changeRole(page: Page, email: string, role: string) {
+  const select = page.getByTestId('participant-row').filter({ hasText: email }).getByTestId('role-select');
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/sfn/set_participant_role')),
+    select.selectOption(role),
+  ]);
 }
 
 async function signIn(page: Page, email: string) {
@@ -25,6 +34,20 @@ async function signIn(page: Page, email: string) {
 }
 
 let workspacePath = '';
+
+// A panic in the WASM bundle (a hydration mismatch, a failed unwrap) shows up as a page error or a
+// console error that says "panicked": either fails the test that caused it.
+let browserErrors: string[] = [];
+test.beforeEach(({ page }) => {
+  browserErrors = [];
+  page.on('pageerror', (error) => browserErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /panicked|hydrat/i.test(message.text())) browserErrors.push(message.text());
+  });
+});
+test.afterEach(() => {
+  expect(browserErrors, 'errors in the browser').toEqual([]);
+});
 
 test('first visit sets up the administrator', async ({ page }) => {
   await open(page, '/');
@@ -83,18 +106,15 @@ test('the administrator adds the user as view and can change roles', async ({ pa
   await expect(row.getByTestId('role-select')).toHaveValue('view');
 
   // The select works (hydrated) and the change is stored: set maintain, reload, then back to view.
-  await row.getByTestId('role-select').selectOption('maintain');
-  await page.waitForLoadState('networkidle');
+  await changeRole(page, viewer.email, 'maintain');
   await open(page, `${workspacePath}/members`);
   await expect(page.getByTestId('participant-row').filter({ hasText: viewer.email }).getByTestId('role-select')).toHaveValue('maintain');
-  await page.getByTestId('participant-row').filter({ hasText: viewer.email }).getByTestId('role-select').selectOption('view');
-  await page.waitForLoadState('networkidle');
+  await changeRole(page, viewer.email, 'view');
   await open(page, `${workspacePath}/members`);
   await expect(page.getByTestId('participant-row').filter({ hasText: viewer.email }).getByTestId('role-select')).toHaveValue('view');
 
   // The last owner cannot be demoted: the server says so and nothing changes.
-  const ownerRow = page.getByTestId('participant-row').filter({ hasText: admin.email });
-  await ownerRow.getByTestId('role-select').selectOption('admin');
+  await changeRole(page, admin.email, 'admin');
   await expect(page.getByRole('alert').filter({ hasText: 'last owner' })).toBeVisible();
   await open(page, `${workspacePath}/members`);
   await expect(page.getByTestId('participant-row').filter({ hasText: admin.email }).getByTestId('role-select')).toHaveValue('owner');

@@ -10,7 +10,7 @@ use crate::keys;
 use crate::ops::{self, Metrics};
 use crate::services::{now_ms, Services};
 use anyhow::Context;
-use app::ports::SharedBackend;
+use app::ports::{SharedBackend, SharedSecrets};
 use axum::extract::FromRef;
 use axum::routing::get;
 use axum::Router;
@@ -102,13 +102,17 @@ impl Application {
 
 fn router(state: AppState) -> Router {
     let backend: SharedBackend = state.services.clone();
+    let secrets: SharedSecrets = state.services.clone();
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(backend.clone()),
+            move || {
+                provide_context(backend.clone());
+                provide_context(secrets.clone());
+            },
             move || app::shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));

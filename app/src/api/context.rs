@@ -13,6 +13,10 @@ pub fn backend() -> Result<SharedBackend, AppError> {
     use_context::<SharedBackend>().ok_or(AppError::Internal)
 }
 
+pub fn secrets_backend() -> Result<crate::ports::SharedSecrets, AppError> {
+    use_context::<crate::ports::SharedSecrets>().ok_or(AppError::Internal)
+}
+
 pub fn authenticated() -> Result<Authenticated, AppError> {
     use_context::<Parts>()
         .and_then(|parts| parts.extensions.get::<Authenticated>().cloned())

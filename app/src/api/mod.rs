@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod members;
+pub mod secrets;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]

@@ -2,8 +2,10 @@
 
 mod error_panel;
 mod role_badge;
+mod secrets_manager;
 mod top_bar;
 
 pub use error_panel::{ErrorPanel, FormError};
 pub use role_badge::RoleBadge;
+pub use secrets_manager::SecretsManager;
 pub use top_bar::TopBar;

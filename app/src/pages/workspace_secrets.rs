@@ -1,7 +1,9 @@
 use super::workspace::WorkspaceResource;
+use crate::components::SecretsManager;
 use leptos::prelude::*;
 
-/// The workspace's pipeline secrets (names and dates only; values are write-only).
+/// The workspace's pipeline secrets: names and dates for every role; add, update and delete for
+/// owner, admin and maintain.
 #[component]
 pub fn WorkspaceSecretsTab() -> impl IntoView {
     let ws = expect_context::<WorkspaceResource>();
@@ -9,21 +11,9 @@ pub fn WorkspaceSecretsTab() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 ws.await.ok().map(|ws| view! {
-                    <section class="card" data-testid="secrets-tab">
-                        <header class="card-header">
-                            <h2>"Pipeline secrets"</h2>
-                            {ws.grants.write_secrets.then(|| view! {
-                                <button type="button" class="primary" disabled>"Add Pipeline Secret"</button>
-                            })}
-                        </header>
-                        <p class="empty">
-                            "Pipeline secrets will be listed here: name, created, last updated, last used. "
-                            "Values are write-only: once saved, nobody can read them back."
-                        </p>
-                        {ws.grants.write_secrets.then(|| view! {
-                            <p class="muted">"Adding secrets from this page is not enabled yet; use the REST API (/api/pipeline-secrets)."</p>
-                        })}
-                    </section>
+                    <div data-testid="secrets-tab">
+                        <SecretsManager workspace_id=ws.workspace.id can_write=ws.grants.write_secrets/>
+                    </div>
                 })
             })}
         </Suspense>

@@ -157,3 +157,47 @@ impl Backend for Services {
         Services::remove_participant(self, actor, org_id, workspace_id, participant_id).await
     }
 }
+
+/// The UI lists at most this many secrets at once and pages through them in the browser.
+const UI_SECRET_LIMIT: i64 = 10_000;
+
+#[async_trait]
+impl app::ports::SecretsBackend for Services {
+    async fn list_secrets(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        search: String,
+    ) -> Result<Vec<SecretMeta>, AppError> {
+        Services::list_secrets(self, actor, scope, &search, UI_SECRET_LIMIT, 0).await.map(|page| page.secrets)
+    }
+
+    async fn create_secret(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        name: String,
+        value: SecretString,
+    ) -> Result<i64, AppError> {
+        Services::create_secret(self, actor, scope, &name, value).await
+    }
+
+    async fn update_secret(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        secret_id: i64,
+        value: SecretString,
+    ) -> Result<(), AppError> {
+        Services::update_secret(self, actor, scope, secret_id, value).await
+    }
+
+    async fn delete_secret(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        secret_id: i64,
+    ) -> Result<(), AppError> {
+        Services::delete_secret(self, actor, scope, secret_id).await
+    }
+}

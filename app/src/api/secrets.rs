@@ -1,0 +1,39 @@
+//! Secrets for the UI. `workspace_id` 0 means the caller's own secrets ("Your secrets"), as the
+//! REST API's missing `workspaceId` does.
+
+use crate::error::AppError;
+use crate::model::SecretMeta;
+use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use {super::context::*, crate::model::SecretScope, secrecy::SecretString};
+
+#[cfg(feature = "ssr")]
+fn scope(workspace_id: i64) -> SecretScope {
+    if workspace_id == 0 {
+        SecretScope::Mine
+    } else {
+        SecretScope::Workspace(workspace_id)
+    }
+}
+
+#[server(prefix = "/sfn", endpoint = "list_secrets")]
+pub async fn list_secrets(workspace_id: i64, search: String) -> Result<Vec<SecretMeta>, AppError> {
+    finish(secrets_backend()?.list_secrets(&actor()?, scope(workspace_id), search).await)
+}
+
+#[server(prefix = "/sfn", endpoint = "create_secret")]
+pub async fn create_secret(workspace_id: i64, name: String, value: String) -> Result<i64, AppError> {
+    let value = SecretString::from(value);
+    finish(secrets_backend()?.create_secret(&actor()?, scope(workspace_id), name, value).await)
+}
+
+#[server(prefix = "/sfn", endpoint = "update_secret")]
+pub async fn update_secret(workspace_id: i64, secret_id: i64, value: String) -> Result<(), AppError> {
+    let value = SecretString::from(value);
+    finish(secrets_backend()?.update_secret(&actor()?, scope(workspace_id), secret_id, value).await)
+}
+
+#[server(prefix = "/sfn", endpoint = "delete_secret")]
+pub async fn delete_secret(workspace_id: i64, secret_id: i64) -> Result<(), AppError> {
+    finish(secrets_backend()?.delete_secret(&actor()?, scope(workspace_id), secret_id).await)
+}

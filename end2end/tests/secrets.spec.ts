@@ -1,0 +1,109 @@
+import { test, expect, Page } from '@playwright/test';
+
+// Runs after foundation.spec.ts on the same server: the administrator, the `view` user and the
+// "RNA-seq production" workspace exist. Values typed here are canaries that must never come back.
+
+const password = 'correct horse battery staple';
+const admin = 'admin@example.org';
+const viewer = 'viewer@example.org';
+const canary = `canary-${Date.now()}-first`;
+const canary2 = `canary-${Date.now()}-second`;
+
+test.describe.configure({ mode: 'serial' });
+
+// A panic in the WASM bundle (a hydration mismatch, a failed unwrap) fails the test that caused it.
+let browserErrors: string[] = [];
+test.beforeEach(({ page }) => {
+  browserErrors = [];
+  page.on('pageerror', (error) => browserErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /panicked|hydrat/i.test(message.text())) browserErrors.push(message.text());
+  });
+});
+test.afterEach(() => {
+  expect(browserErrors, 'errors in the browser').toEqual([]);
+});
+
+async function signIn(page: Page, email: string) {
+  await page.goto('/login');
+  await page.locator('body[data-hydrated="true"]').waitFor();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+}
+
+async function openWorkspaceSecrets(page: Page) {
+  await page.getByTestId('workspace-link').filter({ hasText: 'RNA-seq production' }).click();
+  await expect(page.getByTestId('secrets-tab')).toBeVisible();
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+test('an owner adds and updates a workspace secret; the value never comes back', async ({ page }) => {
+  await signIn(page, admin);
+  await openWorkspaceSecrets(page);
+  const form = page.getByTestId('add-secret-form');
+  await form.getByLabel('Name').fill('BAD-NAME');
+  await expect(page.getByTestId('secret-name-hint')).toContainText('No \'-\'');
+  await form.getByLabel('Name').fill('DB_PASSWORD');
+  await page.getByTestId('secret-value').fill(canary);
+  await form.getByRole('button', { name: 'Add' }).click();
+  const row = page.getByTestId('secret-row').filter({ hasText: 'DB_PASSWORD' });
+  await expect(row).toBeVisible();
+  await expect(page.getByTestId('secret-value')).toHaveValue('');
+  expect(await page.content()).not.toContain(canary);
+
+  await row.getByTestId('edit-secret').click();
+  await row.getByTestId('new-secret-value').fill(canary2);
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/sfn/update_secret') && r.status() === 200),
+    row.getByRole('button', { name: 'Save' }).click(),
+  ]);
+  await expect(row.getByTestId('new-secret-value')).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByTestId('secret-row').filter({ hasText: 'DB_PASSWORD' })).toBeVisible();
+  const html = await page.content();
+  expect(html).not.toContain(canary);
+  expect(html).not.toContain(canary2);
+});
+
+test('a view member sees names and dates, no controls, and cannot force a write', async ({ page }) => {
+  await signIn(page, viewer);
+  await openWorkspaceSecrets(page);
+  await expect(page.getByTestId('secret-row').filter({ hasText: 'DB_PASSWORD' })).toBeVisible();
+  await expect(page.getByTestId('add-secret-form')).toHaveCount(0);
+  await expect(page.getByTestId('edit-secret')).toHaveCount(0);
+  await expect(page.getByTestId('delete-secret')).toHaveCount(0);
+  const workspaceId = page.url().match(/\/workspaces\/(\d+)/)![1];
+  const forced = await page.request.post('/sfn/create_secret', {
+    form: { workspace_id: workspaceId, name: 'SNEAKY', value: 'x' },
+  });
+  expect(forced.status()).toBe(403);
+  await page.reload();
+  await expect(page.getByTestId('secret-row').filter({ hasText: 'SNEAKY' })).toHaveCount(0);
+});
+
+test('a user keeps secrets of their own under Your secrets', async ({ page }) => {
+  await signIn(page, viewer);
+  await page.getByTestId('user-menu-button').click();
+  await page.getByRole('menuitem', { name: 'Your secrets' }).click();
+  await expect(page.getByTestId('your-secrets')).toBeVisible();
+  await page.getByTestId('add-secret-form').getByLabel('Name', { exact: true }).fill('MY_TOKEN');
+  await page.getByTestId('secret-value').fill(canary);
+  await page.getByRole('button', { name: 'Add' }).click();
+  await expect(page.getByTestId('secret-row').filter({ hasText: 'MY_TOKEN' })).toBeVisible();
+  expect(await page.content()).not.toContain(canary);
+});
+
+test('an owner deletes a secret after confirming', async ({ page }) => {
+  await signIn(page, admin);
+  await openWorkspaceSecrets(page);
+  const row = page.getByTestId('secret-row').filter({ hasText: 'DB_PASSWORD' });
+  await row.getByTestId('delete-secret').click();
+  await row.getByTestId('confirm-delete').click();
+  await expect(page.getByTestId('secret-row').filter({ hasText: 'DB_PASSWORD' })).toHaveCount(0);
+  await expect(page.getByTestId('no-secrets')).toBeVisible();
+  // The administrator does not see the viewer's own secret anywhere.
+  await page.goto('/user/secrets');
+  await expect(page.getByTestId('secret-row').filter({ hasText: 'MY_TOKEN' })).toHaveCount(0);
+});
