@@ -1,4 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
+import { failOnBrowserErrors } from './support';
 
 // One serial story against a server with an EMPTY database (scripts/e2e makes one per backend):
 // first-visit setup, an organization and a workspace, a second user added as `view`, and that
@@ -35,19 +36,7 @@ async function signIn(page: Page, email: string) {
 
 let workspacePath = '';
 
-// A panic in the WASM bundle (a hydration mismatch, a failed unwrap) shows up as a page error or a
-// console error that says "panicked": either fails the test that caused it.
-let browserErrors: string[] = [];
-test.beforeEach(({ page }) => {
-  browserErrors = [];
-  page.on('pageerror', (error) => browserErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /panicked|hydrat/i.test(message.text())) browserErrors.push(message.text());
-  });
-});
-test.afterEach(() => {
-  expect(browserErrors, 'errors in the browser').toEqual([]);
-});
+failOnBrowserErrors();
 
 test('first visit sets up the administrator', async ({ page }) => {
   await open(page, '/');

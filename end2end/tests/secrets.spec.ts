@@ -1,4 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
+import { failOnBrowserErrors } from './support';
 
 // Runs after foundation.spec.ts on the same server: the administrator, the `view` user and the
 // "RNA-seq production" workspace exist. Values typed here are canaries that must never come back.
@@ -11,18 +12,7 @@ const canary2 = `canary-${Date.now()}-second`;
 
 test.describe.configure({ mode: 'serial' });
 
-// A panic in the WASM bundle (a hydration mismatch, a failed unwrap) fails the test that caused it.
-let browserErrors: string[] = [];
-test.beforeEach(({ page }) => {
-  browserErrors = [];
-  page.on('pageerror', (error) => browserErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /panicked|hydrat/i.test(message.text())) browserErrors.push(message.text());
-  });
-});
-test.afterEach(() => {
-  expect(browserErrors, 'errors in the browser').toEqual([]);
-});
+failOnBrowserErrors();
 
 async function signIn(page: Page, email: string) {
   await page.goto('/login');

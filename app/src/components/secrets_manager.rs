@@ -9,14 +9,27 @@ use crate::api::secrets::{list_secrets, CreateSecret, DeleteSecret, UpdateSecret
 use crate::components::{ErrorPanel, FormError};
 use crate::model::{check_secret_name, check_secret_value_len, format_timestamp, SecretMeta};
 use crate::pages::action_error;
+use crate::pages::workspace::WorkspaceResource;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 const PAGE_SIZE: usize = 50;
 
-/// `workspace_id` 0 manages the signed-in user's own secrets.
+/// Whether the caller may write: from the workspace's grants, or always for their own secrets.
+async fn may_write(workspace: Option<WorkspaceResource>) -> bool {
+    match workspace {
+        Some(ws) => ws.await.map(|w| w.grants.write_secrets).unwrap_or(false),
+        None => true,
+    }
+}
+
+/// `workspace_id` 0 with no `workspace` manages the signed-in user's own secrets.
+///
+/// The resource and actions are created here, synchronously, never inside a `Suspend`: a
+/// resource created after an `.await` gets a different identity on the server and in the
+/// browser, and hydration then fails.
 #[component]
-pub fn SecretsManager(workspace_id: i64, can_write: bool) -> impl IntoView {
+pub fn SecretsManager(workspace_id: i64, workspace: Option<WorkspaceResource>) -> impl IntoView {
     let create = ServerAction::<CreateSecret>::new();
     let update = ServerAction::<UpdateSecret>::new();
     let delete = ServerAction::<DeleteSecret>::new();
@@ -31,7 +44,11 @@ pub fn SecretsManager(workspace_id: i64, can_write: bool) -> impl IntoView {
     let table_error = Signal::derive(move || update_error.get().or_else(|| delete_error.get()));
 
     view! {
-        {can_write.then(|| view! { <AddSecretForm workspace_id create/> })}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                may_write(workspace).await.then(|| view! { <AddSecretForm workspace_id create/> })
+            })}
+        </Suspense>
         <section class="card">
             <header class="card-header">
                 <h2>"Pipeline secrets"</h2>
@@ -49,6 +66,7 @@ pub fn SecretsManager(workspace_id: i64, can_write: bool) -> impl IntoView {
             </header>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let can_write = may_write(workspace).await;
                     match secrets.await {
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty" data-testid="no-secrets">"No secrets yet."</p>

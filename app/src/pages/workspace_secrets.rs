@@ -6,16 +6,11 @@ use leptos::prelude::*;
 /// owner, admin and maintain.
 #[component]
 pub fn WorkspaceSecretsTab() -> impl IntoView {
-    let ws = expect_context::<WorkspaceResource>();
+    let workspace = expect_context::<WorkspaceResource>();
+    let workspace_id = super::id_param("workspace_id");
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                ws.await.ok().map(|ws| view! {
-                    <div data-testid="secrets-tab">
-                        <SecretsManager workspace_id=ws.workspace.id can_write=ws.grants.write_secrets/>
-                    </div>
-                })
-            })}
-        </Suspense>
+        <div data-testid="secrets-tab">
+            <SecretsManager workspace_id=workspace_id() workspace=Some(workspace)/>
+        </div>
     }
 }

@@ -11,7 +11,7 @@ pub fn YourSecretsPage() -> impl IntoView {
                 "Your secrets belong to you alone: no workspace role reaches them, not even owner. "
                 "When one has the same name as a secret of a workspace you launch in, your value wins for your own launches."
             </p>
-            <SecretsManager workspace_id=0 can_write=true/>
+            <SecretsManager workspace_id=0 workspace=None/>
         </div>
     }
 }

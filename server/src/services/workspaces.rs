@@ -1,7 +1,7 @@
 //! Organizations, workspaces and their participants.
 
 use super::{internal, now_ms, Services};
-use crate::db::{self, orgs, participants, users, workspaces};
+use crate::db::{self, orgs, participants, users, workspaces, Tx};
 use crate::rbac::{authorize, WorkspaceAccess};
 use app::error::AppError;
 use app::model::*;
@@ -70,7 +70,33 @@ fn check_owner_rule(access: &WorkspaceAccess, touches_owner: bool) -> Result<(),
     Ok(())
 }
 
+async fn is_last_owner(tx: &mut Tx<'_>, access: &WorkspaceAccess) -> Result<bool, AppError> {
+    let owners = participants::count_owners(tx, access.workspace_id()).await.map_err(internal)?;
+    Ok(owners <= 1)
+}
+
 impl Services {
+    /// Checks the caller may manage participants, opens a transaction holding the workspace's
+    /// lock (so owner counts stay true until commit) and finds the participant in it. Returns
+    /// whether the participant is an owner now.
+    async fn lock_participant(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+        participant_id: i64,
+    ) -> Result<(WorkspaceAccess, Tx<'static>, bool), AppError> {
+        let access = authorize(&self.db, actor, org_id, workspace_id, Permission::ManageParticipants).await?;
+        let mut tx = self.db.begin().await.map_err(internal)?;
+        workspaces::lock(&mut tx, access.workspace_id(), now_ms()).await.map_err(internal)?;
+        let current = participants::find(&mut tx, access.workspace_id(), participant_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| AppError::not_found("Participant"))?;
+        let was_owner = current.role == Role::Owner.as_str();
+        Ok((access, tx, was_owner))
+    }
+
     pub async fn list_orgs(&self, actor: &SessionUser) -> Result<Vec<OrgSummary>, AppError> {
         let rows = orgs::list_for_user(&self.db.pool, actor.id).await.map_err(internal)?;
         Ok(rows.into_iter().map(org_summary).collect())
@@ -249,19 +275,10 @@ impl Services {
         participant_id: i64,
         role: Role,
     ) -> Result<(), AppError> {
-        let access = authorize(&self.db, actor, org_id, workspace_id, Permission::ManageParticipants).await?;
-        let mut tx = self.db.begin().await.map_err(internal)?;
-        workspaces::lock(&mut tx, access.workspace_id(), now_ms()).await.map_err(internal)?;
-        let current = participants::find(&mut tx, access.workspace_id(), participant_id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| AppError::not_found("Participant"))?;
-        let was_owner = current.role == Role::Owner.as_str();
+        let (access, mut tx, was_owner) =
+            self.lock_participant(actor, org_id, workspace_id, participant_id).await?;
         check_owner_rule(&access, was_owner || role == Role::Owner)?;
-        if was_owner
-            && role != Role::Owner
-            && participants::count_owners(&mut tx, access.workspace_id()).await.map_err(internal)? <= 1
-        {
+        if was_owner && role != Role::Owner && is_last_owner(&mut tx, &access).await? {
             return Err(AppError::bad_request(
                 "This is the workspace's last owner. Make another participant an owner first.",
             ));
@@ -281,18 +298,10 @@ impl Services {
         workspace_id: i64,
         participant_id: i64,
     ) -> Result<(), AppError> {
-        let access = authorize(&self.db, actor, org_id, workspace_id, Permission::ManageParticipants).await?;
-        let mut tx = self.db.begin().await.map_err(internal)?;
-        workspaces::lock(&mut tx, access.workspace_id(), now_ms()).await.map_err(internal)?;
-        let current = participants::find(&mut tx, access.workspace_id(), participant_id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| AppError::not_found("Participant"))?;
-        let was_owner = current.role == Role::Owner.as_str();
+        let (access, mut tx, was_owner) =
+            self.lock_participant(actor, org_id, workspace_id, participant_id).await?;
         check_owner_rule(&access, was_owner)?;
-        if was_owner
-            && participants::count_owners(&mut tx, access.workspace_id()).await.map_err(internal)? <= 1
-        {
+        if was_owner && is_last_owner(&mut tx, &access).await? {
             return Err(AppError::bad_request("This is the workspace's last owner and cannot be removed."));
         }
         participants::delete(&mut tx, access.workspace_id(), participant_id).await.map_err(internal)?;
