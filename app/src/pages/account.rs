@@ -1,6 +1,5 @@
 use crate::api::accounts::ChangePassword;
 use crate::components::FormError;
-use crate::model::check_password;
 use leptos::prelude::*;
 
 #[component]
@@ -8,13 +7,7 @@ pub fn AccountPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let new_password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
-    let hint = move || {
-        let (new, confirm) = (new_password.get(), confirm.get());
-        (!new.is_empty())
-            .then(|| check_password(&new).err())
-            .flatten()
-            .or_else(|| (!confirm.is_empty() && confirm != new).then(|| "The passwords differ.".to_string()))
-    };
+    let hint = move || super::new_password_hint(&new_password.get(), &confirm.get());
     let done = move || matches!(change.value().get(), Some(Ok(())));
     view! {
         <div class="page">

@@ -23,6 +23,14 @@ where
     Signal::derive(move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string()))
 }
 
+/// Feedback on a new password and its confirmation, from the rule the server applies.
+pub(crate) fn new_password_hint(password: &str, confirm: &str) -> Option<String> {
+    (!password.is_empty())
+        .then(|| crate::model::check_password(password).err())
+        .flatten()
+        .or_else(|| (!confirm.is_empty() && confirm != password).then(|| "The passwords differ.".to_string()))
+}
+
 /// A path parameter as an id; 0 (which matches nothing) when missing or malformed.
 pub(crate) fn id_param(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
     let params = leptos_router::hooks::use_params_map();

@@ -1,6 +1,6 @@
 use crate::api::accounts::Setup;
 use crate::components::FormError;
-use crate::model::{check_email, check_password};
+use crate::model::check_email;
 use leptos::prelude::*;
 
 /// First visit: create the instance administrator.
@@ -13,10 +13,7 @@ pub fn SetupPage() -> impl IntoView {
     let hint = move || {
         let (email, password, confirm) = (email.get(), password.get(), confirm.get());
         if !email.is_empty() { check_email(&email).err() } else { None }
-            .or_else(|| (!password.is_empty()).then(|| check_password(&password).err()).flatten())
-            .or_else(|| {
-                (!confirm.is_empty() && confirm != password).then(|| "The passwords differ.".to_string())
-            })
+            .or_else(|| super::new_password_hint(&password, &confirm))
     };
     view! {
         <section class="auth-card">

@@ -45,10 +45,6 @@ pub async fn insert(tx: &mut Tx<'_>, user: NewUser<'_>, now: i64) -> Result<i64,
     .await
 }
 
-pub async fn count(pool: &AnyPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await
-}
-
 pub async fn find_by_id(pool: &AnyPool, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!("SELECT {COLUMNS} FROM users WHERE id = $1")))
         .bind(id)

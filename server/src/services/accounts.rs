@@ -22,7 +22,8 @@ pub struct NewAccount {
     pub is_instance_admin: bool,
 }
 
-fn session_user(row: &users::UserRow) -> SessionUser {
+/// The caller as the UI and the policy point see them, from a user row (sessions and tokens).
+pub(super) fn session_user(row: &users::UserRow) -> SessionUser {
     SessionUser {
         id: row.id,
         email: row.email.clone(),

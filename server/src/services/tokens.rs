@@ -1,6 +1,7 @@
 //! Personal access tokens for the REST API and the CLI. A token is shown once, at creation; the
 //! database keeps only its SHA-256, so a database leak yields no usable token.
 
+use super::accounts::session_user;
 use super::{internal, now_ms, Services};
 use crate::auth::session::{hash_token, new_token};
 use crate::db::{self, tokens};
@@ -98,12 +99,7 @@ impl Services {
         if row.last_used_at.is_none_or(|at| now - at > 60_000) {
             tokens::touch(&self.db.pool, row.token_id, now).await.map_err(internal)?;
         }
-        let user = SessionUser {
-            id: row.user.id,
-            is_instance_admin: row.user.is_instance_admin(),
-            email: row.user.email,
-            display_name: row.user.display_name,
-        };
+        let user = session_user(&row.user);
         Ok(Some(Authenticated { user, session_id: None }))
     }
 }
