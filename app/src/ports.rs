@@ -158,4 +158,40 @@ pub trait SecretsBackend: Send + Sync + 'static {
 
 pub type SharedSecrets = Arc<dyn SecretsBackend>;
 
+/// The audit trail, read-only: a workspace's entries for its owners and admins, every entry for
+/// the instance administrator. `older_than` pages back from a sequence number.
+#[async_trait]
+pub trait AuditBackend: Send + Sync + 'static {
+    async fn workspace_audit(
+        &self,
+        actor: &SessionUser,
+        org_id: i64,
+        workspace_id: i64,
+        older_than: Option<i64>,
+    ) -> Result<AuditPage, AppError>;
+    async fn instance_audit(
+        &self,
+        actor: &SessionUser,
+        older_than: Option<i64>,
+    ) -> Result<AuditPage, AppError>;
+}
+
+pub type SharedAudit = Arc<dyn AuditBackend>;
+
 pub type SharedBackend = Arc<dyn Backend>;
+
+/// The caller's personal access tokens, for the Access tokens page. A new token is returned once,
+/// by `create_token`; listing shows names and dates only.
+#[async_trait]
+pub trait TokensBackend: Send + Sync + 'static {
+    async fn list_tokens(&self, actor: &SessionUser) -> Result<Vec<TokenSummary>, AppError>;
+    async fn create_token(
+        &self,
+        actor: &SessionUser,
+        name: String,
+        expires_in_days: Option<i64>,
+    ) -> Result<(TokenSummary, SecretString), AppError>;
+    async fn delete_token(&self, actor: &SessionUser, token_id: i64) -> Result<(), AppError>;
+}
+
+pub type SharedTokens = Arc<dyn TokensBackend>;

@@ -4,11 +4,13 @@ use crate::components::TopBar;
 use crate::pages::{
     account::AccountPage,
     admin_users::AdminUsersPage,
+    audit::{InstanceAuditPage, WorkspaceAuditTab},
     home::HomePage,
     login::LoginPage,
     members::MembersTab,
     not_found::NotFound,
     setup::SetupPage,
+    tokens::TokensPage,
     workspace::{SettingsTab, WorkspaceLayout},
     workspace_secrets::WorkspaceSecretsTab,
     your_secrets::YourSecretsPage,
@@ -57,10 +59,13 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("secrets") view=WorkspaceSecretsTab ssr=SsrMode::Async/>
                         <Route path=path!("members") view=MembersTab ssr=SsrMode::Async/>
                         <Route path=path!("settings") view=SettingsTab ssr=SsrMode::Async/>
+                        <Route path=path!("audit") view=WorkspaceAuditTab ssr=SsrMode::Async/>
                     </ParentRoute>
                     <Route path=path!("/user/secrets") view=YourSecretsPage/>
+                    <Route path=path!("/user/tokens") view=TokensPage/>
                     <Route path=path!("/account") view=AccountPage/>
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=InstanceAuditPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -1,10 +1,9 @@
-import { test, expect, Page } from '@playwright/test';
-import { failOnBrowserErrors } from './support';
+import { test, expect } from '@playwright/test';
+import { failOnBrowserErrors, signIn, openWorkspaceSecrets } from './support';
 
 // Runs after foundation.spec.ts on the same server: the administrator, the `view` user and the
 // "RNA-seq production" workspace exist. Values typed here are canaries that must never come back.
 
-const password = 'correct horse battery staple';
 const admin = 'admin@example.org';
 const viewer = 'viewer@example.org';
 const canary = `canary-${Date.now()}-first`;
@@ -13,21 +12,6 @@ const canary2 = `canary-${Date.now()}-second`;
 test.describe.configure({ mode: 'serial' });
 
 failOnBrowserErrors();
-
-async function signIn(page: Page, email: string) {
-  await page.goto('/login');
-  await page.locator('body[data-hydrated="true"]').waitFor();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/$/);
-}
-
-async function openWorkspaceSecrets(page: Page) {
-  await page.getByTestId('workspace-link').filter({ hasText: 'RNA-seq production' }).click();
-  await expect(page.getByTestId('secrets-tab')).toBeVisible();
-  await page.locator('body[data-hydrated="true"]').waitFor();
-}
 
 test('an owner adds and updates a workspace secret; the value never comes back', async ({ page }) => {
   await signIn(page, admin);

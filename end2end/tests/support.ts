@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, Page } from '@playwright/test';
 
 /**
  * Fails the test in which the WASM bundle panicked (a hydration mismatch, a failed unwrap): such
@@ -16,4 +16,24 @@ export function failOnBrowserErrors() {
   test.afterEach(() => {
     expect(browserErrors, 'errors in the browser').toEqual([]);
   });
+}
+
+/** The password every account in the suite is created with (foundation.spec.ts). */
+export const password = 'correct horse battery staple';
+
+/** Signs in through the form, after hydration, and lands on the home page. */
+export async function signIn(page: Page, email: string) {
+  await page.goto('/login');
+  await page.locator('body[data-hydrated="true"]').waitFor();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+}
+
+/** From the home page, opens the "RNA-seq production" workspace on its Secrets tab. */
+export async function openWorkspaceSecrets(page: Page) {
+  await page.getByTestId('workspace-link').filter({ hasText: 'RNA-seq production' }).click();
+  await expect(page.getByTestId('secrets-tab')).toBeVisible();
+  await page.locator('body[data-hydrated="true"]').waitFor();
 }

@@ -1,10 +1,12 @@
 //! Typed configuration from `STRONGROOM_*` environment variables, `DATABASE_URL`, and an optional
 //! TOML file named by `STRONGROOM_CONFIG_FILE` (environment wins). A first run needs none of them.
-//! `Debug` never prints credentials: a database URL's password shows as `***`.
+//! `Debug` never prints credentials: a database URL's password shows as `***`, and the key given
+//! in `STRONGROOM_KEY` shows only as present (`Some("***")`) or absent.
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
-use serde::{Deserialize, Serialize};
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,6 +21,10 @@ pub struct Config {
     pub database_url: Option<String>,
     /// The 32-byte key-encryption key; generated with mode 0600 when absent.
     pub key_file: Option<PathBuf>,
+    /// The key-encryption key itself, as standard base64 (`STRONGROOM_KEY`); wins over `key_file`.
+    /// Never serialized, and redacted in `Debug`.
+    #[serde(default, skip_serializing, deserialize_with = "secret_option")]
+    pub key: Option<SecretString>,
     /// The external base URL people and runs reach this server at (links, cookies, OIDC issuer).
     pub public_url: String,
     /// `text` or `json`.
@@ -40,6 +46,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database_url: None,
             key_file: None,
+            key: None,
             public_url: "http://127.0.0.1:3000".into(),
             log_format: "text".into(),
             session_idle_minutes: 8 * 60,
@@ -93,6 +100,11 @@ impl Config {
     }
 }
 
+/// Reads an optional string straight into a `SecretString`.
+fn secret_option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.map(SecretString::from))
+}
+
 /// Replaces the password of a URL with `***`.
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {
@@ -112,6 +124,7 @@ impl fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("database_url", &redact_url(&self.database_url()))
             .field("key_file", &self.key_file())
+            .field("key", &self.key.as_ref().map(|_| "***"))
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
             .field("session_idle_minutes", &self.session_idle_minutes)
@@ -135,6 +148,20 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2-secret"), "{printed}");
         assert!(printed.contains("app:***@db.local"), "{printed}");
+    }
+
+    #[test]
+    fn the_environment_key_is_read_but_never_printed() {
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(("key", "c3VwZXItc2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcyE="));
+        let config: Config = figment.extract().unwrap();
+        assert!(config.key.is_some());
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("c3VwZXItc2VjcmV0"), "{printed}");
+        assert!(printed.contains(r#"key: Some("***")"#), "{printed}");
+        let without: Config = Figment::from(Serialized::defaults(Config::default())).extract().unwrap();
+        assert!(without.key.is_none());
+        assert!(format!("{without:?}").contains("key: None"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! start the real application on port 0.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;

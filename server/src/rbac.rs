@@ -7,6 +7,7 @@
 //! the caller's reach reveal nothing; a role change is seen by the very next request, because the
 //! role is read from the database on every call and never cached.
 
+use crate::audit::{self, Event, Outcome};
 use crate::db::{workspaces, Db};
 use crate::services::internal;
 use app::error::AppError;
@@ -33,7 +34,7 @@ pub async fn authorize(
     permission: Permission,
 ) -> Result<WorkspaceAccess, AppError> {
     let row = workspaces::find_with_role(&db.pool, actor.id, org_id, workspace_id).await.map_err(internal)?;
-    decide(actor, row, workspace_id, permission)
+    recorded(db, actor, workspace_id, permission, decide(actor, row, workspace_id, permission)).await
 }
 
 /// `authorize` for APIs that name the workspace without its organization.
@@ -44,7 +45,36 @@ pub async fn authorize_workspace(
     permission: Permission,
 ) -> Result<WorkspaceAccess, AppError> {
     let row = workspaces::find_with_role_by_id(&db.pool, actor.id, workspace_id).await.map_err(internal)?;
-    decide(actor, row, workspace_id, permission)
+    recorded(db, actor, workspace_id, permission, decide(actor, row, workspace_id, permission)).await
+}
+
+/// A refusal to a participant goes to the workspace's audit trail. (A workspace the caller does
+/// not take part in answers "not found" and is not recorded there: its admins need not see it.)
+async fn recorded(
+    db: &Db,
+    actor: &SessionUser,
+    workspace_id: i64,
+    permission: Permission,
+    decision: Result<WorkspaceAccess, AppError>,
+) -> Result<WorkspaceAccess, AppError> {
+    if let Err(AppError::Forbidden(_)) = &decision {
+        let event = Event::by(actor, "access.denied")
+            .outcome(Outcome::Denied)
+            .workspace(workspace_id)
+            .detail(format!("needs the {} permission", permission_label(permission)));
+        audit::append_alone(db, event, crate::services::now_ms()).await;
+    }
+    decision
+}
+
+fn permission_label(permission: Permission) -> &'static str {
+    match permission {
+        Permission::ReadWorkspace => "read-workspace",
+        Permission::WriteSecrets => "write-secrets",
+        Permission::LaunchWorkflow => "launch",
+        Permission::ManageCompute => "manage-compute",
+        Permission::ManageParticipants => "manage-participants",
+    }
 }
 
 fn decide(
@@ -66,11 +96,15 @@ fn decide(
     Ok(WorkspaceAccess { workspace, role })
 }
 
-/// Instance administration (creating and disabling users) is for instance admins only.
-pub fn require_instance_admin(actor: &SessionUser) -> Result<(), AppError> {
+/// Instance administration (users, the instance audit view) is for instance admins only;
+/// a refusal is recorded in the instance's audit trail.
+pub async fn require_instance_admin(db: &Db, actor: &SessionUser, what: &str) -> Result<(), AppError> {
     if actor.is_instance_admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("Only an instance administrator can manage users.".into()))
+        return Ok(());
     }
+    let event = Event::by(actor, "access.denied")
+        .outcome(Outcome::Denied)
+        .detail(format!("{what} needs an instance administrator"));
+    audit::append_alone(db, event, crate::services::now_ms()).await;
+    Err(AppError::Forbidden(format!("Only an instance administrator can {what}.")))
 }

@@ -10,7 +10,7 @@ use crate::keys;
 use crate::ops::{self, Metrics};
 use crate::services::{now_ms, Services};
 use anyhow::Context;
-use app::ports::{SharedBackend, SharedSecrets};
+use app::ports::{SharedAudit, SharedBackend, SharedSecrets, SharedTokens};
 use axum::extract::FromRef;
 use axum::routing::get;
 use axum::Router;
@@ -47,7 +47,7 @@ pub struct Application {
 /// Loads the key, opens the database and builds the services, without listening: the CLI uses
 /// this too. Refuses a key file that does not match the database.
 pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
-    let kek = Kek::new(keys::load_or_create(&config.key_file())?);
+    let kek = Kek::new(keys::load_configured(config)?);
     let db = Db::connect(&config.database_url()).await?;
     keystore::verify_or_register(&db, &kek, now_ms()).await?;
     Ok(Services {
@@ -103,6 +103,8 @@ impl Application {
 fn router(state: AppState) -> Router {
     let backend: SharedBackend = state.services.clone();
     let secrets: SharedSecrets = state.services.clone();
+    let audit: SharedAudit = state.services.clone();
+    let tokens: SharedTokens = state.services.clone();
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
@@ -112,6 +114,8 @@ fn router(state: AppState) -> Router {
             move || {
                 provide_context(backend.clone());
                 provide_context(secrets.clone());
+                provide_context(audit.clone());
+                provide_context(tokens.clone());
             },
             move || app::shell(leptos_options.clone()),
         )

@@ -7,7 +7,7 @@ use {super::context::*, secrecy::SecretString};
 /// The signed-in user, or `None`. Never an error for a signed-out visitor.
 #[server(prefix = "/sfn", endpoint = "session_user")]
 pub async fn get_session_user() -> Result<Option<SessionUser>, AppError> {
-    Ok(actor().ok())
+    Ok(signed_in().map(|auth| auth.user))
 }
 
 #[server(prefix = "/sfn", endpoint = "needs_setup")]
@@ -37,7 +37,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 #[server(prefix = "/sfn", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     // A visitor without a session is already signed out: send them to the login page all the same.
-    if let Ok(auth) = authenticated() {
+    if let Some(auth) = signed_in() {
         set_cookie(finish(backend()?.logout(&auth).await)?);
     }
     leptos_axum::redirect("/login");

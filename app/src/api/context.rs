@@ -17,10 +17,23 @@ pub fn secrets_backend() -> Result<crate::ports::SharedSecrets, AppError> {
     use_context::<crate::ports::SharedSecrets>().ok_or(AppError::Internal)
 }
 
+pub fn tokens_backend() -> Result<crate::ports::SharedTokens, AppError> {
+    use_context::<crate::ports::SharedTokens>().ok_or(AppError::Internal)
+}
+
+pub fn audit_backend() -> Result<crate::ports::SharedAudit, AppError> {
+    use_context::<crate::ports::SharedAudit>().ok_or(AppError::Internal)
+}
+
+/// The caller, for server functions that also serve signed-out visitors.
+pub fn signed_in() -> Option<Authenticated> {
+    use_context::<Parts>().and_then(|parts| parts.extensions.get::<Authenticated>().cloned())
+}
+
+/// The caller, for server functions that need one: a signed-out call answers 401.
 pub fn authenticated() -> Result<Authenticated, AppError> {
-    use_context::<Parts>()
-        .and_then(|parts| parts.extensions.get::<Authenticated>().cloned())
-        .ok_or(AppError::Unauthenticated)
+    // The status is set here too: callers return this error with `?` before reaching `finish`.
+    signed_in().ok_or_else(|| with_status(AppError::Unauthenticated))
 }
 
 pub fn actor() -> Result<SessionUser, AppError> {
@@ -43,15 +56,16 @@ pub fn set_cookie(cookie: SetCookie) {
 /// Gives an error its HTTP status (and `Retry-After`), so that scripts calling a server function
 /// see the same codes as REST clients do.
 pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(error) = &result {
-        if let Some(response) = use_context::<ResponseOptions>() {
-            let status =
-                StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            response.set_status(status);
-            if let AppError::RateLimited { retry_after_secs } = error {
-                response.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
-            }
+    result.map_err(with_status)
+}
+
+fn with_status(error: AppError) -> AppError {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        response.set_status(status);
+        if let AppError::RateLimited { retry_after_secs } = &error {
+            response.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
     }
-    result
+    error
 }

@@ -3,8 +3,10 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod audit;
 pub mod members;
 pub mod secrets;
+pub mod tokens;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]

@@ -148,7 +148,10 @@ fn SecretRow(
     let new_value = RwSignal::new(String::new());
     view! {
         <tr data-testid="secret-row" data-secret-id=id>
-            <td class="mono">{secret.name.clone()}</td>
+            <td>
+                <span class="mono">{secret.name.clone()}</span>
+                <OverrideBadge secret=secret.clone()/>
+            </td>
             <td>{format_timestamp(secret.created_at)}</td>
             <td>{format_timestamp(secret.updated_at)}</td>
             <td>{secret.last_used_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
@@ -204,7 +207,7 @@ fn AddSecretForm(workspace_id: i64, create: ServerAction<CreateSecret>) -> impl 
     let value = RwSignal::new(String::new());
     let name_hint = move || name.with(|n| (!n.is_empty()).then(|| check_secret_name(n).err()).flatten());
     let value_hint =
-        move || value.with(|v| (v.len() > 0).then(|| check_secret_value_len(v.len()).err()).flatten());
+        move || value.with(|v| (!v.is_empty()).then(|| check_secret_value_len(v.len()).err()).flatten());
     let invalid = move || {
         name.with(|n| check_secret_name(n).is_err())
             || value.with(|v| check_secret_value_len(v.len()).is_err())
@@ -242,4 +245,28 @@ fn AddSecretForm(workspace_id: i64, create: ServerAction<CreateSecret>) -> impl 
                 .then(|| view! { <p class="form-success" role="status">"Secret saved. Its value cannot be shown again."</p> })}
         </section>
     }
+}
+
+/// Says which value a launch by the signed-in user will use when a personal secret and a
+/// workspace secret share a name: the personal one, always.
+#[component]
+fn OverrideBadge(secret: SecretMeta) -> impl IntoView {
+    let workspace_side = secret.overridden_by_yours.then(|| {
+        view! {
+            <span class="badge override" data-testid="override-badge"
+                title="You have a personal secret with this name: your launches use yours, not this one.">
+                "Yours wins at launch"
+            </span>
+        }
+    });
+    let personal_side = (!secret.overrides_in.is_empty()).then(|| {
+        let places = secret.overrides_in.join(", ");
+        view! {
+            <span class="badge override" data-testid="override-badge"
+                title=format!("Your launches use this value instead of the workspace secret in {places}.")>
+                {format!("Wins at launch over {places}")}
+            </span>
+        }
+    });
+    (workspace_side, personal_side)
 }

@@ -10,6 +10,11 @@ pub fn TopBar() -> impl IntoView {
     let user = Resource::new(move || location.pathname.get(), |_| get_session_user());
     let logout = ServerAction::<Logout>::new();
     let menu_open = RwSignal::new(false);
+    // A menu item navigates within the app: the menu closes with the page it was opened on.
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
     view! {
         <header class="top-bar">
             <a class="brand" href="/">
@@ -36,10 +41,14 @@ pub fn TopBar() -> impl IntoView {
                                 <div class="user-menu-items" class:open=move || menu_open.get() role="menu">
                                     <p class="user-menu-email">{user.email.clone()}</p>
                                     <a href="/user/secrets" role="menuitem">"Your secrets"</a>
+                                    <a href="/user/tokens" role="menuitem">"Access tokens"</a>
                                     <a href="/account" role="menuitem">"Account"</a>
                                     {user
                                         .is_instance_admin
-                                        .then(|| view! { <a href="/admin/users" role="menuitem">"Users"</a> })}
+                                        .then(|| view! {
+                                            <a href="/admin/users" role="menuitem">"Users"</a>
+                                            <a href="/admin/audit" role="menuitem">"Audit log"</a>
+                                        })}
                                     <ActionForm action=logout>
                                         <button type="submit" class="link-button" role="menuitem" data-testid="sign-out">
                                             "Sign out"

@@ -1,11 +1,15 @@
 //! Wire types shared by the browser and the server. Nothing here ever holds a secret value.
 
+mod audit;
 mod names;
 mod role;
 mod secret_name;
+mod tokens;
 mod types;
 
+pub use audit::*;
 pub use names::*;
 pub use role::*;
 pub use secret_name::*;
+pub use tokens::*;
 pub use types::*;

@@ -167,7 +167,7 @@ pub fn check_password(password: &str) -> Result<(), String> {
     if COMMON_PASSWORDS.contains(&lowered.as_str()) {
         return Err("That password is one of the most common ones; choose another.".into());
     }
-    if lowered.chars().all(|c| Some(c) == lowered.chars().next()) {
+    if lowered.chars().all(|c| lowered.starts_with(c)) {
         return Err("The password cannot be one character repeated.".into());
     }
     Ok(())

@@ -71,6 +71,14 @@ pub struct SecretMeta {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_used_at: Option<i64>,
+    /// For a workspace secret: the caller has a personal secret of the same name, which is the
+    /// one used at the caller's launches.
+    #[serde(default)]
+    pub overridden_by_yours: bool,
+    /// For a personal secret: the workspaces ("org / workspace") whose secret of the same name it
+    /// overrides at the caller's launches.
+    #[serde(default)]
+    pub overrides_in: Vec<String>,
 }
 
 /// Where a secret lives: a workspace's secrets, or the caller's own ("Your secrets").

@@ -2,11 +2,13 @@
 
 pub mod account;
 pub mod admin_users;
+pub mod audit;
 pub mod home;
 pub mod login;
 pub mod members;
 pub mod not_found;
 pub mod setup;
+pub mod tokens;
 pub mod workspace;
 pub mod workspace_secrets;
 pub mod your_secrets;

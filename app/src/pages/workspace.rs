@@ -31,7 +31,8 @@ pub fn WorkspaceLayout() -> impl IntoView {
                                 <a href=href class="tab"
                                     class:active=move || {
                                         let path = location.pathname.get();
-                                        path == current || (name == "secrets" && !path.ends_with("/members") && !path.ends_with("/settings"))
+                                        path == current
+                                            || (name == "secrets" && !["/members", "/settings", "/audit"].iter().any(|t| path.ends_with(t)))
                                     }>
                                     {label}
                                 </a>
@@ -48,6 +49,7 @@ pub fn WorkspaceLayout() -> impl IntoView {
                                     {tab("secrets", "Secrets")}
                                     {tab("members", "Members")}
                                     {tab("settings", "Settings")}
+                                    {ws.grants.manage_participants.then(|| tab("audit", "Audit"))}
                                 </nav>
                                 <Outlet/>
                             </div>

@@ -3,6 +3,7 @@
 //! Handlers parse, call one service method and shape the answer; rules live in the services.
 
 mod extract;
+mod openapi;
 mod orgs;
 mod participants;
 mod pipeline_secrets;
@@ -17,6 +18,7 @@ use axum::Router;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/openapi.json", get(openapi::document))
         .route("/api/user-info", get(users::user_info))
         .route("/api/orgs", get(orgs::list_orgs).post(orgs::create_org))
         .route("/api/pipeline-secrets", get(pipeline_secrets::list).post(pipeline_secrets::create))

@@ -19,8 +19,12 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|| "unknown".into());
-    request.extensions_mut().insert(ClientInfo { ip });
+    request.extensions_mut().insert(ClientInfo { ip: ip.clone() });
+    // Audit entries written while serving this request say where it came from.
+    crate::audit::with_client_ip(ip, resolve_caller(state, request, next)).await
+}
 
+async fn resolve_caller(state: AppState, mut request: Request, next: Next) -> Response {
     if is_cross_site_write(&request) {
         return (StatusCode::FORBIDDEN, "Cross-site requests are not accepted.").into_response();
     }

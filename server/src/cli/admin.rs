@@ -1,34 +1,18 @@
-use super::{AdminCommand, CreateAdmin};
+use super::input::read_secret;
+use super::{AdminCommand, CreateAdmin, CreateToken};
 use crate::config::Config;
+use crate::db::users;
 use crate::services::NewAccount;
 use crate::startup::build_services;
-use anyhow::Context;
-use secrecy::SecretString;
-use std::io::Read;
-use std::path::Path;
+use anyhow::bail;
+use app::model::{normalize_email, SessionUser};
+use secrecy::ExposeSecret;
 
 pub async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::Create(args) => create_admin(config, args).await,
+        AdminCommand::Token(args) => create_token(config, args).await,
     }
-}
-
-/// Reads a secret from a file or standard input, dropping one trailing newline (what `echo` and
-/// editors add) but nothing else.
-pub fn read_secret(path: &Path) -> anyhow::Result<SecretString> {
-    let mut text = String::new();
-    if path == Path::new("-") {
-        std::io::stdin().read_to_string(&mut text).context("could not read standard input")?;
-    } else {
-        text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
-    }
-    if text.ends_with('\n') {
-        text.pop();
-        if text.ends_with('\r') {
-            text.pop();
-        }
-    }
-    Ok(SecretString::from(text))
 }
 
 async fn create_admin(config: &Config, args: CreateAdmin) -> anyhow::Result<()> {
@@ -38,5 +22,40 @@ async fn create_admin(config: &Config, args: CreateAdmin) -> anyhow::Result<()> 
     let account = NewAccount { email: args.email, display_name: name, password, is_instance_admin: true };
     let user = services.create_admin_from_cli(account).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("Created instance administrator {} (id {}).", user.email, user.id);
+    Ok(())
+}
+
+/// Prints only the token on standard output (so `TOKEN=$(strongroom admin token …)` works); the
+/// explanation goes to standard error. The token service hashes and stores it as for the API.
+async fn create_token(config: &Config, args: CreateToken) -> anyhow::Result<()> {
+    let services = build_services(config).await?;
+    let email = normalize_email(&args.email);
+    let Some(row) = users::find_by_email(&services.db.pool, &email).await? else {
+        bail!("there is no user with the email {email}");
+    };
+    if row.is_disabled() {
+        bail!("the user {email} is disabled; enable the account before giving it a token");
+    }
+    // The same mapping as `services::accounts::session_user`, which is private to the services.
+    let actor = SessionUser {
+        id: row.id,
+        email: row.email.clone(),
+        display_name: row.display_name.clone(),
+        is_instance_admin: row.is_instance_admin(),
+    };
+    let (info, token) = services
+        .create_token(&actor, &args.name, args.expires_in_days)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", token.expose_secret());
+    let lifetime = match args.expires_in_days {
+        Some(days) => format!("expires in {days} days"),
+        None => "does not expire".to_string(),
+    };
+    eprintln!(
+        "Created access token '{}' (id {}) for {email}; it {lifetime}. It is shown once: store it now. \
+         Use it as `Authorization: Bearer <token>` or STRONGROOM_ACCESS_TOKEN.",
+        info.name, info.id
+    );
     Ok(())
 }

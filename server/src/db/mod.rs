@@ -5,9 +5,12 @@
 //! assembled with `format!`, only constants of the same file are interpolated (`AssertSqlSafe`):
 //! user input is always bound as a parameter.
 
+pub mod audit;
 pub mod encryption_keys;
+pub mod key_rotation;
 pub mod orgs;
 pub mod participants;
+pub mod secret_overrides;
 pub mod secrets;
 pub mod sessions;
 pub mod tokens;

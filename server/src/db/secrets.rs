@@ -119,11 +119,14 @@ pub async fn store_seal(
     Ok(done.rows_affected() == 1)
 }
 
-/// The current version of a secret, scoped by owner (and locking it on PostgreSQL through the
-/// transaction's first write elsewhere).
-pub async fn current_version(tx: &mut Tx<'_>, owner: Owner, id: i64) -> Result<Option<i64>, sqlx::Error> {
-    let sql = format!("SELECT version FROM secrets WHERE {} AND id = $2", owner.filter());
-    sqlx::query_scalar(AssertSqlSafe(sql)).bind(owner.id()).bind(id).fetch_optional(&mut **tx).await
+/// The current version and the name of a secret, scoped by owner.
+pub async fn current_version(
+    tx: &mut Tx<'_>,
+    owner: Owner,
+    id: i64,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let sql = format!("SELECT version, name FROM secrets WHERE {} AND id = $2", owner.filter());
+    sqlx::query_as(AssertSqlSafe(sql)).bind(owner.id()).bind(id).fetch_optional(&mut **tx).await
 }
 
 pub async fn list(
@@ -165,10 +168,10 @@ pub async fn name_taken(pool: &AnyPool, owner: Owner, name: &str) -> Result<bool
     Ok(n > 0)
 }
 
-pub async fn delete(tx: &mut Tx<'_>, owner: Owner, id: i64) -> Result<bool, sqlx::Error> {
-    let sql = format!("DELETE FROM secrets WHERE {} AND id = $2", owner.filter());
-    let done = sqlx::query(AssertSqlSafe(sql)).bind(owner.id()).bind(id).execute(&mut **tx).await?;
-    Ok(done.rows_affected() == 1)
+/// Deletes a secret, returning its name (`None` when there was no such secret).
+pub async fn delete(tx: &mut Tx<'_>, owner: Owner, id: i64) -> Result<Option<String>, sqlx::Error> {
+    let sql = format!("DELETE FROM secrets WHERE {} AND id = $2 RETURNING name", owner.filter());
+    sqlx::query_scalar(AssertSqlSafe(sql)).bind(owner.id()).bind(id).fetch_optional(&mut **tx).await
 }
 
 /// The sealed value, for the provisioning path only.

@@ -1,4 +1,5 @@
 use super::users::UserRow;
+use super::Tx;
 use sqlx::{AnyPool, FromRow};
 
 #[derive(Debug, Clone, FromRow)]
@@ -20,7 +21,7 @@ pub struct TokenOwnerRow {
 }
 
 pub async fn insert(
-    pool: &AnyPool,
+    tx: &mut Tx<'_>,
     user_id: i64,
     name: &str,
     token_hash: &str,
@@ -36,7 +37,7 @@ pub async fn insert(
     .bind(token_hash)
     .bind(now)
     .bind(expires_at)
-    .fetch_one(pool)
+    .fetch_one(&mut **tx)
     .await
 }
 
@@ -61,11 +62,11 @@ pub async fn find_for_user(pool: &AnyPool, user_id: i64, id: i64) -> Result<Opti
     .await
 }
 
-pub async fn delete_for_user(pool: &AnyPool, user_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn delete_for_user(tx: &mut Tx<'_>, user_id: i64, id: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM access_tokens WHERE user_id = $1 AND id = $2")
         .bind(user_id)
         .bind(id)
-        .execute(pool)
+        .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
 }

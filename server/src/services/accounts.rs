@@ -1,6 +1,7 @@
 //! Accounts: first-visit setup, sign-in and sign-out, password changes, and user administration.
 
 use super::{internal, now_ms, Services};
+use crate::audit::{Event, Outcome};
 use crate::auth::{password, session};
 use crate::db::{self, sessions, users};
 use crate::rbac::require_instance_admin;
@@ -54,6 +55,7 @@ impl Services {
         &self,
         account: NewAccount,
         claim_setup: bool,
+        event: Event,
     ) -> Result<users::UserRow, AppError> {
         let email = normalize_email(&account.email);
         check_email(&email).map_err(AppError::BadRequest)?;
@@ -79,7 +81,8 @@ impl Services {
             }
             Err(e) => return Err(internal(e)),
         };
-        tx.commit().await.map_err(internal)?;
+        let role = if account.is_instance_admin { "instance administrator" } else { "user" };
+        self.commit_audited(tx, event.target(format!("user {email} (id {id})")).detail(role)).await?;
         tracing::info!(user_id = id, admin = account.is_instance_admin, "user created");
         users::find_by_id(&self.db.pool, id).await.map_err(internal)?.ok_or(AppError::Internal)
     }
@@ -92,7 +95,8 @@ impl Services {
         password: SecretString,
     ) -> Result<SetCookie, AppError> {
         let account = NewAccount { email, display_name, password, is_instance_admin: true };
-        let user = self.insert_account(account, true).await?;
+        let event = Event::anonymous(&account.email, "setup.completed");
+        let user = self.insert_account(account, true, event).await?;
         self.start_session(user.id, client).await
     }
 
@@ -100,7 +104,8 @@ impl Services {
     /// It also completes first-visit setup, so the setup page is not offered afterwards.
     pub async fn create_admin_from_cli(&self, account: NewAccount) -> Result<SessionUser, AppError> {
         let first = self.needs_setup().await?;
-        let user = self.insert_account(account, first).await?;
+        let event = Event::anonymous("command line", "user.created");
+        let user = self.insert_account(account, first, event).await?;
         Ok(session_user(&user))
     }
 
@@ -113,6 +118,8 @@ impl Services {
         let email = normalize_email(&email);
         if let Err(retry_after_secs) = self.login_limiter.check(&email, &client.ip) {
             tracing::warn!(ip = %client.ip, "sign-in rate limited");
+            let event = Event::anonymous(&typed_email(&email), "sign-in").outcome(Outcome::Denied);
+            self.record(event.detail("too many attempts")).await;
             return Err(AppError::RateLimited { retry_after_secs });
         }
         let found = users::find_credentials(&self.db.pool, &email).await.map_err(internal)?;
@@ -125,10 +132,18 @@ impl Services {
         match user {
             Some(user) if matches && !user.is_disabled() => {
                 tracing::info!(user_id = user.id, ip = %client.ip, "sign-in succeeded");
-                self.start_session(user.id, client).await
+                let cookie = self.start_session(user.id, client).await?;
+                self.record(Event::by(&session_user(&user), "sign-in")).await;
+                Ok(cookie)
             }
             _ => {
                 tracing::info!(ip = %client.ip, "sign-in failed");
+                let reason = match user {
+                    Some(user) if matches && user.is_disabled() => "account disabled",
+                    _ => "wrong email or password",
+                };
+                let event = Event::anonymous(&typed_email(&email), "sign-in").outcome(Outcome::Failed);
+                self.record(event.detail(reason)).await;
                 Err(invalid_credentials())
             }
         }
@@ -185,13 +200,14 @@ impl Services {
         let mut tx = self.db.begin().await.map_err(internal)?;
         users::set_password_hash(&mut tx, actor.id, &hash, now_ms()).await.map_err(internal)?;
         sessions::delete_others_for_user(&mut tx, actor.id, keep_session).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        self.commit_audited(tx, Event::by(actor, "password.changed").target(format!("user {}", actor.email)))
+            .await?;
         tracing::info!(user_id = actor.id, "password changed");
         Ok(())
     }
 
     pub async fn list_users(&self, actor: &SessionUser) -> Result<Vec<UserSummary>, AppError> {
-        require_instance_admin(actor)?;
+        require_instance_admin(&self.db, actor, "manage users").await?;
         let rows = users::list(&self.db.pool).await.map_err(internal)?;
         Ok(rows.into_iter().map(user_summary).collect())
     }
@@ -201,8 +217,8 @@ impl Services {
         actor: &SessionUser,
         account: NewAccount,
     ) -> Result<UserSummary, AppError> {
-        require_instance_admin(actor)?;
-        self.insert_account(account, false).await.map(user_summary)
+        require_instance_admin(&self.db, actor, "manage users").await?;
+        self.insert_account(account, false, Event::by(actor, "user.created")).await.map(user_summary)
     }
 
     /// Disabling ends every session of the user at once.
@@ -212,7 +228,7 @@ impl Services {
         user_id: i64,
         disabled: bool,
     ) -> Result<(), AppError> {
-        require_instance_admin(actor)?;
+        require_instance_admin(&self.db, actor, "manage users").await?;
         if user_id == actor.id && disabled {
             return Err(AppError::bad_request("You cannot disable your own account."));
         }
@@ -223,7 +239,8 @@ impl Services {
         if disabled {
             sessions::delete_for_user(&mut tx, user_id).await.map_err(internal)?;
         }
-        tx.commit().await.map_err(internal)?;
+        let action = if disabled { "user.disabled" } else { "user.enabled" };
+        self.commit_audited(tx, Event::by(actor, action).target(format!("user id {user_id}"))).await?;
         tracing::info!(user_id, disabled, by = actor.id, "user status changed");
         Ok(())
     }
@@ -231,5 +248,15 @@ impl Services {
     pub async fn user_info(&self, actor: &SessionUser) -> Result<UserSummary, AppError> {
         let row = users::find_by_id(&self.db.pool, actor.id).await.map_err(internal)?;
         row.map(user_summary).ok_or(AppError::Unauthenticated)
+    }
+}
+
+/// What a failed sign-in records as "who": the email as typed, when it looks like one. Anything
+/// else (say, a password typed into the email field) is not written down.
+fn typed_email(email: &str) -> String {
+    if check_email(email).is_ok() {
+        email.to_string()
+    } else {
+        "(not an email address)".to_string()
     }
 }

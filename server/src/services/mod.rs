@@ -3,9 +3,11 @@
 //! each rule is written once.
 
 mod accounts;
+mod audit_view;
 mod backend;
 mod secrets;
 mod tokens;
+mod tokens_backend;
 mod workspaces;
 
 pub use accounts::NewAccount;
@@ -13,11 +15,13 @@ pub use secrets::SecretPage;
 pub use tokens::TokenInfo;
 pub use workspaces::ParticipantPage;
 
+use crate::audit::{Event, Outcome};
 use crate::auth::rate_limit::LoginRateLimiter;
 use crate::auth::session::SessionPolicy;
 use crate::crypto::Kek;
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use app::error::AppError;
+use app::model::SessionUser;
 use std::fmt::Display;
 
 pub struct Services {
@@ -38,4 +42,32 @@ pub fn internal(error: impl Display) -> AppError {
 /// Milliseconds since the Unix epoch, UTC: the one place the services read the clock.
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+impl Services {
+    /// Records `event` as the transaction's last write and commits both, or neither: an action
+    /// whose audit entry cannot be written does not happen.
+    pub async fn commit_audited(&self, mut tx: Tx<'static>, event: Event) -> Result<(), AppError> {
+        crate::audit::append(&mut tx, event, now_ms()).await.map_err(internal)?;
+        tx.commit().await.map_err(internal)
+    }
+
+    /// Records an event with no action to roll back (a denied request, a failed sign-in).
+    pub async fn record(&self, event: Event) {
+        crate::audit::append_alone(&self.db, event, now_ms()).await
+    }
+
+    /// Records a refusal made by a service rule (beyond the role table) and hands it back.
+    pub async fn denied(
+        &self,
+        actor: &SessionUser,
+        workspace_id: Option<i64>,
+        refusal: AppError,
+    ) -> AppError {
+        let mut event =
+            Event::by(actor, "access.denied").outcome(Outcome::Denied).detail(refusal.to_string());
+        event.workspace_id = workspace_id;
+        self.record(event).await;
+        refusal
+    }
 }

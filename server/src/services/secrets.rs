@@ -6,7 +6,9 @@
 //! maintain); a user's own secrets are reachable by that user alone, whatever their roles.
 
 use super::{internal, now_ms, Services};
+use crate::audit::Event;
 use crate::crypto::{Binding, SecretBytes, ALGORITHM};
+use crate::db::secret_overrides as overrides;
 use crate::db::secrets::{self, Owner};
 use crate::db::{self, Tx};
 use crate::rbac::authorize_workspace;
@@ -26,6 +28,8 @@ fn meta(row: secrets::SecretMetaRow) -> SecretMeta {
         created_at: row.created_at,
         updated_at: row.updated_at,
         last_used_at: row.last_used_at,
+        overridden_by_yours: false,
+        overrides_in: Vec::new(),
     }
 }
 
@@ -64,7 +68,39 @@ impl Services {
         }
         let (rows, total) =
             secrets::list(&self.db.pool, owner, search, max, offset).await.map_err(internal)?;
-        Ok(SecretPage { secrets: rows.into_iter().map(meta).collect(), total })
+        let mut secrets: Vec<SecretMeta> = rows.into_iter().map(meta).collect();
+        self.mark_overrides(actor, owner, &mut secrets).await?;
+        Ok(SecretPage { secrets, total })
+    }
+
+    /// Sets the override badges: which of these workspace secrets the caller's own secrets
+    /// replace, or which workspaces' secrets these personal secrets replace.
+    async fn mark_overrides(
+        &self,
+        actor: &SessionUser,
+        owner: Owner,
+        list: &mut [SecretMeta],
+    ) -> Result<(), AppError> {
+        let pool = &self.db.pool;
+        match owner {
+            Owner::Workspace(workspace_id) => {
+                let names = overrides::overridden_in_workspace(pool, actor.id, workspace_id)
+                    .await
+                    .map_err(internal)?;
+                for secret in list.iter_mut() {
+                    secret.overridden_by_yours = names.contains(&secret.name);
+                }
+            }
+            Owner::User(_) => {
+                let shadowed = overrides::overridden_by_user(pool, actor.id).await.map_err(internal)?;
+                for (name, org, workspace) in shadowed {
+                    if let Some(secret) = list.iter_mut().find(|s| s.name == name) {
+                        secret.overrides_in.push(format!("{org} / {workspace}"));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     pub async fn describe_secret(
@@ -110,7 +146,7 @@ impl Services {
             Err(e) => return Err(internal(e)),
         };
         self.seal_into(&mut tx, owner, id, 1, &value, now).await?;
-        tx.commit().await.map_err(internal)?;
+        self.commit_audited(tx, secret_event(actor, "secret.created", owner, id, name)).await?;
         tracing::info!(
             secret_id = id,
             scope = owner.scope(),
@@ -133,10 +169,12 @@ impl Services {
         check_secret_value_len(value.expose_secret().len()).map_err(AppError::BadRequest)?;
         let now = now_ms();
         let mut tx = self.db.begin().await.map_err(internal)?;
-        let version =
+        let (version, name) =
             secrets::current_version(&mut tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
         self.seal_into(&mut tx, owner, id, version + 1, &value, now).await?;
-        tx.commit().await.map_err(internal)?;
+        let event = secret_event(actor, "secret.updated", owner, id, &name)
+            .detail(format!("version {}", version + 1));
+        self.commit_audited(tx, event).await?;
         tracing::info!(secret_id = id, scope = owner.scope(), by = actor.id, "secret updated");
         Ok(())
     }
@@ -149,10 +187,8 @@ impl Services {
     ) -> Result<(), AppError> {
         let owner = self.secret_owner(actor, scope, Permission::WriteSecrets).await?;
         let mut tx = self.db.begin().await.map_err(internal)?;
-        if !secrets::delete(&mut tx, owner, id).await.map_err(internal)? {
-            return Err(not_found());
-        }
-        tx.commit().await.map_err(internal)?;
+        let name = secrets::delete(&mut tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
+        self.commit_audited(tx, secret_event(actor, "secret.deleted", owner, id, &name)).await?;
         tracing::info!(secret_id = id, scope = owner.scope(), by = actor.id, "secret deleted");
         Ok(())
     }
@@ -179,6 +215,16 @@ impl Services {
             return Err(not_found());
         }
         Ok(())
+    }
+}
+
+/// The audit entry for a change to a secret: its name and id, never its value.
+fn secret_event(actor: &SessionUser, action: &'static str, owner: Owner, id: i64, name: &str) -> Event {
+    match owner {
+        Owner::Workspace(workspace_id) => {
+            Event::by(actor, action).workspace(workspace_id).target(format!("secret '{name}' (id {id})"))
+        }
+        Owner::User(_) => Event::by(actor, action).target(format!("personal secret '{name}' (id {id})")),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::accounts::session_user;
 use super::{internal, now_ms, Services};
+use crate::audit::Event;
 use crate::auth::session::{hash_token, new_token};
 use crate::db::{self, tokens};
 use app::error::AppError;
@@ -53,14 +54,16 @@ impl Services {
         let token = format!("{TOKEN_PREFIX}{}", new_token());
         let now = now_ms();
         let expires_at = lifetime_days.map(|d| now + d * 86_400_000);
-        let id =
-            match tokens::insert(&self.db.pool, actor.id, name, &hash_token(&token), expires_at, now).await {
-                Ok(id) => id,
-                Err(e) if db::is_unique_violation(&e) => {
-                    return Err(AppError::conflict(format!("You already have a token named '{name}'.")))
-                }
-                Err(e) => return Err(internal(e)),
-            };
+        let mut tx = self.db.begin().await.map_err(internal)?;
+        let id = match tokens::insert(&mut tx, actor.id, name, &hash_token(&token), expires_at, now).await {
+            Ok(id) => id,
+            Err(e) if db::is_unique_violation(&e) => {
+                return Err(AppError::conflict(format!("You already have a token named '{name}'.")))
+            }
+            Err(e) => return Err(internal(e)),
+        };
+        let event = Event::by(actor, "token.created").target(format!("access token '{name}' (id {id})"));
+        self.commit_audited(tx, event).await?;
         tracing::info!(token_id = id, user_id = actor.id, "access token created");
         let row = tokens::find_for_user(&self.db.pool, actor.id, id)
             .await
@@ -75,9 +78,12 @@ impl Services {
     }
 
     pub async fn delete_token(&self, actor: &SessionUser, id: i64) -> Result<(), AppError> {
-        if !tokens::delete_for_user(&self.db.pool, actor.id, id).await.map_err(internal)? {
+        let mut tx = self.db.begin().await.map_err(internal)?;
+        if !tokens::delete_for_user(&mut tx, actor.id, id).await.map_err(internal)? {
             return Err(AppError::not_found("Token"));
         }
+        self.commit_audited(tx, Event::by(actor, "token.deleted").target(format!("access token id {id}")))
+            .await?;
         tracing::info!(token_id = id, user_id = actor.id, "access token deleted");
         Ok(())
     }

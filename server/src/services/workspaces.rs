@@ -1,6 +1,7 @@
 //! Organizations, workspaces and their participants.
 
 use super::{internal, now_ms, Services};
+use crate::audit::Event;
 use crate::db::{self, orgs, participants, users, workspaces, Tx};
 use crate::rbac::{authorize, WorkspaceAccess};
 use app::error::AppError;
@@ -77,15 +78,14 @@ async fn is_last_owner(tx: &mut Tx<'_>, access: &WorkspaceAccess) -> Result<bool
 
 impl Services {
     /// Checks the caller may manage participants, opens a transaction holding the workspace's
-    /// lock (so owner counts stay true until commit) and finds the participant in it. Returns
-    /// whether the participant is an owner now.
+    /// lock (so owner counts stay true until commit) and finds the participant in it.
     async fn lock_participant(
         &self,
         actor: &SessionUser,
         org_id: i64,
         workspace_id: i64,
         participant_id: i64,
-    ) -> Result<(WorkspaceAccess, Tx<'static>, bool), AppError> {
+    ) -> Result<(WorkspaceAccess, Tx<'static>, participants::ParticipantRow), AppError> {
         let access = authorize(&self.db, actor, org_id, workspace_id, Permission::ManageParticipants).await?;
         let mut tx = self.db.begin().await.map_err(internal)?;
         workspaces::lock(&mut tx, access.workspace_id(), now_ms()).await.map_err(internal)?;
@@ -93,8 +93,7 @@ impl Services {
             .await
             .map_err(internal)?
             .ok_or_else(|| AppError::not_found("Participant"))?;
-        let was_owner = current.role == Role::Owner.as_str();
-        Ok((access, tx, was_owner))
+        Ok((access, tx, current))
     }
 
     pub async fn list_orgs(&self, actor: &SessionUser) -> Result<Vec<OrgSummary>, AppError> {
@@ -136,7 +135,9 @@ impl Services {
             }
             Err(e) => return Err(internal(e)),
         };
-        tx.commit().await.map_err(internal)?;
+        let event = Event::by(actor, "organization.created")
+            .target(format!("organization '{}' (id {id})", checked.name));
+        self.commit_audited(tx, event).await?;
         tracing::info!(org_id = id, by = actor.id, "organization created");
         self.visible_org(actor, id).await
     }
@@ -162,9 +163,9 @@ impl Services {
     ) -> Result<WorkspaceSummary, AppError> {
         let org = self.visible_org(actor, org_id).await?;
         if !org.is_owner {
-            return Err(AppError::Forbidden(
-                "Only the organization's owners can create workspaces in it.".into(),
-            ));
+            let refusal =
+                AppError::Forbidden("Only the organization's owners can create workspaces in it.".into());
+            return Err(self.denied(actor, None, refusal).await);
         }
         let checked = check_names("workspace", name, full_name, description)?;
         let now = now_ms();
@@ -186,7 +187,11 @@ impl Services {
             Err(e) => return Err(internal(e)),
         };
         participants::insert(&mut tx, id, actor.id, Role::Owner.as_str(), now).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        let event = Event::by(actor, "workspace.created")
+            .workspace(id)
+            .target(format!("workspace '{}' (id {id})", checked.name))
+            .detail(format!("{} joined as owner", actor.email));
+        self.commit_audited(tx, event).await?;
         tracing::info!(org_id, workspace_id = id, by = actor.id, "workspace created");
         let row = workspaces::find_with_role(&self.db.pool, actor.id, org_id, id).await.map_err(internal)?;
         row.map(workspace_summary).ok_or(AppError::Internal)
@@ -237,7 +242,9 @@ impl Services {
         role: Role,
     ) -> Result<Participant, AppError> {
         let access = authorize(&self.db, actor, org_id, workspace_id, Permission::ManageParticipants).await?;
-        check_owner_rule(&access, role == Role::Owner)?;
+        if let Err(refusal) = check_owner_rule(&access, role == Role::Owner) {
+            return Err(self.denied(actor, Some(access.workspace_id()), refusal).await);
+        }
         let email = normalize_email(email);
         check_email(&email).map_err(AppError::BadRequest)?;
         let user = users::find_by_email(&self.db.pool, &email).await.map_err(internal)?.ok_or_else(|| {
@@ -256,7 +263,11 @@ impl Services {
             }
             Err(e) => return Err(internal(e)),
         };
-        tx.commit().await.map_err(internal)?;
+        let event = Event::by(actor, "participant.added")
+            .workspace(access.workspace_id())
+            .target(format!("{} (participant {id})", user.email))
+            .detail(format!("role {role}"));
+        self.commit_audited(tx, event).await?;
         tracing::info!(workspace_id, user_id = user.id, %role, by = actor.id, "participant added");
         Ok(Participant {
             participant_id: id,
@@ -275,9 +286,13 @@ impl Services {
         participant_id: i64,
         role: Role,
     ) -> Result<(), AppError> {
-        let (access, mut tx, was_owner) =
+        let (access, mut tx, current) =
             self.lock_participant(actor, org_id, workspace_id, participant_id).await?;
-        check_owner_rule(&access, was_owner || role == Role::Owner)?;
+        let was_owner = current.role == Role::Owner.as_str();
+        if let Err(refusal) = check_owner_rule(&access, was_owner || role == Role::Owner) {
+            drop(tx); // releases the workspace lock before the refusal is recorded
+            return Err(self.denied(actor, Some(access.workspace_id()), refusal).await);
+        }
         if was_owner && role != Role::Owner && is_last_owner(&mut tx, &access).await? {
             return Err(AppError::bad_request(
                 "This is the workspace's last owner. Make another participant an owner first.",
@@ -286,7 +301,11 @@ impl Services {
         participants::set_role(&mut tx, access.workspace_id(), participant_id, role.as_str())
             .await
             .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        let event = Event::by(actor, "participant.role_changed")
+            .workspace(access.workspace_id())
+            .target(format!("{} (participant {participant_id})", current.email))
+            .detail(format!("role {} → {role}", current.role));
+        self.commit_audited(tx, event).await?;
         tracing::info!(workspace_id, participant_id, %role, by = actor.id, "participant role changed");
         Ok(())
     }
@@ -298,14 +317,22 @@ impl Services {
         workspace_id: i64,
         participant_id: i64,
     ) -> Result<(), AppError> {
-        let (access, mut tx, was_owner) =
+        let (access, mut tx, current) =
             self.lock_participant(actor, org_id, workspace_id, participant_id).await?;
-        check_owner_rule(&access, was_owner)?;
+        let was_owner = current.role == Role::Owner.as_str();
+        if let Err(refusal) = check_owner_rule(&access, was_owner) {
+            drop(tx); // releases the workspace lock before the refusal is recorded
+            return Err(self.denied(actor, Some(access.workspace_id()), refusal).await);
+        }
         if was_owner && is_last_owner(&mut tx, &access).await? {
             return Err(AppError::bad_request("This is the workspace's last owner and cannot be removed."));
         }
         participants::delete(&mut tx, access.workspace_id(), participant_id).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        let event = Event::by(actor, "participant.removed")
+            .workspace(access.workspace_id())
+            .target(format!("{} (participant {participant_id})", current.email))
+            .detail(format!("had role {}", current.role));
+        self.commit_audited(tx, event).await?;
         tracing::info!(workspace_id, participant_id, by = actor.id, "participant removed");
         Ok(())
     }

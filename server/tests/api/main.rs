@@ -2,7 +2,11 @@
 //! database. `STRONGROOM_TEST_BACKEND=postgres` runs the same tests on PostgreSQL.
 
 mod accounts;
+mod audit;
+mod cli;
 mod helpers;
+mod leak;
+mod openapi;
 mod ops;
 mod orgs;
 mod participants;

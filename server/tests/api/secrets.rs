@@ -211,3 +211,66 @@ async fn secret_ids_from_another_workspace_are_not_found_and_untouched() {
     let (_, list) = app.get_json(&bob, &format!("/api/pipeline-secrets?workspaceId={ws_b}")).await;
     assert_eq!(list["totalSize"], 1);
 }
+
+#[tokio::test]
+async fn a_personal_secret_overriding_a_workspace_secret_is_flagged_in_both_lists_for_its_owner_only() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (org_id, ws_id) = app.org_and_workspace(&admin, "overrides").await;
+    let member = app.user(&admin, "member@example.org").await;
+    app.add_participant(&admin, org_id, ws_id, "member@example.org", "launch").await;
+    let scope = format!("?workspaceId={ws_id}");
+    for name in ["SHARED", "WORKSPACE_ONLY"] {
+        assert_eq!(create(&app, &admin, &scope, name, "w").await.0, StatusCode::OK);
+    }
+    for name in ["SHARED", "MINE_ONLY"] {
+        assert_eq!(create(&app, &member, "", name, "m").await.0, StatusCode::OK);
+    }
+    let list = |who: Client, workspace: i64| {
+        let app = &app;
+        async move {
+            let ws = workspace.to_string();
+            let response = app.sfn(&who, "list_secrets", &[("workspace_id", &ws), ("search", "")]).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let list: serde_json::Value = response.json().await.unwrap();
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    let name = s["name"].as_str().unwrap().to_string();
+                    (name, s["overridden_by_yours"].as_bool().unwrap(), s["overrides_in"].to_string())
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        list(member.clone(), ws_id).await,
+        vec![("SHARED".into(), true, "[]".into()), ("WORKSPACE_ONLY".into(), false, "[]".into())]
+    );
+    assert_eq!(
+        list(member.clone(), 0).await,
+        vec![
+            ("MINE_ONLY".into(), false, "[]".into()),
+            ("SHARED".into(), false, r#"["overrides / main"]"#.into())
+        ]
+    );
+    // The administrator has no personal SHARED: nothing is flagged for them.
+    assert!(list(admin.clone(), ws_id).await.iter().all(|(_, flagged, _)| !flagged));
+    // The REST API keeps Seqera's shape: no badge fields there.
+    let (_, rest) = app.get_json(&member, &format!("/api/pipeline-secrets{scope}")).await;
+    assert!(rest["pipelineSecrets"][0].get("overridden_by_yours").is_none(), "{rest}");
+    // Leaving the workspace ends the override.
+    let (_, participants) =
+        app.get_json(&admin, &format!("/api/orgs/{org_id}/workspaces/{ws_id}/participants")).await;
+    let participant = participants["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["email"] == "member@example.org")
+        .unwrap()["participantId"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/orgs/{org_id}/workspaces/{ws_id}/participants/{participant}");
+    assert_eq!(app.send_json(&admin, Method::DELETE, &path, json!({})).await.0, StatusCode::NO_CONTENT);
+    assert!(list(member, 0).await.iter().all(|(_, _, places)| places == "[]"));
+}

@@ -1,0 +1,119 @@
+//! The audit trail: who did what, when (UTC), from where, and how it ended.
+//!
+//! Guarantees: an entry is written in the same transaction as the action it records, so if the
+//! entry cannot be written the action is rolled back; entries are chained by hash (`chain.rs`)
+//! and never updated or deleted; an entry names secrets, users and roles but never holds a value.
+
+mod chain;
+mod origin;
+
+pub use chain::{verify, Broken, Verified};
+pub use origin::{client_ip, with_client_ip};
+
+use crate::db::{audit, Tx};
+use app::model::SessionUser;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Failed,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "failed",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// One thing that happened. Build it with `Event::by` or `Event::anonymous`, then append it.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub action: &'static str,
+    pub outcome: Outcome,
+    pub workspace_id: Option<i64>,
+    pub target: String,
+    pub detail: String,
+}
+
+impl Event {
+    pub fn by(actor: &SessionUser, action: &'static str) -> Event {
+        Event { actor_id: Some(actor.id), ..Event::anonymous(&actor.email, action) }
+    }
+
+    /// For events without a signed-in actor, such as a failed sign-in (`who` is what was typed).
+    pub fn anonymous(who: &str, action: &'static str) -> Event {
+        Event {
+            actor_id: None,
+            actor: who.to_string(),
+            action,
+            outcome: Outcome::Ok,
+            workspace_id: None,
+            target: String::new(),
+            detail: String::new(),
+        }
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Event {
+        self.outcome = outcome;
+        self
+    }
+
+    pub fn workspace(mut self, workspace_id: i64) -> Event {
+        self.workspace_id = Some(workspace_id);
+        self
+    }
+
+    pub fn target(mut self, target: impl Into<String>) -> Event {
+        self.target = target.into();
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Event {
+        self.detail = detail.into();
+        self
+    }
+}
+
+/// Appends `event` inside `tx`. Must be the transaction's last write: it takes the chain's head
+/// lock, which is then held only until the commit.
+pub async fn append(tx: &mut Tx<'_>, event: Event, now: i64) -> Result<(), sqlx::Error> {
+    let (seq, prev_hash) = audit::claim_next(tx).await?;
+    let mut row = audit::AuditRow {
+        seq,
+        at: now,
+        actor_id: event.actor_id,
+        actor: event.actor,
+        ip: client_ip(),
+        action: event.action.to_string(),
+        outcome: event.outcome.as_str().to_string(),
+        workspace_id: event.workspace_id,
+        target: event.target,
+        detail: event.detail,
+        prev_hash,
+        hash: String::new(),
+    };
+    row.hash = chain::entry_hash(&row);
+    audit::insert(tx, &row).await
+}
+
+/// Appends `event` in a transaction of its own, for events with no action to roll back (a denied
+/// request, a failed sign-in). A failure is logged, not returned: the caller's answer stands.
+pub async fn append_alone(db: &crate::db::Db, event: Event, now: i64) {
+    let action = event.action;
+    let result = async {
+        let mut tx = db.begin().await?;
+        append(&mut tx, event, now).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::error!(%error, action, "could not write an audit entry");
+    }
+}

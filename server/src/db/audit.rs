@@ -1,0 +1,96 @@
+//! Audit rows. Appends happen inside the caller's transaction (so an action and its entry commit
+//! or roll back together); there is no update or delete here, and the database refuses both.
+
+use super::Tx;
+use sqlx::{AnyPool, AssertSqlSafe, FromRow};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub ip: String,
+    pub action: String,
+    pub outcome: String,
+    pub workspace_id: Option<i64>,
+    pub target: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+const COLUMNS: &str =
+    "seq, at, actor_id, actor, ip, action, outcome, workspace_id, target, detail, prev_hash, hash";
+
+/// Takes the next position in the chain and the hash before it. The UPDATE locks the head row
+/// until the transaction ends, so concurrent appenders queue here instead of forking the chain.
+pub async fn claim_next(tx: &mut Tx<'_>) -> Result<(i64, String), sqlx::Error> {
+    sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash")
+        .fetch_one(&mut **tx)
+        .await
+}
+
+pub async fn insert(tx: &mut Tx<'_>, row: &AuditRow) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(row.seq)
+        .bind(row.at)
+        .bind(row.actor_id)
+        .bind(&row.actor)
+        .bind(&row.ip)
+        .bind(&row.action)
+        .bind(&row.outcome)
+        .bind(row.workspace_id)
+        .bind(&row.target)
+        .bind(&row.detail)
+        .bind(&row.prev_hash)
+        .bind(&row.hash)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
+        .bind(&row.hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Newest first: one workspace's entries, or every entry (`None`, the instance view).
+pub async fn page(
+    pool: &AnyPool,
+    workspace_id: Option<i64>,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    let before = before_seq.unwrap_or(i64::MAX);
+    match workspace_id {
+        Some(workspace_id) => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM audit_log WHERE workspace_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+            );
+            sqlx::query_as(AssertSqlSafe(sql))
+                .bind(workspace_id)
+                .bind(before)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+        }
+        None => {
+            let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2");
+            sqlx::query_as(AssertSqlSafe(sql)).bind(before).bind(limit).fetch_all(pool).await
+        }
+    }
+}
+
+/// Entries in chain order, `after_seq` exclusive, for verification in batches.
+pub async fn chain_batch(pool: &AnyPool, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+    sqlx::query_as(AssertSqlSafe(sql)).bind(after_seq).bind(limit).fetch_all(pool).await
+}
+
+/// Where the head says the chain ends, to catch entries removed from the end.
+pub async fn head(pool: &AnyPool) -> Result<(i64, String), sqlx::Error> {
+    sqlx::query_as("SELECT seq, last_hash FROM audit_head WHERE id = 1").fetch_one(pool).await
+}

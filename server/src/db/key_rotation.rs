@@ -1,0 +1,170 @@
+//! Key rotation: the states of `encryption_keys` rows, and re-wrapping secret rows under a new key.
+//!
+//! `encryption_keys.active` holds one of three states (no migration needed: it was 0/1 before):
+//! `ACTIVE` (1) — the key new values are sealed under and the one a server must start with;
+//! `ROTATION_TARGET` (2) — registered by `strongroom keys rotate`, not yet active; a server may
+//! start with it (it then seals new values under it, which the rotation leaves alone);
+//! `RETIRED` (0) — a former active key; a server refuses to start with it.
+//!
+//! Re-wrapping touches only `key_id` and `wrapped_key` (never the ciphertext, `version` or
+//! `updated_at`), and only when the row still holds the exact version and key that were read, so a
+//! value replaced meanwhile by the running server is never overwritten with a stale data key.
+
+use super::Tx;
+use sqlx::{AnyPool, FromRow};
+
+pub const RETIRED: i64 = 0;
+pub const ACTIVE: i64 = 1;
+pub const ROTATION_TARGET: i64 = 2;
+
+/// A registered key: its check value and state.
+#[derive(Debug, Clone, FromRow)]
+pub struct KeyRecord {
+    pub key_id: String,
+    pub check_value: String,
+    pub active: i64,
+}
+
+pub async fn find_key(pool: &AnyPool, key_id: &str) -> Result<Option<KeyRecord>, sqlx::Error> {
+    sqlx::query_as("SELECT key_id, check_value, active FROM encryption_keys WHERE key_id = $1")
+        .bind(key_id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn keys_in_state(pool: &AnyPool, state: i64) -> Result<Vec<KeyRecord>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT key_id, check_value, active FROM encryption_keys WHERE active = $1 ORDER BY key_id",
+    )
+    .bind(state)
+    .fetch_all(pool)
+    .await
+}
+
+/// Registers `key_id` as the rotation target, or marks an already registered (retired) key so.
+/// Never demotes the active key: the caller checks that first.
+pub async fn register_target(
+    pool: &AnyPool,
+    key_id: &str,
+    check_value: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO encryption_keys (key_id, check_value, created_at, active) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key_id) DO UPDATE SET active = $4 WHERE encryption_keys.active = $5",
+    )
+    .bind(key_id)
+    .bind(check_value)
+    .bind(now)
+    .bind(ROTATION_TARGET)
+    .bind(RETIRED)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// The distinct key ids secret rows are sealed under, with their row counts.
+pub async fn rows_per_key(pool: &AnyPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT key_id, COUNT(*) FROM secrets GROUP BY key_id ORDER BY key_id")
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn count_all(pool: &AnyPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM secrets").fetch_one(pool).await
+}
+
+pub async fn count_under(pool: &AnyPool, key_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE key_id = $1").bind(key_id).fetch_one(pool).await
+}
+
+/// What re-wrapping one row needs: its binding (scope, owner, id, version) and its sealed key.
+#[derive(FromRow)]
+pub struct RotationRow {
+    pub id: i64,
+    pub scope: String,
+    pub workspace_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub version: i64,
+    pub key_id: String,
+    pub wrapped_key: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+impl RotationRow {
+    /// The owner id bound into the associated data: the workspace's or the user's.
+    pub fn owner_id(&self) -> Option<i64> {
+        match self.scope.as_str() {
+            "workspace" => self.workspace_id,
+            "user" => self.user_id,
+            _ => None,
+        }
+    }
+}
+
+/// The next rows (by id, after `after_id`) still sealed under `key_id`.
+pub async fn next_batch(
+    pool: &AnyPool,
+    key_id: &str,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<RotationRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, scope, workspace_id, user_id, version, key_id, wrapped_key, ciphertext FROM secrets \
+         WHERE key_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(key_id)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Stores a re-wrapped data key, only if the row still holds `old_key_id` at `version`. Returns
+/// false when the row changed (or went) meanwhile; the caller picks it up again later.
+pub async fn store_rewrapped(
+    tx: &mut Tx<'_>,
+    id: i64,
+    version: i64,
+    old_key_id: &str,
+    new_key_id: &str,
+    wrapped_key: &[u8],
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE secrets SET key_id = $1, wrapped_key = $2 WHERE id = $3 AND key_id = $4 AND version = $5",
+    )
+    .bind(new_key_id)
+    .bind(wrapped_key)
+    .bind(id)
+    .bind(old_key_id)
+    .bind(version)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Makes `new_key_id` the active key and retires every other one, in one transaction, provided
+/// no secret row is sealed under any other key. Returns the number of such rows (0 = done).
+pub async fn activate(pool: &AnyPool, new_key_id: &str) -> Result<i64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE key_id <> $1")
+        .bind(new_key_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if remaining > 0 {
+        tx.rollback().await?;
+        return Ok(remaining);
+    }
+    sqlx::query("UPDATE encryption_keys SET active = $1 WHERE key_id <> $2")
+        .bind(RETIRED)
+        .bind(new_key_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE encryption_keys SET active = $1 WHERE key_id = $2")
+        .bind(ACTIVE)
+        .bind(new_key_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(0)
+}
