@@ -293,3 +293,19 @@ async fn the_log_is_append_only_and_verify_names_the_first_altered_or_removed_en
     assert_eq!(broken.seq, 4, "{broken}");
     assert!(broken.reason.contains("removed"), "{broken}");
 }
+
+#[tokio::test]
+async fn a_refusal_met_while_rendering_a_page_records_the_client_address() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (org_id, ws_id) = app.org_and_workspace(&admin, "rendered").await;
+    let viewer = app.user(&admin, "viewer@example.org").await;
+    app.add_participant(&admin, org_id, ws_id, "viewer@example.org", "view").await;
+    let page = app.get(&viewer, &format!("/orgs/{org_id}/workspaces/{ws_id}/audit")).await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    let (_, audit) = instance_audit(&app, &admin).await;
+    let denied =
+        audit["entries"].as_array().unwrap().iter().find(|e| e["action"] == "access.denied").unwrap().clone();
+    assert_eq!(denied["actor"], "viewer@example.org");
+    assert_eq!(denied["ip"], "127.0.0.1", "{denied}");
+}
