@@ -55,7 +55,14 @@ pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
         kek: Arc::new(kek),
         sessions: SessionPolicy::from_config(config),
         login_limiter: LoginRateLimiter::per_minute(config.login_attempts_per_minute),
+        data_dir: absolute_data_dir(config)?,
     })
+}
+
+/// The configured data directory as an absolute path (it need not exist yet).
+fn absolute_data_dir(config: &Config) -> anyhow::Result<std::path::PathBuf> {
+    std::path::absolute(&config.data_dir)
+        .with_context(|| format!("could not resolve the data directory {}", config.data_dir.display()))
 }
 
 impl Application {

@@ -1,6 +1,7 @@
 //! Wire types shared by the browser and the server. Nothing here ever holds a secret value.
 
 mod audit;
+mod compute;
 mod names;
 mod role;
 mod secret_name;
@@ -8,6 +9,7 @@ mod tokens;
 mod types;
 
 pub use audit::*;
+pub use compute::*;
 pub use names::*;
 pub use role::*;
 pub use secret_name::*;

@@ -2,6 +2,7 @@
 //! (`shared/reference/seqera-api-subset.yaml`), so existing clients and habits carry over.
 //! Handlers parse, call one service method and shape the answer; rules live in the services.
 
+mod compute_envs;
 mod extract;
 mod openapi;
 mod orgs;
@@ -22,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/user-info", get(users::user_info))
         .route("/api/orgs", get(orgs::list_orgs).post(orgs::create_org))
         .route("/api/pipeline-secrets", get(pipeline_secrets::list).post(pipeline_secrets::create))
+        .route("/api/compute-envs", get(compute_envs::list))
+        .route("/api/compute-envs/{compute_env_id}", get(compute_envs::describe))
         .route("/api/tokens", get(tokens::list).post(tokens::create))
         .route("/api/tokens/{token_id}", delete(tokens::delete))
         .route("/api/pipeline-secrets/validate", get(pipeline_secrets::validate))

@@ -6,6 +6,7 @@
 //! user input is always bound as a parameter.
 
 pub mod audit;
+pub mod compute_envs;
 pub mod encryption_keys;
 pub mod key_rotation;
 pub mod orgs;

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit_view;
 mod backend;
+mod compute_envs;
 mod secrets;
 mod tokens;
 mod tokens_backend;
@@ -30,6 +31,8 @@ pub struct Services {
     pub kek: std::sync::Arc<Kek>,
     pub sessions: SessionPolicy,
     pub login_limiter: LoginRateLimiter,
+    /// The data directory, absolute: the `local` compute environments' work directories are under it.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Logs an unexpected failure with its cause and answers the generic `Internal` error, so the

@@ -187,6 +187,7 @@ impl Services {
             Err(e) => return Err(internal(e)),
         };
         participants::insert(&mut tx, id, actor.id, Role::Owner.as_str(), now).await.map_err(internal)?;
+        self.insert_local_compute_env(&mut tx, id, now).await?;
         let event = Event::by(actor, "workspace.created")
             .workspace(id)
             .target(format!("workspace '{}' (id {id})", checked.name))

@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod cli;
+mod compute_envs;
 mod helpers;
 mod leak;
 mod openapi;

@@ -143,6 +143,8 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
         .send_json(&owner, Method::POST, "/api/pipeline-secrets", json!({"name": "EXISTING", "value": "v"}))
         .await;
     let secret_id = secret["secretId"].as_i64().unwrap();
+    let (_, envs) = app.get_json(&owner, &format!("/api/compute-envs?workspaceId={ws_id}")).await;
+    let compute_env_id = envs["computeEnvs"][0]["id"].as_str().unwrap().to_string();
 
     // Deletes last, so every other operation still finds its object.
     let mut ops = ops;
@@ -153,7 +155,8 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
             .replace("{workspaceId}", &ws_id.to_string())
             .replace("{participantId}", &participant_id.to_string())
             .replace("{tokenId}", &token_id.to_string())
-            .replace("{secretId}", &secret_id.to_string());
+            .replace("{secretId}", &secret_id.to_string())
+            .replace("{computeEnvId}", &compute_env_id);
         assert!(!url.contains('{'), "no id to substitute in {path}");
         let operation = op["operationId"].as_str().unwrap_or_default();
         let (url, body) = match operation {
@@ -171,6 +174,7 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
             "CreatePipelineSecret" => (url, json!({"name": "CREATED", "value": "v"})),
             "UpdatePipelineSecret" => (url, json!({"value": "v2"})),
             "ValidatePipelineSecretName" => (format!("{url}?name=FREE_NAME"), Value::Null),
+            "ListComputeEnvs" | "DescribeComputeEnv" => (format!("{url}?workspaceId={ws_id}"), Value::Null),
             _ => (url, Value::Null),
         };
         let mut request = owner.request(method.parse::<Method>().unwrap(), app.url(&url));

@@ -1,0 +1,218 @@
+//! Compute environments: where a workspace's pipelines run. Only non-secret settings live here;
+//! credentials are stored apart, envelope-encrypted and write-only.
+//!
+//! Strongroom stores three kinds of environment (`compute_envs.platform`: `aws-batch`,
+//! `google-batch`, `hpc`), while Seqera's API names a platform per batch scheduler
+//! (`ComputeEnvResponseDto.platform` in `seqera-api-subset.yaml`). [`Platform`] is the API's
+//! spelling, and maps to and from ours like this:
+//!
+//! | Strongroom kind | HPC scheduler | Seqera `platform` |
+//! |---|---|---|
+//! | `aws-batch` | – | `aws-batch` |
+//! | `google-batch` | – | `google-batch` |
+//! | `hpc` | `slurm` | `slurm-platform` |
+//! | `hpc` | `lsf` | `lsf-platform` |
+//! | `hpc` | `pbs` | `altair-platform` (Altair PBS Pro) |
+//! | `hpc` | `local` | `local-platform` |
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A compute platform, spelled as Seqera's API spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Platform {
+    #[serde(rename = "aws-batch")]
+    AwsBatch,
+    #[serde(rename = "google-batch")]
+    GoogleBatch,
+    #[serde(rename = "slurm-platform")]
+    Slurm,
+    #[serde(rename = "lsf-platform")]
+    Lsf,
+    /// Altair PBS Pro.
+    #[serde(rename = "altair-platform")]
+    AltairPbs,
+    #[serde(rename = "local-platform")]
+    Local,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 6] = [
+        Platform::AwsBatch,
+        Platform::GoogleBatch,
+        Platform::Slurm,
+        Platform::Lsf,
+        Platform::AltairPbs,
+        Platform::Local,
+    ];
+
+    /// The Seqera platform id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::AwsBatch => "aws-batch",
+            Platform::GoogleBatch => "google-batch",
+            Platform::Slurm => "slurm-platform",
+            Platform::Lsf => "lsf-platform",
+            Platform::AltairPbs => "altair-platform",
+            Platform::Local => "local-platform",
+        }
+    }
+
+    /// Strongroom's kind, as stored in `compute_envs.platform`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Platform::AwsBatch => "aws-batch",
+            Platform::GoogleBatch => "google-batch",
+            _ => "hpc",
+        }
+    }
+
+    /// The batch scheduler of an HPC platform.
+    pub fn scheduler(self) -> Option<HpcScheduler> {
+        match self {
+            Platform::Slurm => Some(HpcScheduler::Slurm),
+            Platform::Lsf => Some(HpcScheduler::Lsf),
+            Platform::AltairPbs => Some(HpcScheduler::Pbs),
+            Platform::Local => Some(HpcScheduler::Local),
+            Platform::AwsBatch | Platform::GoogleBatch => None,
+        }
+    }
+
+    /// The platform of a stored kind (and, for `hpc`, its scheduler); `None` if they disagree.
+    pub fn from_stored(kind: &str, scheduler: Option<HpcScheduler>) -> Option<Platform> {
+        match (kind, scheduler) {
+            ("aws-batch", _) => Some(Platform::AwsBatch),
+            ("google-batch", _) => Some(Platform::GoogleBatch),
+            ("hpc", Some(s)) => Some(s.platform()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Platform {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Platform::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("Unknown compute platform '{s}'."))
+    }
+}
+
+/// The batch scheduler of an HPC compute environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HpcScheduler {
+    Slurm,
+    Lsf,
+    Pbs,
+    /// Runs Nextflow on the Strongroom host itself.
+    Local,
+}
+
+impl HpcScheduler {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HpcScheduler::Slurm => "slurm",
+            HpcScheduler::Lsf => "lsf",
+            HpcScheduler::Pbs => "pbs",
+            HpcScheduler::Local => "local",
+        }
+    }
+
+    pub fn platform(self) -> Platform {
+        match self {
+            HpcScheduler::Slurm => Platform::Slurm,
+            HpcScheduler::Lsf => Platform::Lsf,
+            HpcScheduler::Pbs => Platform::AltairPbs,
+            HpcScheduler::Local => Platform::Local,
+        }
+    }
+}
+
+impl FromStr for HpcScheduler {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "slurm" => Ok(HpcScheduler::Slurm),
+            "lsf" => Ok(HpcScheduler::Lsf),
+            "pbs" => Ok(HpcScheduler::Pbs),
+            "local" => Ok(HpcScheduler::Local),
+            _ => Err(format!("Unknown HPC scheduler '{s}'.")),
+        }
+    }
+}
+
+/// The non-secret settings of a compute environment, as stored in `compute_envs.config` (JSON).
+/// Which fields are set depends on the platform; none of them is a credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComputeConfig {
+    // AWS Batch
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_role_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_queue: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_job_definition: Option<bool>,
+    /// AWS or Google: an emulator or private endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
+    // Google Batch
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    // HPC
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<HpcScheduler>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_command: Option<String>,
+}
+
+/// A compute environment as listed and described. Holds no credential, only its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComputeEnvSummary {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub name: String,
+    pub platform: Platform,
+    /// `ComputeEnv.Status` in Seqera's API: `AVAILABLE`, `INVALID`, ...
+    pub status: String,
+    pub config: ComputeConfig,
+    pub credentials_id: Option<i64>,
+    /// Milliseconds since the Unix epoch, UTC.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_platform_round_trips_through_its_stored_kind() {
+        for p in Platform::ALL {
+            assert_eq!(Platform::from_stored(p.kind(), p.scheduler()), Some(p));
+            assert_eq!(p.as_str().parse::<Platform>(), Ok(p));
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        assert_eq!(Platform::from_stored("hpc", None), None);
+        assert_eq!(HpcScheduler::Pbs.platform().as_str(), "altair-platform");
+    }
+}

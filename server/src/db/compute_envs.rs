@@ -1,0 +1,63 @@
+//! Compute environment rows. `config` is JSON of the platform's non-secret settings; credentials
+//! are never stored here, only the id of a credentials row.
+
+use super::Tx;
+use sqlx::{AnyPool, AssertSqlSafe, FromRow};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ComputeEnvRow {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub name: String,
+    /// Strongroom's kind: `aws-batch`, `google-batch` or `hpc`.
+    pub platform: String,
+    pub config: String,
+    pub credentials_id: Option<i64>,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub struct NewComputeEnv<'a> {
+    pub workspace_id: i64,
+    pub name: &'a str,
+    pub platform: &'a str,
+    pub config: &'a str,
+    pub credentials_id: Option<i64>,
+}
+
+/// Inserts an environment in `AVAILABLE` status; part of the caller's transaction.
+pub async fn insert(tx: &mut Tx<'_>, env: NewComputeEnv<'_>, now: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO compute_envs (workspace_id, name, platform, config, credentials_id, status, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'AVAILABLE', $6, $6) RETURNING id",
+    )
+    .bind(env.workspace_id)
+    .bind(env.name)
+    .bind(env.platform)
+    .bind(env.config)
+    .bind(env.credentials_id)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+const COLUMNS: &str = "SELECT id, workspace_id, name, platform, config, credentials_id, status, \
+     created_at, updated_at FROM compute_envs";
+
+/// The workspace's environments, by name.
+pub async fn list(pool: &AnyPool, workspace_id: i64) -> Result<Vec<ComputeEnvRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!("{COLUMNS} WHERE workspace_id = $1 ORDER BY name, id")))
+        .bind(workspace_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// One environment, scoped by workspace: an id from another workspace is not found.
+pub async fn find(pool: &AnyPool, workspace_id: i64, id: i64) -> Result<Option<ComputeEnvRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!("{COLUMNS} WHERE workspace_id = $1 AND id = $2")))
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
