@@ -7,7 +7,7 @@
 //! the caller's reach reveal nothing; a role change is seen by the very next request, because the
 //! role is read from the database on every call and never cached.
 
-use crate::audit::{self, Event, Outcome};
+use crate::audit::{self, Event};
 use crate::db::{workspaces, Db};
 use crate::services::internal;
 use app::error::AppError;
@@ -58,10 +58,8 @@ async fn recorded(
     decision: Result<WorkspaceAccess, AppError>,
 ) -> Result<WorkspaceAccess, AppError> {
     if let Err(AppError::Forbidden(_)) = &decision {
-        let event = Event::by(actor, "access.denied")
-            .outcome(Outcome::Denied)
-            .workspace(workspace_id)
-            .detail(format!("needs the {} permission", permission_label(permission)));
+        let event = Event::denied(actor, format!("needs the {} permission", permission_label(permission)))
+            .workspace(workspace_id);
         audit::append_alone(db, event, crate::services::now_ms()).await;
     }
     decision
@@ -102,9 +100,7 @@ pub async fn require_instance_admin(db: &Db, actor: &SessionUser, what: &str) ->
     if actor.is_instance_admin {
         return Ok(());
     }
-    let event = Event::by(actor, "access.denied")
-        .outcome(Outcome::Denied)
-        .detail(format!("{what} needs an instance administrator"));
+    let event = Event::denied(actor, format!("{what} needs an instance administrator"));
     audit::append_alone(db, event, crate::services::now_ms()).await;
     Err(AppError::Forbidden(format!("Only an instance administrator can {what}.")))
 }

@@ -47,6 +47,11 @@ impl Event {
         Event { actor_id: Some(actor.id), ..Event::anonymous(&actor.email, action) }
     }
 
+    /// A refused request: what was needed goes in the detail.
+    pub fn denied(actor: &SessionUser, detail: impl Into<String>) -> Event {
+        Event::by(actor, "access.denied").outcome(Outcome::Denied).detail(detail)
+    }
+
     /// For events without a signed-in actor, such as a failed sign-in (`who` is what was typed).
     pub fn anonymous(who: &str, action: &'static str) -> Event {
         Event {

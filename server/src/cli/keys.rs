@@ -74,8 +74,7 @@ async fn rotate(config: &Config, args: RotateKeys) -> anyhow::Result<()> {
     eprintln!("Rotating from key id {} to key id {}.", old.id(), new.id());
 
     let mut batches = 0u64;
-    let total = key_rotation::count_all(pool).await?;
-    println!("re-wrapped {} of {total}", total - key_rotation::count_under(pool, old.id()).await?);
+    print_progress(pool, old.id()).await?;
     for _pass in 0..MAX_PASSES {
         let mut after_id = 0;
         loop {
@@ -117,8 +116,7 @@ async fn rotate(config: &Config, args: RotateKeys) -> anyhow::Result<()> {
             }
             tx.commit().await?;
             batches += 1;
-            let total = key_rotation::count_all(pool).await?;
-            println!("re-wrapped {} of {total}", total - key_rotation::count_under(pool, old.id()).await?);
+            print_progress(pool, old.id()).await?;
         }
         if key_rotation::activate(pool, new.id()).await? == 0 {
             println!(
@@ -151,4 +149,11 @@ fn check_recorded(record: Option<KeyRecord>, kek: &Kek, which: &str) -> anyhow::
             kek.id()
         ),
     }
+}
+
+/// Prints `re-wrapped N of M`: secrets no longer under the old key, of all secrets.
+async fn print_progress(pool: &sqlx::AnyPool, old_key_id: &str) -> anyhow::Result<()> {
+    let total = key_rotation::count_all(pool).await?;
+    println!("re-wrapped {} of {total}", total - key_rotation::count_under(pool, old_key_id).await?);
+    Ok(())
 }

@@ -1,21 +1,15 @@
 //! Key rotation: the states of `encryption_keys` rows, and re-wrapping secret rows under a new key.
 //!
-//! `encryption_keys.active` holds one of three states (no migration needed: it was 0/1 before):
-//! `ACTIVE` (1) — the key new values are sealed under and the one a server must start with;
-//! `ROTATION_TARGET` (2) — registered by `strongroom keys rotate`, not yet active; a server may
-//! start with it (it then seals new values under it, which the rotation leaves alone);
-//! `RETIRED` (0) — a former active key; a server refuses to start with it.
+//! The key states are `encryption_keys::{ACTIVE, ROTATION_TARGET, RETIRED}`; a server started with
+//! the rotation target seals new values under it, which the rotation leaves alone.
 //!
 //! Re-wrapping touches only `key_id` and `wrapped_key` (never the ciphertext, `version` or
 //! `updated_at`), and only when the row still holds the exact version and key that were read, so a
 //! value replaced meanwhile by the running server is never overwritten with a stale data key.
 
+pub use super::encryption_keys::{ACTIVE, RETIRED, ROTATION_TARGET};
 use super::Tx;
 use sqlx::{AnyPool, FromRow};
-
-pub const RETIRED: i64 = 0;
-pub const ACTIVE: i64 = 1;
-pub const ROTATION_TARGET: i64 = 2;
 
 /// A registered key: its check value and state.
 #[derive(Debug, Clone, FromRow)]

@@ -16,7 +16,7 @@ pub use secrets::SecretPage;
 pub use tokens::TokenInfo;
 pub use workspaces::ParticipantPage;
 
-use crate::audit::{Event, Outcome};
+use crate::audit::Event;
 use crate::auth::rate_limit::LoginRateLimiter;
 use crate::auth::session::SessionPolicy;
 use crate::crypto::Kek;
@@ -67,8 +67,7 @@ impl Services {
         workspace_id: Option<i64>,
         refusal: AppError,
     ) -> AppError {
-        let mut event =
-            Event::by(actor, "access.denied").outcome(Outcome::Denied).detail(refusal.to_string());
+        let mut event = Event::denied(actor, refusal.to_string());
         event.workspace_id = workspace_id;
         self.record(event).await;
         refusal
