@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod db;
 pub mod keys;
 pub mod ops;
+pub mod providers;
 pub mod rbac;
 pub mod services;
 pub mod startup;
