@@ -37,6 +37,23 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     /// Where cargo-leptos put the site (JS, WASM, CSS).
     pub site_root: PathBuf,
+    /// A run that sends no heartbeat for this long is marked failed and its copies deleted.
+    pub run_heartbeat_timeout_secs: u64,
+    /// A run still going after this long is ended and its copies deleted.
+    pub run_max_duration_hours: u64,
+    /// Copy workers in this server (each does one provider call at a time).
+    pub workers: usize,
+    /// How often idle workers look for due work (they are also woken by launches and ends).
+    pub worker_poll_ms: u64,
+    /// First retry delay after a failed provider call; doubles per attempt up to the cap.
+    pub retry_base_ms: u64,
+    pub retry_cap_ms: u64,
+    /// A copy that cannot be created after this many attempts fails the run.
+    pub max_create_attempts: i64,
+    /// How often the reconciler lists every target for leftover copies.
+    pub reconcile_interval_secs: u64,
+    /// How long after a run ended the reconciler leaves its copies to the worker.
+    pub reconcile_grace_secs: u64,
 }
 
 impl Default for Config {
@@ -53,6 +70,15 @@ impl Default for Config {
             session_max_hours: 24,
             login_attempts_per_minute: 10,
             site_root: PathBuf::from("target/site"),
+            run_heartbeat_timeout_secs: 15 * 60,
+            run_max_duration_hours: 7 * 24,
+            workers: 8,
+            worker_poll_ms: 1000,
+            retry_base_ms: 500,
+            retry_cap_ms: 60_000,
+            max_create_attempts: 8,
+            reconcile_interval_secs: 300,
+            reconcile_grace_secs: 600,
         }
     }
 }

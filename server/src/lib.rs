@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod jobs;
 pub mod keys;
 pub mod ops;
 pub mod providers;

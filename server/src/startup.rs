@@ -10,7 +10,7 @@ use crate::keys;
 use crate::ops::{self, Metrics};
 use crate::services::{now_ms, Services};
 use anyhow::Context;
-use app::ports::{SharedAudit, SharedBackend, SharedSecrets, SharedTokens};
+use app::ports::{SharedAudit, SharedBackend, SharedRuns, SharedSecrets, SharedTokens};
 use axum::extract::FromRef;
 use axum::routing::get;
 use axum::Router;
@@ -50,12 +50,18 @@ pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
     let kek = Kek::new(keys::load_configured(config)?);
     let db = Db::connect(&config.database_url()).await?;
     keystore::verify_or_register(&db, &kek, now_ms()).await?;
+    let install_id = crate::db::installation::id_or_create(&db.pool, now_ms()).await?;
     Ok(Services {
         db,
         kek: Arc::new(kek),
         sessions: SessionPolicy::from_config(config),
         login_limiter: LoginRateLimiter::per_minute(config.login_attempts_per_minute),
         data_dir: absolute_data_dir(config)?,
+        public_url: config.public_url.clone(),
+        install_id,
+        jobs: crate::services::JobSettings::from_config(config),
+        stores: Default::default(),
+        worker_wake: Default::default(),
     })
 }
 
@@ -99,6 +105,7 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tokio::spawn(housekeeping(self.state.services.clone()));
+        crate::jobs::spawn(self.state.services.clone());
         tracing::info!(addr = %self.local_addr(), "Strongroom is listening");
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
@@ -112,6 +119,7 @@ fn router(state: AppState) -> Router {
     let secrets: SharedSecrets = state.services.clone();
     let audit: SharedAudit = state.services.clone();
     let tokens: SharedTokens = state.services.clone();
+    let runs: SharedRuns = state.services.clone();
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
@@ -123,6 +131,7 @@ fn router(state: AppState) -> Router {
                 provide_context(secrets.clone());
                 provide_context(audit.clone());
                 provide_context(tokens.clone());
+                provide_context(runs.clone());
             },
             move || app::shell(leptos_options.clone()),
         )

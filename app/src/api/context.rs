@@ -21,6 +21,10 @@ pub fn tokens_backend() -> Result<crate::ports::SharedTokens, AppError> {
     use_context::<crate::ports::SharedTokens>().ok_or(AppError::Internal)
 }
 
+pub fn runs_backend() -> Result<crate::ports::SharedRuns, AppError> {
+    use_context::<crate::ports::SharedRuns>().ok_or(AppError::Internal)
+}
+
 pub fn audit_backend() -> Result<crate::ports::SharedAudit, AppError> {
     use_context::<crate::ports::SharedAudit>().ok_or(AppError::Internal)
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod members;
+pub mod runs;
 pub mod secrets;
 pub mod tokens;
 pub mod workspaces;

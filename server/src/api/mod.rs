@@ -9,12 +9,14 @@ mod orgs;
 mod participants;
 mod pipeline_secrets;
 mod tokens;
+mod trace;
 mod users;
+mod workflow;
 
 pub use extract::ApiError;
 
 use crate::startup::AppState;
-use axum::routing::{any, delete, get, put};
+use axum::routing::{any, delete, get, post, put};
 use axum::Router;
 
 pub fn router() -> Router<AppState> {
@@ -25,6 +27,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/pipeline-secrets", get(pipeline_secrets::list).post(pipeline_secrets::create))
         .route("/api/compute-envs", get(compute_envs::list))
         .route("/api/compute-envs/{compute_env_id}", get(compute_envs::describe))
+        .route("/api/workflow", get(workflow::list))
+        .route("/api/workflow/launch", post(workflow::launch))
+        .route("/api/workflow/{workflow_id}", get(workflow::describe))
+        .route("/api/workflow/{workflow_id}/cancel", post(workflow::cancel))
+        .route("/api/trace/create", post(trace::create))
+        .route("/api/trace/{workflow_id}/begin", put(trace::begin))
+        .route("/api/trace/{workflow_id}/progress", put(trace::progress))
+        .route("/api/trace/{workflow_id}/heartbeat", put(trace::heartbeat))
+        .route("/api/trace/{workflow_id}/complete", put(trace::complete))
         .route("/api/tokens", get(tokens::list).post(tokens::create))
         .route("/api/tokens/{token_id}", delete(tokens::delete))
         .route("/api/pipeline-secrets/validate", get(pipeline_secrets::validate))

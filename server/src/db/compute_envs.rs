@@ -61,3 +61,8 @@ pub async fn find(pool: &AnyPool, workspace_id: i64, id: i64) -> Result<Option<C
         .fetch_optional(pool)
         .await
 }
+
+/// Every environment of every workspace, for the reconciler.
+pub async fn list_all(pool: &AnyPool) -> Result<Vec<ComputeEnvRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!("{COLUMNS} ORDER BY id"))).fetch_all(pool).await
+}

@@ -15,6 +15,9 @@ pub mod secret_overrides;
 pub mod secrets;
 pub mod sessions;
 pub mod tokens;
+pub mod installation;
+pub mod run_copies;
+pub mod runs;
 pub mod users;
 pub mod workspaces;
 

@@ -182,3 +182,22 @@ pub async fn find_sealed(pool: &AnyPool, owner: Owner, id: i64) -> Result<Option
     );
     sqlx::query_as(AssertSqlSafe(sql)).bind(owner.id()).bind(id).fetch_optional(pool).await
 }
+
+/// The ids of the owner's secrets among `names` (names not found are simply absent).
+pub async fn ids_by_name(pool: &AnyPool, owner: Owner, names: &[String]) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let mut found = Vec::with_capacity(names.len());
+    // One query per name keeps the SQL portable (no array binds on SQLite); launches name few.
+    for name in names {
+        let sql = format!("SELECT id, name FROM secrets WHERE {} AND name = $2", owner.filter());
+        if let Some(row) = sqlx::query_as(AssertSqlSafe(sql)).bind(owner.id()).bind(name).fetch_optional(pool).await? {
+            found.push(row);
+        }
+    }
+    Ok(found)
+}
+
+/// Records that a launch used the secret (`lastUsed` in the API).
+pub async fn touch_last_used(tx: &mut Tx<'_>, owner: Owner, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    let sql = format!("UPDATE secrets SET last_used_at = $2 WHERE {} AND id = $3", owner.filter());
+    sqlx::query(AssertSqlSafe(sql)).bind(owner.id()).bind(now).bind(id).execute(&mut **tx).await.map(|_| ())
+}

@@ -90,3 +90,13 @@ pub async fn touch(pool: &AnyPool, id: i64, now: i64) -> Result<(), sqlx::Error>
         .await
         .map(|_| ())
 }
+
+/// Deletes a user's token by name (a run's token when the run is cleaned).
+pub async fn delete_by_name(pool: &AnyPool, user_id: i64, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM access_tokens WHERE user_id = $1 AND name = $2")
+        .bind(user_id)
+        .bind(name)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}

@@ -6,12 +6,19 @@ mod accounts;
 mod audit_view;
 mod backend;
 mod compute_envs;
+mod launch;
+mod launch_command;
+mod runs;
+mod runs_backend;
 mod secrets;
+mod stores;
 mod tokens;
 mod tokens_backend;
 mod workspaces;
 
 pub use accounts::NewAccount;
+pub use launch::new_workflow_id;
+pub use stores::{RunTarget, StoreCache};
 pub use secrets::SecretPage;
 pub use tokens::TokenInfo;
 pub use workspaces::ParticipantPage;
@@ -33,6 +40,44 @@ pub struct Services {
     pub login_limiter: LoginRateLimiter,
     /// The data directory, absolute: the `local` compute environments' work directories are under it.
     pub data_dir: std::path::PathBuf,
+    /// The external base URL (`public_url`): runs report to `<public_url>/api`.
+    pub public_url: String,
+    /// This install's id, the `managed-by` mark on every copy it makes.
+    pub install_id: String,
+    pub jobs: JobSettings,
+    pub stores: StoreCache,
+    /// Wakes idle workers when a launch or an end makes work.
+    pub worker_wake: std::sync::Arc<tokio::sync::Notify>,
+}
+
+/// Timing of the run lifecycle and the background jobs, from the configuration.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    pub workers: usize,
+    pub poll_ms: u64,
+    pub heartbeat_timeout_ms: i64,
+    pub max_duration_ms: i64,
+    pub retry_base_ms: i64,
+    pub retry_cap_ms: i64,
+    pub max_create_attempts: i64,
+    pub reconcile_interval_secs: u64,
+    pub reconcile_grace_ms: i64,
+}
+
+impl JobSettings {
+    pub fn from_config(config: &crate::config::Config) -> JobSettings {
+        JobSettings {
+            workers: config.workers,
+            poll_ms: config.worker_poll_ms.max(10),
+            heartbeat_timeout_ms: (config.run_heartbeat_timeout_secs * 1000) as i64,
+            max_duration_ms: (config.run_max_duration_hours * 3_600_000) as i64,
+            retry_base_ms: config.retry_base_ms.max(1) as i64,
+            retry_cap_ms: config.retry_cap_ms.max(config.retry_base_ms) as i64,
+            max_create_attempts: config.max_create_attempts.max(1),
+            reconcile_interval_secs: config.reconcile_interval_secs,
+            reconcile_grace_ms: (config.reconcile_grace_secs * 1000) as i64,
+        }
+    }
 }
 
 /// Logs an unexpected failure with its cause and answers the generic `Internal` error, so the

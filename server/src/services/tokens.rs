@@ -12,7 +12,7 @@ use app::ports::Authenticated;
 use secrecy::SecretString;
 
 /// Prefix that makes a leaked token easy to recognise (and to scan for in repositories).
-const TOKEN_PREFIX: &str = "sr_";
+pub(super) const TOKEN_PREFIX: &str = "sr_";
 const NAME_MAX: usize = 50;
 const MAX_LIFETIME_DAYS: i64 = 3650;
 

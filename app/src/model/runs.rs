@@ -1,0 +1,281 @@
+//! Runs: a launched pipeline, and the per-run copies of its secrets. Nothing here holds a value.
+
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// Seqera's `WorkflowStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RunStatus {
+    Submitted,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Unknown,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 6] = [
+        RunStatus::Submitted,
+        RunStatus::Running,
+        RunStatus::Succeeded,
+        RunStatus::Failed,
+        RunStatus::Cancelled,
+        RunStatus::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Submitted => "SUBMITTED",
+            RunStatus::Running => "RUNNING",
+            RunStatus::Succeeded => "SUCCEEDED",
+            RunStatus::Failed => "FAILED",
+            RunStatus::Cancelled => "CANCELLED",
+            RunStatus::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// Whether the run has ended: its copies must go.
+    pub fn is_final(self) -> bool {
+        matches!(self, RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled)
+    }
+}
+
+impl FromStr for RunStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RunStatus::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| format!("unknown run status '{s}'"))
+    }
+}
+
+/// Where a run's copies are in their lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStage {
+    /// Copies are being made.
+    Provisioning,
+    /// Every copy exists and the launch environment is ready.
+    Launched,
+    /// The run ended; copies are being deleted.
+    Cleaning,
+    /// Every copy is gone.
+    Cleaned,
+    /// A copy could not be deleted; the reconciler keeps trying.
+    CleanupFailed,
+}
+
+impl RunStage {
+    pub const ALL: [RunStage; 5] =
+        [RunStage::Provisioning, RunStage::Launched, RunStage::Cleaning, RunStage::Cleaned, RunStage::CleanupFailed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStage::Provisioning => "provisioning",
+            RunStage::Launched => "launched",
+            RunStage::Cleaning => "cleaning",
+            RunStage::Cleaned => "cleaned",
+            RunStage::CleanupFailed => "cleanup_failed",
+        }
+    }
+}
+
+impl FromStr for RunStage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RunStage::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| format!("unknown run stage '{s}'"))
+    }
+}
+
+/// The state of one copy: planned → creating → created → deleting → deleted, or failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CopyState {
+    Planned,
+    Creating,
+    Created,
+    Deleting,
+    Deleted,
+    Failed,
+}
+
+impl CopyState {
+    pub const ALL: [CopyState; 6] = [
+        CopyState::Planned,
+        CopyState::Creating,
+        CopyState::Created,
+        CopyState::Deleting,
+        CopyState::Deleted,
+        CopyState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CopyState::Planned => "planned",
+            CopyState::Creating => "creating",
+            CopyState::Created => "created",
+            CopyState::Deleting => "deleting",
+            CopyState::Deleted => "deleted",
+            CopyState::Failed => "failed",
+        }
+    }
+}
+
+impl FromStr for CopyState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CopyState::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| format!("unknown copy state '{s}'"))
+    }
+}
+
+/// Whose value a copy holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretSource {
+    Workspace,
+    User,
+}
+
+impl SecretSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretSource::Workspace => "workspace",
+            SecretSource::User => "user",
+        }
+    }
+}
+
+/// One name of the effective set: the value a launch will copy, and whether the launcher's own
+/// secret replaces a workspace secret of the same name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EffectiveSecret {
+    pub name: String,
+    pub source: SecretSource,
+    /// The user's secret wins over a chosen workspace secret of the same name.
+    pub overrides_workspace: bool,
+}
+
+/// The secrets a launch copies: every chosen name once, the launcher's own value winning over the
+/// workspace's (conventions: "a user secret overrides a workspace secret of the same name").
+/// Sorted by name; duplicates in the input are ignored.
+pub fn effective_set(workspace: &[String], user: &[String]) -> Vec<EffectiveSecret> {
+    let mut set: std::collections::BTreeMap<&str, EffectiveSecret> = Default::default();
+    for name in workspace {
+        set.insert(
+            name,
+            EffectiveSecret { name: name.clone(), source: SecretSource::Workspace, overrides_workspace: false },
+        );
+    }
+    for name in user {
+        let overrides_workspace = workspace.contains(name);
+        set.insert(name, EffectiveSecret { name: name.clone(), source: SecretSource::User, overrides_workspace });
+    }
+    set.into_values().collect()
+}
+
+/// What the launch form sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchRequest {
+    pub compute_env_id: Option<i64>,
+    pub pipeline: String,
+    pub run_name: Option<String>,
+    pub revision: Option<String>,
+    pub workspace_secrets: Vec<String>,
+    pub user_secrets: Vec<String>,
+}
+
+/// What the launch form offers: the environments, and the names of the secrets the caller may
+/// choose (the workspace's and their own).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchOptions {
+    pub compute_envs: Vec<crate::model::ComputeEnvSummary>,
+    pub workspace_secrets: Vec<String>,
+    pub user_secrets: Vec<String>,
+    /// Whether the caller's role allows launching here.
+    pub can_launch: bool,
+}
+
+/// One copy as the run page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyView {
+    pub name: String,
+    pub source: SecretSource,
+    pub state: CopyState,
+    /// Where the copy is (ARN, resource name, file path); never the value.
+    pub reference: Option<String>,
+    /// The last error, in plain words.
+    pub error: Option<String>,
+    pub attempts: i64,
+    pub updated_at: i64,
+}
+
+/// A run as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub workspace_id: i64,
+    pub run_name: String,
+    pub pipeline: String,
+    pub status: RunStatus,
+    pub stage: RunStage,
+    pub launched_by: String,
+    pub compute_env_name: Option<String>,
+    pub created_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+/// A run as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunDetail {
+    pub summary: RunSummary,
+    pub revision: Option<String>,
+    /// Why the run failed or could not be cleaned, in plain words.
+    pub message: Option<String>,
+    pub started_at: Option<i64>,
+    pub heartbeat_at: Option<i64>,
+    /// The launch environment (names and non-secret values only).
+    pub launch_env: Vec<(String, String)>,
+    /// The command that starts Nextflow with this environment and reports back here.
+    pub command: String,
+    pub copies: Vec<CopyView>,
+    /// Whether the caller may cancel it.
+    pub can_cancel: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_user_secret_wins_over_a_workspace_secret_of_the_same_name() {
+        let set = effective_set(&names(&["DB_PASS", "API_KEY"]), &names(&["DB_PASS", "MINE"]));
+        let by_name: Vec<_> = set.iter().map(|e| (e.name.as_str(), e.source, e.overrides_workspace)).collect();
+        assert_eq!(
+            by_name,
+            vec![
+                ("API_KEY", SecretSource::Workspace, false),
+                ("DB_PASS", SecretSource::User, true),
+                ("MINE", SecretSource::User, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn statuses_and_states_round_trip_through_their_names() {
+        for s in RunStatus::ALL {
+            assert_eq!(s.as_str().parse::<RunStatus>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in CopyState::ALL {
+            assert_eq!(s.as_str().parse::<CopyState>(), Ok(s));
+        }
+        for s in RunStage::ALL {
+            assert_eq!(s.as_str().parse::<RunStage>(), Ok(s));
+        }
+        assert!(!RunStatus::Running.is_final() && RunStatus::Cancelled.is_final());
+    }
+}

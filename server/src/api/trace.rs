@@ -1,0 +1,118 @@
+//! `/trace`: what Nextflow's `-with-tower` client calls while a run goes on (create, begin,
+//! progress, heartbeat, complete), with the launcher's access token. Strongroom keeps what it
+//! needs from these reports: that the run started, that it is alive, and how it ended. Task
+//! metadata in `progress` is acknowledged and not stored.
+
+use super::extract::{ApiError, ApiJson, ApiPath, ApiQuery, Caller};
+use crate::startup::AppState;
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceQuery {
+    workspace_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateBody {
+    workflow_id: Option<String>,
+    run_name: Option<String>,
+    project_name: Option<String>,
+    session_id: Option<String>,
+}
+
+fn watch_url(state: &AppState, workspace_id: Option<i64>, workflow_id: &str) -> String {
+    let base = state.services.public_url.trim_end_matches('/');
+    match workspace_id {
+        Some(ws) => format!("{base}/runs/{ws}/{workflow_id}"),
+        None => format!("{base}/runs/{workflow_id}"),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id = state
+        .services
+        .trace_create(
+            &actor,
+            query.workspace_id,
+            body.workflow_id.as_deref(),
+            body.run_name.as_deref(),
+            body.project_name.as_deref(),
+            body.session_id.as_deref(),
+        )
+        .await?;
+    Ok(Json(json!({ "workflowId": id, "watchUrl": watch_url(&state, query.workspace_id, &id) })))
+}
+
+pub async fn begin(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+    ApiJson(_body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    state.services.trace_begin(&actor, &id, query.workspace_id).await?;
+    Ok(Json(json!({ "status": "OK", "workflowId": id, "watchUrl": watch_url(&state, query.workspace_id, &id) })))
+}
+
+pub async fn progress(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+    ApiJson(_body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    state.services.trace_heartbeat(&actor, &id, query.workspace_id).await?;
+    Ok(Json(json!({ "status": "OK", "workflowId": id })))
+}
+
+pub async fn heartbeat(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+    ApiJson(_body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    state.services.trace_heartbeat(&actor, &id, query.workspace_id).await?;
+    Ok(Json(json!({ "message": "OK" })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompleteBody {
+    workflow: Option<CompletedWorkflow>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompletedWorkflow {
+    success: Option<bool>,
+    error_message: Option<String>,
+    exit_status: Option<i64>,
+}
+
+pub async fn complete(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+    ApiJson(body): ApiJson<CompleteBody>,
+) -> Result<Json<Value>, ApiError> {
+    let workflow = body.workflow;
+    let success = workflow
+        .as_ref()
+        .map(|w| w.success.unwrap_or_else(|| w.exit_status == Some(0)))
+        .unwrap_or(false);
+    let error: Option<String> = workflow.and_then(|w| w.error_message).map(|m| m.chars().take(2000).collect());
+    state.services.trace_complete(&actor, &id, query.workspace_id, success, error.as_deref()).await?;
+    Ok(Json(json!({ "status": "OK", "workflowId": id })))
+}

@@ -1,0 +1,196 @@
+//! Per-run copy rows: the durable state machine behind provisioning and cleanup
+//! (planned → creating → created → deleting → deleted, or failed with the last error).
+//!
+//! A worker *claims* a due row with a lease (`claimed_until`) in a statement of its own, and the
+//! claim commits before any call leaves the process: a crash mid-call leaves the row claimed
+//! until the lease ends, then any worker takes it again. Every provider call is idempotent, so
+//! doing a step twice is safe. On PostgreSQL, replicas claim with `FOR UPDATE SKIP LOCKED` and
+//! never wait on each other's rows; SQLite has one writer at a time, so the plain statement is
+//! already exclusive.
+
+use super::{Backend, Db, Tx};
+use sqlx::{AnyPool, AssertSqlSafe, FromRow};
+
+pub async fn insert_planned(
+    tx: &mut Tx<'_>,
+    run_id: &str,
+    name: &str,
+    source_scope: &str,
+    source_secret_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO run_copies (run_id, name, source_scope, source_secret_id, state, updated_at) \
+         VALUES ($1, $2, $3, $4, 'planned', $5)",
+    )
+    .bind(run_id)
+    .bind(name)
+    .bind(source_scope)
+    .bind(source_secret_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
+/// A claimed copy. `state` is what to do: `creating` or `deleting`.
+#[derive(Debug, Clone, FromRow)]
+pub struct CopyClaim {
+    pub id: i64,
+    pub run_id: String,
+    pub workspace_id: i64,
+    pub launched_by: i64,
+    pub target: String,
+    pub name: String,
+    pub source_scope: String,
+    pub source_secret_id: i64,
+    pub state: String,
+    pub attempts: i64,
+}
+
+/// Claims the copy whose step is most overdue: a create for a run still provisioning, or a
+/// delete. A planned copy becomes `creating` in the same statement, before any call is made.
+pub async fn claim_due(db: &Db, now: i64, lease_until: i64) -> Result<Option<CopyClaim>, sqlx::Error> {
+    let lock = match db.backend {
+        Backend::Postgres => "FOR UPDATE OF c SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE run_copies SET claimed_until = $2, updated_at = $1, \
+           state = CASE WHEN state = 'planned' THEN 'creating' ELSE state END \
+         WHERE id = (SELECT c.id FROM run_copies c JOIN runs r ON r.id = c.run_id \
+           WHERE c.next_attempt_at <= $1 AND c.claimed_until < $1 \
+             AND ((c.state IN ('planned', 'creating') AND r.stage = 'provisioning') OR c.state = 'deleting') \
+           ORDER BY c.next_attempt_at, c.id LIMIT 1 {lock}) \
+         RETURNING id, run_id, name, source_scope, source_secret_id, state, attempts"
+    );
+    let claimed: Option<(i64, String, String, String, i64, String, i64)> =
+        sqlx::query_as(AssertSqlSafe(sql)).bind(now).bind(lease_until).fetch_optional(&db.pool).await?;
+    let Some((id, run_id, name, source_scope, source_secret_id, state, attempts)) = claimed else {
+        return Ok(None);
+    };
+    let (workspace_id, launched_by, target): (i64, i64, String) =
+        sqlx::query_as("SELECT workspace_id, launched_by, target FROM runs WHERE id = $1")
+        .bind(&run_id)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(Some(CopyClaim { id, run_id, workspace_id, launched_by, target, name, source_scope, source_secret_id, state, attempts }))
+}
+
+/// The copy exists. If the run ended meanwhile (the row is now `deleting`), the state stays so
+/// the delete still happens; only the claim is released.
+pub async fn created(pool: &AnyPool, id: i64, reference: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE run_copies SET state = CASE WHEN state = 'creating' THEN 'created' ELSE state END, \
+         reference = $2, last_error = NULL, claimed_until = 0, updated_at = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(reference)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn deleted(pool: &AnyPool, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE run_copies SET state = 'deleted', last_error = NULL, claimed_until = 0, updated_at = $2 \
+         WHERE id = $1 AND state = 'deleting'",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// The step failed in a way that may pass: keep the state, note the error, try at `next_at`.
+pub async fn retry_later(pool: &AnyPool, id: i64, error: &str, next_at: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE run_copies SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, \
+         claimed_until = 0, updated_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(next_at)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// The step cannot succeed (or gave up): `failed`, with the reason.
+pub async fn failed(pool: &AnyPool, id: i64, error: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE run_copies SET state = 'failed', attempts = attempts + 1, last_error = $2, claimed_until = 0, \
+         updated_at = $3 WHERE id = $1 AND state IN ('creating', 'deleting')",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct CopyRow {
+    pub id: i64,
+    pub name: String,
+    pub source_scope: String,
+    pub state: String,
+    pub reference: Option<String>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub updated_at: i64,
+}
+
+pub async fn list_for_run(pool: &AnyPool, run_id: &str) -> Result<Vec<CopyRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, source_scope, state, reference, attempts, last_error, updated_at FROM run_copies \
+         WHERE run_id = $1 ORDER BY name",
+    )
+    .bind(run_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// The reconciler found a copy of an ended run still in the target, or retries a failed
+/// cleanup: the copy goes back to `deleting`, and its run back to `cleaning`.
+pub async fn reopen_cleanup(pool: &AnyPool, run_id: &str, name: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE run_copies SET state = 'deleting', attempts = 0, next_attempt_at = $3, updated_at = $3 \
+         WHERE run_id = $1 AND ($2 IS NULL OR name = $2) AND state IN ('failed', 'deleted', 'created')",
+    )
+    .bind(run_id)
+    .bind(name)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE runs SET stage = 'cleaning', attempts = 0, next_attempt_at = $2, updated_at = $2 \
+         WHERE id = $1 AND stage IN ('cleaned', 'cleanup_failed')",
+    )
+    .bind(run_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// The reconciler deleted these copies itself: their rows say so, unless a worker still holds them.
+pub async fn mark_all_deleted(pool: &AnyPool, run_id: &str, names: &[String], now: i64) -> Result<(), sqlx::Error> {
+    for name in names.iter().filter(|n| !n.is_empty()) {
+        sqlx::query(
+            "UPDATE run_copies SET state = 'deleted', last_error = NULL, updated_at = $3 \
+             WHERE run_id = $1 AND name = $2 AND state IN ('created', 'deleting', 'failed') AND claimed_until < $3",
+        )
+        .bind(run_id)
+        .bind(name)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    }
+    Ok(())
+}

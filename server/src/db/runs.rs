@@ -1,0 +1,254 @@
+//! Run rows. A run's `stage` moves provisioning → launched → cleaning → cleaned (or
+//! cleanup_failed); `end` is the only way out of the first two, and it moves every copy towards
+//! deletion in the same transaction, so no ended run keeps a copy it does not mean to delete.
+
+use super::{Backend, Db, Tx};
+use sqlx::{AnyPool, AssertSqlSafe, FromRow};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct RunRow {
+    pub id: String,
+    pub workspace_id: i64,
+    pub compute_env_id: Option<i64>,
+    pub launched_by: i64,
+    pub launched_by_email: String,
+    pub compute_env_name: Option<String>,
+    pub run_name: String,
+    pub pipeline: String,
+    pub revision: Option<String>,
+    pub target: String,
+    pub status: String,
+    pub stage: String,
+    pub launch_env: Option<String>,
+    pub message: Option<String>,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub launched_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub heartbeat_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+const COLUMNS: &str = "SELECT r.id, r.workspace_id, r.compute_env_id, r.launched_by, \
+     u.email AS launched_by_email, ce.name AS compute_env_name, r.run_name, r.pipeline, r.revision, \
+     r.target, r.status, r.stage, r.launch_env, r.message, r.attempts, r.created_at, r.updated_at, \
+     r.launched_at, r.started_at, r.heartbeat_at, r.ended_at \
+     FROM runs r JOIN users u ON u.id = r.launched_by \
+     LEFT JOIN compute_envs ce ON ce.id = r.compute_env_id";
+
+pub struct NewRun<'a> {
+    pub id: &'a str,
+    pub workspace_id: i64,
+    pub compute_env_id: Option<i64>,
+    pub launched_by: i64,
+    pub run_name: &'a str,
+    pub pipeline: &'a str,
+    pub revision: Option<&'a str>,
+    pub target: &'a str,
+    /// `provisioning` for a launch; `cleaned` for a run Nextflow reported on its own (no copies).
+    pub stage: &'a str,
+    pub session_id: Option<&'a str>,
+}
+
+pub async fn insert(tx: &mut Tx<'_>, run: NewRun<'_>, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO runs (id, workspace_id, compute_env_id, launched_by, run_name, pipeline, revision, \
+         target, status, stage, session_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'SUBMITTED', $9, $10, $11, $11)",
+    )
+    .bind(run.id)
+    .bind(run.workspace_id)
+    .bind(run.compute_env_id)
+    .bind(run.launched_by)
+    .bind(run.run_name)
+    .bind(run.pipeline)
+    .bind(run.revision)
+    .bind(run.target)
+    .bind(run.stage)
+    .bind(run.session_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
+/// A run by id alone: the trace API finds the run first, then checks the caller's access to it.
+pub async fn find(pool: &AnyPool, id: &str) -> Result<Option<RunRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!("{COLUMNS} WHERE r.id = $1"))).bind(id).fetch_optional(pool).await
+}
+
+pub async fn list(pool: &AnyPool, workspace_id: i64, limit: i64, offset: i64) -> Result<(Vec<RunRow>, i64), sqlx::Error> {
+    let rows = sqlx::query_as(AssertSqlSafe(format!(
+        "{COLUMNS} WHERE r.workspace_id = $1 ORDER BY r.created_at DESC, r.id LIMIT $2 OFFSET $3"
+    )))
+    .bind(workspace_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE workspace_id = $1")
+        .bind(workspace_id)
+        .fetch_one(pool)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Nextflow's `begin`: the run is running (unless it already ended).
+pub async fn mark_started(pool: &AnyPool, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE runs SET status = 'RUNNING', started_at = COALESCE(started_at, $2), heartbeat_at = $2, \
+         updated_at = $2 WHERE id = $1 AND ended_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn touch_heartbeat(pool: &AnyPool, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE runs SET heartbeat_at = $2, updated_at = $2 WHERE id = $1 AND ended_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Ends a run that has not ended yet, and sends every copy towards deletion: a planned copy was
+/// never sent anywhere and is done at once; any other (a create may have half-happened) is
+/// deleted by the worker. Returns false when the run had already ended (the first end wins).
+pub async fn end(tx: &mut Tx<'_>, id: &str, status: &str, message: Option<&str>, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE runs SET status = $2, message = COALESCE($3, message), ended_at = $4, updated_at = $4, \
+         stage = CASE WHEN stage IN ('provisioning', 'launched') THEN 'cleaning' ELSE stage END, \
+         attempts = 0, next_attempt_at = $4 WHERE id = $1 AND ended_at IS NULL",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(message)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE run_copies SET state = CASE WHEN state = 'planned' THEN 'deleted' ELSE 'deleting' END, \
+         attempts = 0, next_attempt_at = $2, updated_at = $2 \
+         WHERE run_id = $1 AND state IN ('planned', 'creating', 'created', 'failed')",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}
+
+/// A run whose copies are settled and whose next run-level step is due: provisioning with no
+/// copy still planned or creating, or cleaning with no copy still deleting. The claim is a lease.
+#[derive(Debug, Clone, FromRow)]
+pub struct RunClaim {
+    pub id: String,
+    pub workspace_id: i64,
+    pub launched_by: i64,
+    pub target: String,
+    pub stage: String,
+    pub attempts: i64,
+}
+
+pub async fn claim_due_step(db: &Db, now: i64, lease_until: i64) -> Result<Option<RunClaim>, sqlx::Error> {
+    let lock = match db.backend {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE runs SET claimed_until = $2 WHERE id = (SELECT r.id FROM runs r \
+         WHERE r.next_attempt_at <= $1 AND r.claimed_until < $1 AND ( \
+           (r.stage = 'provisioning' AND NOT EXISTS (SELECT 1 FROM run_copies c WHERE c.run_id = r.id \
+              AND c.state IN ('planned', 'creating'))) \
+           OR (r.stage = 'cleaning' AND NOT EXISTS (SELECT 1 FROM run_copies c WHERE c.run_id = r.id \
+              AND c.state = 'deleting'))) \
+         ORDER BY r.next_attempt_at LIMIT 1 {lock}) \
+         RETURNING id, workspace_id, launched_by, target, stage, attempts"
+    );
+    sqlx::query_as(AssertSqlSafe(sql)).bind(now).bind(lease_until).fetch_optional(&db.pool).await
+}
+
+/// Provisioning is done: the launch environment is ready.
+pub async fn mark_launched(pool: &AnyPool, id: &str, launch_env: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE runs SET stage = 'launched', launch_env = $2, launched_at = $3, updated_at = $3, \
+         claimed_until = 0 WHERE id = $1 AND stage = 'provisioning'",
+    )
+    .bind(id)
+    .bind(launch_env)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Cleanup is over: `cleaned`, or `cleanup_failed` with the reason.
+pub async fn mark_cleanup_over(pool: &AnyPool, id: &str, stage: &str, message: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE runs SET stage = $2, message = COALESCE($3, message), updated_at = $4, claimed_until = 0 \
+         WHERE id = $1 AND stage IN ('cleaning', 'cleanup_failed')",
+    )
+    .bind(id)
+    .bind(stage)
+    .bind(message)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// A run-level step failed in a way that may pass: try again at `next_at`.
+pub async fn retry_step_later(pool: &AnyPool, id: &str, next_at: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE runs SET attempts = attempts + 1, next_attempt_at = $2, claimed_until = 0, updated_at = $3 \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(next_at)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// Runs still going whose last sign of life (heartbeat, start or launch) is older than
+/// `silent_since`, or that were created before `started_before` (the maximum run duration).
+/// Returns each run's id and creation time.
+pub async fn overdue(pool: &AnyPool, silent_since: i64, started_before: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, created_at FROM runs WHERE ended_at IS NULL AND stage = 'launched' \
+         AND (COALESCE(heartbeat_at, started_at, launched_at, created_at) < $1 OR created_at < $2)",
+    )
+    .bind(silent_since)
+    .bind(started_before)
+    .fetch_all(pool)
+    .await
+}
+
+/// Runs in `cleanup_failed`, for the reconciler to try again.
+pub async fn with_failed_cleanup(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM runs WHERE stage = 'cleanup_failed'").fetch_all(pool).await
+}
+
+/// The distinct copy targets of runs, for the reconciler to list: every target any run used.
+pub async fn distinct_targets(pool: &AnyPool) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT DISTINCT workspace_id, target FROM runs").fetch_all(pool).await
+}
+
+/// Ended state of a set of runs by id: `Some(true)` ended, `Some(false)` live; missing = unknown.
+pub async fn ended_at(pool: &AnyPool, id: &str) -> Result<Option<Option<i64>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT ended_at FROM runs WHERE id = $1").bind(id).fetch_optional(pool).await
+}
+
+/// Gives up a claim without changing anything else.
+pub async fn release(pool: &AnyPool, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE runs SET claimed_until = 0 WHERE id = $1").bind(id).execute(pool).await.map(|_| ())
+}

@@ -1,0 +1,98 @@
+//! Background jobs that make the copy lifecycle happen: workers that create and delete copies
+//! and take runs through their stages (`copies.rs`, `run_steps.rs`), a timekeeper that ends
+//! silent or overlong runs (`timekeeper.rs`), and the reconciler that deletes copies left behind
+//! by anything (`reconciler.rs`).
+//!
+//! Each job does one step per call and takes the time as an argument, so tests drive it without
+//! a clock; the loops here only decide when to call.
+
+pub mod copies;
+pub mod reconciler;
+pub mod run_steps;
+pub mod timekeeper;
+
+use crate::services::{now_ms, Services};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a claim lasts: longer than any single provider call (their timeouts are shorter).
+pub const LEASE_MS: i64 = 60_000;
+
+/// When to try again after `attempts` failures: exponential from `base_ms`, capped at `cap_ms`,
+/// with up to 25 % random jitter so retries of many copies do not arrive together.
+pub fn backoff_ms(attempts: i64, base_ms: i64, cap_ms: i64) -> i64 {
+    let exponent = attempts.clamp(0, 30) as u32;
+    let delay = base_ms.saturating_mul(1i64 << exponent.min(20)).min(cap_ms);
+    let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=delay / 4);
+    delay - jitter
+}
+
+/// Starts the workers, the timekeeper and the reconciler on the runtime.
+pub fn spawn(services: Arc<Services>) {
+    for _ in 0..services.jobs.workers.max(1) {
+        tokio::spawn(worker(services.clone()));
+    }
+    tokio::spawn(timekeeper_loop(services.clone()));
+    tokio::spawn(reconciler_loop(services));
+}
+
+/// Does copy steps and run steps until there are none due, then waits for a wake-up or the poll.
+async fn worker(services: Arc<Services>) {
+    let poll = Duration::from_millis(services.jobs.poll_ms);
+    loop {
+        let wake = services.worker_wake.notified();
+        let did_copy = copies::step(&services, now_ms()).await;
+        let did_run = run_steps::step(&services, now_ms()).await;
+        match (did_copy, did_run) {
+            (Ok(false), Ok(false)) => {
+                let _ = tokio::time::timeout(poll, wake).await;
+            }
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::warn!(%error, "cleanup worker step failed; retrying shortly");
+                tokio::time::sleep(poll).await;
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn timekeeper_loop(services: Arc<Services>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(services.jobs.poll_ms.max(100)));
+    loop {
+        tick.tick().await;
+        if let Err(error) = timekeeper::end_overdue_runs(&services, now_ms()).await {
+            tracing::warn!(%error, "could not check for overdue runs");
+        }
+    }
+}
+
+async fn reconciler_loop(services: Arc<Services>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(services.jobs.reconcile_interval_secs.max(1)));
+    loop {
+        tick.tick().await;
+        match reconciler::reconcile(&services, now_ms()).await {
+            Ok(report) if report.deleted > 0 || report.reopened > 0 => {
+                tracing::info!(deleted = report.deleted, reopened = report.reopened, "reconciler cleaned up leftovers")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "reconciliation failed; will retry"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_ms;
+
+    #[test]
+    fn backoff_grows_then_stays_under_the_cap() {
+        let first = backoff_ms(0, 500, 60_000);
+        assert!((375..=500).contains(&first), "{first}");
+        let fourth = backoff_ms(3, 500, 60_000);
+        assert!((3_000..=4_000).contains(&fourth), "{fourth}");
+        for attempts in [10, 30, 1_000] {
+            let capped = backoff_ms(attempts, 500, 60_000);
+            assert!((45_000..=60_000).contains(&capped), "{capped}");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! One run-level step, taken once a run's copies are settled:
+//! - provisioning, every copy created → the target prepares the launch (AWS registers the job
+//!   definition), the run is `launched`, and the HPC launch command (if any) is started;
+//! - provisioning, a copy failed → the run fails with that copy's error, and cleanup begins;
+//! - cleaning, no copy left to delete → the target's last tidy-up, then `cleaned`; or
+//!   `cleanup_failed` if a copy could not be deleted (the reconciler keeps trying).
+
+use super::{backoff_ms, LEASE_MS};
+use crate::db::{run_copies, runs};
+use crate::providers::{CreatedCopy, ProviderError};
+use crate::services::{now_ms, Services};
+use app::model::RunStatus;
+
+pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
+    let Some(claim) = runs::claim_due_step(&services.db, now, now + LEASE_MS).await? else {
+        return Ok(false);
+    };
+    let copies = run_copies::list_for_run(&services.db.pool, &claim.id).await?;
+    let failed = copies.iter().find(|c| c.state == "failed");
+    match (claim.stage.as_str(), failed) {
+        ("provisioning", Some(copy)) => {
+            let message = format!(
+                "Could not copy the secret {} to the compute environment: {}",
+                copy.name,
+                copy.last_error.as_deref().unwrap_or("unknown error")
+            );
+            services.end_run(&claim.id, RunStatus::Failed, Some(&message), None).await?;
+            runs::release(&services.db.pool, &claim.id).await?;
+        }
+        ("provisioning", None) => {
+            let created: Vec<CreatedCopy> = copies
+                .iter()
+                .filter(|c| c.state == "created")
+                .map(|c| CreatedCopy { name: c.name.clone(), reference: c.reference.clone().unwrap_or_default() })
+                .collect();
+            let prepared = match services.store_for(claim.workspace_id, &claim.target).await {
+                Ok(store) => store.prepare_launch(&claim.id, &created).await,
+                Err(error) => Err(error),
+            };
+            match prepared {
+                Ok(env) => {
+                    let env = serde_json::to_string(&env)?;
+                    if runs::mark_launched(&services.db.pool, &claim.id, &env, now_ms()).await? {
+                        tracing::info!(workflow_id = %claim.id, copies = created.len(), "run launched: every copy is in place");
+                        services.start_launch_command(&claim.id).await;
+                    } else {
+                        runs::release(&services.db.pool, &claim.id).await?;
+                    }
+                }
+                Err(error) => retry_or_fail(services, &claim, error, true).await?,
+            }
+        }
+        ("cleaning", Some(copy)) => {
+            let message = format!(
+                "Could not delete the copy of {}: {}. Strongroom keeps trying.",
+                copy.name,
+                copy.last_error.as_deref().unwrap_or("unknown error")
+            );
+            runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleanup_failed", Some(&message), now_ms()).await?;
+        }
+        ("cleaning", None) => {
+            let finished = match services.store_for(claim.workspace_id, &claim.target).await {
+                Ok(store) => store.finish_cleanup(&claim.id).await,
+                Err(error) => Err(error),
+            };
+            match finished {
+                Ok(()) => {
+                    runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleaned", None, now_ms()).await?;
+                    services.delete_run_token(claim.launched_by, &claim.id).await?;
+                    tracing::info!(workflow_id = %claim.id, "run cleaned: no copy remains");
+                }
+                Err(error) => retry_or_fail(services, &claim, error, false).await?,
+            }
+        }
+        (stage, _) => {
+            tracing::warn!(workflow_id = %claim.id, stage, "run step claimed in an unexpected stage");
+            runs::release(&services.db.pool, &claim.id).await?;
+        }
+    }
+    services.wake_workers();
+    Ok(true)
+}
+
+async fn retry_or_fail(services: &Services, claim: &runs::RunClaim, error: ProviderError, launching: bool) -> anyhow::Result<()> {
+    let now = now_ms();
+    if error.is_retryable() && (!launching || claim.attempts + 1 < services.jobs.max_create_attempts) {
+        let next = now + backoff_ms(claim.attempts, services.jobs.retry_base_ms, services.jobs.retry_cap_ms);
+        tracing::warn!(workflow_id = %claim.id, %error, "run step failed; will retry");
+        runs::retry_step_later(&services.db.pool, &claim.id, next, now).await?;
+    } else if launching {
+        let message = format!("The compute environment could not prepare the launch: {error}");
+        services.end_run(&claim.id, RunStatus::Failed, Some(&message), None).await?;
+        runs::release(&services.db.pool, &claim.id).await?;
+    } else {
+        let message = format!("The last cleanup step failed: {error}. Strongroom keeps trying.");
+        runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleanup_failed", Some(&message), now).await?;
+    }
+    Ok(())
+}
