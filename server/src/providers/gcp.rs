@@ -203,7 +203,7 @@ impl GoogleStore {
         labels: Vec<(&str, String)>,
         annotations: Vec<(&str, String)>,
     ) -> Secret {
-        let ttl = google_cloud_wkt::Duration::clamp(ttl.as_secs() as i64, 0);
+        let ttl = google_cloud_wkt::Duration::clamp(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX), 0);
         Secret::new()
             .set_replication(Replication::new().set_automatic(Automatic::new()))
             .set_labels(labels)

@@ -436,7 +436,7 @@ fn page<T: Clone>(
     let size = match query.get("pageSize").map(|s| s.parse::<i64>()) {
         None => default,
         Some(Ok(0)) => default,
-        Some(Ok(n)) if (1..=25000).contains(&n) => n as usize,
+        Some(Ok(n)) if (1..=25000).contains(&n) => usize::try_from(n).unwrap_or(default),
         _ => return Err(invalid("pageSize must be between 1 and 25000.")),
     };
     let start = match query.get("pageToken").map(String::as_str) {
