@@ -10,6 +10,7 @@
 //! - `list_managed` returns only copies this install made (tag, label or path prefix), so the
 //!   reconciler never touches anything else in the account.
 
+pub mod gcp;
 pub mod hpc;
 
 use crate::crypto::SecretBytes;
@@ -141,8 +142,6 @@ pub async fn open(target: Target<'_>) -> Result<SharedStore, ProviderError> {
         Platform::AwsBatch => Err(ProviderError::Rejected(
             "AWS Batch compute environments are not supported by this build yet.".into(),
         )),
-        Platform::GoogleBatch => Err(ProviderError::Rejected(
-            "Google Batch compute environments are not supported by this build yet.".into(),
-        )),
+        Platform::GoogleBatch => Ok(Arc::new(gcp::GoogleStore::open(&target).await?)),
     }
 }

@@ -5,6 +5,8 @@ mod accounts;
 mod audit;
 mod cli;
 mod compute_envs;
+mod fake_gsm;
+mod gcp_provider;
 mod helpers;
 mod leak;
 mod openapi;
