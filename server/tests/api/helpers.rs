@@ -95,8 +95,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     server::telemetry::init("text", false, || CapturedLogs);
     let data_dir = tempfile::tempdir().unwrap();
     let (database_url, database) = fresh_database(data_dir.path()).await;
+    // The port is chosen before start so `public_url` (where runs report back) is right.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
+        addr: format!("127.0.0.1:{port}").parse().unwrap(),
+        public_url: format!("http://127.0.0.1:{port}"),
         data_dir: data_dir.path().to_path_buf(),
         database_url: Some(database_url.clone()),
         // Tests sign in many times from one address; the rate-limit test lowers this again.
@@ -117,12 +120,31 @@ pub fn client_with_cookie(cookie: &str) -> Client {
     Client::builder().default_headers(headers).redirect(Policy::none()).build().unwrap()
 }
 
+/// A machine client: sends `Authorization: Bearer <token>` on every request.
+pub fn client_with_bearer(token: &str) -> Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    Client::builder().default_headers(headers).redirect(Policy::none()).build().unwrap()
+}
+
 /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
 pub fn client() -> Client {
     Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
 }
 
 impl TestApp {
+    /// A second set of services on the same database and key, to drive background jobs
+    /// (the reconciler, a worker step) directly from a test.
+    pub async fn services(&self) -> server::services::Services {
+        let config = Config {
+            data_dir: self.data_dir.path().to_path_buf(),
+            database_url: Some(self.database_url.clone()),
+            reconcile_grace_secs: 0,
+            ..Config::default()
+        };
+        server::startup::build_services(&config).await.expect("services on the test database")
+    }
+
     pub fn key_file(&self) -> std::path::PathBuf {
         self.data_dir.path().join("strongroom.key")
     }

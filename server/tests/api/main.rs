@@ -13,5 +13,6 @@ mod openapi;
 mod ops;
 mod orgs;
 mod participants;
+mod runs;
 mod secrets;
 mod tokens;

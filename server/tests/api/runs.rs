@@ -1,0 +1,295 @@
+//! Launch, the run lifecycle and cleanup on the `local` HPC environment, end to end over HTTP:
+//! the copies land in a private Nextflow secrets file, a stand-in head job reads them as Nextflow
+//! would and reports through the trace API, and every end (complete, cancel, timeout) removes them.
+
+use crate::helpers::*;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+/// Fast job timing for tests; the reconciler only runs when a test calls it.
+pub fn quick_jobs(config: &mut server::config::Config) {
+    config.worker_poll_ms = 50;
+    config.retry_base_ms = 20;
+    config.retry_cap_ms = 200;
+    config.reconcile_interval_secs = 3600;
+    config.reconcile_grace_secs = 0;
+}
+
+pub async fn create_secret(app: &TestApp, client: &Client, workspace: Option<i64>, name: &str, value: &str) {
+    let path = match workspace {
+        Some(ws) => format!("/api/pipeline-secrets?workspaceId={ws}"),
+        None => "/api/pipeline-secrets".to_string(),
+    };
+    let (status, body) = app.send_json(client, Method::POST, &path, json!({ "name": name, "value": value })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+pub async fn launch(app: &TestApp, client: &Client, ws: i64, body: Value) -> (StatusCode, Value) {
+    app.send_json(client, Method::POST, &format!("/api/workflow/launch?workspaceId={ws}"), json!({ "launch": body })).await
+}
+
+pub async fn describe(app: &TestApp, client: &Client, ws: i64, wf: &str) -> Value {
+    let (status, body) = app.get_json(client, &format!("/api/workflow/{wf}?workspaceId={ws}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// Polls the run until `done` holds (or fails after 20 s, printing the last answer).
+pub async fn wait_for(app: &TestApp, client: &Client, ws: i64, wf: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let run = describe(app, client, ws, wf).await;
+        if done(&run) {
+            return run;
+        }
+        assert!(std::time::Instant::now() < deadline, "the run did not get there in time: {run:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub fn stage(run: &Value) -> &str {
+    run["cleanupStage"].as_str().unwrap_or_default()
+}
+
+pub fn copy_states(run: &Value) -> Vec<(String, String)> {
+    run["secretCopies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap().to_string(), c["state"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+async fn token(app: &TestApp, client: &Client, name: &str) -> String {
+    let (status, body) = app.send_json(client, Method::POST, "/api/tokens", json!({ "name": name })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["accessKey"].as_str().unwrap().to_string()
+}
+
+fn sha256(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+async fn local_env_id(app: &TestApp, client: &Client, ws: i64) -> String {
+    let (_, envs) = app.get_json(client, &format!("/api/compute-envs?workspaceId={ws}")).await;
+    let env = envs["computeEnvs"].as_array().unwrap().iter().find(|e| e["name"] == "local").expect("a local env");
+    env["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_launch_copies_the_effective_set_into_a_private_store_and_complete_removes_it() {
+    let app = spawn_app_with(quick_jobs).await;
+    let admin = app.setup_admin().await;
+    let (_, ws) = app.org_and_workspace(&admin, "lab").await;
+    create_secret(&app, &admin, Some(ws), "DB_PASS", "workspace-db-pass-value").await;
+    create_secret(&app, &admin, Some(ws), "API_KEY", "workspace-api-key-value").await;
+    create_secret(&app, &admin, Some(ws), "UNCHOSEN", "never-copied-value").await;
+    create_secret(&app, &admin, None, "DB_PASS", "personal-db-pass-value").await;
+
+    let (status, body) = launch(
+        &app,
+        &admin,
+        ws,
+        json!({ "pipeline": "nf-core/demo", "runName": "demo-1", "workspaceSecrets": ["DB_PASS", "API_KEY"], "userSecrets": ["DB_PASS"] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let wf = body["workflowId"].as_str().unwrap().to_string();
+    assert_eq!(wf.len(), 14);
+    assert!(wf.bytes().all(|b| b.is_ascii_alphanumeric()));
+
+    let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "launched").await;
+    assert_eq!(run["workflow"]["status"], "SUBMITTED");
+    assert_eq!(copy_states(&run), vec![("API_KEY".into(), "created".into()), ("DB_PASS".into(), "created".into())]);
+    let sources: Vec<&str> = run["secretCopies"].as_array().unwrap().iter().map(|c| c["source"].as_str().unwrap()).collect();
+    assert_eq!(sources, ["workspace", "user"], "the personal DB_PASS wins");
+    let env = &run["launchEnvironment"];
+    assert_eq!(env["TOWER_WORKFLOW_ID"], wf.as_str());
+    assert_eq!(env["NXF_ENABLE_SECRETS"], "true");
+    let store = std::path::PathBuf::from(env["NXF_SECRETS_FILE"].as_str().expect("an HPC store path"));
+    assert!(store.starts_with(app.data_dir.path()), "the store is under the work directory");
+    assert!(run["launchCommand"].as_str().unwrap().contains("-with-tower"));
+
+    // The store is what Nextflow reads: private, in a private directory, a JSON array of {name, value}.
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&store), 0o600);
+    assert_eq!(mode(store.parent().unwrap()), 0o700);
+    let entries: Vec<Value> = serde_json::from_slice(&std::fs::read(&store).unwrap()).unwrap();
+    let mut pairs: Vec<(String, String)> =
+        entries.iter().map(|e| (e["name"].as_str().unwrap().into(), e["value"].as_str().unwrap().into())).collect();
+    pairs.sort();
+    assert_eq!(
+        pairs,
+        vec![("API_KEY".into(), "workspace-api-key-value".into()), ("DB_PASS".into(), "personal-db-pass-value".into())]
+    );
+
+    // lastUsed is set on exactly the values the launch copied: the workspace's DB_PASS was
+    // chosen but overridden, so only API_KEY and the personal DB_PASS were used.
+    let (_, listed) = app.get_json(&admin, &format!("/api/pipeline-secrets?workspaceId={ws}")).await;
+    for secret in listed["pipelineSecrets"].as_array().unwrap() {
+        let used = !secret["lastUsed"].is_null();
+        assert_eq!(used, secret["name"] == "API_KEY", "{secret}");
+    }
+    let (_, mine) = app.get_json(&admin, "/api/pipeline-secrets").await;
+    assert!(!mine["pipelineSecrets"][0]["lastUsed"].is_null(), "{mine}");
+
+    // Nextflow's reports, with the launcher's token, end the run; the copies go.
+    let bearer = client_with_bearer(&token(&app, &admin, "nextflow").await);
+    let (status, created) =
+        app.send_json(&bearer, Method::POST, &format!("/api/trace/create?workspaceId={ws}"), json!({ "workflowId": wf })).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(created["workflowId"], wf.as_str());
+    let (status, begun) = app.send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/begin"), json!({ "workflow": {} })).await;
+    assert_eq!((status, begun["status"].as_str()), (StatusCode::OK, Some("OK")));
+    assert_eq!(describe(&app, &admin, ws, &wf).await["workflow"]["status"], "RUNNING");
+    let (status, _) = app.send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/heartbeat"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/complete"), json!({ "workflow": { "success": true } }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
+    assert_eq!(run["workflow"]["status"], "SUCCEEDED");
+    assert!(copy_states(&run).iter().all(|(_, s)| s == "deleted"), "{run:#}");
+    assert!(!store.exists() && !store.parent().unwrap().exists(), "the store and its directory are gone");
+}
+
+#[tokio::test]
+async fn a_stand_in_head_job_reads_the_store_as_nextflow_would_and_reports_through_the_trace_api() {
+    let app = spawn_app_with(quick_jobs).await;
+    let admin = app.setup_admin().await;
+    let (_, ws) = app.org_and_workspace(&admin, "lab").await;
+    create_secret(&app, &admin, Some(ws), "LICENCE", "licence-key-42").await;
+    let report = app.data_dir.path().join("head-job-report.json");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/support/head_job.py");
+    let command = format!("HEAD_JOB_REPORT={} python3 {}", report.display(), script.display());
+    app.run_sql(&format!(
+        "UPDATE compute_envs SET config = '{}' WHERE workspace_id = {ws} AND name = 'local'",
+        json!({ "scheduler": "local", "workDir": app.data_dir.path().join("work").display().to_string(), "launchCommand": command })
+    ))
+    .await;
+
+    let (status, body) = launch(&app, &admin, ws, json!({ "pipeline": "nf-core/demo", "workspaceSecrets": ["LICENCE"] })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let wf = body["workflowId"].as_str().unwrap().to_string();
+    let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
+    assert_eq!(run["workflow"]["status"], "SUCCEEDED", "{run:#}");
+
+    let seen: Value = serde_json::from_slice(&std::fs::read(&report).expect("the head job ran")).unwrap();
+    assert_eq!(seen["workflow_id"], wf.as_str());
+    assert_eq!(seen["secrets_enabled"], "true");
+    assert_eq!(seen["store_mode"], "0o600");
+    assert_eq!(seen["dir_mode"], "0o700");
+    assert_eq!(seen["digests"]["LICENCE"], sha256("licence-key-42"));
+    assert_eq!(seen["store_present_at_complete"], true);
+    assert!(copy_states(&run).iter().all(|(_, s)| s == "deleted"));
+    // The run's own token went with the run.
+    let (_, tokens) = app.get_json(&admin, "/api/tokens").await;
+    assert!(!tokens.to_string().contains(&format!("run {wf}")), "{tokens}");
+}
+
+#[tokio::test]
+async fn cancel_ends_the_run_and_deletes_its_copies() {
+    let app = spawn_app_with(quick_jobs).await;
+    let admin = app.setup_admin().await;
+    let (_, ws) = app.org_and_workspace(&admin, "lab").await;
+    create_secret(&app, &admin, Some(ws), "TOKEN_A", "aaaa").await;
+    let env_id = local_env_id(&app, &admin, ws).await;
+    let (_, body) =
+        launch(&app, &admin, ws, json!({ "pipeline": "nf-core/demo", "computeEnvId": env_id, "workspaceSecrets": ["TOKEN_A"] })).await;
+    let wf = body["workflowId"].as_str().unwrap().to_string();
+    let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "launched").await;
+    let store = std::path::PathBuf::from(run["launchEnvironment"]["NXF_SECRETS_FILE"].as_str().unwrap());
+    assert!(store.exists());
+
+    let (status, _) = app.send_json(&admin, Method::POST, &format!("/api/workflow/{wf}/cancel?workspaceId={ws}"), json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
+    assert_eq!(run["workflow"]["status"], "CANCELLED");
+    assert!(!store.exists());
+    let (status, body) = app.send_json(&admin, Method::POST, &format!("/api/workflow/{wf}/cancel?workspaceId={ws}"), json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap().contains("already ended"), "{body}");
+}
+
+#[tokio::test]
+async fn a_run_without_heartbeat_is_failed_and_cleaned() {
+    let app = spawn_app_with(|c| {
+        quick_jobs(c);
+        c.run_heartbeat_timeout_secs = 1;
+    })
+    .await;
+    let admin = app.setup_admin().await;
+    let (_, ws) = app.org_and_workspace(&admin, "lab").await;
+    create_secret(&app, &admin, Some(ws), "TOKEN_A", "aaaa").await;
+    let (_, body) = launch(&app, &admin, ws, json!({ "pipeline": "nf-core/demo", "workspaceSecrets": ["TOKEN_A"] })).await;
+    let wf = body["workflowId"].as_str().unwrap().to_string();
+    let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
+    assert_eq!(run["workflow"]["status"], "FAILED");
+    assert!(run["message"].as_str().unwrap().contains("no heartbeat"), "{run:#}");
+    assert!(copy_states(&run).iter().all(|(_, s)| s == "deleted"));
+}
+
+#[tokio::test]
+async fn launch_refuses_unknown_names_missing_pipelines_and_roles_that_cannot_launch() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (org, ws) = app.org_and_workspace(&admin, "lab").await;
+    create_secret(&app, &admin, Some(ws), "KNOWN", "x1").await;
+
+    let (status, body) = launch(&app, &admin, ws, json!({ "pipeline": "p", "workspaceSecrets": ["KNOWN", "NOPE"], })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "This workspace has no secret named NOPE.");
+    let (status, body) = launch(&app, &admin, ws, json!({ "pipeline": "p", "userSecrets": ["MINE"] })).await;
+    assert_eq!((status, body["message"].as_str()), (StatusCode::BAD_REQUEST, Some("You have no secret named MINE.")));
+    let (status, body) = launch(&app, &admin, ws, json!({ "workspaceSecrets": ["KNOWN"] })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap().contains("Choose a pipeline"), "{body}");
+    let (status, _) = launch(&app, &admin, ws, json!({ "pipeline": "p", "runName": "bad name" })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let viewer = app.user(&admin, "viewer@example.com").await;
+    app.add_participant(&admin, org, ws, "viewer@example.com", "view").await;
+    let (status, _) = launch(&app, &viewer, ws, json!({ "pipeline": "p" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let launcher = app.user(&admin, "launcher@example.com").await;
+    app.add_participant(&admin, org, ws, "launcher@example.com", "launch").await;
+    let (status, body) = launch(&app, &launcher, ws, json!({ "pipeline": "p", "workspaceSecrets": ["KNOWN"] })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Only the launcher reports on a run.
+    let wf = body["workflowId"].as_str().unwrap();
+    let admin_bearer = client_with_bearer(&token(&app, &admin, "other").await);
+    let (status, _) = app.send_json(&admin_bearer, Method::PUT, &format!("/api/trace/{wf}/complete"), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_reconciler_deletes_leftovers_of_ended_and_unknown_runs_but_not_live_ones() {
+    let app = spawn_app_with(quick_jobs).await;
+    let admin = app.setup_admin().await;
+    let (_, ws) = app.org_and_workspace(&admin, "lab").await;
+    create_secret(&app, &admin, Some(ws), "LIVE_ONE", "live").await;
+    let (_, body) = launch(&app, &admin, ws, json!({ "pipeline": "p", "workspaceSecrets": ["LIVE_ONE"] })).await;
+    let live = body["workflowId"].as_str().unwrap().to_string();
+    let run = wait_for(&app, &admin, ws, &live, |r| stage(r) == "launched").await;
+    let live_store = std::path::PathBuf::from(run["launchEnvironment"]["NXF_SECRETS_FILE"].as_str().unwrap());
+
+    // A store left by a run this database never knew (a crash, a restored backup).
+    let runs_dir = live_store.parent().unwrap().parent().unwrap().to_path_buf();
+    let orphan_dir = runs_dir.join("OrphanRun00001");
+    std::fs::create_dir(&orphan_dir).unwrap();
+    std::fs::set_permissions(&orphan_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let orphan = orphan_dir.join("secrets.json");
+    std::fs::write(&orphan, r#"[{"name":"OLD","value":"stale"}]"#).unwrap();
+    std::fs::set_permissions(&orphan, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::write(orphan_dir.join(".nf-1234.secrets"), "x").unwrap();
+
+    let services = app.services().await;
+    let report = server::jobs::reconciler::reconcile(&services, server::services::now_ms()).await.unwrap();
+    assert_eq!(report.deleted, 1, "{report:?}");
+    assert!(!orphan_dir.exists(), "the orphaned store and Nextflow's temp file are gone");
+    assert!(live_store.exists(), "a live run keeps its copies");
+}
