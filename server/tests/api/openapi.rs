@@ -145,6 +145,14 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
     let secret_id = secret["secretId"].as_i64().unwrap();
     let (_, envs) = app.get_json(&owner, &format!("/api/compute-envs?workspaceId={ws_id}")).await;
     let compute_env_id = envs["computeEnvs"][0]["id"].as_str().unwrap().to_string();
+    // Two runs: the trace operations report on one (and complete it), cancel ends the other.
+    let launch = json!({"launch": {"pipeline": "nf-core/demo", "userSecrets": ["EXISTING"]}});
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let (_, run) =
+            app.send_json(&owner, Method::POST, &format!("/api/workflow/launch?workspaceId={ws_id}"), launch.clone()).await;
+        runs.push(run["workflowId"].as_str().unwrap_or_else(|| panic!("launch failed: {run}")).to_string());
+    }
 
     // Deletes last, so every other operation still finds its object.
     let mut ops = ops;
@@ -156,7 +164,8 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
             .replace("{participantId}", &participant_id.to_string())
             .replace("{tokenId}", &token_id.to_string())
             .replace("{secretId}", &secret_id.to_string())
-            .replace("{computeEnvId}", &compute_env_id);
+            .replace("{computeEnvId}", &compute_env_id)
+            .replace("{workflowId}", if path.ends_with("/cancel") { &runs[1] } else { &runs[0] });
         assert!(!url.contains('{'), "no id to substitute in {path}");
         let operation = op["operationId"].as_str().unwrap_or_default();
         let (url, body) = match operation {
@@ -174,7 +183,15 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
             "CreatePipelineSecret" => (url, json!({"name": "CREATED", "value": "v"})),
             "UpdatePipelineSecret" => (url, json!({"value": "v2"})),
             "ValidatePipelineSecretName" => (format!("{url}?name=FREE_NAME"), Value::Null),
-            "ListComputeEnvs" | "DescribeComputeEnv" => (format!("{url}?workspaceId={ws_id}"), Value::Null),
+            "ListComputeEnvs" | "DescribeComputeEnv" | "DescribeWorkflow" | "ListWorkflows" | "CancelWorkflow" => {
+                (format!("{url}?workspaceId={ws_id}"), if operation == "CancelWorkflow" { json!({}) } else { Value::Null })
+            }
+            "CreateWorkflowLaunch" => (format!("{url}?workspaceId={ws_id}"), launch.clone()),
+            "CreateTrace" => (format!("{url}?workspaceId={ws_id}"), json!({"workflowId": runs[0], "runName": "traced"})),
+            "UpdateTraceBegin" => (url, json!({"workflow": {"id": runs[0]}, "processNames": []})),
+            "UpdateTraceProgress" => (url, json!({"tasks": [], "progress": {}})),
+            "UpdateTraceHeartbeat" => (url, json!({"progress": {}})),
+            "UpdateTraceComplete" => (url, json!({"workflow": {"id": runs[0], "success": true}})),
             _ => (url, Value::Null),
         };
         let mut request = owner.request(method.parse::<Method>().unwrap(), app.url(&url));
