@@ -41,7 +41,7 @@ pub struct Config {
     pub run_heartbeat_timeout_secs: u64,
     /// A run still going after this long is ended and its copies deleted.
     pub run_max_duration_hours: u64,
-    /// Copy workers in this server (each does one provider call at a time).
+    /// Copy workers in this server (each does one provider call at a time); 0 runs no jobs here.
     pub workers: usize,
     /// How often idle workers look for due work (they are also woken by launches and ends).
     pub worker_poll_ms: u64,

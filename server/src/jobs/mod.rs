@@ -27,9 +27,14 @@ pub fn backoff_ms(attempts: i64, base_ms: i64, cap_ms: i64) -> i64 {
     delay - jitter
 }
 
-/// Starts the workers, the timekeeper and the reconciler on the runtime.
+/// Starts the workers, the timekeeper and the reconciler on the runtime. With `workers = 0`
+/// nothing starts: a web-only replica, while other replicas do the jobs.
 pub fn spawn(services: Arc<Services>) {
-    for _ in 0..services.jobs.workers.max(1) {
+    if services.jobs.workers == 0 {
+        tracing::info!("workers = 0: this server runs no background jobs");
+        return;
+    }
+    for _ in 0..services.jobs.workers {
         tokio::spawn(worker(services.clone()));
     }
     tokio::spawn(timekeeper_loop(services.clone()));

@@ -125,7 +125,7 @@ impl Services {
 
         let target = RunTarget { platform, config, credentials_id: env.credentials_id };
         let target_json = serde_json::to_string(&target).map_err(internal)?;
-        if let Err(failure) = self.preflight_target(workspace_id, &target_json).await {
+        if let Err(failure) = self.preflight_for_launch(workspace_id, &target_json).await {
             return Err(self
                 .denied_launch(actor, workspace_id, AppError::bad_request(preflight_message(&failure)))
                 .await);

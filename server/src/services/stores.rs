@@ -28,7 +28,12 @@ pub struct RunTarget {
 #[derive(Default)]
 pub struct StoreCache {
     open: Mutex<HashMap<String, SharedStore>>,
+    /// When each target last passed its preflight: launches within `PREFLIGHT_FRESH_MS` reuse it
+    /// instead of making a probe copy every time.
+    passed: Mutex<HashMap<String, i64>>,
 }
+
+const PREFLIGHT_FRESH_MS: i64 = 5 * 60_000;
 
 impl Services {
     /// The store of a target, opened once and then reused.
@@ -57,6 +62,19 @@ impl Services {
     async fn target_credentials(&self, workspace_id: i64, credentials_id: i64) -> Result<SecretBytes, ProviderError> {
         let _ = (workspace_id, credentials_id);
         Err(ProviderError::Rejected("credentials are not available in this build".into()))
+    }
+
+    /// The target's preflight for a launch: a pass less than five minutes old stands.
+    pub async fn preflight_for_launch(&self, workspace_id: i64, target_json: &str) -> Result<(), PreflightFailure> {
+        let key = format!("{workspace_id}/{target_json}");
+        let now = super::now_ms();
+        let fresh = self.stores.passed.lock().unwrap_or_else(|e| e.into_inner()).get(&key).is_some_and(|at| now - at < PREFLIGHT_FRESH_MS);
+        if fresh {
+            return Ok(());
+        }
+        self.preflight_target(workspace_id, target_json).await?;
+        self.stores.passed.lock().unwrap_or_else(|e| e.into_inner()).insert(key, now);
+        Ok(())
     }
 
     /// Runs the target's preflight. Its failure, in the words a launcher or an admin reads.
