@@ -10,7 +10,7 @@ use crate::keys;
 use crate::ops::{self, Metrics};
 use crate::services::{now_ms, Services};
 use anyhow::Context;
-use app::ports::{SharedAudit, SharedBackend, SharedSecrets, SharedTokens};
+use app::ports::{SharedAudit, SharedBackend, SharedCompute, SharedSecrets, SharedTokens};
 use axum::extract::FromRef;
 use axum::routing::get;
 use axum::Router;
@@ -112,6 +112,7 @@ fn router(state: AppState) -> Router {
     let secrets: SharedSecrets = state.services.clone();
     let audit: SharedAudit = state.services.clone();
     let tokens: SharedTokens = state.services.clone();
+    let compute: SharedCompute = state.services.clone();
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
@@ -123,6 +124,7 @@ fn router(state: AppState) -> Router {
                 provide_context(secrets.clone());
                 provide_context(audit.clone());
                 provide_context(tokens.clone());
+                provide_context(compute.clone());
             },
             move || app::shell(leptos_options.clone()),
         )

@@ -21,6 +21,10 @@ pub fn tokens_backend() -> Result<crate::ports::SharedTokens, AppError> {
     use_context::<crate::ports::SharedTokens>().ok_or(AppError::Internal)
 }
 
+pub fn compute_backend() -> Result<crate::ports::SharedCompute, AppError> {
+    use_context::<crate::ports::SharedCompute>().ok_or(AppError::Internal)
+}
+
 pub fn audit_backend() -> Result<crate::ports::SharedAudit, AppError> {
     use_context::<crate::ports::SharedAudit>().ok_or(AppError::Internal)
 }

@@ -2,6 +2,8 @@
 
 mod audit;
 mod compute;
+mod compute_rules;
+mod credentials;
 mod names;
 mod role;
 mod secret_name;
@@ -10,6 +12,8 @@ mod types;
 
 pub use audit::*;
 pub use compute::*;
+pub use compute_rules::*;
+pub use credentials::*;
 pub use names::*;
 pub use role::*;
 pub use secret_name::*;

@@ -5,13 +5,22 @@
 mod accounts;
 mod audit_view;
 mod backend;
+mod compute_backend;
+mod compute_config_check;
+mod compute_env_writes;
 mod compute_envs;
+mod credential_keys;
+mod credentials;
+#[cfg(test)]
+mod credentials_tests;
 mod secrets;
 mod tokens;
 mod tokens_backend;
 mod workspaces;
 
 pub use accounts::NewAccount;
+pub use compute_env_writes::ComputeEnvChange;
+pub use credentials::{CredentialsInUse, DeleteCredentialsError, CREDENTIALS_SCOPE};
 pub use secrets::SecretPage;
 pub use tokens::TokenInfo;
 pub use workspaces::ParticipantPage;

@@ -5,6 +5,8 @@ mod accounts;
 mod audit;
 mod cli;
 mod compute_envs;
+mod credentials;
+mod credentials_rotation;
 mod helpers;
 mod leak;
 mod openapi;
