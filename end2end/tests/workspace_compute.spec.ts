@@ -44,7 +44,7 @@ test('an admin adds AWS credentials and an AWS Batch environment; the secret key
   await page.getByTestId('compute-env-queue').fill('nextflow-queue');
   await page.getByTestId('compute-env-role').fill('arn:aws:iam::123456789012:role/batch-exec');
   await page.getByTestId('add-compute-env').click();
-  await expect(page.getByRole('alert').filter({ hasText: 'needs region' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'need region' })).toBeVisible();
 
   await page.getByTestId('compute-env-region').fill('eu-west-1');
   await page.getByTestId('compute-env-credentials').selectOption({ label: 'aws-e2e' });

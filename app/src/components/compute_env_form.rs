@@ -7,6 +7,7 @@ use crate::components::FormError;
 use crate::model::{check_compute_name, CloudProvider, ComputeConfig, CredentialsSummary, Platform};
 use crate::pages::action_error;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 fn platform_label(platform: Platform) -> &'static str {
     match platform {
@@ -45,7 +46,8 @@ pub fn AddComputeEnvForm(
 ) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let platform = RwSignal::new(Platform::AwsBatch);
-    let credentials_id = RwSignal::new(String::new());
+    // "0": no credentials (the value the server function reads as none).
+    let credentials_id = RwSignal::new("0".to_string());
     let region = RwSignal::new(String::new());
     let queue = RwSignal::new(String::new());
     let role = RwSignal::new(String::new());
@@ -59,22 +61,13 @@ pub fn AddComputeEnvForm(
     let credentials = StoredValue::new(credentials);
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {
-            for field in [
-                name,
-                credentials_id,
-                region,
-                queue,
-                role,
-                kms,
-                endpoint,
-                project,
-                location,
-                work_dir,
-                launch_command,
-            ] {
+            for field in
+                [name, region, queue, role, kms, endpoint, project, location, work_dir, launch_command]
+            {
                 field.set(String::new());
             }
             custom_job_definition.set(false);
+            credentials_id.set("0".to_string());
         }
     });
     let is = move |p: Platform| platform.get() == p;
@@ -115,18 +108,19 @@ pub fn AddComputeEnvForm(
     view! {
         <section class="card">
             <h2>"Add compute environment"</h2>
-            <form data-testid="add-compute-env-form" on:submit=submit>
+            <form method="post" action=CreateComputeEnv::PATH data-testid="add-compute-env-form" on:submit=submit>
+                <input type="hidden" name="workspace_id" value=workspace_id/>
                 <label for="compute-env-name">"Name"</label>
-                <input id="compute-env-name" required autocomplete="off" placeholder="aws-batch-prod"
+                <input id="compute-env-name" name="name" required autocomplete="off" placeholder="aws-batch-prod"
                     data-testid="compute-env-name"
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                 <p class="hint">{move || name.with(|n| (!n.is_empty()).then(|| check_compute_name("compute environment", n).err()).flatten())}</p>
                 <label for="compute-env-platform">"Platform"</label>
-                <select id="compute-env-platform" data-testid="compute-env-platform"
+                <select id="compute-env-platform" name="platform" data-testid="compute-env-platform"
                     on:change=move |ev| {
                         if let Ok(p) = event_target_value(&ev).parse::<Platform>() {
                             platform.set(p);
-                            credentials_id.set(String::new());
+                            credentials_id.set("0".to_string());
                         }
                     }>
                     {Platform::ALL.into_iter().map(|p| view! {
@@ -151,10 +145,10 @@ pub fn AddComputeEnvForm(
                 <Show when=move || !is_hpc()>
                     {text_field("compute-env-endpoint", "Endpoint URL (optional)", "endpointUrl", endpoint)}
                     <label for="compute-env-credentials">"Credentials"</label>
-                    <select id="compute-env-credentials" data-testid="compute-env-credentials"
+                    <select id="compute-env-credentials" name="credentials_id" data-testid="compute-env-credentials"
                         prop:value=move || credentials_id.get()
                         on:change=move |ev| credentials_id.set(event_target_value(&ev))>
-                        <option value="">
+                        <option value="0">
                             {move || if is(Platform::AwsBatch) { "None: the host's own AWS credentials" } else { "Choose credentials" }}
                         </option>
                         {move || credentials.with_value(|list| {

@@ -88,10 +88,10 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
                     <input id="credentials-external-id" name="external_id" autocomplete="off"
                         prop:value=move || external_id.get() on:input=text(external_id)/>
                     <input type="hidden" name="key_file" value=""/>
+                    <p class="hint">
+                        "Without keys, the role is assumed with the Strongroom host's own AWS credentials."
+                    </p>
                 </Show>
-                <p class="hint">
-                    "Without keys, a role is assumed with the Strongroom host's own AWS credentials."
-                </p>
                 <button type="submit" class="primary" data-testid="add-credentials"
                     disabled=move || name.with(|n| check_compute_name("credentials", n).is_err())>"Add credentials"</button>
             </form>

@@ -22,7 +22,7 @@ fn required(value: &Option<String>, field: &str, platform: Platform) -> Result<(
     match value {
         Some(v) if v.len() <= MAX_FIELD && !v.chars().any(char::is_control) => Ok(()),
         Some(_) => Err(bad(format!("{field} is too long or holds control characters."))),
-        None => Err(bad(format!("A {platform} compute environment needs {field}."))),
+        None => Err(bad(format!("Compute environments on {platform} need {field}."))),
     }
 }
 
@@ -39,7 +39,7 @@ fn optional(value: &Option<String>, field: &str) -> Result<(), AppError> {
 /// is what was written.
 fn absent(present: bool, field: &str, platform: Platform) -> Result<(), AppError> {
     if present {
-        Err(bad(format!("{field} does not apply to a {platform} compute environment.")))
+        Err(bad(format!("{field} does not apply to compute environments on {platform}.")))
     } else {
         Ok(())
     }
@@ -172,13 +172,13 @@ pub(super) fn check_credentials_fit(
         (Platform::AwsBatch, None | Some(CloudProvider::Aws)) => Ok(()),
         (Platform::GoogleBatch, Some(CloudProvider::Google)) => Ok(()),
         (Platform::GoogleBatch, None) => {
-            Err(bad("A google-batch compute environment needs google credentials."))
+            Err(bad("Compute environments on google-batch need google credentials."))
         }
         (Platform::AwsBatch | Platform::GoogleBatch, Some(other)) => {
-            Err(bad(format!("A {platform} compute environment cannot use {other} credentials.")))
+            Err(bad(format!("Compute environments on {platform} cannot use {other} credentials.")))
         }
         (_, None) => Ok(()),
-        (_, Some(_)) => Err(bad(format!("A {platform} compute environment takes no cloud credentials."))),
+        (_, Some(_)) => Err(bad(format!("Compute environments on {platform} take no cloud credentials."))),
     }
 }
 

@@ -449,7 +449,7 @@ async fn compute_envs_are_checked_per_platform_and_read_back_as_written() {
             "google-batch",
             None,
             json!({"projectId": "genomics-prod", "location": "europe-west2"}),
-            "needs google credentials",
+            "need google credentials",
         ),
         ("google-batch", Some(gcp_id.as_str()), json!({"location": "europe-west2"}), "projectId"),
         ("google-batch", Some(gcp_id.as_str()), json!({"projectId": "genomics-prod"}), "location"),
@@ -612,4 +612,62 @@ async fn credential_keys_never_reach_a_response_a_log_a_page_or_the_database_in_
             }
         }
     }
+}
+
+/// The Compute tab's server functions, called as the browser encodes them (nested `config[…]`
+/// fields named as `ComputeConfig` serializes them), reach the same rules as the REST API.
+#[tokio::test]
+async fn the_compute_tab_server_functions_create_list_and_delete() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (_, ws_id) = app.org_and_workspace(&admin, "genomics").await;
+    let ws = Ws { app: &app, id: ws_id };
+    let creds_id = ws.aws_credentials(&admin, "aws-prod", &secret_canary()).await;
+    let ws_field = ws_id.to_string();
+    let form = [
+        ("workspace_id", ws_field.as_str()),
+        ("name", "aws-ui"),
+        ("platform", "aws-batch"),
+        ("credentials_id", creds_id.as_str()),
+        ("config[region]", "eu-west-1"),
+        ("config[jobQueue]", "nf-queue"),
+        ("config[executionRoleArn]", EXEC_ROLE),
+        ("config[customJobDefinition]", "true"),
+    ];
+    let response = app.sfn(&admin, "create_compute_env", &form).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+    let env_id = response.json::<i64>().await.unwrap().to_string();
+    let (_, described) =
+        ws.call(&admin, Method::GET, &format!("/api/compute-envs/{env_id}"), Value::Null).await;
+    let env = &described["computeEnv"];
+    assert_eq!(env["credentialsId"], creds_id.as_str());
+    assert_eq!(env["config"]["computeQueue"], "nf-queue");
+    assert_eq!(env["config"]["customJobDefinition"], true);
+
+    // Refusals arrive as the same sentences, with the same status.
+    let form = [
+        ("workspace_id", ws_field.as_str()),
+        ("name", "slurm-ui"),
+        ("platform", "slurm-platform"),
+        ("credentials_id", "0"),
+        ("config[workDir]", "relative/dir"),
+    ];
+    let response = app.sfn(&admin, "create_compute_env", &form).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("absolute path"));
+
+    let response = app.sfn(&admin, "list_compute_envs", &[("workspace_id", &ws_field)]).await;
+    let list: Value = response.json().await.unwrap();
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["aws-ui", "local"]);
+    let response = app
+        .sfn(&admin, "delete_compute_env", &[("workspace_id", &ws_field), ("compute_env_id", &env_id)])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app
+        .sfn(&admin, "delete_credentials", &[("workspace_id", &ws_field), ("credentials_id", &creds_id)])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app.sfn(&admin, "list_credentials", &[("workspace_id", &ws_field)]).await;
+    assert_eq!(response.json::<Value>().await.unwrap(), json!([]));
 }
