@@ -196,6 +196,7 @@ pub trait TokensBackend: Send + Sync + 'static {
 
 pub type SharedTokens = Arc<dyn TokensBackend>;
 
+<<<<<<< HEAD
 /// Launching and following runs, for the launch form, the Runs tab and the run page.
 #[async_trait]
 pub trait RunsBackend: Send + Sync + 'static {
@@ -209,3 +210,61 @@ pub trait RunsBackend: Send + Sync + 'static {
 }
 
 pub type SharedRuns = Arc<dyn RunsBackend>;
+=======
+/// The key material of new or replaced credentials, as it arrives from a form or a request body.
+/// Secret fields are `SecretString` (no `Debug` output of the value, zeroed on drop); the server
+/// validates, seals and forgets them.
+pub enum CredentialKeysInput {
+    Aws {
+        access_key: Option<String>,
+        secret_key: Option<SecretString>,
+        assume_role_arn: Option<String>,
+        external_id: Option<String>,
+    },
+    /// `data` is the service-account key file (JSON) as Google issues it.
+    Google { data: Option<SecretString> },
+}
+
+/// Compute environments and cloud credentials, for the Compute tab. Every participant lists;
+/// owners and admins create and delete. Credentials go in, never come out.
+#[async_trait]
+pub trait ComputeBackend: Send + Sync + 'static {
+    async fn list_compute_envs(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+    ) -> Result<Vec<ComputeEnvSummary>, AppError>;
+    async fn create_compute_env(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        env: ComputeEnvInput,
+    ) -> Result<i64, AppError>;
+    async fn delete_compute_env(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        compute_env_id: i64,
+    ) -> Result<(), AppError>;
+    async fn list_credentials(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+    ) -> Result<Vec<CredentialsSummary>, AppError>;
+    async fn create_credentials(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        name: String,
+        keys: CredentialKeysInput,
+    ) -> Result<i64, AppError>;
+    async fn delete_credentials(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        credentials_id: i64,
+    ) -> Result<(), AppError>;
+}
+
+pub type SharedCompute = Arc<dyn ComputeBackend>;
+>>>>>>> creds

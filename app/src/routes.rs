@@ -12,6 +12,7 @@ use crate::pages::{
     setup::SetupPage,
     tokens::TokensPage,
     workspace::{SettingsTab, WorkspaceLayout},
+    workspace_compute::WorkspaceComputeTab,
     workspace_secrets::WorkspaceSecretsTab,
     your_secrets::YourSecretsPage,
 };
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=WorkspaceSecretsTab ssr=SsrMode::Async/>
                         <Route path=path!("secrets") view=WorkspaceSecretsTab ssr=SsrMode::Async/>
                         <Route path=path!("members") view=MembersTab ssr=SsrMode::Async/>
+                        <Route path=path!("compute") view=WorkspaceComputeTab ssr=SsrMode::Async/>
                         <Route path=path!("settings") view=SettingsTab ssr=SsrMode::Async/>
                         <Route path=path!("audit") view=WorkspaceAuditTab ssr=SsrMode::Async/>
                     </ParentRoute>

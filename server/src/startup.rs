@@ -10,7 +10,7 @@ use crate::keys;
 use crate::ops::{self, Metrics};
 use crate::services::{now_ms, Services};
 use anyhow::Context;
-use app::ports::{SharedAudit, SharedBackend, SharedRuns, SharedSecrets, SharedTokens};
+use app::ports::{SharedAudit, SharedBackend, SharedCompute, SharedRuns, SharedSecrets, SharedTokens};
 use axum::extract::FromRef;
 use axum::routing::get;
 use axum::Router;
@@ -120,6 +120,7 @@ fn router(state: AppState) -> Router {
     let audit: SharedAudit = state.services.clone();
     let tokens: SharedTokens = state.services.clone();
     let runs: SharedRuns = state.services.clone();
+    let compute: SharedCompute = state.services.clone();
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
@@ -132,6 +133,7 @@ fn router(state: AppState) -> Router {
                 provide_context(audit.clone());
                 provide_context(tokens.clone());
                 provide_context(runs.clone());
+                provide_context(compute.clone());
             },
             move || app::shell(leptos_options.clone()),
         )

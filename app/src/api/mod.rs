@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod compute;
 pub mod members;
 pub mod runs;
 pub mod secrets;

@@ -2,6 +2,8 @@
 
 mod audit;
 mod compute;
+mod compute_rules;
+mod credentials;
 mod names;
 mod role;
 mod runs;
@@ -11,6 +13,8 @@ mod types;
 
 pub use audit::*;
 pub use compute::*;
+pub use compute_rules::*;
+pub use credentials::*;
 pub use names::*;
 pub use role::*;
 pub use runs::*;

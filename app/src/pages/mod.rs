@@ -10,6 +10,7 @@ pub mod not_found;
 pub mod setup;
 pub mod tokens;
 pub mod workspace;
+pub mod workspace_compute;
 pub mod workspace_secrets;
 pub mod your_secrets;
 

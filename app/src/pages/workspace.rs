@@ -32,7 +32,7 @@ pub fn WorkspaceLayout() -> impl IntoView {
                                     class:active=move || {
                                         let path = location.pathname.get();
                                         path == current
-                                            || (name == "secrets" && !["/members", "/settings", "/audit"].iter().any(|t| path.ends_with(t)))
+                                            || (name == "secrets" && !["/members", "/compute", "/settings", "/audit"].iter().any(|t| path.ends_with(t)))
                                     }>
                                     {label}
                                 </a>
@@ -48,6 +48,7 @@ pub fn WorkspaceLayout() -> impl IntoView {
                                 <nav class="tabs" aria-label="Workspace">
                                     {tab("secrets", "Secrets")}
                                     {tab("members", "Members")}
+                                    {tab("compute", "Compute")}
                                     {tab("settings", "Settings")}
                                     {ws.grants.manage_participants.then(|| tab("audit", "Audit"))}
                                 </nav>

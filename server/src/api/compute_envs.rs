@@ -1,12 +1,16 @@
 //! `/compute-envs`: a workspace's compute environments, shaped like Seqera's
 //! `ListComputeEnvsResponse` and `DescribeComputeEnvResponse`. Only fields Strongroom can fill
-//! truthfully are sent; no credential ever is (only a credentials id).
+//! truthfully are sent; no credential ever is (only a credentials id). Creating, changing and
+//! deleting take the same `config` field names that describing returns (`config_dto` and
+//! `config_from_dto` are each other's inverse).
 
-use super::extract::{ApiError, ApiPath, ApiQuery, Caller};
+use super::extract::{ApiError, ApiJson, ApiPath, ApiQuery, Caller};
+use crate::services::ComputeEnvChange;
 use crate::startup::AppState;
 use app::error::AppError;
-use app::model::{format_timestamp_rfc3339, ComputeEnvSummary};
+use app::model::{format_timestamp_rfc3339, ComputeConfig, ComputeEnvInput, ComputeEnvSummary, Platform};
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -101,4 +105,178 @@ pub async fn describe(
     let workspace_id = query.workspace_id.ok_or_else(not_found)?;
     let env = state.services.describe_compute_env(&actor, workspace_id, id).await?;
     Ok(Json(json!({ "computeEnv": describe_dto(&env) })))
+}
+
+/// The inverse of `config_dto`. Unknown fields (Seqera has many Strongroom does not use) are
+/// refused by name rather than dropped, so what is read back is what was written.
+fn config_from_dto(platform: Platform, dto: Map<String, Value>) -> Result<ComputeConfig, ApiError> {
+    let mut config = ComputeConfig::default();
+    for (key, value) in dto {
+        let text = || -> Result<Option<String>, ApiError> {
+            match &value {
+                Value::Null => Ok(None),
+                Value::String(s) => Ok(Some(s.clone())),
+                _ => Err(AppError::bad_request(format!("config.{key} must be a string.")).into()),
+            }
+        };
+        match key.as_str() {
+            "discriminator" => {
+                if value.as_str().is_some_and(|d| d != platform.as_str()) {
+                    return Err(AppError::bad_request(format!(
+                        "config.discriminator must match the platform ({platform})."
+                    ))
+                    .into());
+                }
+            }
+            "workDir" => config.work_dir = text()?,
+            "region" => config.region = text()?,
+            "executionRole" => config.execution_role_arn = text()?,
+            "computeQueue" => config.job_queue = text()?,
+            "kmsKeyId" => config.kms_key_id = text()?,
+            "customJobDefinition" => {
+                config.custom_job_definition = match value {
+                    Value::Null => None,
+                    Value::Bool(b) => Some(b),
+                    _ => {
+                        return Err(AppError::bad_request(
+                            "config.customJobDefinition must be true or false.",
+                        )
+                        .into())
+                    }
+                }
+            }
+            "projectId" => config.project = text()?,
+            "location" => config.location = text()?,
+            "endpointUrl" => config.endpoint_url = text()?,
+            "launchCommand" => config.launch_command = text()?,
+            other => {
+                return Err(AppError::bad_request(format!(
+                    "config.{} is not a setting Strongroom supports.",
+                    other.chars().take(64).collect::<String>()
+                ))
+                .into())
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// `credentialsId` as Seqera sends it (a string), or a number; `null` or `""` for none.
+fn credentials_id(value: Option<Value>) -> Result<Option<i64>, ApiError> {
+    let bad = || {
+        ApiError::from(AppError::bad_request(
+            "credentialsId must be the id of credentials in this workspace.",
+        ))
+    };
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => s.parse().map(Some).map_err(|_| bad()),
+        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(bad),
+        Some(_) => Err(bad()),
+    }
+}
+
+fn parse_id(id: &str) -> Result<i64, ApiError> {
+    id.parse().map_err(|_| AppError::not_found("Compute environment").into())
+}
+
+fn required_workspace(query: &WorkspaceQuery) -> Result<i64, ApiError> {
+    query.workspace_id.ok_or_else(|| {
+        AppError::bad_request("Give the workspaceId: compute environments belong to a workspace.").into()
+    })
+}
+
+/// `ComputeEnv_ComputeConfig_` of `CreateComputeEnvRequest`: the fields Strongroom reads.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComputeEnvBody {
+    name: Option<String>,
+    platform: Option<String>,
+    credentials_id: Option<Value>,
+    config: Option<Map<String, Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateRequest {
+    compute_env: Option<ComputeEnvBody>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+    ApiJson(body): ApiJson<CreateRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let workspace_id = required_workspace(&query)?;
+    let body = body.compute_env.ok_or_else(|| AppError::bad_request("Give the computeEnv object."))?;
+    let platform: Platform = body
+        .platform
+        .as_deref()
+        .ok_or_else(|| AppError::bad_request("Give the platform."))?
+        .parse()
+        .map_err(AppError::BadRequest)?;
+    let input = ComputeEnvInput {
+        name: body.name.unwrap_or_default(),
+        platform,
+        credentials_id: credentials_id(body.credentials_id)?,
+        config: config_from_dto(platform, body.config.unwrap_or_default())?,
+    };
+    let id = state.services.create_compute_env(&actor, workspace_id, input).await?;
+    Ok(Json(json!({ "computeEnvId": id.to_string() })))
+}
+
+/// Seqera's `UpdateComputeEnvRequest` (`name`, `credentialsId`), plus `config` to replace the
+/// settings. Absent fields keep their value; `credentialsId: null` removes the credentials.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateRequest {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    credentials_id: Option<Option<Value>>,
+    config: Option<Map<String, Value>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Value>>, D::Error> {
+    Option::<Value>::deserialize(d).map(Some)
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(compute_env_id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+    ApiJson(body): ApiJson<UpdateRequest>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&compute_env_id)?;
+    let workspace_id = required_workspace(&query)?;
+    let config = match body.config {
+        Some(dto) => {
+            // The platform never changes: the current one decides which fields apply.
+            let current = state.services.describe_compute_env(&actor, workspace_id, id).await?;
+            Some(config_from_dto(current.platform, dto)?)
+        }
+        None => None,
+    };
+    let credentials_id = match body.credentials_id {
+        Some(value) => Some(credentials_id(value)?),
+        None => None,
+    };
+    let change = ComputeEnvChange { name: body.name, credentials_id, config };
+    state.services.update_compute_env(&actor, workspace_id, id, change).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(compute_env_id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&compute_env_id)?;
+    let workspace_id = required_workspace(&query)?;
+    state.services.delete_compute_env(&actor, workspace_id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,7 @@
 //! Handlers parse, call one service method and shape the answer; rules live in the services.
 
 mod compute_envs;
+mod credentials;
 mod extract;
 mod openapi;
 mod orgs;
@@ -25,8 +26,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/user-info", get(users::user_info))
         .route("/api/orgs", get(orgs::list_orgs).post(orgs::create_org))
         .route("/api/pipeline-secrets", get(pipeline_secrets::list).post(pipeline_secrets::create))
-        .route("/api/compute-envs", get(compute_envs::list))
-        .route("/api/compute-envs/{compute_env_id}", get(compute_envs::describe))
+        .route("/api/compute-envs", get(compute_envs::list).post(compute_envs::create))
+        .route(
+            "/api/compute-envs/{compute_env_id}",
+            get(compute_envs::describe).put(compute_envs::update).delete(compute_envs::delete),
+        )
+        .route("/api/credentials", get(credentials::list).post(credentials::create))
+        .route(
+            "/api/credentials/{credentials_id}",
+            get(credentials::describe).put(credentials::update).delete(credentials::delete),
+        )
         .route("/api/workflow", get(workflow::list))
         .route("/api/workflow/launch", post(workflow::launch))
         .route("/api/workflow/{workflow_id}", get(workflow::describe))

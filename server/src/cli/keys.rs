@@ -1,5 +1,5 @@
-//! `strongroom keys rotate`: moves every secret to a new key-encryption key while the server keeps
-//! serving.
+//! `strongroom keys rotate`: moves every secret and every set of cloud credentials to a new
+//! key-encryption key while the server keeps serving.
 //!
 //! Guarantees: only data keys are re-wrapped (values are never decrypted, and nothing is printed
 //! but key ids and counts); each batch is one transaction and only updates rows still holding the
@@ -11,7 +11,7 @@
 use super::{KeysCommand, RotateKeys};
 use crate::config::Config;
 use crate::crypto::{Binding, Kek, Sealed};
-use crate::db::key_rotation::{self, KeyRecord, ACTIVE, ROTATION_TARGET};
+use crate::db::key_rotation::{self, KeyRecord, RotationRow, SealedTable, ACTIVE, ROTATION_TARGET};
 use crate::db::Db;
 use crate::keys;
 use crate::services::now_ms;
@@ -76,52 +76,29 @@ async fn rotate(config: &Config, args: RotateKeys) -> anyhow::Result<()> {
     let mut batches = 0u64;
     print_progress(pool, old.id()).await?;
     for _pass in 0..MAX_PASSES {
-        let mut after_id = 0;
-        loop {
-            if args.max_batches.is_some_and(|max| batches >= max) {
-                println!(
-                    "Stopped after {batches} batches; {} secrets remain under the old key. Run the same \
-                     command again to continue.",
-                    key_rotation::count_under(pool, old.id()).await?
-                );
-                return Ok(());
+        for table in SealedTable::ALL {
+            let mut after_id = 0;
+            loop {
+                if args.max_batches.is_some_and(|max| batches >= max) {
+                    println!(
+                        "Stopped after {batches} batches; {} secrets and credentials remain under the old \
+                         key. Run the same command again to continue.",
+                        key_rotation::count_under(pool, old.id()).await?
+                    );
+                    return Ok(());
+                }
+                let rows = key_rotation::next_batch(pool, table, old.id(), after_id, args.batch_size).await?;
+                let Some(last) = rows.last() else { break };
+                after_id = last.id;
+                rewrap_batch(&db, table, &rows, &old, &new).await?;
+                batches += 1;
+                print_progress(pool, old.id()).await?;
             }
-            let rows = key_rotation::next_batch(pool, old.id(), after_id, args.batch_size).await?;
-            let Some(last) = rows.last() else { break };
-            after_id = last.id;
-            let mut tx = db.begin().await?;
-            for row in &rows {
-                let owner_id = row
-                    .owner_id()
-                    .with_context(|| format!("secret {} has no owner for its scope {}", row.id, row.scope))?;
-                let binding = Binding { scope: &row.scope, owner_id, item_id: row.id, version: row.version };
-                let sealed = Sealed {
-                    key_id: row.key_id.clone(),
-                    wrapped_key: row.wrapped_key.clone(),
-                    ciphertext: row.ciphertext.clone(),
-                };
-                let moved = old
-                    .rewrap(&new, &sealed, &binding)
-                    .with_context(|| format!("could not re-wrap secret {}", row.id))?;
-                // A row updated or deleted since it was read is left for the next pass.
-                key_rotation::store_rewrapped(
-                    &mut tx,
-                    row.id,
-                    row.version,
-                    old.id(),
-                    new.id(),
-                    &moved.wrapped_key,
-                )
-                .await?;
-            }
-            tx.commit().await?;
-            batches += 1;
-            print_progress(pool, old.id()).await?;
         }
         if key_rotation::activate(pool, new.id()).await? == 0 {
             println!(
-                "Done: every secret is under key id {new_id}, now the active key (key id {old_id} is \
-                 retired).\nNext: point STRONGROOM_KEY_FILE at {file} (or set STRONGROOM_KEY to its base64) \
+                "Done: every secret and every set of credentials is under key id {new_id}, now the active \
+                 key (key id {old_id} is retired).\nNext: point STRONGROOM_KEY_FILE at {file} (or set STRONGROOM_KEY to its base64) \
                  and restart the server; it now refuses to start with the old key. If a server still \
                  running on the old key stored a secret before that restart, run this command again: it \
                  moves the stragglers. Keep the old key as long as you keep database backups taken \
@@ -134,6 +111,44 @@ async fn rotate(config: &Config, args: RotateKeys) -> anyhow::Result<()> {
         }
     }
     bail!("secrets kept changing while they were re-wrapped; run the same command again to finish")
+}
+
+/// Re-wraps one batch of `table` in one transaction.
+async fn rewrap_batch(
+    db: &Db,
+    table: SealedTable,
+    rows: &[RotationRow],
+    old: &Kek,
+    new: &Kek,
+) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    for row in rows {
+        let owner_id = row
+            .owner_id()
+            .with_context(|| format!("{table:?} row {} has no owner for its scope {}", row.id, row.scope))?;
+        let binding = Binding { scope: &row.scope, owner_id, item_id: row.id, version: row.version };
+        let sealed = Sealed {
+            key_id: row.key_id.clone(),
+            wrapped_key: row.wrapped_key.clone(),
+            ciphertext: row.ciphertext.clone(),
+        };
+        let moved = old
+            .rewrap(new, &sealed, &binding)
+            .with_context(|| format!("could not re-wrap {table:?} row {}", row.id))?;
+        // A row updated or deleted since it was read is left for the next pass.
+        key_rotation::store_rewrapped(
+            &mut tx,
+            table,
+            row.id,
+            row.version,
+            old.id(),
+            new.id(),
+            &moved.wrapped_key,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The key must have been registered with this exact key (same check value).
@@ -151,7 +166,8 @@ fn check_recorded(record: Option<KeyRecord>, kek: &Kek, which: &str) -> anyhow::
     }
 }
 
-/// Prints `re-wrapped N of M`: secrets no longer under the old key, of all secrets.
+/// Prints `re-wrapped N of M`: sealed rows (secrets and credentials) no longer under the old key,
+/// of all of them.
 async fn print_progress(pool: &sqlx::AnyPool, old_key_id: &str) -> anyhow::Result<()> {
     let total = key_rotation::count_all(pool).await?;
     println!("re-wrapped {} of {total}", total - key_rotation::count_under(pool, old_key_id).await?);

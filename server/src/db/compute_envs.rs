@@ -66,3 +66,50 @@ pub async fn find(pool: &AnyPool, workspace_id: i64, id: i64) -> Result<Option<C
 pub async fn list_all(pool: &AnyPool) -> Result<Vec<ComputeEnvRow>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!("{COLUMNS} ORDER BY id"))).fetch_all(pool).await
 }
+
+/// Renames an environment and replaces its settings and credentials, scoped by workspace.
+pub async fn update(
+    tx: &mut Tx<'_>,
+    workspace_id: i64,
+    id: i64,
+    env: NewComputeEnv<'_>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE compute_envs SET name = $1, config = $2, credentials_id = $3, updated_at = $4 \
+         WHERE workspace_id = $5 AND id = $6",
+    )
+    .bind(env.name)
+    .bind(env.config)
+    .bind(env.credentials_id)
+    .bind(now)
+    .bind(workspace_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes an environment, returning its name (`None` when there was no such environment).
+pub async fn delete(tx: &mut Tx<'_>, workspace_id: i64, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM compute_envs WHERE workspace_id = $1 AND id = $2 RETURNING name")
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// The environments (id, name) that use a set of credentials.
+pub async fn using_credentials(
+    tx: &mut Tx<'_>,
+    workspace_id: i64,
+    credentials_id: i64,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name FROM compute_envs WHERE workspace_id = $1 AND credentials_id = $2 ORDER BY name",
+    )
+    .bind(workspace_id)
+    .bind(credentials_id)
+    .fetch_all(&mut **tx)
+    .await
+}

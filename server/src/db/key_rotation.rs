@@ -1,4 +1,5 @@
-//! Key rotation: the states of `encryption_keys` rows, and re-wrapping secret rows under a new key.
+//! Key rotation: the states of `encryption_keys` rows, and re-wrapping sealed rows (secrets and
+//! cloud credentials, see [`SealedTable`]) under a new key.
 //!
 //! The key states are `encryption_keys::{ACTIVE, ROTATION_TARGET, RETIRED}`; a server started with
 //! the rotation target seals new values under it, which the rotation leaves alone.
@@ -9,7 +10,7 @@
 
 pub use super::encryption_keys::{ACTIVE, RETIRED, ROTATION_TARGET};
 use super::Tx;
-use sqlx::{AnyPool, FromRow};
+use sqlx::{AnyPool, AssertSqlSafe, FromRow};
 
 /// A registered key: its check value and state.
 #[derive(Debug, Clone, FromRow)]
@@ -57,19 +58,59 @@ pub async fn register_target(
     .map(|_| ())
 }
 
-/// The distinct key ids secret rows are sealed under, with their row counts.
+/// A table whose rows hold a value sealed under the key-encryption key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedTable {
+    Secrets,
+    Credentials,
+}
+
+impl SealedTable {
+    pub const ALL: [SealedTable; 2] = [SealedTable::Secrets, SealedTable::Credentials];
+
+    fn name(self) -> &'static str {
+        match self {
+            SealedTable::Secrets => "secrets",
+            SealedTable::Credentials => "credentials",
+        }
+    }
+
+    /// The columns that make up a row's binding, as `RotationRow` reads them.
+    fn binding_columns(self) -> &'static str {
+        match self {
+            SealedTable::Secrets => "scope, workspace_id, user_id",
+            // Credentials are bound to their workspace under the scope `credentials`.
+            SealedTable::Credentials => {
+                "'credentials' AS scope, workspace_id, CAST(NULL AS BIGINT) AS user_id"
+            }
+        }
+    }
+}
+
+/// The distinct key ids sealed rows are under, with their row counts (over every sealed table).
 pub async fn rows_per_key(pool: &AnyPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT key_id, COUNT(*) FROM secrets GROUP BY key_id ORDER BY key_id")
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(
+        "SELECT key_id, COUNT(*) FROM (SELECT key_id FROM secrets UNION ALL SELECT key_id FROM credentials) \
+         AS sealed GROUP BY key_id ORDER BY key_id",
+    )
+    .fetch_all(pool)
+    .await
 }
 
 pub async fn count_all(pool: &AnyPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM secrets").fetch_one(pool).await
+    sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM secrets) + (SELECT COUNT(*) FROM credentials)")
+        .fetch_one(pool)
+        .await
 }
 
 pub async fn count_under(pool: &AnyPool, key_id: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE key_id = $1").bind(key_id).fetch_one(pool).await
+    sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM secrets WHERE key_id = $1) \
+         + (SELECT COUNT(*) FROM credentials WHERE key_id = $1)",
+    )
+    .bind(key_id)
+    .fetch_one(pool)
+    .await
 }
 
 /// What re-wrapping one row needs: its binding (scope, owner, id, version) and its sealed key.
@@ -89,62 +130,68 @@ impl RotationRow {
     /// The owner id bound into the associated data: the workspace's or the user's.
     pub fn owner_id(&self) -> Option<i64> {
         match self.scope.as_str() {
-            "workspace" => self.workspace_id,
+            "workspace" | "credentials" => self.workspace_id,
             "user" => self.user_id,
             _ => None,
         }
     }
 }
 
-/// The next rows (by id, after `after_id`) still sealed under `key_id`.
+/// The next rows of `table` (by id, after `after_id`) still sealed under `key_id`.
 pub async fn next_batch(
     pool: &AnyPool,
+    table: SealedTable,
     key_id: &str,
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<RotationRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, scope, workspace_id, user_id, version, key_id, wrapped_key, ciphertext FROM secrets \
+    let sql = format!(
+        "SELECT id, {}, version, key_id, wrapped_key, ciphertext FROM {} \
          WHERE key_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-    )
-    .bind(key_id)
-    .bind(after_id)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+        table.binding_columns(),
+        table.name()
+    );
+    sqlx::query_as(AssertSqlSafe(sql)).bind(key_id).bind(after_id).bind(limit).fetch_all(pool).await
 }
 
 /// Stores a re-wrapped data key, only if the row still holds `old_key_id` at `version`. Returns
 /// false when the row changed (or went) meanwhile; the caller picks it up again later.
 pub async fn store_rewrapped(
     tx: &mut Tx<'_>,
+    table: SealedTable,
     id: i64,
     version: i64,
     old_key_id: &str,
     new_key_id: &str,
     wrapped_key: &[u8],
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE secrets SET key_id = $1, wrapped_key = $2 WHERE id = $3 AND key_id = $4 AND version = $5",
-    )
-    .bind(new_key_id)
-    .bind(wrapped_key)
-    .bind(id)
-    .bind(old_key_id)
-    .bind(version)
-    .execute(&mut **tx)
-    .await?;
+    let sql = format!(
+        "UPDATE {} SET key_id = $1, wrapped_key = $2 WHERE id = $3 AND key_id = $4 AND version = $5",
+        table.name()
+    );
+    let done = sqlx::query(AssertSqlSafe(sql))
+        .bind(new_key_id)
+        .bind(wrapped_key)
+        .bind(id)
+        .bind(old_key_id)
+        .bind(version)
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Makes `new_key_id` the active key and retires every other one, in one transaction, provided
-/// no secret row is sealed under any other key. Returns the number of such rows (0 = done).
+/// no sealed row (secret or credentials) is under any other key. Returns the number of such rows
+/// (0 = done).
 pub async fn activate(pool: &AnyPool, new_key_id: &str) -> Result<i64, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE key_id <> $1")
-        .bind(new_key_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let remaining: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM secrets WHERE key_id <> $1) \
+         + (SELECT COUNT(*) FROM credentials WHERE key_id <> $1)",
+    )
+    .bind(new_key_id)
+    .fetch_one(&mut *tx)
+    .await?;
     if remaining > 0 {
         tx.rollback().await?;
         return Ok(remaining);

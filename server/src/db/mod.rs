@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod compute_envs;
+pub mod credentials;
 pub mod encryption_keys;
 pub mod key_rotation;
 pub mod orgs;

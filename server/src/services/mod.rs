@@ -5,11 +5,18 @@
 mod accounts;
 mod audit_view;
 mod backend;
+mod compute_backend;
+mod compute_config_check;
+mod compute_env_writes;
 mod compute_envs;
 mod launch;
 mod launch_command;
 mod runs;
 mod runs_backend;
+mod credential_keys;
+mod credentials;
+#[cfg(test)]
+mod credentials_tests;
 mod secrets;
 mod stores;
 mod tokens;
@@ -19,6 +26,8 @@ mod workspaces;
 pub use accounts::NewAccount;
 pub use launch::new_workflow_id;
 pub use stores::{RunTarget, StoreCache};
+pub use compute_env_writes::ComputeEnvChange;
+pub use credentials::{CredentialsInUse, DeleteCredentialsError, CREDENTIALS_SCOPE};
 pub use secrets::SecretPage;
 pub use tokens::TokenInfo;
 pub use workspaces::ParticipantPage;

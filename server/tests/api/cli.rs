@@ -72,7 +72,7 @@ fn bearer(token: &str) -> Client {
 }
 
 /// A fresh random key file with mode 0600.
-fn new_key_file(dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn new_key_file(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
     let mut key = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
@@ -81,7 +81,7 @@ fn new_key_file(dir: &Path, name: &str) -> PathBuf {
     path
 }
 
-fn kek_from(path: &Path) -> Kek {
+pub(crate) fn kek_from(path: &Path) -> Kek {
     Kek::new(server::keys::load(path).unwrap())
 }
 
@@ -524,6 +524,7 @@ async fn an_interrupted_key_rotation_resumes_and_never_overwrites_a_newer_value(
     let mut tx = pool.begin().await.unwrap();
     let stored = server::db::key_rotation::store_rewrapped(
         &mut tx,
+        server::db::key_rotation::SealedTable::Secrets,
         first_id,
         version - 1,
         old.id(),

@@ -15,7 +15,7 @@ fn canary() -> String {
 
 /// The forms a leaked value would take in raw bytes: as is, hex (PostgreSQL prints bytea as
 /// `\x…`) and base64.
-fn encodings(value: &str) -> Vec<String> {
+pub(crate) fn encodings(value: &str) -> Vec<String> {
     vec![
         value.to_string(),
         hex::encode(value),
@@ -24,7 +24,7 @@ fn encodings(value: &str) -> Vec<String> {
     ]
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
@@ -78,7 +78,7 @@ impl<'a> Recorder<'a> {
     }
 }
 
-async fn database_bytes(app: &TestApp) -> Vec<(String, Vec<u8>)> {
+pub(crate) async fn database_bytes(app: &TestApp) -> Vec<(String, Vec<u8>)> {
     if is_postgres() {
         let output = tokio::process::Command::new("pg_dump")
             .args(["--data-only", "--no-owner", &app.database_url])

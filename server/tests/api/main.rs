@@ -6,6 +6,8 @@ mod audit;
 mod cli;
 mod compute_envs;
 mod crash;
+mod credentials;
+mod credentials_rotation;
 mod fake_gsm;
 mod faults;
 mod gcp_provider;

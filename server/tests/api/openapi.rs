@@ -153,6 +153,18 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
             app.send_json(&owner, Method::POST, &format!("/api/workflow/launch?workspaceId={ws_id}"), launch.clone()).await;
         runs.push(run["workflowId"].as_str().unwrap_or_else(|| panic!("launch failed: {run}")).to_string());
     }
+    let aws_keys = json!({"assumeRoleArn": "arn:aws:iam::123456789012:role/strongroom"});
+    let (_, credentials) = app
+        .send_json(
+            &owner,
+            Method::POST,
+            &format!("/api/credentials?workspaceId={ws_id}"),
+            json!({"credentials": {"name": "existing", "provider": "aws", "keys": aws_keys}}),
+        )
+        .await;
+    let credentials_id = credentials["credentialsId"].as_str().unwrap().to_string();
+    let aws_batch = json!({"region": "eu-west-1", "computeQueue": "q",
+        "executionRole": "arn:aws:iam::123456789012:role/exec"});
 
     // Deletes last, so every other operation still finds its object.
     let mut ops = ops;
@@ -165,7 +177,8 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
             .replace("{tokenId}", &token_id.to_string())
             .replace("{secretId}", &secret_id.to_string())
             .replace("{computeEnvId}", &compute_env_id)
-            .replace("{workflowId}", if path.ends_with("/cancel") { &runs[1] } else { &runs[0] });
+            .replace("{workflowId}", if path.ends_with("/cancel") { &runs[1] } else { &runs[0] })
+            .replace("{credentialsId}", &credentials_id);
         assert!(!url.contains('{'), "no id to substitute in {path}");
         let operation = op["operationId"].as_str().unwrap_or_default();
         let (url, body) = match operation {
@@ -192,6 +205,24 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
             "UpdateTraceProgress" => (url, json!({"tasks": [], "progress": {}})),
             "UpdateTraceHeartbeat" => (url, json!({"progress": {}})),
             "UpdateTraceComplete" => (url, json!({"workflow": {"id": runs[0], "success": true}})),
+            "ListComputeEnvs"
+            | "DescribeComputeEnv"
+            | "DeleteComputeEnv"
+            | "ListCredentials"
+            | "DescribeCredentials"
+            | "DeleteCredentials" => (format!("{url}?workspaceId={ws_id}"), Value::Null),
+            "CreateCredentials" => (
+                format!("{url}?workspaceId={ws_id}"),
+                json!({"credentials": {"name": "created", "provider": "aws", "keys": aws_keys}}),
+            ),
+            "UpdateCredentials" => {
+                (format!("{url}?workspaceId={ws_id}"), json!({"credentials": {"keys": aws_keys}}))
+            }
+            "CreateComputeEnv" => (
+                format!("{url}?workspaceId={ws_id}"),
+                json!({"computeEnv": {"name": "created", "platform": "aws-batch", "config": aws_batch}}),
+            ),
+            "UpdateComputeEnv" => (format!("{url}?workspaceId={ws_id}"), json!({"name": "renamed"})),
             _ => (url, Value::Null),
         };
         let mut request = owner.request(method.parse::<Method>().unwrap(), app.url(&url));

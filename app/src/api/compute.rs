@@ -1,0 +1,70 @@
+//! Compute environments and cloud credentials for the Compute tab. `credentials_id` 0 means none
+//! (forms send numbers). Secret fields arrive as form text and become `SecretString` at once.
+
+use crate::error::AppError;
+use crate::model::{ComputeConfig, ComputeEnvSummary, CredentialsSummary, Platform};
+use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use {super::context::*, crate::model::ComputeEnvInput, crate::ports::CredentialKeysInput};
+
+#[server(prefix = "/sfn", endpoint = "list_compute_envs")]
+pub async fn list_compute_envs(workspace_id: i64) -> Result<Vec<ComputeEnvSummary>, AppError> {
+    finish(compute_backend()?.list_compute_envs(&actor()?, workspace_id).await)
+}
+
+#[server(prefix = "/sfn", endpoint = "create_compute_env")]
+pub async fn create_compute_env(
+    workspace_id: i64,
+    name: String,
+    platform: Platform,
+    credentials_id: i64,
+    config: ComputeConfig,
+) -> Result<i64, AppError> {
+    let env = ComputeEnvInput {
+        name,
+        platform,
+        credentials_id: (credentials_id != 0).then_some(credentials_id),
+        config,
+    };
+    finish(compute_backend()?.create_compute_env(&actor()?, workspace_id, env).await)
+}
+
+#[server(prefix = "/sfn", endpoint = "delete_compute_env")]
+pub async fn delete_compute_env(workspace_id: i64, compute_env_id: i64) -> Result<(), AppError> {
+    finish(compute_backend()?.delete_compute_env(&actor()?, workspace_id, compute_env_id).await)
+}
+
+#[server(prefix = "/sfn", endpoint = "list_credentials")]
+pub async fn list_credentials(workspace_id: i64) -> Result<Vec<CredentialsSummary>, AppError> {
+    finish(compute_backend()?.list_credentials(&actor()?, workspace_id).await)
+}
+
+/// `provider` is `aws` (access key, secret key, role, external id) or `google` (`key_file`).
+#[server(prefix = "/sfn", endpoint = "create_credentials")]
+pub async fn create_credentials(
+    workspace_id: i64,
+    name: String,
+    provider: String,
+    access_key: String,
+    secret_key: String,
+    assume_role_arn: String,
+    external_id: String,
+    key_file: String,
+) -> Result<i64, AppError> {
+    let keys = match provider.as_str() {
+        "aws" => CredentialKeysInput::Aws {
+            access_key: Some(access_key),
+            secret_key: Some(secret_key.into()),
+            assume_role_arn: Some(assume_role_arn),
+            external_id: Some(external_id),
+        },
+        "google" => CredentialKeysInput::Google { data: Some(key_file.into()) },
+        _ => return finish(Err(AppError::bad_request("The provider must be 'aws' or 'google'."))),
+    };
+    finish(compute_backend()?.create_credentials(&actor()?, workspace_id, name, keys).await)
+}
+
+#[server(prefix = "/sfn", endpoint = "delete_credentials")]
+pub async fn delete_credentials(workspace_id: i64, credentials_id: i64) -> Result<(), AppError> {
+    finish(compute_backend()?.delete_credentials(&actor()?, workspace_id, credentials_id).await)
+}

@@ -1,0 +1,179 @@
+//! Adding a compute environment. The fields shown follow the platform; only the shown fields
+//! are sent, and the server checks them again (its messages name the REST API's field names,
+//! which the labels give in brackets).
+
+use crate::api::compute::CreateComputeEnv;
+use crate::components::FormError;
+use crate::model::{check_compute_name, CloudProvider, ComputeConfig, CredentialsSummary, Platform};
+use crate::pages::action_error;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+
+fn platform_label(platform: Platform) -> &'static str {
+    match platform {
+        Platform::AwsBatch => "AWS Batch",
+        Platform::GoogleBatch => "Google Batch",
+        Platform::Slurm => "Slurm",
+        Platform::Lsf => "IBM LSF",
+        Platform::AltairPbs => "Altair PBS Pro",
+        Platform::Local => "Local (this host)",
+    }
+}
+
+fn some(signal: RwSignal<String>) -> Option<String> {
+    Some(signal.get_untracked().trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// A labelled text input bound to `signal`; `field` is the REST API's name for it.
+fn text_field(
+    id: &'static str,
+    label: &'static str,
+    field: &'static str,
+    signal: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label for=id>{label} " " <span class="muted mono">"(" {field} ")"</span></label>
+        <input id=id name=format!("config[{field}]") autocomplete="off" spellcheck="false" data-testid=id
+            prop:value=move || signal.get() on:input=move |ev| signal.set(event_target_value(&ev))/>
+    }
+}
+
+#[component]
+pub fn AddComputeEnvForm(
+    workspace_id: i64,
+    create: ServerAction<CreateComputeEnv>,
+    credentials: Vec<CredentialsSummary>,
+) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let platform = RwSignal::new(Platform::AwsBatch);
+    // "0": no credentials (the value the server function reads as none).
+    let credentials_id = RwSignal::new("0".to_string());
+    let region = RwSignal::new(String::new());
+    let queue = RwSignal::new(String::new());
+    let role = RwSignal::new(String::new());
+    let kms = RwSignal::new(String::new());
+    let custom_job_definition = RwSignal::new(false);
+    let endpoint = RwSignal::new(String::new());
+    let project = RwSignal::new(String::new());
+    let location = RwSignal::new(String::new());
+    let work_dir = RwSignal::new(String::new());
+    let launch_command = RwSignal::new(String::new());
+    let credentials = StoredValue::new(credentials);
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            for field in
+                [name, region, queue, role, kms, endpoint, project, location, work_dir, launch_command]
+            {
+                field.set(String::new());
+            }
+            custom_job_definition.set(false);
+            credentials_id.set("0".to_string());
+        }
+    });
+    let is = move |p: Platform| platform.get() == p;
+    let is_hpc = move || platform.get().scheduler().is_some();
+    let provider = move || match platform.get() {
+        Platform::AwsBatch => Some(CloudProvider::Aws),
+        Platform::GoogleBatch => Some(CloudProvider::Google),
+        _ => None,
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let p = platform.get_untracked();
+        let aws = p == Platform::AwsBatch;
+        let google = p == Platform::GoogleBatch;
+        let hpc = p.scheduler().is_some();
+        let config = ComputeConfig {
+            region: some(region).filter(|_| aws),
+            execution_role_arn: some(role).filter(|_| aws),
+            job_queue: some(queue).filter(|_| aws),
+            kms_key_id: some(kms).filter(|_| aws),
+            custom_job_definition: (aws && custom_job_definition.get_untracked()).then_some(true),
+            endpoint_url: some(endpoint).filter(|_| aws || google),
+            project: some(project).filter(|_| google),
+            location: some(location).filter(|_| google),
+            scheduler: None,
+            work_dir: some(work_dir).filter(|_| hpc),
+            launch_command: some(launch_command).filter(|_| hpc && p != Platform::Local),
+        };
+        let credentials_id = if hpc { 0 } else { credentials_id.get_untracked().parse().unwrap_or(0) };
+        create.dispatch(CreateComputeEnv {
+            workspace_id,
+            name: name.get_untracked(),
+            platform: p,
+            credentials_id,
+            config,
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>"Add compute environment"</h2>
+            <form method="post" action=CreateComputeEnv::PATH data-testid="add-compute-env-form" on:submit=submit>
+                <input type="hidden" name="workspace_id" value=workspace_id/>
+                <label for="compute-env-name">"Name"</label>
+                <input id="compute-env-name" name="name" required autocomplete="off" placeholder="aws-batch-prod"
+                    data-testid="compute-env-name"
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <p class="hint">{move || name.with(|n| (!n.is_empty()).then(|| check_compute_name("compute environment", n).err()).flatten())}</p>
+                <label for="compute-env-platform">"Platform"</label>
+                <select id="compute-env-platform" name="platform" data-testid="compute-env-platform"
+                    on:change=move |ev| {
+                        if let Ok(p) = event_target_value(&ev).parse::<Platform>() {
+                            platform.set(p);
+                            credentials_id.set("0".to_string());
+                        }
+                    }>
+                    {Platform::ALL.into_iter().map(|p| view! {
+                        <option value=p.as_str() selected=move || platform.get() == p>{platform_label(p)}</option>
+                    }).collect_view()}
+                </select>
+                <Show when=move || is(Platform::AwsBatch)>
+                    {text_field("compute-env-region", "Region", "region", region)}
+                    {text_field("compute-env-queue", "Batch job queue", "computeQueue", queue)}
+                    {text_field("compute-env-role", "Execution role ARN", "executionRole", role)}
+                    {text_field("compute-env-kms", "KMS key id (optional)", "kmsKeyId", kms)}
+                    <label class="checkbox">
+                        <input type="checkbox" prop:checked=move || custom_job_definition.get()
+                            on:change=move |ev| custom_job_definition.set(event_target_checked(&ev))/>
+                        " Pipelines use a custom job definition (they then get no secrets)"
+                    </label>
+                </Show>
+                <Show when=move || is(Platform::GoogleBatch)>
+                    {text_field("compute-env-project", "Project id", "projectId", project)}
+                    {text_field("compute-env-location", "Location", "location", location)}
+                </Show>
+                <Show when=move || !is_hpc()>
+                    {text_field("compute-env-endpoint", "Endpoint URL (optional)", "endpointUrl", endpoint)}
+                    <label for="compute-env-credentials">"Credentials"</label>
+                    <select id="compute-env-credentials" name="credentials_id" data-testid="compute-env-credentials"
+                        prop:value=move || credentials_id.get()
+                        on:change=move |ev| credentials_id.set(event_target_value(&ev))>
+                        <option value="0">
+                            {move || if is(Platform::AwsBatch) { "None: the host's own AWS credentials" } else { "Choose credentials" }}
+                        </option>
+                        {move || credentials.with_value(|list| {
+                            list.iter()
+                                .filter(|c| Some(c.provider) == provider())
+                                .map(|c| view! { <option value=c.id.to_string()>{c.name.clone()}</option> })
+                                .collect_view()
+                        })}
+                    </select>
+                </Show>
+                <Show when=is_hpc>
+                    {text_field("compute-env-work-dir", "Work directory (absolute)", "workDir", work_dir)}
+                    <Show when=move || !is(Platform::Local)>
+                        {text_field("compute-env-launch", "Launch command (optional)", "launchCommand", launch_command)}
+                    </Show>
+                </Show>
+                <button type="submit" class="primary" data-testid="add-compute-env"
+                    disabled=move || name.with(|n| check_compute_name("compute environment", n).is_err())>
+                    "Add compute environment"
+                </button>
+            </form>
+            <FormError message=action_error(create)/>
+            {move || matches!(create.value().get(), Some(Ok(_))).then(|| view! {
+                <p class="form-success" role="status">"Compute environment added."</p>
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,228 @@
+//! The Compute tab: the workspace's compute environments and cloud credentials for every
+//! participant; forms to add and delete them for owners and admins. No page ever shows a secret
+//! key or a private key: the server sends only the public fields.
+
+use super::workspace::WorkspaceResource;
+use crate::api::compute::{
+    list_compute_envs, list_credentials, CreateComputeEnv, CreateCredentials, DeleteComputeEnv,
+    DeleteCredentials,
+};
+use crate::components::{AddComputeEnvForm, AddCredentialsForm, ConfirmDelete, ErrorPanel, FormError};
+use crate::model::{format_timestamp, ComputeEnvSummary, CredentialsSummary, Platform};
+use leptos::prelude::*;
+
+#[component]
+pub fn WorkspaceComputeTab() -> impl IntoView {
+    let ws = expect_context::<WorkspaceResource>();
+    let workspace_id = super::id_param("workspace_id")();
+    // Created here, synchronously: see `SecretsManager` on resources made inside a `Suspend`.
+    let add_env = ServerAction::<CreateComputeEnv>::new();
+    let delete_env = ServerAction::<DeleteComputeEnv>::new();
+    let add_creds = ServerAction::<CreateCredentials>::new();
+    let delete_creds = ServerAction::<DeleteCredentials>::new();
+    let envs = Resource::new(
+        move || (add_env.version().get(), delete_env.version().get()),
+        move |_| list_compute_envs(workspace_id),
+    );
+    let creds = Resource::new(
+        move || (add_creds.version().get(), delete_creds.version().get()),
+        move |_| list_credentials(workspace_id),
+    );
+    let env_error = super::action_error(delete_env);
+    let creds_error = super::action_error(delete_creds);
+
+    view! {
+        <div data-testid="compute-tab">
+            <section class="card">
+                <h2>"Compute environments"</h2>
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        let manage = ws.await.map(|w| w.grants.manage_compute).unwrap_or(false);
+                        let names = creds.await.unwrap_or_default();
+                        match envs.await {
+                            Ok(list) if list.is_empty() => view! {
+                                <p class="empty">"No compute environments yet."</p>
+                            }.into_any(),
+                            Ok(list) => view! {
+                                <EnvsTable list credentials=names manage workspace_id delete=delete_env/>
+                            }.into_any(),
+                            Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+                <FormError message=env_error/>
+            </section>
+            <section class="card">
+                <h2>"Credentials"</h2>
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        let manage = ws.await.map(|w| w.grants.manage_compute).unwrap_or(false);
+                        match creds.await {
+                            Ok(list) if list.is_empty() => view! {
+                                <p class="empty" data-testid="no-credentials">"No credentials yet."</p>
+                            }.into_any(),
+                            Ok(list) => view! {
+                                <CredentialsTable list manage workspace_id delete=delete_creds/>
+                            }.into_any(),
+                            Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+                <FormError message=creds_error/>
+            </section>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let manage = ws.await.map(|w| w.grants.manage_compute).unwrap_or(false);
+                    // Re-rendered when credentials are added, so the new ones can be chosen.
+                    let credentials = creds.await.unwrap_or_default();
+                    manage.then(|| view! {
+                        <AddCredentialsForm workspace_id create=add_creds/>
+                        <AddComputeEnvForm workspace_id create=add_env credentials/>
+                    })
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+/// The settings worth seeing at a glance, per platform.
+fn key_settings(env: &ComputeEnvSummary) -> String {
+    let c = &env.config;
+    let parts: Vec<String> = match env.platform {
+        Platform::AwsBatch => [
+            c.region.clone(),
+            c.job_queue.as_ref().map(|q| format!("queue {q}")),
+            c.execution_role_arn.as_ref().map(|r| format!("role {r}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        Platform::GoogleBatch => [c.project.clone(), c.location.clone()].into_iter().flatten().collect(),
+        _ => c.work_dir.iter().cloned().collect(),
+    };
+    parts.join(" · ")
+}
+
+#[component]
+fn EnvsTable(
+    list: Vec<ComputeEnvSummary>,
+    credentials: Vec<CredentialsSummary>,
+    manage: bool,
+    workspace_id: i64,
+    delete: ServerAction<DeleteComputeEnv>,
+) -> impl IntoView {
+    let credentials_name = move |id: Option<i64>| match id {
+        None => "—".to_string(),
+        Some(id) => credentials
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| format!("id {id}")),
+    };
+    view! {
+        <div class="table-scroll">
+            <table class="table" data-testid="compute-envs-table">
+                <thead>
+                    <tr>
+                        <th>"Name"</th>
+                        <th>"Platform"</th>
+                        <th>"Status"</th>
+                        <th>"Settings"</th>
+                        <th>"Credentials"</th>
+                        {manage.then(|| view! { <th><span class="visually-hidden">"Actions"</span></th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|env| {
+                        let id = env.id;
+                        let settings = key_settings(&env);
+                        view! {
+                            <tr data-testid="compute-env-row">
+                                <td class="mono">{env.name.clone()}</td>
+                                <td>{env.platform.as_str()}</td>
+                                <td><span class="badge">{env.status.clone()}</span></td>
+                                <td class="mono small">{settings}</td>
+                                <td>{credentials_name(env.credentials_id)}</td>
+                                {manage.then(|| view! {
+                                    <td class="actions">
+                                        <ConfirmDelete
+                                            question="Delete this compute environment? Launches can no longer use it."
+                                            testid="delete-compute-env"
+                                            on_confirm=move || { delete.dispatch(DeleteComputeEnv { workspace_id, compute_env_id: id }); }
+                                        />
+                                    </td>
+                                })}
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The public fields of credentials, as one line.
+fn public_fields(c: &CredentialsSummary) -> String {
+    let p = &c.public;
+    [
+        p.access_key.as_ref().map(|k| format!("access key {k}")),
+        p.assume_role_arn.as_ref().map(|r| format!("role {r}")),
+        p.external_id.as_ref().map(|e| format!("external id {e}")),
+        p.service_account_email.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ")
+}
+
+#[component]
+fn CredentialsTable(
+    list: Vec<CredentialsSummary>,
+    manage: bool,
+    workspace_id: i64,
+    delete: ServerAction<DeleteCredentials>,
+) -> impl IntoView {
+    view! {
+        <div class="table-scroll">
+            <table class="table" data-testid="credentials-table">
+                <thead>
+                    <tr>
+                        <th>"Name"</th>
+                        <th>"Provider"</th>
+                        <th>"Details"</th>
+                        <th>"Created"</th>
+                        <th>"Last updated"</th>
+                        <th>"Last used"</th>
+                        {manage.then(|| view! { <th><span class="visually-hidden">"Actions"</span></th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|c| {
+                        let id = c.id;
+                        let details = public_fields(&c);
+                        view! {
+                            <tr data-testid="credentials-row">
+                                <td class="mono">{c.name.clone()}</td>
+                                <td>{c.provider.label()}</td>
+                                <td class="mono small">{details}</td>
+                                <td>{format_timestamp(c.created_at)}</td>
+                                <td>{format_timestamp(c.updated_at)}</td>
+                                <td>{c.last_used_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
+                                {manage.then(|| view! {
+                                    <td class="actions">
+                                        <ConfirmDelete
+                                            question="Delete these credentials? Compute environments must not use them."
+                                            testid="delete-credentials"
+                                            on_confirm=move || { delete.dispatch(DeleteCredentials { workspace_id, credentials_id: id }); }
+                                        />
+                                    </td>
+                                })}
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

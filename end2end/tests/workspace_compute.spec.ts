@@ -1,0 +1,95 @@
+import { test, expect, Page } from '@playwright/test';
+import { failOnBrowserErrors, signIn, openWorkspaceSecrets } from './support';
+
+// The Compute tab. Runs after foundation.spec.ts on the same server (files run in name order, so
+// this one is not called compute.spec.ts): the administrator, the `view` user and the
+// "RNA-seq production" workspace exist. The secret access key typed here is a canary that must
+// never come back in any page.
+
+const admin = 'admin@example.org';
+const viewer = 'viewer@example.org';
+const secretKey = `SeCrEt${Date.now()}canary`;
+
+test.describe.configure({ mode: 'serial' });
+
+failOnBrowserErrors();
+
+async function openCompute(page: Page) {
+  await openWorkspaceSecrets(page);
+  await page.getByRole('link', { name: 'Compute' }).click();
+  await expect(page.getByTestId('compute-tab')).toBeVisible();
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+test('an admin adds AWS credentials and an AWS Batch environment; the secret key never comes back', async ({ page }) => {
+  await signIn(page, admin);
+  await openCompute(page);
+  await expect(page.getByTestId('compute-env-row').filter({ hasText: 'local' })).toBeVisible();
+
+  const creds = page.getByTestId('add-credentials-form');
+  await creds.getByLabel('Name').fill('aws-e2e');
+  await page.getByTestId('credentials-access-key').fill('AKIAIOSFODNN7EXAMPLE');
+  await page.getByTestId('credentials-secret-key').fill(secretKey);
+  await expect(page.getByTestId('credentials-secret-key')).toHaveAttribute('type', 'password');
+  await page.getByTestId('add-credentials').click();
+  const row = page.getByTestId('credentials-row').filter({ hasText: 'aws-e2e' });
+  await expect(row).toBeVisible();
+  await expect(row).toContainText('AKIAIOSFODNN7EXAMPLE');
+  await expect(page.getByTestId('credentials-secret-key')).toHaveValue('');
+  expect(await page.content()).not.toContain(secretKey);
+
+  // A missing setting is refused with a plain sentence.
+  const env = page.getByTestId('add-compute-env-form');
+  await env.getByLabel('Name').fill('aws-batch-e2e');
+  await page.getByTestId('compute-env-queue').fill('nextflow-queue');
+  await page.getByTestId('compute-env-role').fill('arn:aws:iam::123456789012:role/batch-exec');
+  await page.getByTestId('add-compute-env').click();
+  await expect(page.getByRole('alert').filter({ hasText: 'need region' })).toBeVisible();
+
+  await page.getByTestId('compute-env-region').fill('eu-west-1');
+  await page.getByTestId('compute-env-credentials').selectOption({ label: 'aws-e2e' });
+  await page.getByTestId('add-compute-env').click();
+  const envRow = page.getByTestId('compute-env-row').filter({ hasText: 'aws-batch-e2e' });
+  await expect(envRow).toBeVisible();
+  await expect(envRow).toContainText('aws-e2e');
+  await expect(envRow).toContainText('eu-west-1');
+
+  await page.reload();
+  await expect(page.getByTestId('compute-env-row').filter({ hasText: 'aws-batch-e2e' })).toBeVisible();
+  expect(await page.content()).not.toContain(secretKey);
+});
+
+test('a view member sees environments and credentials but no forms, and cannot force a write', async ({ page }) => {
+  await signIn(page, viewer);
+  await openCompute(page);
+  await expect(page.getByTestId('compute-env-row').filter({ hasText: 'aws-batch-e2e' })).toBeVisible();
+  await expect(page.getByTestId('credentials-row').filter({ hasText: 'aws-e2e' })).toBeVisible();
+  await expect(page.getByTestId('add-credentials-form')).toHaveCount(0);
+  await expect(page.getByTestId('add-compute-env-form')).toHaveCount(0);
+  await expect(page.getByTestId('delete-credentials')).toHaveCount(0);
+  await expect(page.getByTestId('delete-compute-env')).toHaveCount(0);
+  expect(await page.content()).not.toContain(secretKey);
+
+  const workspaceId = page.url().match(/\/workspaces\/(\d+)/)![1];
+  const forced = await page.request.post(`/api/credentials?workspaceId=${workspaceId}`, {
+    data: { credentials: { name: 'sneaky', provider: 'aws', keys: { assumeRoleArn: 'arn:aws:iam::123456789012:role/x' } } },
+  });
+  expect(forced.status()).toBe(403);
+});
+
+test('an admin cannot delete credentials in use, and deletes after confirming', async ({ page }) => {
+  await signIn(page, admin);
+  await openCompute(page);
+  const creds = page.getByTestId('credentials-row').filter({ hasText: 'aws-e2e' });
+  await creds.getByTestId('delete-credentials').click();
+  await creds.getByTestId('confirm-delete').click();
+  await expect(page.getByRole('alert').filter({ hasText: "used by the compute environment 'aws-batch-e2e'" })).toBeVisible();
+
+  const env = page.getByTestId('compute-env-row').filter({ hasText: 'aws-batch-e2e' });
+  await env.getByTestId('delete-compute-env').click();
+  await env.getByTestId('confirm-delete').click();
+  await expect(page.getByTestId('compute-env-row').filter({ hasText: 'aws-batch-e2e' })).toHaveCount(0);
+  await page.getByTestId('credentials-row').filter({ hasText: 'aws-e2e' }).getByTestId('delete-credentials').click();
+  await page.getByTestId('credentials-row').filter({ hasText: 'aws-e2e' }).getByTestId('confirm-delete').click();
+  await expect(page.getByTestId('no-credentials')).toBeVisible();
+});

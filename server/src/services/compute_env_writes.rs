@@ -1,0 +1,152 @@
+//! Creating, changing and deleting compute environments (owners and admins). Settings are
+//! checked per platform (`compute_config_check`); credentials must be the workspace's own and of
+//! the platform's provider.
+
+use super::compute_config_check::{check_config, check_credentials_fit};
+use super::{internal, now_ms, Services};
+use crate::audit::Event;
+use crate::db::{self, compute_envs, credentials, Tx};
+use crate::rbac::authorize_workspace;
+use app::error::AppError;
+use app::model::*;
+
+fn not_found() -> AppError {
+    AppError::not_found("Compute environment")
+}
+
+fn taken(name: &str) -> AppError {
+    AppError::conflict(format!("A compute environment named '{name}' already exists in this workspace."))
+}
+
+fn event(actor: &SessionUser, action: &'static str, workspace_id: i64, id: i64, name: &str) -> Event {
+    Event::by(actor, action).workspace(workspace_id).target(format!("compute environment '{name}' (id {id})"))
+}
+
+/// What a change to an environment may carry: absent fields keep their value.
+pub struct ComputeEnvChange {
+    pub name: Option<String>,
+    /// `Some(None)` removes the credentials.
+    pub credentials_id: Option<Option<i64>>,
+    pub config: Option<ComputeConfig>,
+}
+
+impl Services {
+    /// Checks the input and, inside `tx`, that the credentials belong to the workspace and fit
+    /// the platform (locking them, so they cannot be deleted before this commits).
+    async fn checked_env(
+        &self,
+        tx: &mut Tx<'_>,
+        workspace_id: i64,
+        input: ComputeEnvInput,
+    ) -> Result<(ComputeEnvInput, String), AppError> {
+        check_compute_name("compute environment", &input.name).map_err(AppError::BadRequest)?;
+        let config = check_config(input.platform, input.config, &self.local_work_dir(workspace_id))?;
+        let provider = match input.credentials_id {
+            Some(id) => {
+                let (_, _, provider) =
+                    credentials::lock(tx, workspace_id, id).await.map_err(internal)?.ok_or_else(|| {
+                        AppError::bad_request("Those credentials do not exist in this workspace.")
+                    })?;
+                Some(provider.parse::<CloudProvider>().map_err(internal)?)
+            }
+            None => None,
+        };
+        check_credentials_fit(input.platform, provider)?;
+        let json = serde_json::to_string(&config).map_err(internal)?;
+        Ok((ComputeEnvInput { config, ..input }, json))
+    }
+
+    pub async fn create_compute_env(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        input: ComputeEnvInput,
+    ) -> Result<i64, AppError> {
+        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
+        let workspace_id = access.workspace_id();
+        let mut tx = self.db.begin().await.map_err(internal)?;
+        let (env, config) = self.checked_env(&mut tx, workspace_id, input).await?;
+        let new = compute_envs::NewComputeEnv {
+            workspace_id,
+            name: &env.name,
+            platform: env.platform.kind(),
+            config: &config,
+            credentials_id: env.credentials_id,
+        };
+        let id = match compute_envs::insert(&mut tx, new, now_ms()).await {
+            Ok(id) => id,
+            Err(e) if db::is_unique_violation(&e) => return Err(taken(&env.name)),
+            Err(e) => return Err(internal(e)),
+        };
+        let event = event(actor, "compute_env.created", workspace_id, id, &env.name)
+            .detail(format!("platform {}", env.platform));
+        self.commit_audited(tx, event).await?;
+        tracing::info!(compute_env_id = id, workspace_id, by = actor.id, "compute environment created");
+        Ok(id)
+    }
+
+    /// Renames an environment or replaces its settings or credentials; the platform stays.
+    pub async fn update_compute_env(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        id: i64,
+        change: ComputeEnvChange,
+    ) -> Result<(), AppError> {
+        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
+        let workspace_id = access.workspace_id();
+        let current = compute_envs::find(&self.db.pool, workspace_id, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_found)?;
+        let current_config: ComputeConfig = serde_json::from_str(&current.config).map_err(internal)?;
+        let platform = Platform::from_stored(&current.platform, current_config.scheduler)
+            .ok_or_else(|| internal(format!("compute environment {id} has an unknown platform")))?;
+        let input = ComputeEnvInput {
+            name: change.name.unwrap_or(current.name.clone()),
+            platform,
+            credentials_id: change.credentials_id.unwrap_or(current.credentials_id),
+            config: change.config.unwrap_or(current_config),
+        };
+        let mut tx = self.db.begin().await.map_err(internal)?;
+        let (env, config) = self.checked_env(&mut tx, workspace_id, input).await?;
+        let new = compute_envs::NewComputeEnv {
+            workspace_id,
+            name: &env.name,
+            platform: env.platform.kind(),
+            config: &config,
+            credentials_id: env.credentials_id,
+        };
+        match compute_envs::update(&mut tx, workspace_id, id, new, now_ms()).await {
+            Ok(true) => {}
+            Ok(false) => return Err(not_found()),
+            Err(e) if db::is_unique_violation(&e) => return Err(taken(&env.name)),
+            Err(e) => return Err(internal(e)),
+        }
+        let detail =
+            if env.name == current.name { String::new() } else { format!("renamed from '{}'", current.name) };
+        self.commit_audited(
+            tx,
+            event(actor, "compute_env.updated", workspace_id, id, &env.name).detail(detail),
+        )
+        .await?;
+        tracing::info!(compute_env_id = id, workspace_id, by = actor.id, "compute environment updated");
+        Ok(())
+    }
+
+    pub async fn delete_compute_env(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        id: i64,
+    ) -> Result<(), AppError> {
+        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
+        let workspace_id = access.workspace_id();
+        let mut tx = self.db.begin().await.map_err(internal)?;
+        let name =
+            compute_envs::delete(&mut tx, workspace_id, id).await.map_err(internal)?.ok_or_else(not_found)?;
+        self.commit_audited(tx, event(actor, "compute_env.deleted", workspace_id, id, &name)).await?;
+        tracing::info!(compute_env_id = id, workspace_id, by = actor.id, "compute environment deleted");
+        Ok(())
+    }
+}

@@ -1,0 +1,256 @@
+//! Cloud credentials of a workspace: write-only, envelope-encrypted like secret values.
+//!
+//! Guarantees: key material enters as `CredentialKeysInput` (secret fields are `SecretString`),
+//! is sealed inside the transaction that creates or replaces the row (binding: scope
+//! `credentials`, the workspace, the row id and the version) and is never returned, logged, put
+//! in an error or in an audit entry. Lists and descriptions read the public fields only;
+//! `open_credentials`, for the provisioning path, is the only place they are decrypted. Every
+//! participant lists; creating, replacing and deleting need `ManageCompute` (owner, admin).
+
+use super::credential_keys::{self, CheckedKeys};
+use super::{internal, now_ms, Services};
+use crate::audit::Event;
+use crate::crypto::{Binding, Sealed, SecretBytes, ALGORITHM};
+use crate::db::{self, compute_envs, credentials, Tx};
+use crate::rbac::authorize_workspace;
+use app::error::AppError;
+use app::model::*;
+use app::ports::CredentialKeysInput;
+
+/// The scope bound into the associated data of every credentials seal.
+pub const CREDENTIALS_SCOPE: &str = "credentials";
+
+/// Credentials that compute environments still use: the deletion is refused.
+pub struct CredentialsInUse {
+    pub credentials_id: i64,
+    /// (id, name) of each environment that uses them.
+    pub compute_envs: Vec<(i64, String)>,
+}
+
+impl CredentialsInUse {
+    pub fn message(&self) -> String {
+        let names: Vec<String> = self.compute_envs.iter().map(|(_, name)| format!("'{name}'")).collect();
+        format!(
+            "These credentials are used by the compute environment{} {}. Delete or change {} first.",
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" },
+        )
+    }
+}
+
+pub enum DeleteCredentialsError {
+    Refused(AppError),
+    InUse(CredentialsInUse),
+}
+
+impl From<AppError> for DeleteCredentialsError {
+    fn from(error: AppError) -> Self {
+        DeleteCredentialsError::Refused(error)
+    }
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("Credentials")
+}
+
+fn summary(row: credentials::CredentialsRow) -> Result<CredentialsSummary, AppError> {
+    let provider: CloudProvider = row.provider.parse().map_err(internal)?;
+    let public: CredentialsPublic = serde_json::from_str(&row.public_keys).map_err(internal)?;
+    Ok(CredentialsSummary {
+        id: row.id,
+        workspace_id: row.workspace_id,
+        name: row.name,
+        provider,
+        public,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        last_used_at: row.last_used_at,
+    })
+}
+
+fn taken(name: &str) -> AppError {
+    AppError::conflict(format!("Credentials named '{name}' already exist in this workspace."))
+}
+
+/// The audit entry for a change to credentials: name, id and provider, never a key.
+fn event(actor: &SessionUser, action: &'static str, workspace_id: i64, id: i64, name: &str) -> Event {
+    Event::by(actor, action).workspace(workspace_id).target(format!("credentials '{name}' (id {id})"))
+}
+
+impl Services {
+    pub async fn list_credentials(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+    ) -> Result<Vec<CredentialsSummary>, AppError> {
+        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace).await?;
+        let rows = credentials::list(&self.db.pool, access.workspace_id()).await.map_err(internal)?;
+        rows.into_iter().map(summary).collect()
+    }
+
+    pub async fn describe_credentials(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        id: i64,
+    ) -> Result<CredentialsSummary, AppError> {
+        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace).await?;
+        credentials::find(&self.db.pool, access.workspace_id(), id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_found)
+            .and_then(summary)
+    }
+
+    pub async fn create_credentials(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        name: &str,
+        keys: CredentialKeysInput,
+    ) -> Result<i64, AppError> {
+        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
+        let workspace_id = access.workspace_id();
+        check_compute_name("credentials", name).map_err(AppError::BadRequest)?;
+        let keys = credential_keys::check(keys)?;
+        let public = serde_json::to_string(&keys.public).map_err(internal)?;
+        let now = now_ms();
+        let mut tx = self.db.begin().await.map_err(internal)?;
+        let inserted = credentials::insert_placeholder(
+            &mut tx,
+            workspace_id,
+            name,
+            keys.provider.as_str(),
+            &public,
+            actor.id,
+            now,
+        )
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e) if db::is_unique_violation(&e) => return Err(taken(name)),
+            Err(e) => return Err(internal(e)),
+        };
+        self.seal_credentials(&mut tx, workspace_id, id, 1, &keys, &public, now).await?;
+        let event = event(actor, "credentials.created", workspace_id, id, name)
+            .detail(format!("provider {}", keys.provider));
+        self.commit_audited(tx, event).await?;
+        tracing::info!(credentials_id = id, workspace_id, by = actor.id, "credentials created");
+        Ok(id)
+    }
+
+    /// Replaces the keys (a new version with a new data key). The provider cannot change: the
+    /// compute environments that use these credentials were checked against it.
+    pub async fn update_credentials(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        id: i64,
+        keys: CredentialKeysInput,
+    ) -> Result<(), AppError> {
+        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
+        let workspace_id = access.workspace_id();
+        let keys = credential_keys::check(keys)?;
+        let public = serde_json::to_string(&keys.public).map_err(internal)?;
+        let now = now_ms();
+        let mut tx = self.db.begin().await.map_err(internal)?;
+        let (version, name, provider) =
+            credentials::lock(&mut tx, workspace_id, id).await.map_err(internal)?.ok_or_else(not_found)?;
+        if provider != keys.provider.as_str() {
+            return Err(AppError::bad_request(format!(
+                "These are {provider} credentials: their keys can only be replaced with {provider} keys."
+            )));
+        }
+        self.seal_credentials(&mut tx, workspace_id, id, version + 1, &keys, &public, now).await?;
+        let event = event(actor, "credentials.updated", workspace_id, id, &name)
+            .detail(format!("version {}", version + 1));
+        self.commit_audited(tx, event).await?;
+        tracing::info!(credentials_id = id, workspace_id, by = actor.id, "credentials updated");
+        Ok(())
+    }
+
+    /// Deletes credentials no compute environment uses. The row is deleted first (taking its
+    /// lock) and the users counted after, so an environment created meanwhile either waited for
+    /// this transaction (and then finds no credentials) or is counted here.
+    pub async fn delete_credentials(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        id: i64,
+    ) -> Result<(), DeleteCredentialsError> {
+        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
+        let workspace_id = access.workspace_id();
+        let mut tx = self.db.begin().await.map_err(internal)?;
+        let name =
+            credentials::delete(&mut tx, workspace_id, id).await.map_err(internal)?.ok_or_else(not_found)?;
+        let users = compute_envs::using_credentials(&mut tx, workspace_id, id).await.map_err(internal)?;
+        if !users.is_empty() {
+            tx.rollback().await.map_err(internal)?;
+            return Err(DeleteCredentialsError::InUse(CredentialsInUse {
+                credentials_id: id,
+                compute_envs: users,
+            }));
+        }
+        self.commit_audited(tx, event(actor, "credentials.deleted", workspace_id, id, &name)).await?;
+        tracing::info!(credentials_id = id, workspace_id, by = actor.id, "credentials deleted");
+        Ok(())
+    }
+
+    /// The provider and the decrypted keys document (JSON, as sealed) of a workspace's
+    /// credentials, for the provisioning path only: no role check here, the launch that calls it
+    /// has made its own. Records the use.
+    #[tracing::instrument(skip_all, fields(workspace_id, credentials_id))]
+    // The launch path that calls it lands in a separate change; until then only tests do.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) async fn open_credentials(
+        &self,
+        workspace_id: i64,
+        credentials_id: i64,
+    ) -> Result<(String, SecretBytes), AppError> {
+        let row = credentials::find_sealed(&self.db.pool, workspace_id, credentials_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_found)?;
+        let binding = Binding {
+            scope: CREDENTIALS_SCOPE,
+            owner_id: workspace_id,
+            item_id: credentials_id,
+            version: row.version,
+        };
+        let sealed = Sealed { key_id: row.key_id, wrapped_key: row.wrapped_key, ciphertext: row.ciphertext };
+        let keys = self.kek.open(&sealed, &binding).map_err(internal)?;
+        credentials::mark_used(&self.db.pool, workspace_id, credentials_id, now_ms())
+            .await
+            .map_err(internal)?;
+        Ok((row.provider, keys))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn seal_credentials(
+        &self,
+        tx: &mut Tx<'_>,
+        workspace_id: i64,
+        id: i64,
+        version: i64,
+        keys: &CheckedKeys,
+        public: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let binding = Binding { scope: CREDENTIALS_SCOPE, owner_id: workspace_id, item_id: id, version };
+        let sealed = self.kek.seal(&keys.sealed_document, &binding);
+        let row = credentials::NewSealed {
+            algorithm: ALGORITHM,
+            key_id: &sealed.key_id,
+            wrapped_key: &sealed.wrapped_key,
+            ciphertext: &sealed.ciphertext,
+        };
+        if !credentials::store_seal(tx, workspace_id, id, version, public, row, now)
+            .await
+            .map_err(internal)?
+        {
+            return Err(not_found());
+        }
+        Ok(())
+    }
+}
