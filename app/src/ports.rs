@@ -196,7 +196,6 @@ pub trait TokensBackend: Send + Sync + 'static {
 
 pub type SharedTokens = Arc<dyn TokensBackend>;
 
-<<<<<<< HEAD
 /// Launching and following runs, for the launch form, the Runs tab and the run page.
 #[async_trait]
 pub trait RunsBackend: Send + Sync + 'static {
@@ -210,7 +209,7 @@ pub trait RunsBackend: Send + Sync + 'static {
 }
 
 pub type SharedRuns = Arc<dyn RunsBackend>;
-=======
+
 /// The key material of new or replaced credentials, as it arrives from a form or a request body.
 /// Secret fields are `SecretString` (no `Debug` output of the value, zeroed on drop); the server
 /// validates, seals and forgets them.
@@ -267,4 +266,3 @@ pub trait ComputeBackend: Send + Sync + 'static {
 }
 
 pub type SharedCompute = Arc<dyn ComputeBackend>;
->>>>>>> creds

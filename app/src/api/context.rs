@@ -21,13 +21,12 @@ pub fn tokens_backend() -> Result<crate::ports::SharedTokens, AppError> {
     use_context::<crate::ports::SharedTokens>().ok_or(AppError::Internal)
 }
 
-<<<<<<< HEAD
 pub fn runs_backend() -> Result<crate::ports::SharedRuns, AppError> {
     use_context::<crate::ports::SharedRuns>().ok_or(AppError::Internal)
-=======
+}
+
 pub fn compute_backend() -> Result<crate::ports::SharedCompute, AppError> {
     use_context::<crate::ports::SharedCompute>().ok_or(AppError::Internal)
->>>>>>> creds
 }
 
 pub fn audit_backend() -> Result<crate::ports::SharedAudit, AppError> {

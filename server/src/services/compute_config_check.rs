@@ -149,9 +149,9 @@ fn check_hpc(platform: Platform, c: &ComputeConfig, local_root: &Path) -> Result
     }
     optional(&c.launch_command, "launchCommand")?;
     if platform == Platform::Local {
-        // Workspace admins are not host administrators: a local environment may neither run a
-        // command of their choosing on the host nor write outside Strongroom's own work area.
-        absent(c.launch_command.is_some(), "launchCommand", platform)?;
+        // Workspace admins are not host administrators: a local environment may not write
+        // outside Strongroom's own work area. (Launch commands are for instance admins only:
+        // see `compute_env_writes::check_launch_command`.)
         if !work_dir.starts_with(local_root) {
             return Err(bad(format!(
                 "workDir of a local-platform environment must be under {}.",

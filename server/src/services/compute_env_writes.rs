@@ -30,6 +30,18 @@ pub struct ComputeEnvChange {
     pub config: Option<ComputeConfig>,
 }
 
+/// A launch command runs on the Strongroom host itself, as the user Strongroom runs as, so only
+/// an instance administrator may set or change one; workspace admins may use environments that
+/// have one.
+fn check_launch_command(actor: &SessionUser, before: Option<&str>, after: Option<&str>) -> Result<(), AppError> {
+    if before != after && after.is_some() && !actor.is_instance_admin {
+        return Err(AppError::Forbidden(
+            "Only an instance administrator may set a launch command: it runs on the Strongroom host.".into(),
+        ));
+    }
+    Ok(())
+}
+
 impl Services {
     /// Checks the input and, inside `tx`, that the credentials belong to the workspace and fit
     /// the platform (locking them, so they cannot be deleted before this commits).
@@ -64,6 +76,7 @@ impl Services {
     ) -> Result<i64, AppError> {
         let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
         let workspace_id = access.workspace_id();
+        check_launch_command(actor, None, input.config.launch_command.as_deref())?;
         let mut tx = self.db.begin().await.map_err(internal)?;
         let (env, config) = self.checked_env(&mut tx, workspace_id, input).await?;
         let new = compute_envs::NewComputeEnv {
@@ -102,6 +115,9 @@ impl Services {
         let current_config: ComputeConfig = serde_json::from_str(&current.config).map_err(internal)?;
         let platform = Platform::from_stored(&current.platform, current_config.scheduler)
             .ok_or_else(|| internal(format!("compute environment {id} has an unknown platform")))?;
+        if let Some(config) = &change.config {
+            check_launch_command(actor, current_config.launch_command.as_deref(), config.launch_command.as_deref())?;
+        }
         let input = ComputeEnvInput {
             name: change.name.unwrap_or(current.name.clone()),
             platform,

@@ -201,8 +201,6 @@ impl Services {
     /// credentials, for the provisioning path only: no role check here, the launch that calls it
     /// has made its own. Records the use.
     #[tracing::instrument(skip_all, fields(workspace_id, credentials_id))]
-    // The launch path that calls it lands in a separate change; until then only tests do.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) async fn open_credentials(
         &self,
         workspace_id: i64,

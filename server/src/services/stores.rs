@@ -59,9 +59,15 @@ impl Services {
         Ok(store)
     }
 
+    /// The environment's credentials, decrypted for the provider client (never logged).
     async fn target_credentials(&self, workspace_id: i64, credentials_id: i64) -> Result<SecretBytes, ProviderError> {
-        let _ = (workspace_id, credentials_id);
-        Err(ProviderError::Rejected("credentials are not available in this build".into()))
+        match self.open_credentials(workspace_id, credentials_id).await {
+            Ok((_provider, keys)) => Ok(keys),
+            Err(AppError::NotFound(_)) => Err(ProviderError::Rejected(
+                "the compute environment's credentials were deleted; an admin must choose new ones".into(),
+            )),
+            Err(_) => Err(ProviderError::Unavailable("the credentials could not be read".into())),
+        }
     }
 
     /// The target's preflight for a launch: a pass less than five minutes old stands.

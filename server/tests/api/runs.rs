@@ -293,3 +293,22 @@ async fn the_reconciler_deletes_leftovers_of_ended_and_unknown_runs_but_not_live
     assert!(!orphan_dir.exists(), "the orphaned store and Nextflow's temp file are gone");
     assert!(live_store.exists(), "a live run keeps its copies");
 }
+
+#[tokio::test]
+async fn only_an_instance_administrator_may_set_a_launch_command() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let owner = app.user(&admin, "owner@example.com").await;
+    let (_, ws) = app.org_and_workspace(&owner, "lab").await;
+    let work_dir = app.data_dir.path().join("work").join(ws.to_string()).display().to_string();
+    let env = |command: Option<&str>| {
+        json!({ "computeEnv": { "name": "slurm", "platform": "slurm-platform",
+            "config": { "workDir": work_dir, "launchCommand": command } } })
+    };
+    let path = format!("/api/compute-envs?workspaceId={ws}");
+    let (status, body) = app.send_json(&owner, Method::POST, &path, env(Some("sbatch --wrap 'nextflow run'"))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("instance administrator"), "{body}");
+    let (status, body) = app.send_json(&owner, Method::POST, &path, env(None)).await;
+    assert_eq!(status, StatusCode::OK, "without a command the owner may: {body}");
+}
