@@ -3,10 +3,12 @@
 
 mod accounts;
 mod audit;
+mod aws_provider;
 mod cli;
 mod compute_envs;
 mod helpers;
 mod leak;
+mod moto;
 mod openapi;
 mod ops;
 mod orgs;
