@@ -301,7 +301,6 @@ async fn preflight_against_an_unreachable_endpoint_fails_in_plain_words() {
 
     let failure = store.preflight().await.unwrap_err();
 
-    eprintln!("MSG: {}", failure.message);
     assert_eq!(failure.step, "list secrets");
     assert!(failure.message.contains(&format!("127.0.0.1:{port}")), "{}", failure.message);
     assert!(failure.message.to_lowercase().contains("could not"), "{}", failure.message);
