@@ -75,3 +75,21 @@ ensure_wasm_opt() {
   fi
   export PATH="$dir/node_modules/.bin:$PATH"
 }
+
+# moto, the AWS emulator the AWS provider's integration tests run against (moto_server).
+ensure_moto() {
+  if command -v moto_server >/dev/null 2>&1 && python3 -c 'import moto, flask' 2>/dev/null; then return 0; fi
+  log "installing moto[server] (the AWS emulator) from PyPI"
+  python3 -m pip install --quiet 'moto[server]'
+  hash -r
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
+}
+
+# The AWS command line, for scripts/bench-provision's comparison.
+ensure_awscli() {
+  if command -v aws >/dev/null 2>&1; then return 0; fi
+  log "installing awscli from PyPI"
+  python3 -m pip install --quiet awscli
+  hash -r
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
+}

@@ -10,6 +10,9 @@
 //! - `list_managed` returns only copies this install made (tag, label or path prefix), so the
 //!   reconciler never touches anything else in the account.
 
+pub mod aws;
+mod aws_errors;
+pub mod aws_policy;
 pub mod gcp;
 pub mod hpc;
 
@@ -139,9 +142,7 @@ pub async fn open(target: Target<'_>) -> Result<SharedStore, ProviderError> {
         Platform::Slurm | Platform::Lsf | Platform::AltairPbs | Platform::Local => {
             Ok(Arc::new(hpc::HpcStore::from_config(target.config)?))
         }
-        Platform::AwsBatch => Err(ProviderError::Rejected(
-            "AWS Batch compute environments are not supported by this build yet.".into(),
-        )),
+        Platform::AwsBatch => Ok(Arc::new(aws::AwsStore::from_target(&target).await?)),
         Platform::GoogleBatch => Ok(Arc::new(gcp::GoogleStore::open(&target).await?)),
     }
 }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod aws_provider;
 mod cli;
 mod compute_envs;
 mod crash;
@@ -13,6 +14,7 @@ mod faults;
 mod gcp_provider;
 mod helpers;
 mod leak;
+mod moto;
 mod openapi;
 mod ops;
 mod orgs;
