@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod aws_runs;
 mod aws_provider;
 mod cli;
 mod compute_envs;

@@ -1,0 +1,143 @@
+//! Runs on AWS Batch end to end, against moto with the real SDK: while a run is live its copies
+//! exist under Nextflow's names with this install's tags and the right values, the job
+//! definition lists their ARNs; after completion, cancellation and a heartbeat timeout they are
+//! gone for good (force-deleted, not scheduled) and the job definition is deregistered. moto
+//! checks no IAM, so these tests prove the calls and names, not the permissions.
+
+use crate::helpers::*;
+use crate::moto::Moto;
+use crate::runs::{create_secret, launch, quick_jobs, stage, wait_for};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::json;
+
+const EXEC_ROLE: &str = "arn:aws:iam::123456789012:role/strongroom-exec";
+
+/// Adds AWS credentials and an AWS Batch environment pointing at moto; returns the env id.
+async fn aws_env(app: &TestApp, admin: &Client, ws: i64, moto: &Moto, custom_job_definition: bool) -> String {
+    // moto accepts any keys; the credentials API checks their shape like AWS issues them.
+    let keys = json!({ "accessKey": "AKIAIOSFODNN7EXAMPLE", "secretKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" });
+    let (status, creds) = app
+        .send_json(
+            admin,
+            Method::POST,
+            &format!("/api/credentials?workspaceId={ws}"),
+            json!({ "credentials": { "name": format!("moto-{custom_job_definition}"), "provider": "aws", "keys": keys } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{creds}");
+    let config = json!({ "region": "us-east-1", "computeQueue": "queue-1", "executionRole": EXEC_ROLE,
+        "endpointUrl": moto.endpoint, "customJobDefinition": custom_job_definition });
+    let (status, env) = app
+        .send_json(
+            admin,
+            Method::POST,
+            &format!("/api/compute-envs?workspaceId={ws}"),
+            json!({ "computeEnv": { "name": format!("aws-{custom_job_definition}"), "platform": "aws-batch",
+                "credentialsId": creds["credentialsId"], "config": config } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{env}");
+    env["computeEnvId"].as_str().unwrap().to_string()
+}
+
+async fn secret_names_in_moto(moto: &Moto) -> Vec<String> {
+    let client = moto.secrets_client().await;
+    let listed = client.list_secrets().include_planned_deletion(true).send().await.unwrap();
+    let mut names: Vec<String> = listed.secret_list().iter().filter_map(|s| s.name().map(String::from)).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn aws_copies_live_with_the_run_and_go_after_complete_cancel_and_timeout() {
+    let moto = Moto::start().await;
+    let app = spawn_app_with(|c| {
+        quick_jobs(c);
+        c.run_heartbeat_timeout_secs = 3;
+    })
+    .await;
+    let admin = app.setup_admin().await;
+    let (_, ws) = app.org_and_workspace(&admin, "lab").await;
+    let env = aws_env(&app, &admin, ws, &moto, false).await;
+    create_secret(&app, &admin, Some(ws), "DB_PASS", "aws-workspace-db").await;
+    create_secret(&app, &admin, None, "DB_PASS", "aws-personal-db").await;
+    create_secret(&app, &admin, Some(ws), "API_KEY", "aws-api-key").await;
+    let (_, token) = app.send_json(&admin, Method::POST, "/api/tokens", json!({ "name": "nf" })).await;
+    let bearer = client_with_bearer(token["accessKey"].as_str().unwrap());
+
+    let body = json!({ "pipeline": "nf-core/demo", "computeEnvId": env, "workspaceSecrets": ["DB_PASS", "API_KEY"], "userSecrets": ["DB_PASS"] });
+    let (status, launched) = launch(&app, &admin, ws, body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{launched}");
+    let wf = launched["workflowId"].as_str().unwrap().to_string();
+    let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "launched").await;
+
+    // Live: the copies, their tags and values, and the job definition that points at them.
+    let sm = moto.secrets_client().await;
+    let mut arns = Vec::new();
+    for (name, value) in [("API_KEY", "aws-api-key"), ("DB_PASS", "aws-personal-db")] {
+        let copy = format!("tower-{wf}/{name}");
+        let got = sm.get_secret_value().secret_id(&copy).send().await.unwrap();
+        assert_eq!(got.secret_string(), Some(value), "{copy}");
+        let described = sm.describe_secret().secret_id(&copy).send().await.unwrap();
+        let tags: Vec<(String, String)> = described
+            .tags()
+            .iter()
+            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .collect();
+        assert!(tags.contains(&("workflow-id".into(), wf.clone())), "{tags:?}");
+        assert!(tags.iter().any(|(k, v)| k == "managed-by" && v.starts_with("strongroom-")), "{tags:?}");
+        arns.push((name.to_string(), described.arn().unwrap().to_string()));
+    }
+    let job_definition = run["launchEnvironment"]["AWS_BATCH_JOB_DEFINITION"].as_str().expect("a job definition").to_string();
+    let batch = moto.batch_client().await;
+    let defs = batch.describe_job_definitions().job_definitions(&job_definition).send().await.unwrap();
+    let container = defs.job_definitions()[0].container_properties().unwrap();
+    let mut listed: Vec<(String, String)> =
+        container.secrets().iter().map(|s| (s.name().unwrap_or_default().to_string(), s.value_from().unwrap_or_default().to_string())).collect();
+    listed.sort();
+    assert_eq!(listed, arns, "the job definition lists {{name, valueFrom: ARN}} for each copy");
+    assert_eq!(container.execution_role_arn(), Some(EXEC_ROLE));
+
+    // Completion: copies force-deleted, job definition deregistered.
+    let (status, _) = app
+        .send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/complete"), json!({ "workflow": { "success": true } }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
+    assert!(secret_names_in_moto(&moto).await.iter().all(|n| !n.contains(&wf)), "no copy, not even scheduled for deletion");
+    let defs = batch.describe_job_definitions().job_definition_name(format!("tower-{wf}")).status("ACTIVE").send().await.unwrap();
+    assert!(defs.job_definitions().is_empty(), "the job definition is deregistered");
+
+    // Cancellation and a heartbeat timeout end runs the same way.
+    let (_, second) = launch(&app, &admin, ws, body.clone()).await;
+    let cancelled = second["workflowId"].as_str().unwrap().to_string();
+    wait_for(&app, &admin, ws, &cancelled, |r| stage(r) == "launched").await;
+    let (status, _) =
+        app.send_json(&admin, Method::POST, &format!("/api/workflow/{cancelled}/cancel?workspaceId={ws}"), json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, third) = launch(&app, &admin, ws, body).await;
+    let silent = third["workflowId"].as_str().unwrap().to_string();
+    let run = wait_for(&app, &admin, ws, &cancelled, |r| stage(r) == "cleaned").await;
+    assert_eq!(run["workflow"]["status"], "CANCELLED");
+    let run = wait_for(&app, &admin, ws, &silent, |r| stage(r) == "cleaned").await;
+    assert_eq!(run["workflow"]["status"], "FAILED");
+    let left: Vec<String> = secret_names_in_moto(&moto).await.into_iter().filter(|n| n.starts_with("tower-")).collect();
+    assert!(left.is_empty(), "copies left: {left:?}");
+}
+
+#[tokio::test]
+async fn a_custom_job_definition_environment_refuses_a_launch_with_secrets_and_says_why() {
+    let moto = Moto::start().await;
+    let app = spawn_app_with(quick_jobs).await;
+    let admin = app.setup_admin().await;
+    let (_, ws) = app.org_and_workspace(&admin, "lab").await;
+    let env = aws_env(&app, &admin, ws, &moto, true).await;
+    create_secret(&app, &admin, Some(ws), "DB_PASS", "x").await;
+    let (status, body) =
+        launch(&app, &admin, ws, json!({ "pipeline": "p", "computeEnvId": env, "workspaceSecrets": ["DB_PASS"] })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap().contains("custom job definition"), "{body}");
+    assert!(secret_names_in_moto(&moto).await.iter().all(|n| !n.starts_with("tower-")), "nothing was copied");
+    let (status, body) = launch(&app, &admin, ws, json!({ "pipeline": "p", "computeEnvId": env })).await;
+    assert_eq!(status, StatusCode::OK, "without secrets the launch goes ahead: {body}");
+}
