@@ -201,6 +201,17 @@ pub struct ComputeEnvSummary {
     pub updated_at: i64,
 }
 
+/// The outcome of a compute environment's check (its preflight, run on demand).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComputeCheck {
+    /// `AVAILABLE` or `INVALID`, now stored as the environment's status.
+    pub status: String,
+    /// What failed, in plain words, naming the missing permission.
+    pub message: Option<String>,
+    /// How to fix it: for AWS, the IAM policies to attach, ready to copy.
+    pub fix: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

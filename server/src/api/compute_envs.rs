@@ -280,3 +280,17 @@ pub async fn delete(
     state.services.delete_compute_env(&actor, workspace_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `POST /compute-envs/{id}/validate`: the launch preflight on demand. Answers Seqera's
+/// `ValidateComputeEnvResponse`, plus Strongroom's `fix` (what to grant, ready to copy).
+pub async fn validate(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let workspace_id = query.workspace_id.ok_or_else(|| ApiError(AppError::bad_request("workspaceId is required.")))?;
+    let id: i64 = id.parse().map_err(|_| ApiError(AppError::not_found("Compute environment")))?;
+    let check = state.services.check_compute_env(&actor, workspace_id, id).await?;
+    Ok(Json(json!({ "status": check.status, "message": check.message, "fix": check.fix, "transientError": false })))
+}

@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
             "/api/compute-envs/{compute_env_id}",
             get(compute_envs::describe).put(compute_envs::update).delete(compute_envs::delete),
         )
+        .route("/api/compute-envs/{compute_env_id}/validate", post(compute_envs::validate))
         .route("/api/credentials", get(credentials::list).post(credentials::create))
         .route(
             "/api/credentials/{credentials_id}",

@@ -6,6 +6,7 @@ mod accounts;
 mod audit_view;
 mod backend;
 mod compute_backend;
+mod compute_check;
 mod compute_config_check;
 mod compute_env_writes;
 mod compute_envs;

@@ -196,8 +196,8 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
             "CreatePipelineSecret" => (url, json!({"name": "CREATED", "value": "v"})),
             "UpdatePipelineSecret" => (url, json!({"value": "v2"})),
             "ValidatePipelineSecretName" => (format!("{url}?name=FREE_NAME"), Value::Null),
-            "DescribeWorkflow" | "ListWorkflows" | "CancelWorkflow" => {
-                (format!("{url}?workspaceId={ws_id}"), if operation == "CancelWorkflow" { json!({}) } else { Value::Null })
+            "DescribeWorkflow" | "ListWorkflows" | "CancelWorkflow" | "ValidateComputeEnv" => {
+                (format!("{url}?workspaceId={ws_id}"), if operation == "CancelWorkflow" || operation == "ValidateComputeEnv" { json!({}) } else { Value::Null })
             }
             "CreateWorkflowLaunch" => (format!("{url}?workspaceId={ws_id}"), launch.clone()),
             "CreateTrace" => (format!("{url}?workspaceId={ws_id}"), json!({"workflowId": runs[0], "runName": "traced"})),

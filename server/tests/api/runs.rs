@@ -312,3 +312,33 @@ async fn only_an_instance_administrator_may_set_a_launch_command() {
     let (status, body) = app.send_json(&owner, Method::POST, &path, env(None)).await;
     assert_eq!(status, StatusCode::OK, "without a command the owner may: {body}");
 }
+
+#[tokio::test]
+async fn checking_an_environment_runs_its_preflight_and_stores_the_outcome() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (_, ws) = app.org_and_workspace(&admin, "lab").await;
+    let env = local_env_id(&app, &admin, ws).await;
+    let path = format!("/api/compute-envs/{env}/validate?workspaceId={ws}");
+    let (status, body) = app.send_json(&admin, Method::POST, &path, json!({})).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("AVAILABLE")), "{body}");
+
+    // A work directory Strongroom cannot write: INVALID, with the reason and the fix.
+    let blocked = app.data_dir.path().join("blocked");
+    std::fs::write(&blocked, "a file, not a directory").unwrap();
+    app.run_sql(&format!(
+        "UPDATE compute_envs SET config = '{}' WHERE id = {env}",
+        json!({ "scheduler": "local", "workDir": blocked.join("work").display().to_string() })
+    ))
+    .await;
+    let (status, body) = app.send_json(&admin, Method::POST, &path, json!({})).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("INVALID")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("private secrets file"), "{body}");
+    assert!(body["fix"].as_str().unwrap().contains("writable"), "{body}");
+    let (_, described) = app.get_json(&admin, &format!("/api/compute-envs/{env}?workspaceId={ws}")).await;
+    assert_eq!(described["computeEnv"]["status"], "INVALID", "{described}");
+    // A launch runs the same check and refuses with the same words.
+    let (status, body) = launch(&app, &admin, ws, json!({ "pipeline": "p", "computeEnvId": env })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap().contains("How to fix it"), "{body}");
+}
