@@ -13,6 +13,8 @@ const workspaceValue = `canary-${stamp}-workspace-db`;
 const personalValue = `canary-${stamp}-personal-db`;
 const otherValue = `canary-${stamp}-personal-api`;
 const canaries = [workspaceValue, personalValue, otherValue];
+/** The launch story's workspace, set by the first test. */
+let base = '';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -40,7 +42,7 @@ test('a launch copies the effective set, follows the copies live and cleans them
   });
   expect(created.status(), await created.text()).toBe(200);
   const workspaceId = String((await created.json()).workspace.id);
-  const base = `/orgs/${org.orgId}/workspaces/${workspaceId}`;
+  base = `/orgs/${org.orgId}/workspaces/${workspaceId}`;
   await createSecret(page, 'DB_PASS', workspaceValue, workspaceId);
   await createSecret(page, 'DB_PASS', personalValue);
   await createSecret(page, 'API_KEY', otherValue);
@@ -79,9 +81,22 @@ test('a launch copies the effective set, follows the copies live and cleans them
   // Without a pipeline the button stays off; with one, launch on `local`.
   await expect(page.getByTestId('launch-submit')).toBeDisabled();
   await page.getByLabel('Pipeline').fill('nf-core/demo');
-  await page.getByLabel('Run name (optional)').fill('e2e-launch');
   await expect(page.getByTestId('compute-env-select')).toContainText('local (local-platform)');
   await page.getByTestId('compute-env-select').selectOption({ label: 'local (local-platform)' });
+
+  // A refused launch says why in plain words (line breaks kept) and the form keeps its input.
+  await page.getByLabel('Run name (optional)').fill('1-not-a-name');
+  await page.getByTestId('launch-submit').click();
+  const refusal = page.getByTestId('launch-error');
+  await expect(refusal).toContainText('A run name starts with a letter');
+  await expect(refusal).toHaveCSS('white-space', 'pre-wrap');
+  await expect(page).toHaveURL(new RegExp(`${base}/launch$`));
+  await expect(page.getByLabel('Pipeline')).toHaveValue('nf-core/demo');
+  await expect(workspaceSecrets.getByLabel('DB_PASS')).toBeChecked();
+  await expect(userSecrets.getByLabel('API_KEY')).toBeChecked();
+  await expect(page.getByTestId('effective-row')).toHaveCount(2);
+
+  await page.getByLabel('Run name (optional)').fill('e2e-launch');
   await expectNoSecretValue(page);
   // Marks this document: if the page reloads from here on, the mark is gone.
   await page.evaluate(() => ((window as unknown as { e2eMark: string }).e2eMark = 'no reload'));
@@ -137,6 +152,31 @@ test('a launch copies the effective set, follows the copies live and cleans them
 
   const deleted = await page.request.delete(`/api/tokens/${token.token.id}`);
   expect(deleted.status()).toBe(204);
+});
+
+test('cancelling a run, after confirming, deletes its copies', async ({ page }) => {
+  await signIn(page, admin);
+  await page.goto(`${base}/launch`);
+  await page.locator('body[data-hydrated="true"]').waitFor();
+  await page.getByLabel('Pipeline').fill('nf-core/demo');
+  await page.getByTestId('workspace-secrets').getByLabel('DB_PASS').check();
+  await page.getByTestId('launch-submit').click();
+  await expect(page).toHaveURL(new RegExp(`${base}/runs/[0-9A-Za-z]{14}$`));
+  await expect(page.locator('[data-testid="copy-row"][data-state="created"]')).toHaveCount(1, { timeout: 20_000 });
+  await expect(page.locator('[data-testid="copy-row"][data-name="DB_PASS"]')).toHaveAttribute('data-source', 'workspace');
+
+  await page.getByTestId('cancel-run').click();
+  await expect(page.getByTestId('confirm-cancel')).toBeVisible();
+  await page.getByRole('button', { name: 'Keep it running' }).click();
+  await expect(page.getByTestId('run-status')).not.toHaveText('CANCELLED');
+  await page.getByTestId('cancel-run').click();
+  await page.getByTestId('confirm-cancel-run').click();
+  await expect(page.getByTestId('run-status')).toHaveText('CANCELLED', { timeout: 20_000 });
+  await expect(page.getByTestId('run-message')).toContainText('Cancelled by the user.');
+  await expect(page.locator('[data-testid="copy-row"][data-state="deleted"]')).toHaveCount(1, { timeout: 20_000 });
+  await expect(page.getByTestId('run-stage')).toHaveText('cleaned', { timeout: 20_000 });
+  await expect(page.getByTestId('cancel-run')).toHaveCount(0);
+  await expectNoSecretValue(page);
 });
 
 test('a view member sees the Runs tab without the Launch button', async ({ page }) => {
