@@ -164,6 +164,19 @@ test('cancelling a run, after confirming, deletes its copies', async ({ page }) 
   await expect(page).toHaveURL(new RegExp(`${base}/runs/[0-9A-Za-z]{14}$`));
   await expect(page.locator('[data-testid="copy-row"][data-state="created"]')).toHaveCount(1, { timeout: 20_000 });
   await expect(page.locator('[data-testid="copy-row"][data-name="DB_PASS"]')).toHaveAttribute('data-source', 'workspace');
+  const workflowId = page.url().split('/').pop()!;
+
+  // Leaving the page (in-app navigation, no reload) stops its polling; coming back resumes it.
+  await page.getByRole('link', { name: '← All runs' }).click();
+  await expect(page.getByTestId('runs-table')).toBeVisible();
+  let polls = 0;
+  const countPolls = (r: { url(): string }) => { if (r.url().includes('/sfn/describe_run')) polls += 1; };
+  page.on('request', countPolls);
+  await page.waitForTimeout(2_500);
+  page.off('request', countPolls);
+  expect(polls).toBe(0);
+  await page.locator(`[data-testid="run-row"][data-run-id="${workflowId}"]`).getByTestId('run-link').click();
+  await expect(page.locator('[data-testid="copy-row"][data-state="created"]')).toHaveCount(1);
 
   await page.getByTestId('cancel-run').click();
   await expect(page.getByTestId('confirm-cancel')).toBeVisible();
