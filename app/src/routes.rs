@@ -6,9 +6,12 @@ use crate::pages::{
     admin_users::AdminUsersPage,
     audit::{InstanceAuditPage, WorkspaceAuditTab},
     home::HomePage,
+    launch::LaunchPage,
     login::LoginPage,
     members::MembersTab,
     not_found::NotFound,
+    run_detail::RunPage,
+    runs::RunsTab,
     setup::SetupPage,
     tokens::TokensPage,
     workspace::{SettingsTab, WorkspaceLayout},
@@ -62,6 +65,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("compute") view=WorkspaceComputeTab ssr=SsrMode::Async/>
                         <Route path=path!("settings") view=SettingsTab ssr=SsrMode::Async/>
                         <Route path=path!("audit") view=WorkspaceAuditTab ssr=SsrMode::Async/>
+                        <Route path=path!("runs") view=RunsTab ssr=SsrMode::Async/>
+                        <Route path=path!("runs/:workflow_id") view=RunPage ssr=SsrMode::Async/>
+                        <Route path=path!("launch") view=LaunchPage ssr=SsrMode::Async/>
                     </ParentRoute>
                     <Route path=path!("/user/secrets") view=YourSecretsPage/>
                     <Route path=path!("/user/tokens") view=TokensPage/>

@@ -173,8 +173,10 @@ pub fn effective_set(workspace: &[String], user: &[String]) -> Vec<EffectiveSecr
     set.into_values().collect()
 }
 
-/// What the launch form sends.
+/// What the launch form sends. Every field may be missing: the form encoding of server functions
+/// leaves out empty lists and `None`s altogether.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LaunchRequest {
     pub compute_env_id: Option<i64>,
     pub pipeline: String,

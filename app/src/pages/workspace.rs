@@ -32,7 +32,8 @@ pub fn WorkspaceLayout() -> impl IntoView {
                                     class:active=move || {
                                         let path = location.pathname.get();
                                         path == current
-                                            || (name == "secrets" && !["/members", "/compute", "/settings", "/audit"].iter().any(|t| path.ends_with(t)))
+                                            || (name == "runs" && runs_path(&path))
+                                            || (name == "secrets" && !runs_path(&path) && !["/members", "/compute", "/settings", "/audit"].iter().any(|t| path.ends_with(t)))
                                     }>
                                     {label}
                                 </a>
@@ -47,6 +48,7 @@ pub fn WorkspaceLayout() -> impl IntoView {
                                 </header>
                                 <nav class="tabs" aria-label="Workspace">
                                     {tab("secrets", "Secrets")}
+                                    {tab("runs", "Runs")}
                                     {tab("members", "Members")}
                                     {tab("compute", "Compute")}
                                     {tab("settings", "Settings")}
@@ -61,6 +63,11 @@ pub fn WorkspaceLayout() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The Runs tab covers the run list, each run's page and the launch form.
+fn runs_path(path: &str) -> bool {
+    path.ends_with("/runs") || path.contains("/runs/") || path.ends_with("/launch")
 }
 
 #[component]

@@ -1,0 +1,317 @@
+//! A run's page: its status, the state of each secret copy, and how to start Nextflow for it.
+//!
+//! The first view comes with the page (server-rendered). In the browser the page then asks for
+//! the run again every second until its copies are all gone (stage `cleaned`), so states move
+//! from planned to created to deleted in front of the user without a reload; leaving the page
+//! stops the polling. Copies show where they are (a path, an ARN), never a value.
+
+use super::runs::{StageBadge, StatusBadge};
+use crate::api::runs::{describe_run, CancelRun};
+use crate::components::ErrorPanel;
+use crate::model::{format_timestamp, CopyView, RunDetail, RunStage, SecretSource};
+use crate::pages::action_error;
+use leptos::html::Pre;
+use leptos::prelude::*;
+use std::time::Duration;
+
+const POLL: Duration = Duration::from_secs(1);
+
+/// Selects the contents of `node` and copies the selection to the clipboard (`execCommand`, as
+/// on the tokens page: it works outside secure contexts too).
+#[cfg(feature = "hydrate")]
+fn copy_node_text(node: &leptos::wasm_bindgen::JsValue) -> bool {
+    use wasm_bindgen::prelude::*;
+    #[wasm_bindgen]
+    extern "C" {
+        type Selection;
+        #[wasm_bindgen(js_namespace = window, js_name = getSelection)]
+        fn get_selection() -> Option<Selection>;
+        #[wasm_bindgen(method, js_name = selectAllChildren)]
+        fn select_all_children(this: &Selection, node: &JsValue);
+        #[wasm_bindgen(catch, js_namespace = document, js_name = execCommand)]
+        fn exec_command(command: &str) -> Result<bool, JsValue>;
+    }
+    let Some(selection) = get_selection() else { return false };
+    selection.select_all_children(node);
+    exec_command("copy").unwrap_or(false)
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn copy_node_text(_node: &leptos::wasm_bindgen::JsValue) -> bool {
+    false
+}
+
+/// Whether polling can stop: every copy is gone, or the run cannot be read any more.
+fn settled(run: &Result<RunDetail, crate::error::AppError>) -> bool {
+    match run {
+        Ok(detail) => detail.summary.stage == RunStage::Cleaned,
+        Err(crate::error::AppError::Transport(_)) => false,
+        Err(_) => true,
+    }
+}
+
+#[component]
+pub fn RunPage() -> impl IntoView {
+    let org_id = super::id_param("org_id");
+    let workspace_id = super::id_param("workspace_id");
+    let params = leptos_router::hooks::use_params_map();
+    let workflow_id = move || params.read().get("workflow_id").unwrap_or_default();
+    // The server-rendered first view; it does not refetch, so the view built from it stays put.
+    let initial = Resource::new(move || (workspace_id(), workflow_id()), |(w, id)| describe_run(w, id));
+    // What the browser polled since, newer than `initial` once set.
+    let live = RwSignal::new(None::<Result<RunDetail, crate::error::AppError>>);
+    // A polled answer about another run (the page was reused for a different workflow id) is
+    // ignored until the next poll.
+    let current = Memo::new(move |_| {
+        let id = workflow_id();
+        live.get().filter(|r| r.as_ref().map_or(true, |d| d.summary.id == id)).or_else(|| initial.get())
+    });
+    let cancel = ServerAction::<CancelRun>::new();
+    let confirming = RwSignal::new(false);
+
+    // Polling lives in the browser only (effects do not run on the server). One request at a
+    // time; the interval is cleared once the run is settled and when the page unmounts.
+    let in_flight = StoredValue::new(false);
+    let interval = StoredValue::new(None::<IntervalHandle>);
+    let stop = move || {
+        if let Some(handle) = interval.try_get_value().flatten() {
+            handle.clear();
+            interval.set_value(None);
+        }
+    };
+    Effect::new(move |_| {
+        let done = current.with(|c| c.as_ref().is_some_and(settled));
+        if done {
+            stop();
+        } else if interval.with_value(Option::is_none) {
+            let poll = move || {
+                if in_flight.get_value() {
+                    return;
+                }
+                in_flight.set_value(true);
+                let (w, id) = (untrack(workspace_id), workflow_id_untracked(params));
+                leptos::task::spawn_local(async move {
+                    let result = describe_run(w, id).await;
+                    let _ = in_flight.try_set_value(false);
+                    let _ = live.try_set(Some(result));
+                });
+            };
+            if let Ok(handle) = set_interval_with_handle(poll, POLL) {
+                interval.set_value(Some(handle));
+            }
+        }
+    });
+    on_cleanup(stop);
+    // A cancel shows at once rather than at the next tick.
+    Effect::new(move |_| {
+        if matches!(cancel.value().get(), Some(Ok(()))) {
+            let (w, id) = (untrack(workspace_id), workflow_id_untracked(params));
+            leptos::task::spawn_local(async move {
+                let _ = live.try_set(Some(describe_run(w, id).await));
+            });
+        }
+    });
+
+    let runs_href = move || format!("/orgs/{}/workspaces/{}/runs", org_id(), workspace_id());
+    view! {
+        <div data-testid="run-page">
+            <p><a href=runs_href>"← All runs"</a></p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match initial.await {
+                        Ok(_) => view! { <RunBody current cancel confirming workspace_id=workspace_id()/> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+fn workflow_id_untracked(params: Memo<leptos_router::params::ParamsMap>) -> String {
+    params.with_untracked(|p| p.get("workflow_id").unwrap_or_default())
+}
+
+/// The run, kept in step with `current` part by part (so a selection in the command survives
+/// a refresh that did not change it).
+#[component]
+fn RunBody(
+    current: Memo<Option<Result<RunDetail, crate::error::AppError>>>,
+    cancel: ServerAction<CancelRun>,
+    confirming: RwSignal<bool>,
+    workspace_id: i64,
+) -> impl IntoView {
+    let detail = Memo::new(move |_| current.get().and_then(Result::ok));
+    let summary = Memo::new(move |_| detail.with(|d| d.as_ref().map(|d| d.summary.clone())));
+    let copies =
+        Memo::new(move |_| detail.with(|d| d.as_ref().map(|d| d.copies.clone()).unwrap_or_default()));
+    let launch_env =
+        Memo::new(move |_| detail.with(|d| d.as_ref().map(|d| d.launch_env.clone()).unwrap_or_default()));
+    let command =
+        Memo::new(move |_| detail.with(|d| d.as_ref().map(|d| d.command.clone()).unwrap_or_default()));
+    let message = Memo::new(move |_| detail.with(|d| d.as_ref().and_then(|d| d.message.clone())));
+    let can_cancel = Memo::new(move |_| detail.with(|d| d.as_ref().is_some_and(|d| d.can_cancel)));
+    let facts = Memo::new(move |_| {
+        detail.with(|d| d.as_ref().map(|d| (d.revision.clone(), d.started_at, d.heartbeat_at)))
+    });
+    let cancel_error = action_error(cancel);
+    let refresh_error =
+        move || current.with(|c| c.as_ref().and_then(|r| r.as_ref().err()).map(|e| e.to_string()));
+    let live = move || summary.with(|s| s.as_ref().is_some_and(|s| s.stage != RunStage::Cleaned));
+    let field = |f: fn(&crate::model::RunSummary) -> String| {
+        move || summary.with(|s| s.as_ref().map(f).unwrap_or_default())
+    };
+
+    view! {
+        <section class="card">
+            <header class="card-header">
+                <div>
+                    <h2 data-testid="run-name">{field(|s| s.run_name.clone())}</h2>
+                    <p class="muted mono" data-testid="run-id">{field(|s| s.id.clone())}</p>
+                </div>
+                <div class="run-badges">
+                    {move || summary.get().map(|s| view! {
+                        <StatusBadge status=s.status/>
+                        " "
+                        <StageBadge stage=s.stage/>
+                    })}
+                    {move || live().then(|| view! {
+                        <span class="live-dot" title="This page updates itself every second.">"live"</span>
+                    })}
+                </div>
+            </header>
+            {move || message.get().map(|m| view! {
+                <p class="run-message" role="alert" data-testid="run-message">{m}</p>
+            })}
+            <dl class="facts">
+                <dt>"Pipeline"</dt><dd class="mono" data-testid="run-pipeline">{field(|s| s.pipeline.clone())}</dd>
+                <dt>"Revision"</dt>
+                <dd class="mono">{move || facts.get().and_then(|f| f.0).unwrap_or_else(|| "default".into())}</dd>
+                <dt>"Compute environment"</dt>
+                <dd>{field(|s| s.compute_env_name.clone().unwrap_or_else(|| "none".into()))}</dd>
+                <dt>"Launched by"</dt><dd data-testid="run-launched-by">{field(|s| s.launched_by.clone())}</dd>
+                <dt>"Launched"</dt><dd>{field(|s| format_timestamp(s.created_at))}</dd>
+                <dt>"Started"</dt>
+                <dd>{move || facts.get().and_then(|f| f.1).map(format_timestamp).unwrap_or_else(|| "not yet".into())}</dd>
+                <dt>"Last heartbeat"</dt>
+                <dd>{move || facts.get().and_then(|f| f.2).map(format_timestamp).unwrap_or_else(|| "none".into())}</dd>
+                <dt>"Ended"</dt>
+                <dd>{field(|s| s.ended_at.map(format_timestamp).unwrap_or_else(|| "not yet".into()))}</dd>
+            </dl>
+            {move || can_cancel.get().then(|| view! {
+                <div class="run-actions">
+                    <Show when=move || confirming.get() fallback=move || view! {
+                        <button type="button" class="danger-outline" data-testid="cancel-run"
+                            on:click=move |_| confirming.set(true)>"Cancel run"</button>
+                    }>
+                        <span class="confirm" data-testid="confirm-cancel">
+                            "Cancel this run? Its secret copies are deleted, so a running pipeline loses them. "
+                            <button type="button" class="danger" data-testid="confirm-cancel-run"
+                                on:click=move |_| {
+                                    confirming.set(false);
+                                    let workflow_id = summary.with_untracked(|s| s.as_ref().map(|s| s.id.clone()).unwrap_or_default());
+                                    cancel.dispatch(CancelRun { workspace_id, workflow_id });
+                                }>"Cancel run"</button>
+                            <button type="button" on:click=move |_| confirming.set(false)>"Keep it running"</button>
+                        </span>
+                    </Show>
+                </div>
+            })}
+            {move || cancel_error.get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            {move || refresh_error().map(|m| view! {
+                <p class="form-error" role="alert">{format!("Could not refresh the run: {m}")}</p>
+            })}
+        </section>
+        <section class="card">
+            <h2>"Secret copies"</h2>
+            <CopiesTable copies/>
+        </section>
+        <section class="card">
+            <h2>"Launch environment"</h2>
+            <p class="muted">"Names and values Nextflow starts with. Secret values are not here: Nextflow reads them from the copies."</p>
+            <div class="table-scroll">
+                <table class="table" data-testid="launch-env">
+                    <thead><tr><th>"Name"</th><th>"Value"</th></tr></thead>
+                    <tbody>
+                        {move || launch_env.get().into_iter().map(|(name, value)| view! {
+                            <tr data-testid="env-row" data-name=name.clone()>
+                                <td class="mono">{name.clone()}</td>
+                                <td class="mono wrap">{value}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <CommandBlock command/>
+        </section>
+    }
+}
+
+#[component]
+fn CopiesTable(copies: Memo<Vec<CopyView>>) -> impl IntoView {
+    view! {
+        {move || copies.with(Vec::is_empty).then(|| view! {
+            <p class="empty" data-testid="no-copies">"This run has no secrets."</p>
+        })}
+        <div class="table-scroll">
+            <table class="table" data-testid="copies-table">
+                <thead>
+                    <tr>
+                        <th>"Secret"</th>
+                        <th>"Value from"</th>
+                        <th>"State"</th>
+                        <th>"Where"</th>
+                        <th>"Last error"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || copies.get().into_iter().map(|copy| {
+                        let whose = match copy.source {
+                            SecretSource::User => "yours",
+                            SecretSource::Workspace => "workspace",
+                        };
+                        let state = copy.state.as_str();
+                        view! {
+                            <tr data-testid="copy-row" data-name=copy.name.clone() data-source=copy.source.as_str()
+                                data-state=state>
+                                <td class="mono">{copy.name.clone()}</td>
+                                <td>{whose}</td>
+                                <td>
+                                    <span class=format!("badge copy-state state-{state}") data-testid="copy-state">{state}</span>
+                                </td>
+                                <td class="mono wrap">{copy.reference.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td class="copy-error">{copy.error.clone().unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The command to start Nextflow for this run, with a Copy button.
+#[component]
+fn CommandBlock(command: Memo<String>) -> impl IntoView {
+    let pre = NodeRef::<Pre>::new();
+    let copied = RwSignal::new(None::<bool>);
+    view! {
+        <div class="command-block">
+            <div class="card-header">
+                <h3>"Start Nextflow"</h3>
+                <button type="button" data-testid="copy-command"
+                    on:click=move |_| {
+                        if let Some(node) = pre.get() {
+                            copied.set(Some(copy_node_text(node.as_ref())));
+                        }
+                    }>"Copy"</button>
+            </div>
+            <pre node_ref=pre class="command" data-testid="run-command">{move || command.get()}</pre>
+            {move || copied.get().map(|ok| if ok {
+                view! { <p class="hint" role="status">"Copied to the clipboard."</p> }
+            } else {
+                view! { <p class="hint" role="status">"Could not copy: the command is selected, press Ctrl+C (⌘C)."</p> }
+            })}
+        </div>
+    }
+}
