@@ -245,6 +245,13 @@ pub trait ComputeBackend: Send + Sync + 'static {
         workspace_id: i64,
         compute_env_id: i64,
     ) -> Result<(), AppError>;
+    /// Runs the environment's preflight now (owners, admins) and stores the outcome.
+    async fn check_compute_env(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        compute_env_id: i64,
+    ) -> Result<ComputeCheck, AppError>;
     async fn list_credentials(
         &self,
         actor: &SessionUser,

@@ -24,7 +24,11 @@ async function openCompute(page: Page) {
 test('an admin adds AWS credentials and an AWS Batch environment; the secret key never comes back', async ({ page }) => {
   await signIn(page, admin);
   await openCompute(page);
-  await expect(page.getByTestId('compute-env-row').filter({ hasText: 'local' })).toBeVisible();
+  const local = page.getByTestId('compute-env-row').filter({ hasText: 'local' });
+  await expect(local).toBeVisible();
+  // The Check button runs the preflight for real: the local work directory is writable.
+  await local.getByTestId('check-compute-env').click();
+  await expect(local.getByTestId('check-result')).toContainText('Ready');
 
   const creds = page.getByTestId('add-credentials-form');
   await creds.getByLabel('Name').fill('aws-e2e');

@@ -2,7 +2,7 @@
 //! (forms send numbers). Secret fields arrive as form text and become `SecretString` at once.
 
 use crate::error::AppError;
-use crate::model::{ComputeConfig, ComputeEnvSummary, CredentialsSummary, Platform};
+use crate::model::{ComputeCheck, ComputeConfig, ComputeEnvSummary, CredentialsSummary, Platform};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {super::context::*, crate::model::ComputeEnvInput, crate::ports::CredentialKeysInput};
@@ -32,6 +32,11 @@ pub async fn create_compute_env(
 #[server(prefix = "/sfn", endpoint = "delete_compute_env")]
 pub async fn delete_compute_env(workspace_id: i64, compute_env_id: i64) -> Result<(), AppError> {
     finish(compute_backend()?.delete_compute_env(&actor()?, workspace_id, compute_env_id).await)
+}
+
+#[server(prefix = "/sfn", endpoint = "check_compute_env")]
+pub async fn check_compute_env(workspace_id: i64, compute_env_id: i64) -> Result<ComputeCheck, AppError> {
+    finish(compute_backend()?.check_compute_env(&actor()?, workspace_id, compute_env_id).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "list_credentials")]

@@ -1,6 +1,7 @@
 //! Reusable pieces of the UI.
 
 mod audit_table;
+mod compute_check;
 mod compute_env_form;
 mod confirm_delete;
 mod credentials_form;
@@ -10,6 +11,7 @@ mod secrets_manager;
 mod top_bar;
 
 pub use audit_table::AuditTable;
+pub use compute_check::ComputeCheckButton;
 pub use compute_env_form::AddComputeEnvForm;
 pub use confirm_delete::ConfirmDelete;
 pub use credentials_form::AddCredentialsForm;

@@ -7,7 +7,7 @@ use crate::api::compute::{
     list_compute_envs, list_credentials, CreateComputeEnv, CreateCredentials, DeleteComputeEnv,
     DeleteCredentials,
 };
-use crate::components::{AddComputeEnvForm, AddCredentialsForm, ConfirmDelete, ErrorPanel, FormError};
+use crate::components::{AddComputeEnvForm, AddCredentialsForm, ComputeCheckButton, ConfirmDelete, ErrorPanel, FormError};
 use crate::model::{format_timestamp, ComputeEnvSummary, CredentialsSummary, Platform};
 use leptos::prelude::*;
 
@@ -145,6 +145,7 @@ fn EnvsTable(
                                 <td>{credentials_name(env.credentials_id)}</td>
                                 {manage.then(|| view! {
                                     <td class="actions">
+                                        <ComputeCheckButton workspace_id compute_env_id=id/>
                                         <ConfirmDelete
                                             question="Delete this compute environment? Launches can no longer use it."
                                             testid="delete-compute-env"

@@ -35,6 +35,15 @@ impl ComputeBackend for Services {
         Services::delete_compute_env(self, actor, workspace_id, compute_env_id).await
     }
 
+    async fn check_compute_env(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        compute_env_id: i64,
+    ) -> Result<ComputeCheck, AppError> {
+        Services::check_compute_env(self, actor, workspace_id, compute_env_id).await
+    }
+
     async fn list_credentials(
         &self,
         actor: &SessionUser,
