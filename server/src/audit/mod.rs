@@ -40,6 +40,9 @@ pub struct Event {
     pub workspace_id: Option<i64>,
     pub target: String,
     pub detail: String,
+    /// The client address, read when the event is made: later, after the action's awaits, the
+    /// request's context may no longer be reachable from the task that writes the entry.
+    pub ip: String,
 }
 
 impl Event {
@@ -62,6 +65,7 @@ impl Event {
             workspace_id: None,
             target: String::new(),
             detail: String::new(),
+            ip: client_ip(),
         }
     }
 
@@ -95,7 +99,7 @@ pub async fn append(tx: &mut Tx<'_>, event: Event, now: i64) -> Result<(), sqlx:
         at: now,
         actor_id: event.actor_id,
         actor: event.actor,
-        ip: client_ip(),
+        ip: event.ip,
         action: event.action.to_string(),
         outcome: event.outcome.as_str().to_string(),
         workspace_id: event.workspace_id,

@@ -166,3 +166,22 @@ impl Services {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_launch_command;
+    use app::model::SessionUser;
+
+    fn user(is_instance_admin: bool) -> SessionUser {
+        SessionUser { id: 7, email: "u@example.org".into(), display_name: "U".into(), is_instance_admin }
+    }
+
+    #[test]
+    fn only_instance_admins_set_or_change_a_launch_command() {
+        assert!(check_launch_command(&user(false), None, Some("sbatch x")).is_err());
+        assert!(check_launch_command(&user(false), Some("a"), Some("b")).is_err());
+        assert!(check_launch_command(&user(false), Some("a"), Some("a")).is_ok(), "unchanged is fine");
+        assert!(check_launch_command(&user(false), Some("a"), None).is_ok(), "removing is fine");
+        assert!(check_launch_command(&user(true), None, Some("sbatch x")).is_ok());
+    }
+}
