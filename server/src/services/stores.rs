@@ -38,12 +38,21 @@ const PREFLIGHT_FRESH_MS: i64 = 5 * 60_000;
 impl Services {
     /// The store of a target, opened once and then reused.
     pub async fn store_for(&self, workspace_id: i64, target_json: &str) -> Result<SharedStore, ProviderError> {
-        let key = format!("{workspace_id}/{target_json}");
+        let target: RunTarget = serde_json::from_str(target_json)
+            .map_err(|e| ProviderError::Rejected(format!("the run's target is unreadable: {e}")))?;
+        // Replaced credentials must not keep working through a client opened with the old ones:
+        // their last change is part of the key.
+        let credentials_stamp = match target.credentials_id {
+            Some(id) => crate::db::credentials::find(&self.db.pool, workspace_id, id)
+                .await
+                .map_err(|e| ProviderError::Unavailable(format!("could not read the credentials: {e}")))?
+                .map_or(-1, |row| row.updated_at),
+            None => 0,
+        };
+        let key = format!("{workspace_id}/{credentials_stamp}/{target_json}");
         if let Some(store) = self.stores.open.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(store.clone());
         }
-        let target: RunTarget = serde_json::from_str(target_json)
-            .map_err(|e| ProviderError::Rejected(format!("the run's target is unreadable: {e}")))?;
         let credentials = match target.credentials_id {
             Some(id) => Some(self.target_credentials(workspace_id, id).await?),
             None => None,
