@@ -335,6 +335,29 @@ async fn no_secret_value_reaches_a_response_a_log_a_page_or_the_database() {
         r.sfn(&maintainer, "delete_secret", &[("workspace_id", "0"), ("secret_id", &id)]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
+    // A launch copies the control secret's canary value to the local HPC store; the run's
+    // answers and pages, while it is live and after it is cancelled, never carry it.
+    let launch = json!({"launch": {"pipeline": "nf-core/leaks", "workspaceSecrets": [control]}});
+    let (status, body) = r.json(&launcher, Method::POST, &format!("/api/workflow/launch{ws}"), launch).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let wf = body["workflowId"].as_str().unwrap().to_string();
+    let mut store = None;
+    for _ in 0..400 {
+        let (_, run) = r.json(&launcher, Method::GET, &format!("/api/workflow/{wf}{ws}"), Value::Null).await;
+        if run["cleanupStage"] == "launched" {
+            store = run["launchEnvironment"]["NXF_SECRETS_FILE"].as_str().map(std::path::PathBuf::from);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let store = store.expect("the launch reached its compute environment");
+    let copied = std::fs::read(&store).unwrap();
+    assert!(r.canaries.iter().any(|c| contains(&copied, c)), "the copy holds the value: the run path really ran");
+    let run_page = format!("/orgs/{org_id}/workspaces/{ws_id}/runs/{wf}");
+    r.page(&launcher, "launcher", &run_page).await;
+    let (status, _) = r.json(&launcher, Method::POST, &format!("/api/workflow/{wf}/cancel{ws}"), json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
     // Every page, as the administrator and as members of each kind.
     let base = format!("/orgs/{org_id}/workspaces/{ws_id}");
     let pages = [
@@ -343,6 +366,8 @@ async fn no_secret_value_reaches_a_response_a_log_a_page_or_the_database() {
         format!("{base}/secrets"),
         format!("{base}/members"),
         format!("{base}/settings"),
+        format!("{base}/runs"),
+        run_page.clone(),
         "/user/secrets".into(),
         "/account".into(),
     ];
