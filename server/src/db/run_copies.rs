@@ -119,18 +119,21 @@ pub async fn retry_later(pool: &AnyPool, id: i64, error: &str, next_at: i64, now
     .map(|_| ())
 }
 
-/// The step cannot succeed (or gave up): `failed`, with the reason.
-pub async fn failed(pool: &AnyPool, id: i64, error: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// The step cannot succeed (or gave up): `failed`, with the reason — but only if the copy is
+/// still in the state the step started from. Returns false when it moved on meanwhile (a create
+/// whose run ended is now `deleting`: the delete must still be tried).
+pub async fn failed(pool: &AnyPool, id: i64, from_state: &str, error: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "UPDATE run_copies SET state = 'failed', attempts = attempts + 1, last_error = $2, claimed_until = 0, \
-         updated_at = $3 WHERE id = $1 AND state IN ('creating', 'deleting')",
+         updated_at = $3 WHERE id = $1 AND state = $4",
     )
     .bind(id)
     .bind(error)
     .bind(now)
+    .bind(from_state)
     .execute(pool)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 #[derive(Debug, Clone, FromRow)]

@@ -33,10 +33,8 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
                 workflow_id = %claim.run_id, secret = %claim.name, step = %claim.state,
                 attempts = claim.attempts + 1, give_up, error = %message, "copy step failed"
             );
-            if give_up {
-                run_copies::failed(pool, claim.id, &message, now).await?;
-            } else {
-                let next = now + backoff_ms(claim.attempts, services.jobs.retry_base_ms, services.jobs.retry_cap_ms);
+            let next = now + backoff_ms(claim.attempts, services.jobs.retry_base_ms, services.jobs.retry_cap_ms);
+            if !give_up || !run_copies::failed(pool, claim.id, &claim.state, &message, now).await? {
                 run_copies::retry_later(pool, claim.id, &message, next, now).await?;
             }
         }
