@@ -25,12 +25,8 @@ pub struct CreateBody {
     session_id: Option<String>,
 }
 
-fn watch_url(state: &AppState, workspace_id: Option<i64>, workflow_id: &str) -> String {
-    let base = state.services.public_url.trim_end_matches('/');
-    match workspace_id {
-        Some(ws) => format!("{base}/runs/{ws}/{workflow_id}"),
-        None => format!("{base}/runs/{workflow_id}"),
-    }
+async fn watch_url(state: &AppState, workflow_id: &str) -> Result<String, ApiError> {
+    Ok(state.services.run_page_url(workflow_id).await?)
 }
 
 pub async fn create(
@@ -50,7 +46,7 @@ pub async fn create(
             body.session_id.as_deref(),
         )
         .await?;
-    Ok(Json(json!({ "workflowId": id, "watchUrl": watch_url(&state, query.workspace_id, &id) })))
+    Ok(Json(json!({ "workflowId": id, "watchUrl": watch_url(&state, &id).await? })))
 }
 
 pub async fn begin(
@@ -61,7 +57,7 @@ pub async fn begin(
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     state.services.trace_begin(&actor, &id, query.workspace_id).await?;
-    Ok(Json(json!({ "status": "OK", "workflowId": id, "watchUrl": watch_url(&state, query.workspace_id, &id) })))
+    Ok(Json(json!({ "status": "OK", "workflowId": id, "watchUrl": watch_url(&state, &id).await? })))
 }
 
 pub async fn progress(

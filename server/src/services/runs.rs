@@ -83,6 +83,14 @@ impl Services {
         format!("{}/api", self.public_url.trim_end_matches('/'))
     }
 
+    /// The run page's address, for Nextflow's `watchUrl`.
+    pub async fn run_page_url(&self, workflow_id: &str) -> Result<String, AppError> {
+        let base = self.public_url.trim_end_matches('/');
+        let run = runs::find(&self.db.pool, workflow_id).await.map_err(internal)?.ok_or_else(not_found)?;
+        let org = crate::db::workspaces::org_of(&self.db.pool, run.workspace_id).await.map_err(internal)?.ok_or(AppError::Internal)?;
+        Ok(format!("{base}/orgs/{org}/workspaces/{}/runs/{workflow_id}", run.workspace_id))
+    }
+
     async fn run_in_workspace(&self, workspace_id: i64, id: &str) -> Result<runs::RunRow, AppError> {
         runs::find(&self.db.pool, id)
             .await

@@ -142,6 +142,9 @@ async fn a_launch_copies_the_effective_set_into_a_private_store_and_complete_rem
         app.send_json(&bearer, Method::POST, &format!("/api/trace/create?workspaceId={ws}"), json!({ "workflowId": wf })).await;
     assert_eq!(status, StatusCode::OK, "{created}");
     assert_eq!(created["workflowId"], wf.as_str());
+    let watch = created["watchUrl"].as_str().unwrap();
+    assert!(watch.starts_with(&app.url("/orgs/")) && watch.ends_with(&format!("/workspaces/{ws}/runs/{wf}")), "{watch}");
+    assert_eq!(app.get(&admin, watch.trim_start_matches(&app.url(""))).await.status(), StatusCode::OK, "the run page");
     let (status, begun) = app.send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/begin"), json!({ "workflow": {} })).await;
     assert_eq!((status, begun["status"].as_str()), (StatusCode::OK, Some("OK")));
     assert_eq!(describe(&app, &admin, ws, &wf).await["workflow"]["status"], "RUNNING");
