@@ -7,8 +7,7 @@
 
 use crate::db::{compute_envs, run_copies, runs};
 use crate::providers::CopySpec;
-use crate::services::Services;
-use app::model::Platform;
+use crate::services::{RunTarget, Services};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -30,10 +29,12 @@ async fn targets(services: &Services) -> anyhow::Result<BTreeSet<(i64, String)>>
     let mut all: BTreeSet<(i64, String)> =
         runs::distinct_targets(&services.db.pool).await?.into_iter().filter(|(_, t)| !t.is_empty()).collect();
     for env in compute_envs::list_all(&services.db.pool).await? {
-        let config: app::model::ComputeConfig = serde_json::from_str(&env.config)?;
-        let Some(platform) = Platform::from_stored(&env.platform, config.scheduler) else { continue };
-        let target = crate::services::RunTarget { platform, config, credentials_id: env.credentials_id };
-        all.insert((env.workspace_id, serde_json::to_string(&target)?));
+        match RunTarget::of_env(&env) {
+            Ok(target) => {
+                all.insert((env.workspace_id, target.to_json()));
+            }
+            Err(error) => tracing::warn!(%error, "reconciler skips a compute environment"),
+        }
     }
     Ok(all)
 }

@@ -7,7 +7,7 @@ use crate::audit::{Event, Outcome};
 use crate::db::compute_envs;
 use crate::rbac::authorize_workspace;
 use app::error::AppError;
-use app::model::{ComputeCheck, ComputeConfig, Permission, Platform, SessionUser};
+use app::model::{ComputeCheck, Permission, SessionUser};
 
 impl Services {
     pub async fn check_compute_env(&self, actor: &SessionUser, workspace_id: i64, id: i64) -> Result<ComputeCheck, AppError> {
@@ -17,10 +17,7 @@ impl Services {
             .await
             .map_err(internal)?
             .ok_or_else(|| AppError::not_found("Compute environment"))?;
-        let config: ComputeConfig = serde_json::from_str(&env.config).map_err(internal)?;
-        let platform = Platform::from_stored(&env.platform, config.scheduler).ok_or(AppError::Internal)?;
-        let target = serde_json::to_string(&RunTarget { platform, config, credentials_id: env.credentials_id })
-            .map_err(internal)?;
+        let target = RunTarget::of_env(&env).map_err(internal)?.to_json();
         let outcome = self.preflight_target(workspace_id, &target).await;
         let check = match &outcome {
             Ok(()) => ComputeCheck { status: "AVAILABLE".into(), message: None, fix: None },

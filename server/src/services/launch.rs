@@ -103,8 +103,7 @@ impl Services {
         check_run_name(&run_name)?;
         let revision = request.revision.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
         let env = self.launch_env_row(workspace_id, request.compute_env_id).await?;
-        let config: ComputeConfig = serde_json::from_str(&env.config).map_err(internal)?;
-        let platform = Platform::from_stored(&env.platform, config.scheduler).ok_or(AppError::Internal)?;
+        let target = RunTarget::of_env(&env).map_err(internal)?;
 
         let workspace_names = dedup(&request.workspace_secrets);
         let user_names = dedup(&request.user_secrets);
@@ -114,7 +113,7 @@ impl Services {
         if effective.len() > MAX_SECRETS_PER_LAUNCH {
             return Err(AppError::bad_request(format!("A launch can take up to {MAX_SECRETS_PER_LAUNCH} secrets.")));
         }
-        if platform == Platform::AwsBatch && config.custom_job_definition == Some(true) && !effective.is_empty() {
+        if target.platform == Platform::AwsBatch && target.config.custom_job_definition == Some(true) && !effective.is_empty() {
             return Err(AppError::bad_request(format!(
                 "The compute environment '{}' uses a custom job definition, and processes with a custom job \
                  definition get no secrets from AWS Batch. Launch without secrets, or use a compute environment \
@@ -123,8 +122,7 @@ impl Services {
             )));
         }
 
-        let target = RunTarget { platform, config, credentials_id: env.credentials_id };
-        let target_json = serde_json::to_string(&target).map_err(internal)?;
+        let target_json = target.to_json();
         if let Err(failure) = self.preflight_for_launch(workspace_id, &target_json).await {
             return Err(self
                 .denied_launch(actor, workspace_id, AppError::bad_request(preflight_message(&failure)))

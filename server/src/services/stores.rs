@@ -24,6 +24,22 @@ pub struct RunTarget {
     pub credentials_id: Option<i64>,
 }
 
+impl RunTarget {
+    /// The target of a compute environment as it is now (what a launch snapshots).
+    pub fn of_env(env: &crate::db::compute_envs::ComputeEnvRow) -> Result<RunTarget, String> {
+        let config: ComputeConfig = serde_json::from_str(&env.config)
+            .map_err(|e| format!("compute environment {} has unreadable settings: {e}", env.id))?;
+        let platform = Platform::from_stored(&env.platform, config.scheduler)
+            .ok_or_else(|| format!("compute environment {} has an unknown platform '{}'", env.id, env.platform))?;
+        Ok(RunTarget { platform, config, credentials_id: env.credentials_id })
+    }
+
+    /// The form stored in `runs.target` and used to key open stores.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a target always serializes")
+    }
+}
+
 /// Open stores by (workspace, target): cloud clients are costly to build and safe to share.
 #[derive(Default)]
 pub struct StoreCache {
