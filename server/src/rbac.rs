@@ -33,8 +33,11 @@ pub async fn authorize(
     workspace_id: i64,
     permission: Permission,
 ) -> Result<WorkspaceAccess, AppError> {
+    // Read before the first await: a page's data loading may be polled later where neither the
+    // request's task-local nor its Leptos context is reachable.
+    let ip = audit::client_ip();
     let row = workspaces::find_with_role(&db.pool, actor.id, org_id, workspace_id).await.map_err(internal)?;
-    recorded(db, actor, workspace_id, permission, decide(actor, row, workspace_id, permission)).await
+    recorded(db, actor, &ip, workspace_id, permission, decide(actor, row, workspace_id, permission)).await
 }
 
 /// `authorize` for APIs that name the workspace without its organization.
@@ -44,8 +47,9 @@ pub async fn authorize_workspace(
     workspace_id: i64,
     permission: Permission,
 ) -> Result<WorkspaceAccess, AppError> {
+    let ip = audit::client_ip();
     let row = workspaces::find_with_role_by_id(&db.pool, actor.id, workspace_id).await.map_err(internal)?;
-    recorded(db, actor, workspace_id, permission, decide(actor, row, workspace_id, permission)).await
+    recorded(db, actor, &ip, workspace_id, permission, decide(actor, row, workspace_id, permission)).await
 }
 
 /// A refusal to a participant goes to the workspace's audit trail. (A workspace the caller does
@@ -53,13 +57,15 @@ pub async fn authorize_workspace(
 async fn recorded(
     db: &Db,
     actor: &SessionUser,
+    ip: &str,
     workspace_id: i64,
     permission: Permission,
     decision: Result<WorkspaceAccess, AppError>,
 ) -> Result<WorkspaceAccess, AppError> {
     if let Err(AppError::Forbidden(_)) = &decision {
         let event = Event::denied(actor, format!("needs the {} permission", permission_label(permission)))
-            .workspace(workspace_id);
+            .workspace(workspace_id)
+            .from_ip(ip);
         audit::append_alone(db, event, crate::services::now_ms()).await;
     }
     decision

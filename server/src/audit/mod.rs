@@ -84,6 +84,12 @@ impl Event {
         self
     }
 
+    /// The client address read earlier, before the awaits that may lose the request's context.
+    pub fn from_ip(mut self, ip: &str) -> Event {
+        self.ip = ip.to_string();
+        self
+    }
+
     pub fn detail(mut self, detail: impl Into<String>) -> Event {
         self.detail = detail.into();
         self
