@@ -50,7 +50,7 @@ async fn inward_and_unlisted_endpoints_are_refused_with_a_message_naming_the_set
     assert_eq!(status, StatusCode::OK, "a listed endpoint is open to workspace admins: {body}");
     let env = body["computeEnvId"].as_str().unwrap().to_string();
     let path = format!("/api/compute-envs/{env}?workspaceId={ws}");
-    let change = json!({ "computeEnv": { "config": aws_config("http://169.254.169.254/latest/meta-data/") } });
+    let change = json!({ "config": aws_config("http://169.254.169.254/latest/meta-data/") });
     let (status, body) = app.send_json(&owner, Method::PUT, &path, change).await;
     assert_refused(status, &body, "changing to the metadata service");
 
