@@ -192,7 +192,9 @@ impl GoogleStore {
         }
         let status = error.http_status_code();
         let not_found = status == Some(404) || code(error) == Some(Code::NotFound);
-        let answer = super::opaque::Answer { status, not_found, timed_out: error.is_timeout() };
+        // The status name is one of a fixed set the client parsed the answer into: safe to keep.
+        let code = error.status().map(|s| s.code.name().to_string());
+        let answer = super::opaque::Answer { status, not_found, timed_out: error.is_timeout(), code };
         super::opaque::opaque(mapped, permission, answer)
     }
 

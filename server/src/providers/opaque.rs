@@ -14,10 +14,33 @@ pub(crate) struct Answer {
     pub not_found: bool,
     /// Whether the call ran out of time (rather than failing to connect).
     pub timed_out: bool,
+    /// A status name from a fixed set the client parsed the answer into (Google's
+    /// `PERMISSION_DENIED`), never free text from the endpoint.
+    pub code: Option<String>,
 }
 
 /// Rewrites `error` (already classified) into a message of our own words only.
 pub(crate) fn opaque(error: ProviderError, action: &str, answer: Answer) -> ProviderError {
+    let code = answer.code.clone();
+    let mapped = words(error, action, &answer);
+    match code {
+        Some(code) => prefixed(mapped, &code),
+        None => mapped,
+    }
+}
+
+fn prefixed(error: ProviderError, code: &str) -> ProviderError {
+    match error {
+        ProviderError::Throttled(m) => ProviderError::Throttled(format!("{code}: {m}")),
+        ProviderError::Unavailable(m) => ProviderError::Unavailable(format!("{code}: {m}")),
+        ProviderError::Rejected(m) => ProviderError::Rejected(format!("{code}: {m}")),
+        ProviderError::Denied { permission, message } => {
+            ProviderError::Denied { permission, message: format!("{code}: {message}") }
+        }
+    }
+}
+
+fn words(error: ProviderError, action: &str, answer: &Answer) -> ProviderError {
     let status = answer.status.map(|s| format!(", HTTP {s}")).unwrap_or_default();
     match error {
         ProviderError::Throttled(_) => {
@@ -48,7 +71,7 @@ mod tests {
 
     #[test]
     fn the_endpoint_words_are_replaced_by_the_category() {
-        let answer = |status, not_found| Answer { status, not_found, timed_out: false };
+        let answer = |status, not_found| Answer { status, not_found, timed_out: false, code: None };
         let said = "MARKER internal-service says hello";
         for (error, category) in [
             (ProviderError::Throttled(said.into()), "throttled"),
