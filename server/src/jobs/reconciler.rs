@@ -87,12 +87,16 @@ pub async fn reconcile(services: &Services, now: i64) -> anyhow::Result<Report> 
     let counts = &counts;
     let outcomes: Vec<Option<(bool, Unfinished)>> = futures_util::stream::iter(all)
         .map(|(workspace_id, target)| async move {
-            let outcome = tokio::time::timeout(budget, reconcile_target(services, workspace_id, &target, now, counts));
+            let outcome =
+                tokio::time::timeout(budget, reconcile_target(services, workspace_id, &target, now, counts));
             let (unreachable, reason) = match outcome.await {
                 Ok(Ok(())) => return None,
                 Ok(Err(Stop::Unreachable(reason))) => (true, reason),
                 Ok(Err(Stop::Failed(reason))) => (false, reason),
-                Err(_) => (false, format!("did not finish within {} s; the next pass tries again", budget.as_secs_f32())),
+                Err(_) => (
+                    false,
+                    format!("did not finish within {} s; the next pass tries again", budget.as_secs_f32()),
+                ),
             };
             let unfinished = Unfinished { workspace_id, target: describe(&target), reason };
             tracing::warn!(

@@ -18,8 +18,8 @@
 //!   times out quickly, so a call answers within seconds.
 
 use super::aws_errors::{code_of, map_sdk_error, map_untrusted_sdk_error, message_of, scrub};
-use super::paging::PageBound;
 use super::aws_policy::{self, PolicyScope};
+use super::paging::PageBound;
 use super::{CopySpec, CreatedCopy, ManagedCopy, PreflightFailure, ProviderError, SecretStore, Target};
 use crate::crypto::SecretBytes;
 use async_trait::async_trait;
@@ -60,7 +60,6 @@ const BURST: u32 = 10;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(15);
-
 
 /// Seqera's `AwsSecurityKeys`, as stored (encrypted) with the credentials.
 #[derive(Deserialize, Default)]
@@ -356,7 +355,8 @@ impl AwsStore {
         let name = job_definition_name(workflow_id);
         let mut found = Vec::new();
         let mut token: Option<String> = None;
-        let mut bound = PageBound::new(format!("the job definitions of run {workflow_id} in {}", self.describe()));
+        let mut bound =
+            PageBound::new(format!("the job definitions of run {workflow_id} in {}", self.describe()));
         loop {
             bound.next_page()?;
             let page = self

@@ -160,7 +160,11 @@ where
     let not_found =
         status == Some(404) || code_of(err).is_some_and(|c| c.contains("NotFound") || c.contains("NoSuch"));
     let timed_out = matches!(err, SdkError::TimeoutError(_));
-    super::opaque::opaque(map_sdk_error(action, err), action, super::opaque::Answer { status, not_found, timed_out, code: None })
+    super::opaque::opaque(
+        map_sdk_error(action, err),
+        action,
+        super::opaque::Answer { status, not_found, timed_out, code: None },
+    )
 }
 
 /// The error code, when AWS answered with one.

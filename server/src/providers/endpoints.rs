@@ -98,7 +98,8 @@ impl EndpointPolicy {
 /// Whether a URL is one of Google's own API hosts, the only unlisted place a Google
 /// environment's bearer token may go.
 pub fn is_google_api(url: &Url) -> bool {
-    url.scheme() == "https" && url.host_str().is_some_and(|h| h == "googleapis.com" || h.ends_with(".googleapis.com"))
+    url.scheme() == "https"
+        && url.host_str().is_some_and(|h| h == "googleapis.com" || h.ends_with(".googleapis.com"))
 }
 
 /// Whether a URL is one of AWS's own service hosts, whose error codes and messages are AWS's.
@@ -255,7 +256,9 @@ mod tests {
             let ip: IpAddr = special.parse().unwrap();
             assert!(special_range(ip).is_some(), "{special} must be refused");
         }
-        for public in ["52.94.133.131", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2600:1f18::1", "::ffff:8.8.8.8"] {
+        for public in
+            ["52.94.133.131", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2600:1f18::1", "::ffff:8.8.8.8"]
+        {
             let ip: IpAddr = public.parse().unwrap();
             assert_eq!(special_range(ip), None, "{public} is public");
         }
@@ -268,7 +271,8 @@ mod tests {
         let refused = p.check("http://127.0.0.1:5000/x?token=1", false).await.unwrap_err();
         assert!(refused.contains(ALLOW_SETTING) && refused.contains("instance administrator"), "{refused}");
         assert!(!refused.contains("token=1"), "{refused}");
-        for inward in ["http://169.254.169.254/", "http://127.0.0.1:5000", "http://[::1]/", "http://10.0.0.1"] {
+        for inward in ["http://169.254.169.254/", "http://127.0.0.1:5000", "http://[::1]/", "http://10.0.0.1"]
+        {
             let refused = p.check(inward, true).await.unwrap_err();
             assert!(refused.contains(ALLOW_SETTING), "{inward}: {refused}");
         }

@@ -173,7 +173,8 @@ impl GoogleStore {
         })?;
         let endpoint_url = endpoint.and_then(|e| url::Url::parse(e).ok());
         Ok(GoogleStore {
-            trusted_errors: endpoint.is_none() || endpoint_url.as_ref().is_some_and(super::endpoints::is_google_api),
+            trusted_errors: endpoint.is_none()
+                || endpoint_url.as_ref().is_some_and(super::endpoints::is_google_api),
             endpoint: endpoint_url.map(|u| u.origin().ascii_serialization()),
             writes: write_limiter(&project),
             client,

@@ -43,9 +43,9 @@ fn prefixed(error: ProviderError, code: &str) -> ProviderError {
 fn words(error: ProviderError, action: &str, answer: &Answer) -> ProviderError {
     let status = answer.status.map(|s| format!(", HTTP {s}")).unwrap_or_default();
     match error {
-        ProviderError::Throttled(_) => {
-            ProviderError::Throttled(format!("the endpoint is limiting the rate of {action} (throttled{status})"))
-        }
+        ProviderError::Throttled(_) => ProviderError::Throttled(format!(
+            "the endpoint is limiting the rate of {action} (throttled{status})"
+        )),
         ProviderError::Denied { permission, .. } => ProviderError::Denied {
             message: format!("the endpoint refused {action} for these credentials (denied{status})"),
             permission,

@@ -28,7 +28,9 @@ impl Services {
         }
         let url = endpoints::parse(&raw).map_err(AppError::bad_request)?;
         self.endpoints.check(&raw, actor.is_instance_admin).await.map_err(AppError::bad_request)?;
-        if platform == Platform::GoogleBatch && !self.endpoints.is_listed(&url) && !endpoints::is_google_api(&url)
+        if platform == Platform::GoogleBatch
+            && !self.endpoints.is_listed(&url)
+            && !endpoints::is_google_api(&url)
         {
             return Err(AppError::bad_request(format!(
                 "endpointUrl of a Google environment must be one of Google's hosts (https://*.googleapis.com), \

@@ -16,7 +16,13 @@ use server::providers::{self, CopySpec, Target};
 const EXEC_ROLE: &str = "arn:aws:iam::123456789012:role/strongroom-exec";
 const MARKER: &str = "INTERNAL-ANSWER-7f3a";
 
-async fn create_env(app: &TestApp, who: &Client, ws: i64, platform: &str, config: Value) -> (StatusCode, Value) {
+async fn create_env(
+    app: &TestApp,
+    who: &Client,
+    ws: i64,
+    platform: &str,
+    config: Value,
+) -> (StatusCode, Value) {
     let body = json!({ "computeEnv": { "name": format!("env-{}", uuid::Uuid::new_v4().simple()),
         "platform": platform, "config": config } });
     app.send_json(who, Method::POST, &format!("/api/compute-envs?workspaceId={ws}"), body).await
@@ -41,7 +47,9 @@ async fn inward_and_unlisted_endpoints_are_refused_with_a_message_naming_the_set
     let unlisted = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
 
     // A workspace admin: only listed endpoints.
-    for endpoint in [format!("http://127.0.0.1:{unlisted}"), "http://169.254.169.254/".into(), "https://8.8.8.8/".into()] {
+    for endpoint in
+        [format!("http://127.0.0.1:{unlisted}"), "http://169.254.169.254/".into(), "https://8.8.8.8/".into()]
+    {
         let (status, body) = create_env(&app, &owner, ws, "aws-batch", aws_config(&endpoint)).await;
         assert_refused(status, &body, &endpoint);
         assert!(body.to_string().contains("instance administrator"), "{body}");
@@ -68,7 +76,8 @@ async fn inward_and_unlisted_endpoints_are_refused_with_a_message_naming_the_set
         assert_refused(status, &body, &endpoint);
         assert!(body.to_string().contains(kind), "{endpoint}: {body}");
     }
-    let (status, body) = create_env(&app, &admin, admin_ws, "aws-batch", aws_config("https://8.8.8.8/")).await;
+    let (status, body) =
+        create_env(&app, &admin, admin_ws, "aws-batch", aws_config("https://8.8.8.8/")).await;
     assert_eq!(status, StatusCode::OK, "an instance administrator may choose a public endpoint: {body}");
 
     // A Google environment's token goes to Google's hosts or a listed endpoint only.
@@ -90,8 +99,14 @@ async fn inward_and_unlisted_endpoints_are_refused_with_a_message_naming_the_set
         "UPDATE compute_envs SET config = REPLACE(config, 'http://127.0.0.2:4599', 'http://169.254.169.254') WHERE id = {env}"
     ))
     .await;
-    let (status, body) =
-        app.send_json(&owner, Method::POST, &format!("/api/compute-envs/{env}/validate?workspaceId={ws}"), json!({})).await;
+    let (status, body) = app
+        .send_json(
+            &owner,
+            Method::POST,
+            &format!("/api/compute-envs/{env}/validate?workspaceId={ws}"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_ne!(body["status"], "AVAILABLE", "{body}");
     assert!(body.to_string().contains("STRONGROOM_ENDPOINT_ALLOW"), "{body}");
@@ -102,7 +117,8 @@ async fn marker_server() -> String {
     let body = r#"{"__type":"ValidationException","message":"INTERNAL-ANSWER-7f3a from http://10.0.0.1/admin",
         "Message":"INTERNAL-ANSWER-7f3a","error":{"code":400,"status":"INVALID_ARGUMENT",
         "message":"INTERNAL-ANSWER-7f3a"}}"#;
-    let headers = vec![("x-amzn-errortype", format!("{MARKER}:internal")), ("x-internal", MARKER.to_string())];
+    let headers =
+        vec![("x-amzn-errortype", format!("{MARKER}:internal")), ("x-internal", MARKER.to_string())];
     answering_server(400, headers, body).await
 }
 
@@ -128,7 +144,8 @@ async fn an_endpoints_error_text_is_classified_never_echoed() {
     for (platform, config, credentials) in
         [(Platform::AwsBatch, &aws, Some(&keys)), (Platform::GoogleBatch, &google, None)]
     {
-        let store = providers::open(Target { platform, config, credentials, install_id: "install-m" }).await.unwrap();
+        let store =
+            providers::open(Target { platform, config, credentials, install_id: "install-m" }).await.unwrap();
         let copy = CopySpec { workflow_id: "1k0K4WlGep8ZTM", name: "DB" };
         let errors = [
             store.list_managed().await.unwrap_err().to_string(),

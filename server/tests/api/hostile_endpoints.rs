@@ -34,7 +34,11 @@ pub async fn silent_server() -> String {
 }
 
 /// A server that answers everything with 200 and `body`.
-pub async fn answering_server(status: u16, headers: Vec<(&'static str, String)>, body: &'static str) -> String {
+pub async fn answering_server(
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: &'static str,
+) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let status = axum::http::StatusCode::from_u16(status).unwrap();
@@ -190,7 +194,8 @@ async fn a_dead_or_endlessly_paging_endpoint_holds_up_neither_other_runs_nor_the
     let took = started.elapsed();
 
     assert!(took < Duration::from_secs(8), "one slow target delays only itself: the pass took {took:?}");
-    let listed = moto.secrets_client().await.list_secrets().include_planned_deletion(true).send().await.unwrap();
+    let listed =
+        moto.secrets_client().await.list_secrets().include_planned_deletion(true).send().await.unwrap();
     let names: Vec<&str> = listed.secret_list().iter().filter_map(|s| s.name()).collect();
     assert!(!names.contains(&"tower-Orphan00000001/LEFT"), "the healthy target was reconciled: {names:?}");
     let unfinished: BTreeSet<i64> = report.unfinished.iter().map(|u| u.workspace_id).collect();
@@ -255,7 +260,8 @@ async fn lister(listing: &'static str) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap, body: String| async move {
-        let target = headers.get("x-amz-target").and_then(|t| t.to_str().ok()).unwrap_or_default().to_string();
+        let target =
+            headers.get("x-amz-target").and_then(|t| t.to_str().ok()).unwrap_or_default().to_string();
         let (status, answer) = if target.ends_with("ListSecrets") {
             (200, listing.to_string())
         } else if body.contains("/FAILS") {
@@ -309,7 +315,8 @@ async fn the_reconciler_marks_deleted_only_what_it_deleted_and_only_in_its_own_w
             { "Key": "secret-name", "Value": name } ] })
     };
     // `mine`'s target lists its two copies and, as a hostile endpoint could, `other`'s copy.
-    let list = json!({ "SecretList": [copy(mine_wf, "FAILS"), copy(mine_wf, "GOES"), copy(other_wf, "OTHER")] });
+    let list =
+        json!({ "SecretList": [copy(mine_wf, "FAILS"), copy(mine_wf, "GOES"), copy(other_wf, "OTHER")] });
     let endpoint = lister(Box::leak(list.to_string().into_boxed_str())).await;
     re_aim(&app, mine, &moto.endpoint, &endpoint).await;
     // `other`'s own target is out of reach, so only `mine`'s listing could touch its row.

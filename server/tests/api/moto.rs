@@ -21,7 +21,11 @@ impl Drop for Moto {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind((crate::helpers::EMULATOR_HOST, 0)).expect("a free loopback port").local_addr().unwrap().port()
+    TcpListener::bind((crate::helpers::EMULATOR_HOST, 0))
+        .expect("a free loopback port")
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Moto {
@@ -43,7 +47,8 @@ impl Moto {
                     panic!("could not start moto_server ({e}); install it with pip install 'moto[server]'")
                 }
             };
-            let mut moto = Moto { child, endpoint: format!("http://{}:{port}", crate::helpers::EMULATOR_HOST) };
+            let mut moto =
+                Moto { child, endpoint: format!("http://{}:{port}", crate::helpers::EMULATOR_HOST) };
             match moto.wait_ready().await {
                 Ok(()) => return moto,
                 Err(e) => last_error = e,
