@@ -54,6 +54,23 @@ pub struct Config {
     pub reconcile_interval_secs: u64,
     /// How long after a run ended the reconciler leaves its copies to the worker.
     pub reconcile_grace_secs: u64,
+
+    // --- Cloud endpoints and provider deadlines (issue 10, items 3 and 4) ---
+    /// Custom `endpointUrl`s anyone who manages compute may use, and the only way to reach a
+    /// loopback, link-local, private, CGNAT or unspecified address. Each entry is a URL prefix
+    /// (`http://10.0.0.5:4566/`), a `host:port` or a bare `host` (any port). Given in the
+    /// environment as a comma-separated list. Other custom endpoints need an instance
+    /// administrator, and must resolve to public addresses only.
+    #[serde(default, deserialize_with = "list_or_commas")]
+    pub endpoint_allow: Vec<String>,
+    /// The longest one provider step of a worker (open the store, one call) may take; kept below
+    /// the claim lease so no worker holds a step past it.
+    pub provider_call_timeout_ms: u64,
+    /// The time the reconciler gives one target per pass; a slower target is reported and
+    /// retried on the next pass, without delaying the others.
+    pub reconcile_target_budget_secs: u64,
+    /// How many targets the reconciler works on at once.
+    pub reconcile_concurrency: usize,
 }
 
 impl Default for Config {
@@ -79,6 +96,11 @@ impl Default for Config {
             max_create_attempts: 8,
             reconcile_interval_secs: 300,
             reconcile_grace_secs: 600,
+            // Cloud endpoints and provider deadlines.
+            endpoint_allow: Vec::new(),
+            provider_call_timeout_ms: 30_000,
+            reconcile_target_budget_secs: 120,
+            reconcile_concurrency: 4,
         }
     }
 }
@@ -131,6 +153,21 @@ fn secret_option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Se
     Ok(Option::<String>::deserialize(deserializer)?.map(SecretString::from))
 }
 
+/// Reads a list given either as a list (TOML) or as one comma-separated string (environment).
+fn list_or_commas<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        One(String),
+    }
+    let items = match Either::deserialize(deserializer)? {
+        Either::List(items) => items,
+        Either::One(text) => text.split(',').map(str::to_string).collect(),
+    };
+    Ok(items.into_iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect())
+}
+
 /// Replaces the password of a URL with `***`.
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {
@@ -157,6 +194,7 @@ impl fmt::Debug for Config {
             .field("session_max_hours", &self.session_max_hours)
             .field("login_attempts_per_minute", &self.login_attempts_per_minute)
             .field("site_root", &self.site_root)
+            .field("endpoint_allow", &self.endpoint_allow)
             .finish()
     }
 }
@@ -188,6 +226,21 @@ mod tests {
         let without: Config = Figment::from(Serialized::defaults(Config::default())).extract().unwrap();
         assert!(without.key.is_none());
         assert!(format!("{without:?}").contains("key: None"));
+    }
+
+    #[test]
+    fn the_endpoint_allow_list_reads_from_a_list_or_comma_separated_text() {
+        let from = |value: figment::value::Value| -> Config {
+            Figment::from(Serialized::defaults(Config::default()))
+                .merge(("endpoint_allow", value))
+                .extract()
+                .unwrap()
+        };
+        let commas = from("127.0.0.2, http://10.0.0.5:4566/ ,,".into());
+        assert_eq!(commas.endpoint_allow, ["127.0.0.2", "http://10.0.0.5:4566/"]);
+        let list = from(figment::value::Value::from(vec!["localhost:4566".to_string()]));
+        assert_eq!(list.endpoint_allow, ["localhost:4566"]);
+        assert!(Config::default().endpoint_allow.is_empty());
     }
 
     #[test]

@@ -62,6 +62,7 @@ pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
         jobs: crate::services::JobSettings::from_config(config),
         stores: Default::default(),
         worker_wake: Default::default(),
+        endpoints: crate::providers::endpoints::EndpointPolicy::new(&config.endpoint_allow),
     })
 }
 

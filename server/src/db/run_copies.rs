@@ -183,15 +183,25 @@ pub async fn reopen_cleanup(pool: &AnyPool, run_id: &str, name: Option<&str>, no
 }
 
 /// The reconciler deleted these copies itself: their rows say so, unless a worker still holds them.
-pub async fn mark_all_deleted(pool: &AnyPool, run_id: &str, names: &[String], now: i64) -> Result<(), sqlx::Error> {
+/// Only rows of runs of `workspace_id` (the target's own workspace) change: a listing from one
+/// workspace's target cannot mark another workspace's copies deleted.
+pub async fn mark_deleted_in_workspace(
+    pool: &AnyPool,
+    workspace_id: i64,
+    run_id: &str,
+    names: &[String],
+    now: i64,
+) -> Result<(), sqlx::Error> {
     for name in names.iter().filter(|n| !n.is_empty()) {
         sqlx::query(
             "UPDATE run_copies SET state = 'deleted', last_error = NULL, updated_at = $3 \
-             WHERE run_id = $1 AND name = $2 AND state IN ('created', 'deleting', 'failed') AND claimed_until < $3",
+             WHERE run_id = $1 AND name = $2 AND state IN ('created', 'deleting', 'failed') AND claimed_until < $3 \
+             AND run_id IN (SELECT id FROM runs WHERE workspace_id = $4)",
         )
         .bind(run_id)
         .bind(name)
         .bind(now)
+        .bind(workspace_id)
         .execute(pool)
         .await?;
     }

@@ -4,7 +4,7 @@
 //! a delete never gives up on a transient failure, and a permanent one leaves the copy `failed`
 //! for the reconciler and for people to see.
 
-use super::{backoff_ms, LEASE_MS};
+use super::{backoff_ms, with_deadline, LEASE_MS};
 use crate::db::run_copies::{self, CopyClaim};
 use crate::db::secrets::Owner;
 use crate::providers::{CopySpec, ProviderError};
@@ -16,8 +16,8 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
         return Ok(false);
     };
     let outcome = match claim.state.as_str() {
-        "creating" => create(services, &claim).await,
-        "deleting" => delete(services, &claim).await,
+        "creating" => with_deadline(services, "creating the copy", create(services, &claim)).await,
+        "deleting" => with_deadline(services, "deleting the copy", delete(services, &claim)).await,
         other => Err(ProviderError::Rejected(format!("unexpected copy state {other}"))),
     };
     let now = crate::services::now_ms();

@@ -15,8 +15,29 @@ use crate::services::{now_ms, Services};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long a claim lasts: longer than any single provider call (their timeouts are shorter).
+/// How long a claim lasts: longer than any single provider step (`with_deadline`).
 pub const LEASE_MS: i64 = 60_000;
+/// What a step's deadline leaves of the lease, to record the outcome before the lease ends.
+pub const LEASE_MARGIN_MS: i64 = 10_000;
+
+/// Runs one provider step (opening the store and its call) within the configured deadline, which
+/// is below the claim lease: a step that has not answered by then is abandoned as `Unavailable`
+/// (retried later), so a worker never holds a step past its lease and a dead or hostile
+/// endpoint holds a worker only that long.
+pub async fn with_deadline<T>(
+    services: &Services,
+    what: &str,
+    step: impl std::future::Future<Output = Result<T, crate::providers::ProviderError>>,
+) -> Result<T, crate::providers::ProviderError> {
+    let deadline = Duration::from_millis(services.jobs.provider_call_timeout_ms);
+    match tokio::time::timeout(deadline, step).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(crate::providers::ProviderError::Unavailable(format!(
+            "{what} did not finish within {} ms and was abandoned",
+            deadline.as_millis()
+        ))),
+    }
+}
 
 /// When to try again after `attempts` failures: exponential from `base_ms`, capped at `cap_ms`,
 /// with up to 25 % random jitter so retries of many copies do not arrive together.
@@ -76,8 +97,13 @@ async fn reconciler_loop(services: Arc<Services>) {
     loop {
         tick.tick().await;
         match reconciler::reconcile(&services, now_ms()).await {
-            Ok(report) if report.deleted > 0 || report.reopened > 0 => {
-                tracing::info!(deleted = report.deleted, reopened = report.reopened, "reconciler cleaned up leftovers")
+            Ok(report) if report.deleted > 0 || report.reopened > 0 || !report.unfinished.is_empty() => {
+                tracing::info!(
+                    deleted = report.deleted,
+                    reopened = report.reopened,
+                    unfinished = report.unfinished.len(),
+                    "reconciler pass done"
+                )
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "reconciliation failed; will retry"),

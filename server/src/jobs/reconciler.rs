@@ -4,11 +4,20 @@
 //! worker) or that belong to no known run. It also sends runs stuck in `cleanup_failed` back to
 //! the worker. Copies are recognised by this install's tag, label or directory, never by name
 //! alone, so nothing else in a shared account is touched.
+//!
+//! Targets are worked on concurrently (`reconcile_concurrency` at once), each within its own
+//! time budget (`reconcile_target_budget_secs`), so a dead or hostile endpoint delays only its
+//! own target; the report names the targets a pass could not finish, and the next pass tries
+//! them again. A copy's row is marked deleted only when its delete succeeded, and only for runs
+//! of the target's own workspace (a listing is the endpoint's word, not ours).
 
 use crate::db::{compute_envs, run_copies, runs};
 use crate::providers::CopySpec;
 use crate::services::{RunTarget, Services};
+use futures_util::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -22,6 +31,17 @@ pub struct Report {
     pub reopened: usize,
     /// Targets that could not be listed (the next pass tries again).
     pub unreachable: usize,
+    /// Targets this pass could not finish (could not open, list, or ran out of time), with why.
+    pub unfinished: Vec<Unfinished>,
+}
+
+/// A target the pass could not finish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished {
+    pub workspace_id: i64,
+    /// The target in words (platform, region or project, endpoint), never its credentials.
+    pub target: String,
+    pub reason: String,
 }
 
 /// Every target to look in: each run's snapshot and each compute environment as it is now.
@@ -39,65 +59,139 @@ async fn targets(services: &Services) -> anyhow::Result<BTreeSet<(i64, String)>>
     Ok(all)
 }
 
+/// Counts shared by the targets of one pass; kept even when a target runs out of time.
+#[derive(Default)]
+struct Counts {
+    found: AtomicUsize,
+    deleted: AtomicUsize,
+}
+
+/// Why a target was not finished.
+enum Stop {
+    /// The store could not be opened or listed.
+    Unreachable(String),
+    /// Anything else (a database error).
+    Failed(String),
+}
+
 pub async fn reconcile(services: &Services, now: i64) -> anyhow::Result<Report> {
     let mut report = Report::default();
     for id in runs::with_failed_cleanup(&services.db.pool).await? {
         run_copies::reopen_cleanup(&services.db.pool, &id, None, now).await?;
         report.reopened += 1;
     }
-    let grace_ms = services.jobs.reconcile_grace_ms;
-    for (workspace_id, target) in targets(services).await? {
-        report.targets += 1;
-        let store = match services.store_for(workspace_id, &target).await {
-            Ok(store) => store,
-            Err(error) => {
-                tracing::warn!(workspace_id, %error, "reconciler could not open a target");
-                report.unreachable += 1;
-                continue;
-            }
-        };
-        let managed = match store.list_managed().await {
-            Ok(managed) => managed,
-            Err(error) => {
-                tracing::warn!(workspace_id, %error, "reconciler could not list a target's copies");
-                report.unreachable += 1;
-                continue;
-            }
-        };
-        report.found += managed.len();
-        let mut by_run: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for copy in managed {
-            by_run.entry(copy.workflow_id).or_default().push(copy.name);
-        }
-        for (workflow_id, names) in by_run {
-            let orphaned = match runs::ended_at(&services.db.pool, &workflow_id).await? {
-                None => true,
-                Some(Some(ended_at)) => ended_at <= now - grace_ms,
-                Some(None) => false,
+    let all = targets(services).await?;
+    report.targets = all.len();
+    let budget = Duration::from_millis(services.jobs.reconcile_target_budget_ms);
+    let counts = Counts::default();
+    let counts = &counts;
+    let outcomes: Vec<Option<(bool, Unfinished)>> = futures_util::stream::iter(all)
+        .map(|(workspace_id, target)| async move {
+            let outcome =
+                tokio::time::timeout(budget, reconcile_target(services, workspace_id, &target, now, counts));
+            let (unreachable, reason) = match outcome.await {
+                Ok(Ok(())) => return None,
+                Ok(Err(Stop::Unreachable(reason))) => (true, reason),
+                Ok(Err(Stop::Failed(reason))) => (false, reason),
+                Err(_) => (
+                    false,
+                    format!("did not finish within {} s; the next pass tries again", budget.as_secs_f32()),
+                ),
             };
-            if !orphaned {
-                continue;
-            }
-            let mut all_gone = true;
-            for name in names.iter().filter(|n| !n.is_empty()) {
-                match store.delete_copy(CopySpec { workflow_id: &workflow_id, name }).await {
-                    Ok(()) => {
-                        report.deleted += 1;
-                        tracing::info!(workflow_id = %workflow_id, secret = %name, "reconciler deleted a leftover copy");
-                    }
-                    Err(error) => {
-                        all_gone = false;
-                        tracing::warn!(workflow_id = %workflow_id, secret = %name, %error, "reconciler could not delete a copy");
-                    }
-                }
-            }
-            if all_gone {
-                if let Err(error) = store.finish_cleanup(&workflow_id).await {
-                    tracing::warn!(workflow_id = %workflow_id, %error, "reconciler could not finish a cleanup");
-                }
-            }
-            run_copies::mark_all_deleted(&services.db.pool, &workflow_id, &names, now).await?;
-        }
+            let unfinished = Unfinished { workspace_id, target: describe(&target), reason };
+            tracing::warn!(
+                workspace_id, target = %unfinished.target, reason = %unfinished.reason,
+                "reconciler could not finish a target"
+            );
+            Some((unreachable, unfinished))
+        })
+        .buffer_unordered(services.jobs.reconcile_concurrency)
+        .collect()
+        .await;
+    for (unreachable, unfinished) in outcomes.into_iter().flatten() {
+        report.unreachable += usize::from(unreachable);
+        report.unfinished.push(unfinished);
     }
+    report.unfinished.sort_by(|a, b| (a.workspace_id, &a.target).cmp(&(b.workspace_id, &b.target)));
+    report.found = counts.found.load(Ordering::Relaxed);
+    report.deleted = counts.deleted.load(Ordering::Relaxed);
     Ok(report)
+}
+
+/// One target: list its copies, delete those of ended or unknown runs, record what was deleted.
+async fn reconcile_target(
+    services: &Services,
+    workspace_id: i64,
+    target: &str,
+    now: i64,
+    counts: &Counts,
+) -> Result<(), Stop> {
+    let db_error = |e: sqlx::Error| Stop::Failed(format!("database error: {e}"));
+    let store = services
+        .store_for(workspace_id, target)
+        .await
+        .map_err(|error| Stop::Unreachable(format!("could not open the target: {error}")))?;
+    let managed = store
+        .list_managed()
+        .await
+        .map_err(|error| Stop::Unreachable(format!("could not list the target's copies: {error}")))?;
+    counts.found.fetch_add(managed.len(), Ordering::Relaxed);
+    let mut by_run: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for copy in managed {
+        by_run.entry(copy.workflow_id).or_default().push(copy.name);
+    }
+    let grace_ms = services.jobs.reconcile_grace_ms;
+    for (workflow_id, names) in by_run {
+        let orphaned = match runs::ended_at(&services.db.pool, &workflow_id).await.map_err(db_error)? {
+            None => true,
+            Some(Some(ended_at)) => ended_at <= now - grace_ms,
+            Some(None) => false,
+        };
+        if !orphaned {
+            continue;
+        }
+        let mut deleted = Vec::new();
+        for name in names.iter().filter(|n| !n.is_empty()) {
+            match store.delete_copy(CopySpec { workflow_id: &workflow_id, name }).await {
+                Ok(()) => {
+                    counts.deleted.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(workflow_id = %workflow_id, secret = %name, "reconciler deleted a leftover copy");
+                    deleted.push(name.clone());
+                }
+                Err(error) => {
+                    tracing::warn!(workflow_id = %workflow_id, secret = %name, %error, "reconciler could not delete a copy");
+                }
+            }
+        }
+        if deleted.len() == names.iter().filter(|n| !n.is_empty()).count() {
+            if let Err(error) = store.finish_cleanup(&workflow_id).await {
+                tracing::warn!(workflow_id = %workflow_id, %error, "reconciler could not finish a cleanup");
+            }
+        }
+        // Only what was really deleted, and only in this target's workspace.
+        run_copies::mark_deleted_in_workspace(&services.db.pool, workspace_id, &workflow_id, &deleted, now)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// A target in words for reports and logs: platform, where, and the endpoint's origin. Never
+/// the credentials (the target holds only their id anyway).
+fn describe(target_json: &str) -> String {
+    let Ok(target) = serde_json::from_str::<RunTarget>(target_json) else {
+        return "a target with unreadable settings".into();
+    };
+    let c = &target.config;
+    let place = [
+        c.region.as_deref().map(|r| format!("region {r}")),
+        c.project.as_deref().map(|p| format!("project {p}")),
+        c.work_dir.as_deref().map(|w| format!("work directory {w}")),
+        c.endpoint_url
+            .as_deref()
+            .and_then(|e| url::Url::parse(e).ok())
+            .map(|u| format!("endpoint {}", u.origin().ascii_serialization())),
+    ];
+    let place: Vec<String> = place.into_iter().flatten().collect();
+    format!("{} {}", target.platform, place.join(", ")).trim().to_string()
 }

@@ -5,7 +5,7 @@
 //! - cleaning, no copy left to delete → the target's last tidy-up, then `cleaned`; or
 //!   `cleanup_failed` if a copy could not be deleted (the reconciler keeps trying).
 
-use super::{backoff_ms, LEASE_MS};
+use super::{backoff_ms, with_deadline, LEASE_MS};
 use crate::db::{run_copies, runs};
 use crate::providers::{CreatedCopy, ProviderError};
 use crate::services::{now_ms, Services};
@@ -33,10 +33,11 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
                 .filter(|c| c.state == "created")
                 .map(|c| CreatedCopy { name: c.name.clone(), reference: c.reference.clone().unwrap_or_default() })
                 .collect();
-            let prepared = match services.store_for(claim.workspace_id, &claim.target).await {
-                Ok(store) => store.prepare_launch(&claim.id, &created).await,
-                Err(error) => Err(error),
+            let prepare = async {
+                let store = services.store_for(claim.workspace_id, &claim.target).await?;
+                store.prepare_launch(&claim.id, &created).await
             };
+            let prepared = with_deadline(services, "preparing the launch", prepare).await;
             match prepared {
                 Ok(env) => {
                     let env = serde_json::to_string(&env)?;
@@ -59,10 +60,11 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
             runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleanup_failed", Some(&message), now_ms()).await?;
         }
         ("cleaning", None) => {
-            let finished = match services.store_for(claim.workspace_id, &claim.target).await {
-                Ok(store) => store.finish_cleanup(&claim.id).await,
-                Err(error) => Err(error),
+            let finish = async {
+                let store = services.store_for(claim.workspace_id, &claim.target).await?;
+                store.finish_cleanup(&claim.id).await
             };
+            let finished = with_deadline(services, "the last cleanup step", finish).await;
             match finished {
                 Ok(()) => {
                     runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleaned", None, now_ms()).await?;

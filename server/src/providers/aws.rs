@@ -17,8 +17,9 @@
 //!   by every store of this process; the SDK does not retry (the worker retries with backoff) and
 //!   times out quickly, so a call answers within seconds.
 
-use super::aws_errors::{code_of, map_sdk_error, message_of, scrub};
+use super::aws_errors::{code_of, map_sdk_error, map_untrusted_sdk_error, message_of, scrub};
 use super::aws_policy::{self, PolicyScope};
+use super::paging::PageBound;
 use super::{CopySpec, CreatedCopy, ManagedCopy, PreflightFailure, ProviderError, SecretStore, Target};
 use crate::crypto::SecretBytes;
 use async_trait::async_trait;
@@ -59,9 +60,6 @@ const BURST: u32 = 10;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// Bounds every paginated listing (100 per page: a million secrets).
-const MAX_PAGES: usize = 10_000;
 
 /// Seqera's `AwsSecurityKeys`, as stored (encrypted) with the credentials.
 #[derive(Deserialize, Default)]
@@ -160,6 +158,9 @@ pub struct AwsStore {
     job_queue: Option<String>,
     custom_job_definition: bool,
     pacing: Arc<Pacing>,
+    /// Whether errors come from AWS itself (no endpoint, or an `*.amazonaws.com` one), whose
+    /// codes and messages may be shown; a custom endpoint's are not (`opaque`).
+    trusted_errors: bool,
 }
 
 impl AwsStore {
@@ -262,6 +263,9 @@ impl AwsStore {
             batch: aws_sdk_batch::Client::new(&sdk_config),
             install_id: target.install_id.to_string(),
             pacing: pacing_for(&region, endpoint.as_deref()),
+            trusted_errors: endpoint
+                .as_deref()
+                .is_none_or(|e| url::Url::parse(e).is_ok_and(|u| super::endpoints::is_aws_api(&u))),
             region,
             endpoint,
             kms_key_id: config.kms_key_id.clone().filter(|k| !k.trim().is_empty()),
@@ -269,6 +273,34 @@ impl AwsStore {
             job_queue: config.job_queue.clone().filter(|q| !q.trim().is_empty()),
             custom_job_definition: config.custom_job_definition == Some(true),
         })
+    }
+
+    /// Maps an SDK error, repeating what the endpoint said only when it is AWS itself.
+    fn sdk_error<E>(
+        &self,
+        action: &str,
+        err: &aws_sdk_secretsmanager::error::SdkError<E, aws_sdk_secretsmanager::config::http::HttpResponse>,
+    ) -> ProviderError
+    where
+        E: aws_sdk_secretsmanager::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        if self.trusted_errors {
+            map_sdk_error(action, err)
+        } else {
+            map_untrusted_sdk_error(action, err)
+        }
+    }
+
+    /// Names this target in errors, without credentials.
+    fn describe(&self) -> String {
+        match &self.endpoint {
+            Some(e) => format!(
+                "AWS region {} at {}",
+                self.region,
+                url::Url::parse(e).map(|u| u.origin().ascii_serialization()).unwrap_or_default()
+            ),
+            None => format!("AWS region {}", self.region),
+        }
     }
 
     fn policy_scope(&self) -> PolicyScope<'_> {
@@ -300,7 +332,7 @@ impl AwsStore {
         let described = match self.secrets.describe_secret().secret_id(secret_name).send().await {
             Ok(described) => described,
             Err(e) if code_of(&e) == Some("ResourceNotFoundException") => return Ok(None),
-            Err(e) => return Err(map_sdk_error("secretsmanager:DescribeSecret", &e)),
+            Err(e) => return Err(self.sdk_error("secretsmanager:DescribeSecret", &e)),
         };
         if !self.is_our_copy(described.tags(), copy) {
             return Err(ProviderError::Rejected(format!(
@@ -323,7 +355,10 @@ impl AwsStore {
         let name = job_definition_name(workflow_id);
         let mut found = Vec::new();
         let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
+        let mut bound =
+            PageBound::new(format!("the job definitions of run {workflow_id} in {}", self.describe()));
+        loop {
+            bound.next_page()?;
             let page = self
                 .batch
                 .describe_job_definitions()
@@ -332,7 +367,7 @@ impl AwsStore {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| map_sdk_error("batch:DescribeJobDefinitions", &e))?;
+                .map_err(|e| self.sdk_error("batch:DescribeJobDefinitions", &e))?;
             for definition in page.job_definitions() {
                 let ours = definition.tags().and_then(|t| t.get(TAG_MANAGED_BY)).map(String::as_str)
                     == Some(self.install_id.as_str());
@@ -423,7 +458,7 @@ impl SecretStore for AwsStore {
                     ProviderError::Unavailable(format!("{secret_name} was said to exist but cannot be found"))
                 })
             }
-            Err(e) => Err(scrub(map_sdk_error("secretsmanager:CreateSecret", &e), value)),
+            Err(e) => Err(scrub(self.sdk_error("secretsmanager:CreateSecret", &e), value)),
         }
     }
 
@@ -456,7 +491,7 @@ impl SecretStore for AwsStore {
                 Ok(())
             }
             Err(e) if code_of(&e) == Some("ResourceNotFoundException") => Ok(()),
-            Err(e) => Err(map_sdk_error("secretsmanager:DeleteSecret", &e)),
+            Err(e) => Err(self.sdk_error("secretsmanager:DeleteSecret", &e)),
         }
     }
 
@@ -536,7 +571,7 @@ impl SecretStore for AwsStore {
             .tags(TAG_WORKFLOW_ID, workflow_id)
             .send()
             .await
-            .map_err(|e| map_sdk_error("batch:RegisterJobDefinition", &e))?;
+            .map_err(|e| self.sdk_error("batch:RegisterJobDefinition", &e))?;
         let arn = registered.job_definition_arn().ok_or_else(|| {
             ProviderError::Unavailable(
                 "AWS Batch registered the job definition without saying its ARN".into(),
@@ -554,7 +589,7 @@ impl SecretStore for AwsStore {
                 Ok(_) => {}
                 // Already gone (deregistered by an earlier attempt): done.
                 Err(e) if matches!(code_of(&e), Some("ClientException" | "ResourceNotFoundException")) => {}
-                Err(e) => return Err(map_sdk_error("batch:DeregisterJobDefinition", &e)),
+                Err(e) => return Err(self.sdk_error("batch:DeregisterJobDefinition", &e)),
             }
         }
         Ok(())
@@ -565,7 +600,9 @@ impl SecretStore for AwsStore {
             |key: FilterNameStringType, value: &str| Filter::builder().key(key).values(value).build();
         let mut found = Vec::new();
         let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
+        let mut bound = PageBound::new(format!("this install's copies in {}", self.describe()));
+        loop {
+            bound.next_page()?;
             let page = self
                 .secrets
                 .list_secrets()
@@ -576,7 +613,7 @@ impl SecretStore for AwsStore {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| map_sdk_error("secretsmanager:ListSecrets", &e))?;
+                .map_err(|e| self.sdk_error("secretsmanager:ListSecrets", &e))?;
             for entry in page.secret_list() {
                 if let Some(copy) = self.managed_copy(entry.name().unwrap_or_default(), entry.tags()) {
                     found.push(copy);
@@ -595,7 +632,7 @@ impl SecretStore for AwsStore {
         if let Err(e) = self.secrets.list_secrets().max_results(1).send().await {
             return Err(self.preflight_failure(
                 "list secrets",
-                map_sdk_error("secretsmanager:ListSecrets", &e),
+                self.sdk_error("secretsmanager:ListSecrets", &e),
                 "without secretsmanager:ListSecrets on \"*\" Strongroom cannot find copies to delete",
             ));
         }
@@ -616,7 +653,7 @@ impl SecretStore for AwsStore {
         if let Err(e) = create.send().await {
             return Err(self.preflight_failure(
                 "create a probe secret",
-                map_sdk_error("secretsmanager:CreateSecret", &e),
+                self.sdk_error("secretsmanager:CreateSecret", &e),
                 "Strongroom cannot create the per-run copies (tagging needs secretsmanager:TagResource, \
                  a customer-managed KMS key needs kms:GenerateDataKey)",
             ));
@@ -627,7 +664,7 @@ impl SecretStore for AwsStore {
         {
             return Err(self.preflight_failure(
                 "delete the probe secret",
-                map_sdk_error("secretsmanager:DeleteSecret", &e),
+                self.sdk_error("secretsmanager:DeleteSecret", &e),
                 &format!("Strongroom cannot delete copies when runs end (the probe {probe} was left behind)"),
             ));
         }
@@ -641,7 +678,7 @@ impl SecretStore for AwsStore {
         {
             return Err(self.preflight_failure(
                 "describe job definitions",
-                map_sdk_error("batch:DescribeJobDefinitions", &e),
+                self.sdk_error("batch:DescribeJobDefinitions", &e),
                 "Strongroom cannot find the job definitions it registers for runs with secrets",
             ));
         }

@@ -146,6 +146,27 @@ where
     }
 }
 
+/// Maps an SDK error from a custom endpoint that is not AWS's own: sorted as AWS's would be,
+/// but in our words only (`opaque`).
+pub(crate) fn map_untrusted_sdk_error<E>(action: &str, err: &SdkError<E, HttpResponse>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = match err {
+        SdkError::ServiceError(service) => Some(service.raw().status().as_u16()),
+        SdkError::ResponseError(r) => Some(r.raw().status().as_u16()),
+        _ => None,
+    };
+    let not_found =
+        status == Some(404) || code_of(err).is_some_and(|c| c.contains("NotFound") || c.contains("NoSuch"));
+    let timed_out = matches!(err, SdkError::TimeoutError(_));
+    super::opaque::opaque(
+        map_sdk_error(action, err),
+        action,
+        super::opaque::Answer { status, not_found, timed_out, code: None },
+    )
+}
+
 /// The error code, when AWS answered with one.
 pub(crate) fn code_of<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<&str> {
     match err {

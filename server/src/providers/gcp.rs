@@ -18,6 +18,7 @@
 //! - the client never retries on its own (the worker retries from durable rows) and every
 //!   attempt has a short timeout; writes are paced per project below Google's 600 writes/min.
 
+use super::paging::PageBound;
 use super::{CopySpec, CreatedCopy, ManagedCopy, PreflightFailure, ProviderError, SecretStore};
 use crate::crypto::SecretBytes;
 use async_trait::async_trait;
@@ -64,6 +65,11 @@ pub struct GoogleStore {
     /// The platform service account (from the key), for the commands preflight prints.
     client_email: Option<String>,
     writes: Arc<DefaultDirectRateLimiter>,
+    /// Whether errors come from Google itself (no endpoint, or an `https://*.googleapis.com`
+    /// one), whose messages may be shown; a custom endpoint's are not (`opaque`).
+    trusted_errors: bool,
+    /// The custom endpoint's origin, to name the target in errors.
+    endpoint: Option<String>,
 }
 
 /// One limiter per project, shared by every store of this process that writes to it.
@@ -165,7 +171,11 @@ impl GoogleStore {
         let client = builder.build().await.map_err(|e| {
             ProviderError::Rejected(format!("could not set up the Secret Manager client: {e}"))
         })?;
+        let endpoint_url = endpoint.and_then(|e| url::Url::parse(e).ok());
         Ok(GoogleStore {
+            trusted_errors: endpoint.is_none()
+                || endpoint_url.as_ref().is_some_and(super::endpoints::is_google_api),
+            endpoint: endpoint_url.map(|u| u.origin().ascii_serialization()),
             writes: write_limiter(&project),
             client,
             project,
@@ -173,6 +183,28 @@ impl GoogleStore {
             install_id,
             client_email,
         })
+    }
+
+    /// Maps a client error, repeating what the endpoint said only when it is Google itself.
+    fn error(&self, error: &google_cloud_gax::error::Error, permission: &str) -> ProviderError {
+        let mapped = map_error(error, permission);
+        if self.trusted_errors {
+            return mapped;
+        }
+        let status = error.http_status_code();
+        let not_found = status == Some(404) || code(error) == Some(Code::NotFound);
+        // The status name is one of a fixed set the client parsed the answer into: safe to keep.
+        let code = error.status().map(|s| s.code.name().to_string());
+        let answer = super::opaque::Answer { status, not_found, timed_out: error.is_timeout(), code };
+        super::opaque::opaque(mapped, permission, answer)
+    }
+
+    /// Names this target in errors, without credentials.
+    fn describe(&self) -> String {
+        match &self.endpoint {
+            Some(e) => format!("project {} at {e}", self.project),
+            None => format!("project {}", self.project),
+        }
     }
 
     fn secret_name(&self, id: &str) -> String {
@@ -230,7 +262,9 @@ impl GoogleStore {
 
     async fn has_enabled_version(&self, secret: &str) -> Result<bool, ProviderError> {
         let mut page_token = String::new();
+        let mut bound = PageBound::new(format!("the versions of {secret} in {}", self.describe()));
         loop {
+            bound.next_page()?;
             let page = self
                 .client
                 .list_secret_versions()
@@ -238,7 +272,7 @@ impl GoogleStore {
                 .set_page_token(page_token)
                 .send()
                 .await
-                .map_err(|e| map_error(&e, "secretmanager.versions.list"))?;
+                .map_err(|e| self.error(&e, "secretmanager.versions.list"))?;
             if page.versions.iter().any(|v| v.state == State::Enabled) {
                 return Ok(true);
             }
@@ -375,7 +409,7 @@ impl SecretStore for GoogleStore {
         let created = self
             .create_secret(&id, secret)
             .await
-            .map_err(|e| map_error(&e, "secretmanager.secrets.create"))?;
+            .map_err(|e| self.error(&e, "secretmanager.secrets.create"))?;
         if !created {
             // An earlier attempt, or someone else: adopt it only if it is ours, for this copy.
             let existing = self
@@ -384,7 +418,7 @@ impl SecretStore for GoogleStore {
                 .set_name(&secret_name)
                 .send()
                 .await
-                .map_err(|e| map_error(&e, "secretmanager.secrets.get"))?;
+                .map_err(|e| self.error(&e, "secretmanager.secrets.get"))?;
             let same_copy = existing.annotations.get(ANNOTATION_WORKFLOW_ID).map(String::as_str)
                 == Some(copy.workflow_id)
                 && existing.annotations.get(ANNOTATION_NAME).map(String::as_str) == Some(copy.name);
@@ -401,7 +435,7 @@ impl SecretStore for GoogleStore {
         }
         self.add_version(&secret_name, value.expose_secret())
             .await
-            .map_err(|e| map_error(&e, "secretmanager.versions.add"))?;
+            .map_err(|e| self.error(&e, "secretmanager.versions.add"))?;
         Ok(self.reference(copy.workflow_id, copy.name))
     }
 
@@ -410,7 +444,7 @@ impl SecretStore for GoogleStore {
         let id = Self::copy_id(&copy)?;
         self.delete_secret(&self.secret_name(&id))
             .await
-            .map_err(|e| map_error(&e, "secretmanager.secrets.delete"))
+            .map_err(|e| self.error(&e, "secretmanager.secrets.delete"))
     }
 
     async fn prepare_launch(
@@ -431,7 +465,9 @@ impl SecretStore for GoogleStore {
     async fn list_managed(&self) -> Result<Vec<ManagedCopy>, ProviderError> {
         let mut found = Vec::new();
         let mut page_token = String::new();
+        let mut bound = PageBound::new(format!("this install's copies in {}", self.describe()));
         loop {
+            bound.next_page()?;
             let page = self
                 .client
                 .list_secrets()
@@ -440,7 +476,7 @@ impl SecretStore for GoogleStore {
                 .set_page_token(page_token)
                 .send()
                 .await
-                .map_err(|e| map_error(&e, "secretmanager.secrets.list"))?;
+                .map_err(|e| self.error(&e, "secretmanager.secrets.list"))?;
             for secret in &page.secrets {
                 // The filter is Google's; the exact install id is ours to check.
                 if !self.is_ours(secret) || secret.annotations.contains_key(ANNOTATION_PROBE) {
@@ -465,7 +501,7 @@ impl SecretStore for GoogleStore {
             .send()
             .await
             .map_err(|e| {
-                self.preflight_failure("list secrets", map_error(&e, "secretmanager.secrets.list"))
+                self.preflight_failure("list secrets", self.error(&e, "secretmanager.secrets.list"))
             })?;
 
         let id = format!("tower-preflight-{}", uuid::Uuid::new_v4().simple());
@@ -476,16 +512,16 @@ impl SecretStore for GoogleStore {
             vec![(ANNOTATION_INSTALL_ID, self.install_id.clone()), (ANNOTATION_PROBE, "true".into())],
         );
         self.create_secret(&id, probe).await.map_err(|e| {
-            self.preflight_failure("create a probe secret", map_error(&e, "secretmanager.secrets.create"))
+            self.preflight_failure("create a probe secret", self.error(&e, "secretmanager.secrets.create"))
         })?;
         let added = self.add_version(&name, b"strongroom preflight probe").await.map_err(|e| {
             self.preflight_failure(
                 "add a version to the probe secret",
-                map_error(&e, "secretmanager.versions.add"),
+                self.error(&e, "secretmanager.versions.add"),
             )
         });
         let deleted = self.delete_secret(&name).await.map_err(|e| {
-            self.preflight_failure("delete the probe secret", map_error(&e, "secretmanager.secrets.delete"))
+            self.preflight_failure("delete the probe secret", self.error(&e, "secretmanager.secrets.delete"))
         });
         added.and(deleted)
     }

@@ -13,8 +13,11 @@
 pub mod aws;
 mod aws_errors;
 pub mod aws_policy;
+pub mod endpoints;
 pub mod gcp;
 pub mod hpc;
+mod opaque;
+mod paging;
 
 use crate::crypto::SecretBytes;
 use async_trait::async_trait;
@@ -145,4 +148,32 @@ pub async fn open(target: Target<'_>) -> Result<SharedStore, ProviderError> {
         Platform::AwsBatch => Ok(Arc::new(aws::AwsStore::from_target(&target).await?)),
         Platform::GoogleBatch => Ok(Arc::new(gcp::GoogleStore::open(&target).await?)),
     }
+}
+
+/// Opens a store as [`open`] does, after checking its custom endpoint against the instance's
+/// rules again (a host name may resolve elsewhere now than when the environment was saved), and
+/// keeping a Google environment's bearer token for Google's own hosts and listed endpoints.
+pub async fn open_checked(
+    target: Target<'_>,
+    rules: &endpoints::EndpointPolicy,
+) -> Result<SharedStore, ProviderError> {
+    let endpoint = target.config.endpoint_url.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    if let Some(raw) = endpoint {
+        // Only an instance administrator can have saved an unlisted endpoint.
+        rules.check(raw, true).await.map_err(ProviderError::Rejected)?;
+        let url = endpoints::parse(raw).map_err(ProviderError::Rejected)?;
+        if target.platform == app::model::Platform::GoogleBatch
+            && target.credentials.is_some()
+            && !rules.is_listed(&url)
+            && !endpoints::is_google_api(&url)
+        {
+            return Err(ProviderError::Rejected(format!(
+                "This Google environment's endpointUrl is not one of Google's hosts (https://*.googleapis.com), \
+                 and its service account's token is sent nowhere else unless an instance administrator lists \
+                 the endpoint in {}.",
+                endpoints::ALLOW_SETTING
+            )));
+        }
+    }
+    open(target).await
 }

@@ -77,6 +77,7 @@ impl Services {
         let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
         let workspace_id = access.workspace_id();
         check_launch_command(actor, None, input.config.launch_command.as_deref())?;
+        self.check_endpoint_allowed(actor, input.platform, None, input.config.endpoint_url.as_deref()).await?;
         let mut tx = self.db.begin().await.map_err(internal)?;
         let (env, config) = self.checked_env(&mut tx, workspace_id, input).await?;
         let new = compute_envs::NewComputeEnv {
@@ -117,6 +118,8 @@ impl Services {
             .ok_or_else(|| internal(format!("compute environment {id} has an unknown platform")))?;
         if let Some(config) = &change.config {
             check_launch_command(actor, current_config.launch_command.as_deref(), config.launch_command.as_deref())?;
+            let (before, after) = (current_config.endpoint_url.as_deref(), config.endpoint_url.as_deref());
+            self.check_endpoint_allowed(actor, platform, before, after).await?;
         }
         let input = ComputeEnvInput {
             name: change.name.unwrap_or(current.name.clone()),

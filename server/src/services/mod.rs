@@ -8,6 +8,7 @@ mod backend;
 mod compute_backend;
 mod compute_check;
 mod compute_config_check;
+mod compute_endpoint_check;
 mod compute_env_writes;
 mod compute_envs;
 mod launch;
@@ -58,6 +59,9 @@ pub struct Services {
     pub stores: StoreCache,
     /// Wakes idle workers when a launch or an end makes work.
     pub worker_wake: std::sync::Arc<tokio::sync::Notify>,
+    // --- Cloud endpoints (issue 10, item 4) ---
+    /// Which custom `endpointUrl`s this server may call (`endpoint_allow`).
+    pub endpoints: crate::providers::endpoints::EndpointPolicy,
 }
 
 /// Timing of the run lifecycle and the background jobs, from the configuration.
@@ -72,6 +76,13 @@ pub struct JobSettings {
     pub max_create_attempts: i64,
     pub reconcile_interval_secs: u64,
     pub reconcile_grace_ms: i64,
+    // --- Provider deadlines (issue 10, item 3) ---
+    /// The deadline of one provider step of a worker; always below the claim lease.
+    pub provider_call_timeout_ms: u64,
+    /// The time the reconciler gives one target per pass.
+    pub reconcile_target_budget_ms: u64,
+    /// Targets the reconciler works on at once.
+    pub reconcile_concurrency: usize,
 }
 
 impl JobSettings {
@@ -86,6 +97,12 @@ impl JobSettings {
             max_create_attempts: config.max_create_attempts.max(1),
             reconcile_interval_secs: config.reconcile_interval_secs,
             reconcile_grace_ms: (config.reconcile_grace_secs * 1000) as i64,
+            // Provider deadlines: a step must end, answered or abandoned, before its lease does.
+            provider_call_timeout_ms: config
+                .provider_call_timeout_ms
+                .clamp(100, (crate::jobs::LEASE_MS - crate::jobs::LEASE_MARGIN_MS) as u64),
+            reconcile_target_budget_ms: config.reconcile_target_budget_secs.max(1) * 1000,
+            reconcile_concurrency: config.reconcile_concurrency.max(1),
         }
     }
 }

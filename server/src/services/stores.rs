@@ -73,13 +73,14 @@ impl Services {
             Some(id) => Some(self.target_credentials(workspace_id, id).await?),
             None => None,
         };
-        let store = providers::open(Target {
+        let target = Target {
             platform: target.platform,
             config: &target.config,
             credentials: credentials.as_ref(),
             install_id: &self.install_id,
-        })
-        .await?;
+        };
+        // The endpoint is checked again at every open (issue 10, item 4).
+        let store = providers::open_checked(target, &self.endpoints).await?;
         self.stores.open.lock().unwrap_or_else(|e| e.into_inner()).insert(key, store.clone());
         Ok(store)
     }

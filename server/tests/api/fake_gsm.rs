@@ -123,7 +123,8 @@ impl FakeGsm {
                 error(StatusCode::NOT_FOUND, "NOT_FOUND", &format!("The fake has no {method} {}", uri.path()))
             })
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the fake");
+        let listener =
+            tokio::net::TcpListener::bind((crate::helpers::EMULATOR_HOST, 0)).await.expect("bind the fake");
         let addr = listener.local_addr().expect("an address");
         tokio::spawn(async move { axum::serve(listener, app).await.expect("the fake serves") });
         FakeGsm { addr, inner }

@@ -11,6 +11,15 @@ use std::net::SocketAddr;
 pub const ADMIN_EMAIL: &str = "admin@example.org";
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The endpoints the test suite's apps may call, listed explicitly like an instance administrator
+/// would (`endpoint_allow`): the emulators (moto and the fake Secret Manager) listen on
+/// 127.0.0.2, so 127.0.0.1 stays unlisted for the tests that prove loopback is refused; the
+/// other two are the made-up endpoints of the compute-environment tests.
+pub const EMULATOR_ALLOW: &[&str] = &["127.0.0.2", "127.0.0.1:4566", "secretmanager.example.org"];
+
+/// The loopback address the emulators listen on.
+pub const EMULATOR_HOST: &str = "127.0.0.2";
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub database_url: String,
@@ -104,6 +113,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         database_url: Some(database_url.clone()),
         // Tests sign in many times from one address; the rate-limit test lowers this again.
         login_attempts_per_minute: 1000,
+        endpoint_allow: EMULATOR_ALLOW.iter().map(|e| e.to_string()).collect(),
         ..Config::default()
     };
     adjust(&mut config);
@@ -140,6 +150,7 @@ impl TestApp {
             data_dir: self.data_dir.path().to_path_buf(),
             database_url: Some(self.database_url.clone()),
             reconcile_grace_secs: 0,
+            endpoint_allow: EMULATOR_ALLOW.iter().map(|e| e.to_string()).collect(),
             ..Config::default()
         };
         server::startup::build_services(&config).await.expect("services on the test database")

@@ -14,6 +14,8 @@ mod fake_gsm;
 mod faults;
 mod gcp_provider;
 mod helpers;
+mod hostile_endpoints;
+mod endpoint_allow;
 mod leak;
 mod moto;
 mod openapi;

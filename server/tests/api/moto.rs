@@ -21,7 +21,11 @@ impl Drop for Moto {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("a free loopback port").local_addr().unwrap().port()
+    TcpListener::bind((crate::helpers::EMULATOR_HOST, 0))
+        .expect("a free loopback port")
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Moto {
@@ -32,7 +36,7 @@ impl Moto {
         for _ in 0..3 {
             let port = free_port();
             let child = match Command::new("moto_server")
-                .args(["-p", &port.to_string(), "-H", "127.0.0.1"])
+                .args(["-p", &port.to_string(), "-H", crate::helpers::EMULATOR_HOST])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -43,7 +47,8 @@ impl Moto {
                     panic!("could not start moto_server ({e}); install it with pip install 'moto[server]'")
                 }
             };
-            let mut moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+            let mut moto =
+                Moto { child, endpoint: format!("http://{}:{port}", crate::helpers::EMULATOR_HOST) };
             match moto.wait_ready().await {
                 Ok(()) => return moto,
                 Err(e) => last_error = e,
