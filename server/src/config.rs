@@ -54,6 +54,13 @@ pub struct Config {
     pub reconcile_interval_secs: u64,
     /// How long after a run ended the reconciler leaves its copies to the worker.
     pub reconcile_grace_secs: u64,
+    // Host identity (issue 10, item 5). Whether a workspace may act as this host's own cloud
+    // identity is decided per workspace by an instance administrator
+    // (`PUT /api/workspaces/{id}/host-identity`), not here.
+    /// A shared-credentials file (AWS profile format, profile `default`) holding the identity
+    /// lent to the workspaces allowed to use the host's; without it, the AWS SDK's default chain.
+    #[serde(default)]
+    pub aws_host_credentials_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -79,6 +86,8 @@ impl Default for Config {
             max_create_attempts: 8,
             reconcile_interval_secs: 300,
             reconcile_grace_secs: 600,
+            // Host identity (issue 10, item 5).
+            aws_host_credentials_file: None,
         }
     }
 }

@@ -62,6 +62,8 @@ pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
         jobs: crate::services::JobSettings::from_config(config),
         stores: Default::default(),
         worker_wake: Default::default(),
+        // Host identity (issue 10, item 5).
+        aws_host_credentials_file: config.aws_host_credentials_file.clone(),
     })
 }
 

@@ -10,11 +10,13 @@ mod compute_check;
 mod compute_config_check;
 mod compute_env_writes;
 mod compute_envs;
+mod host_identity;
 mod launch;
 mod launch_command;
 mod runs;
 mod runs_backend;
 mod credential_keys;
+mod credential_versions;
 mod credentials;
 #[cfg(test)]
 mod credentials_tests;
@@ -28,7 +30,9 @@ pub use accounts::NewAccount;
 pub use launch::new_workflow_id;
 pub use stores::{RunTarget, StoreCache};
 pub use compute_env_writes::ComputeEnvChange;
+pub use credential_versions::RunUsingCredentials;
 pub use credentials::{CredentialsInUse, DeleteCredentialsError, CREDENTIALS_SCOPE};
+pub use host_identity::HostIdentityGrant;
 pub use secrets::SecretPage;
 pub use tokens::TokenInfo;
 pub use workspaces::ParticipantPage;
@@ -58,6 +62,10 @@ pub struct Services {
     pub stores: StoreCache,
     /// Wakes idle workers when a launch or an end makes work.
     pub worker_wake: std::sync::Arc<tokio::sync::Notify>,
+    // Host identity (issue 10, item 5).
+    /// Where the host identity lent to allowed workspaces comes from, instead of the SDK's
+    /// default chain (`Config::aws_host_credentials_file`).
+    pub aws_host_credentials_file: Option<std::path::PathBuf>,
 }
 
 /// Timing of the run lifecycle and the background jobs, from the configuration.

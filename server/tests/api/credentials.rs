@@ -250,6 +250,8 @@ async fn only_owners_and_admins_manage_credentials_and_compute_envs_and_everyone
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (org_id, ws_id) = app.org_and_workspace(&admin, "genomics").await;
+    // Role-only credentials and environments without credentials act as the host (issue 10).
+    crate::credentials_security::allow_host_identity(&app, &admin, ws_id).await;
     let ws = Ws { app: &app, id: ws_id };
     let creds_id = ws.aws_credentials(&admin, "aws-prod", &secret_canary()).await;
     let (_, env) = ws.aws_env(&admin, "aws-env", Some(&creds_id)).await;
@@ -366,6 +368,8 @@ async fn compute_envs_are_checked_per_platform_and_read_back_as_written() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (_, ws_id) = app.org_and_workspace(&admin, "genomics").await;
+    // The `aws-ambient` environment acts as the host (issue 10).
+    crate::credentials_security::allow_host_identity(&app, &admin, ws_id).await;
     let ws = Ws { app: &app, id: ws_id };
     let aws_id = ws.aws_credentials(&admin, "aws-prod", &secret_canary()).await;
     let body =
