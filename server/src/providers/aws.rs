@@ -406,6 +406,11 @@ fn host_credentials_from_file(
     let files = ProfileFiles::builder().with_file(ProfileFileKind::Credentials, file).build();
     aws_sdk_secretsmanager::config::SharedCredentialsProvider::new(
         aws_config::profile::ProfileFileCredentialsProvider::builder()
+            // Its own provider config needs our HTTP client too (there is no default one).
+            .configure(
+                &aws_config::provider_config::ProviderConfig::without_region()
+                    .with_http_client(http_client()),
+            )
             .profile_files(files)
             .profile_name("default")
             .build(),
