@@ -145,6 +145,12 @@ async fn copies_in_default_account(moto: &Moto, workflow_id: &str) -> Vec<String
         .collect()
 }
 
+/// moto answers its first Batch request slowly (it loads the Batch backend), which on a busy
+/// machine can outlast the app's 10 s attempt timeout: make that first request from the test.
+async fn warm_up_batch(moto: &Moto) {
+    moto.batch_client().await.describe_job_definitions().send().await.expect("moto's Batch answers");
+}
+
 async fn cancel(app: &TestApp, who: &Client, ws: i64, wf: &str) {
     let (status, body) =
         call(app, who, Method::POST, &format!("/api/workflow/{wf}/cancel?workspaceId={ws}"), json!({})).await;
@@ -314,6 +320,7 @@ async fn the_store_sends_the_generated_external_id_through_the_host_identity_and
 #[tokio::test]
 async fn a_granted_workspace_launches_through_the_host_identity_with_its_external_id() {
     let moto = Moto::start().await;
+    warm_up_batch(&moto).await;
     let recorder = Recorder::start(&moto.endpoint).await;
     let dir = tempfile::tempdir().unwrap();
     let file = host_credentials_file(dir.path());
@@ -351,6 +358,7 @@ async fn a_granted_workspace_launches_through_the_host_identity_with_its_externa
 /// Credentials with moto's keys (default account), an environment on them, a workspace secret,
 /// and a launched run: (credentials id, environment id, workflow id).
 async fn launched_run(app: &TestApp, admin: &Client, ws: i64, moto: &Moto) -> (String, String, String) {
+    warm_up_batch(moto).await;
     let (status, creds) =
         add_credentials(app, admin, ws, "first-account", json!({ "accessKey": KEYS.0, "secretKey": KEYS.1 }))
             .await;
