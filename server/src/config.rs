@@ -71,6 +71,13 @@ pub struct Config {
     pub reconcile_target_budget_secs: u64,
     /// How many targets the reconciler works on at once.
     pub reconcile_concurrency: usize,
+    // Host identity (issue 10, item 5). Whether a workspace may act as this host's own cloud
+    // identity is decided per workspace by an instance administrator
+    // (`PUT /api/workspaces/{id}/host-identity`), not here.
+    /// A shared-credentials file (AWS profile format, profile `default`) holding the identity
+    /// lent to the workspaces allowed to use the host's; without it, the AWS SDK's default chain.
+    #[serde(default)]
+    pub aws_host_credentials_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -101,6 +108,8 @@ impl Default for Config {
             provider_call_timeout_ms: 30_000,
             reconcile_target_budget_secs: 120,
             reconcile_concurrency: 4,
+            // Host identity (issue 10, item 5).
+            aws_host_credentials_file: None,
         }
     }
 }

@@ -63,6 +63,8 @@ pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
         stores: Default::default(),
         worker_wake: Default::default(),
         endpoints: crate::providers::endpoints::EndpointPolicy::new(&config.endpoint_allow),
+        // Host identity (issue 10, item 5).
+        aws_host_credentials_file: config.aws_host_credentials_file.clone(),
     })
 }
 

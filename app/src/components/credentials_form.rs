@@ -89,7 +89,9 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
                         prop:value=move || external_id.get() on:input=text(external_id)/>
                     <input type="hidden" name="key_file" value=""/>
                     <p class="hint">
-                        "Without keys, the role is assumed with the Strongroom host's own AWS credentials."
+                        "Without keys, the role is assumed with the Strongroom host's own AWS credentials: an \
+                         instance administrator must allow that for this workspace, and the external id is then \
+                         the workspace's own (shown in the list below once added; leave the field empty)."
                     </p>
                 </Show>
                 <button type="submit" class="primary" data-testid="add-credentials"

@@ -198,7 +198,7 @@ pub async fn update(
 }
 
 /// 204, or 409 with Seqera's `DeleteCredentialsConflictResponse` (plus our `message`) when
-/// compute environments use the credentials.
+/// compute environments, or runs that are not cleaned yet, use the credentials.
 pub async fn delete(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -211,11 +211,14 @@ pub async fn delete(
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
         Err(DeleteCredentialsError::Refused(error)) => Err(error.into()),
         Err(DeleteCredentialsError::InUse(in_use)) => {
-            let conflicts: Vec<Value> = in_use
+            let envs = in_use
                 .compute_envs
                 .iter()
-                .map(|(id, name)| json!({ "type": "compute-env", "id": id.to_string(), "name": name }))
-                .collect();
+                .map(|(id, name)| json!({ "type": "compute-env", "id": id.to_string(), "name": name }));
+            // Runs not cleaned yet delete their copies with these keys.
+            let runs =
+                in_use.runs.iter().map(|(id, name)| json!({ "type": "workflow", "id": id, "name": name }));
+            let conflicts: Vec<Value> = envs.chain(runs).collect();
             let body = json!({
                 "message": in_use.message(),
                 "credentialsId": in_use.credentials_id.to_string(),

@@ -5,6 +5,7 @@
 mod compute_envs;
 mod credentials;
 mod extract;
+mod host_identity;
 mod openapi;
 mod orgs;
 mod participants;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
             get(pipeline_secrets::describe).put(pipeline_secrets::update).delete(pipeline_secrets::delete),
         )
         .route("/api/orgs/{org_id}/workspaces", get(orgs::list_workspaces).post(orgs::create_workspace))
+        .route("/api/workspaces/{workspace_id}/host-identity", put(host_identity::set))
         .route("/api/orgs/{org_id}/workspaces/{workspace_id}/participants", get(participants::list))
         .route("/api/orgs/{org_id}/workspaces/{workspace_id}/participants/add", put(participants::add))
         .route(

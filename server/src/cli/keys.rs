@@ -126,7 +126,7 @@ async fn rewrap_batch(
         let owner_id = row
             .owner_id()
             .with_context(|| format!("{table:?} row {} has no owner for its scope {}", row.id, row.scope))?;
-        let binding = Binding { scope: &row.scope, owner_id, item_id: row.id, version: row.version };
+        let binding = Binding { scope: &row.scope, owner_id, item_id: row.item_id, version: row.version };
         let sealed = Sealed {
             key_id: row.key_id.clone(),
             wrapped_key: row.wrapped_key.clone(),

@@ -159,3 +159,108 @@ pub async fn mark_used(pool: &AnyPool, workspace_id: i64, id: i64, now: i64) -> 
         .await
         .map(|_| ())
 }
+
+/// Keeps the current sealed keys of the row as a retired version, for the runs launched with
+/// them (call before `store_seal` replaces them, in the same transaction).
+pub async fn retire_current(
+    tx: &mut Tx<'_>,
+    workspace_id: i64,
+    id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO credential_versions (credentials_id, workspace_id, version, algorithm, key_id, \
+         wrapped_key, ciphertext, retired_at) \
+         SELECT id, workspace_id, version, algorithm, key_id, wrapped_key, ciphertext, $3 FROM credentials \
+         WHERE workspace_id = $1 AND id = $2 \
+         ON CONFLICT (credentials_id, version) DO NOTHING",
+    )
+    .bind(workspace_id)
+    .bind(id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
+/// (credentials id, version) of every retired version kept in the workspace.
+pub async fn retired_versions(tx: &mut Tx<'_>, workspace_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT credentials_id, version FROM credential_versions WHERE workspace_id = $1 \
+         ORDER BY credentials_id, version",
+    )
+    .bind(workspace_id)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+pub async fn delete_retired_version(
+    tx: &mut Tx<'_>,
+    workspace_id: i64,
+    id: i64,
+    version: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM credential_versions WHERE workspace_id = $1 AND credentials_id = $2 AND version = $3",
+    )
+    .bind(workspace_id)
+    .bind(id)
+    .bind(version)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
+/// The sealed keys of a retired version, for the cleanup of a run launched with them.
+pub async fn find_sealed_version(
+    pool: &AnyPool,
+    workspace_id: i64,
+    id: i64,
+    version: i64,
+) -> Result<Option<SealedCredentialsRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.provider, v.version, v.key_id, v.wrapped_key, v.ciphertext FROM credential_versions v \
+         JOIN credentials c ON c.id = v.credentials_id AND c.workspace_id = v.workspace_id \
+         WHERE v.workspace_id = $1 AND v.credentials_id = $2 AND v.version = $3",
+    )
+    .bind(workspace_id)
+    .bind(id)
+    .bind(version)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A run of the workspace that is not cleaned yet: its copies may still exist.
+#[derive(Debug, Clone, FromRow)]
+pub struct UnfinishedRun {
+    pub id: String,
+    pub run_name: String,
+    /// The run's target snapshot (JSON): which credentials, at which version.
+    pub target: String,
+}
+
+pub async fn unfinished_runs(tx: &mut Tx<'_>, workspace_id: i64) -> Result<Vec<UnfinishedRun>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, run_name, target FROM runs WHERE workspace_id = $1 AND stage <> 'cleaned' ORDER BY created_at, id",
+    )
+    .bind(workspace_id)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Provider and public fields, locking the row like `lock` (for a compute environment that is
+/// about to use these credentials).
+pub async fn lock_public(
+    tx: &mut Tx<'_>,
+    workspace_id: i64,
+    id: i64,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE credentials SET version = version WHERE workspace_id = $1 AND id = $2 \
+         RETURNING provider, public_keys",
+    )
+    .bind(workspace_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}

@@ -63,51 +63,61 @@ pub async fn register_target(
 pub enum SealedTable {
     Secrets,
     Credentials,
+    /// Replaced credentials kept for the runs launched with them (migration 0008).
+    CredentialVersions,
 }
 
 impl SealedTable {
-    pub const ALL: [SealedTable; 2] = [SealedTable::Secrets, SealedTable::Credentials];
+    pub const ALL: [SealedTable; 3] =
+        [SealedTable::Secrets, SealedTable::Credentials, SealedTable::CredentialVersions];
 
     fn name(self) -> &'static str {
         match self {
             SealedTable::Secrets => "secrets",
             SealedTable::Credentials => "credentials",
+            SealedTable::CredentialVersions => "credential_versions",
         }
     }
 
     /// The columns that make up a row's binding, as `RotationRow` reads them.
     fn binding_columns(self) -> &'static str {
         match self {
-            SealedTable::Secrets => "scope, workspace_id, user_id",
+            SealedTable::Secrets => "id AS item_id, scope, workspace_id, user_id",
             // Credentials are bound to their workspace under the scope `credentials`.
             SealedTable::Credentials => {
-                "'credentials' AS scope, workspace_id, CAST(NULL AS BIGINT) AS user_id"
+                "id AS item_id, 'credentials' AS scope, workspace_id, CAST(NULL AS BIGINT) AS user_id"
+            }
+            // A kept version stays bound to its credentials' id, not to its own row id.
+            SealedTable::CredentialVersions => {
+                "credentials_id AS item_id, 'credentials' AS scope, workspace_id, CAST(NULL AS BIGINT) AS user_id"
             }
         }
     }
 }
 
+/// Every sealed table's `key_id` column, for the counts below.
+const ALL_KEY_IDS: &str =
+    "SELECT key_id FROM secrets UNION ALL SELECT key_id FROM credentials UNION ALL SELECT key_id FROM credential_versions";
+
 /// The distinct key ids sealed rows are under, with their row counts (over every sealed table).
 pub async fn rows_per_key(pool: &AnyPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT key_id, COUNT(*) FROM (SELECT key_id FROM secrets UNION ALL SELECT key_id FROM credentials) \
-         AS sealed GROUP BY key_id ORDER BY key_id",
-    )
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT key_id, COUNT(*) FROM ({ALL_KEY_IDS}) AS sealed GROUP BY key_id ORDER BY key_id"
+    )))
     .fetch_all(pool)
     .await
 }
 
 pub async fn count_all(pool: &AnyPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM secrets) + (SELECT COUNT(*) FROM credentials)")
+    sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM ({ALL_KEY_IDS}) AS sealed")))
         .fetch_one(pool)
         .await
 }
 
 pub async fn count_under(pool: &AnyPool, key_id: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM secrets WHERE key_id = $1) \
-         + (SELECT COUNT(*) FROM credentials WHERE key_id = $1)",
-    )
+    sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM ({ALL_KEY_IDS}) AS sealed WHERE key_id = $1"
+    )))
     .bind(key_id)
     .fetch_one(pool)
     .await
@@ -116,7 +126,11 @@ pub async fn count_under(pool: &AnyPool, key_id: &str) -> Result<i64, sqlx::Erro
 /// What re-wrapping one row needs: its binding (scope, owner, id, version) and its sealed key.
 #[derive(FromRow)]
 pub struct RotationRow {
+    /// The row's own id (for paging and the update).
     pub id: i64,
+    /// The id bound into the associated data: the row's id, or for a kept credentials version
+    /// the id of its credentials.
+    pub item_id: i64,
     pub scope: String,
     pub workspace_id: Option<i64>,
     pub user_id: Option<i64>,
@@ -185,10 +199,9 @@ pub async fn store_rewrapped(
 /// (0 = done).
 pub async fn activate(pool: &AnyPool, new_key_id: &str) -> Result<i64, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let remaining: i64 = sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM secrets WHERE key_id <> $1) \
-         + (SELECT COUNT(*) FROM credentials WHERE key_id <> $1)",
-    )
+    let remaining: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM ({ALL_KEY_IDS}) AS sealed WHERE key_id <> $1"
+    )))
     .bind(new_key_id)
     .fetch_one(&mut *tx)
     .await?;

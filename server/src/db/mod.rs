@@ -9,6 +9,7 @@ pub mod audit;
 pub mod compute_envs;
 pub mod credentials;
 pub mod encryption_keys;
+pub mod host_identity;
 pub mod key_rotation;
 pub mod orgs;
 pub mod participants;

@@ -69,6 +69,11 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
                 Ok(()) => {
                     runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleaned", None, now_ms()).await?;
                     services.delete_run_token(claim.launched_by, &claim.id).await?;
+                    // Replaced credentials kept for this run alone can go now.
+                    let forgotten = services.forget_unneeded_credential_versions(claim.workspace_id).await;
+                    if let Err(error) = forgotten {
+                        tracing::warn!(workflow_id = %claim.id, %error, "could not delete unneeded credentials");
+                    }
                     tracing::info!(workflow_id = %claim.id, "run cleaned: no copy remains");
                 }
                 Err(error) => retry_or_fail(services, &claim, error, false).await?,

@@ -20,7 +20,9 @@
 use super::aws_errors::{code_of, map_sdk_error, map_untrusted_sdk_error, message_of, scrub};
 use super::aws_policy::{self, PolicyScope};
 use super::paging::PageBound;
-use super::{CopySpec, CreatedCopy, ManagedCopy, PreflightFailure, ProviderError, SecretStore, Target};
+use super::{
+    CopySpec, CreatedCopy, HostIdentity, ManagedCopy, PreflightFailure, ProviderError, SecretStore, Target,
+};
 use crate::crypto::SecretBytes;
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
@@ -232,9 +234,24 @@ impl AwsStore {
                 ))
             }
         };
-        if let Some(credentials) = &static_keys {
-            loader = loader.credentials_provider(credentials.clone());
-        }
+        // Without keys of its own the target acts as the Strongroom host: only where an instance
+        // administrator allowed it, and an AssumeRole then carries the workspace's generated
+        // external id, never the one in the keys document (see `services::host_identity`).
+        let external_id = match (&static_keys, target.host_identity) {
+            (Some(credentials), _) => {
+                loader = loader.credentials_provider(credentials.clone());
+                keys.external_id.as_deref().filter(|e| !e.is_empty()).map(str::to_string)
+            }
+            (None, HostIdentity::Refused) => {
+                return Err(ProviderError::Rejected(HOST_IDENTITY_REFUSED.into()))
+            }
+            (None, HostIdentity::Allowed { external_id, credentials_file }) => {
+                if let Some(file) = credentials_file {
+                    loader = loader.credentials_provider(host_credentials_from_file(file));
+                }
+                Some(external_id.to_string())
+            }
+        };
         let mut sdk_config = loader.load().await;
 
         if let Some(role) = keys.assume_role_arn.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
@@ -244,11 +261,11 @@ impl AwsStore {
             let mut builder = aws_config::sts::AssumeRoleProvider::builder(role)
                 .session_name(format!("strongroom-{}", session_safe(target.install_id)))
                 .configure(&sdk_config);
-            if let Some(external_id) = keys.external_id.as_deref().filter(|e| !e.is_empty()) {
+            if let Some(external_id) = &external_id {
                 builder = builder.external_id(external_id);
             }
             // `build` takes the base credentials from the configuration: the static keys when
-            // given, the default chain otherwise.
+            // given, the host's otherwise.
             let provider = builder.build().await;
             sdk_config = sdk_config
                 .into_builder()
@@ -407,6 +424,32 @@ impl AwsStore {
             }
         }
     }
+}
+
+/// Why a store without keys of its own does not open (the launch and the Check show it).
+pub const HOST_IDENTITY_REFUSED: &str = "These AWS settings have no access keys, so they would act as the \
+     Strongroom host's own AWS identity; an instance administrator has not allowed that for this workspace.";
+
+/// The host identity from a shared-credentials file (profile `default`) instead of the default
+/// chain: an instance administrator's choice of which identity the host lends. (aws-config's
+/// profile provider still takes the `ProfileFiles` alias it deprecated.)
+#[allow(deprecated)]
+fn host_credentials_from_file(
+    file: &std::path::Path,
+) -> aws_sdk_secretsmanager::config::SharedCredentialsProvider {
+    use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+    let files = ProfileFiles::builder().with_file(ProfileFileKind::Credentials, file).build();
+    aws_sdk_secretsmanager::config::SharedCredentialsProvider::new(
+        aws_config::profile::ProfileFileCredentialsProvider::builder()
+            // Its own provider config needs our HTTP client too (there is no default one).
+            .configure(
+                &aws_config::provider_config::ProviderConfig::without_region()
+                    .with_http_client(http_client()),
+            )
+            .profile_files(files)
+            .profile_name("default")
+            .build(),
+    )
 }
 
 /// RoleSessionName allows `[\w+=,.@-]{2,64}`.

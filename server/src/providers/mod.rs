@@ -135,6 +135,21 @@ pub struct Target<'a> {
     pub credentials: Option<&'a SecretBytes>,
     /// This install's id: the `managed-by` tag or label on every copy it makes.
     pub install_id: &'a str,
+    /// Whether the target may act as the Strongroom host's own cloud identity (credentials
+    /// without keys of their own), as an instance administrator decided for the workspace.
+    pub host_identity: HostIdentity<'a>,
+}
+
+/// What a target without keys of its own may do with the host's own cloud identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostIdentity<'a> {
+    /// Not allowed: a store that would use it refuses to open.
+    Refused,
+    /// Allowed. `external_id` is the one Strongroom generated for the workspace, sent with every
+    /// AssumeRole made through the host identity (a user-typed one is ignored);
+    /// `credentials_file` is a shared-credentials file to take the host identity from instead of
+    /// the SDK's default chain (`aws_host_credentials_file`).
+    Allowed { external_id: &'a str, credentials_file: Option<&'a std::path::Path> },
 }
 
 /// Opens the secret store of a compute environment. Fails with `Rejected` when the settings or

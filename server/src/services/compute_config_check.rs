@@ -4,7 +4,7 @@
 
 use super::credential_keys::check_role_arn;
 use app::error::AppError;
-use app::model::{CloudProvider, ComputeConfig, Platform};
+use app::model::{CloudProvider, ComputeConfig, CredentialsPublic, Platform};
 use std::path::Path;
 
 const MAX_FIELD: usize = 1024;
@@ -182,6 +182,13 @@ pub(super) fn check_credentials_fit(
     }
 }
 
+/// Whether an environment would act as the Strongroom host's own cloud identity: AWS Batch with
+/// no credentials, or with AWS credentials that hold no access key (a role assumed by the host).
+/// That needs an instance administrator's grant for the workspace (`services::host_identity`).
+pub(super) fn uses_host_identity(platform: Platform, credentials: Option<&CredentialsPublic>) -> bool {
+    platform == Platform::AwsBatch && credentials.is_none_or(|public| public.access_key.is_none())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,5 +246,20 @@ mod tests {
         assert!(check_credentials_fit(Platform::GoogleBatch, Some(Google)).is_ok());
         assert!(check_credentials_fit(Platform::Slurm, Some(Aws)).is_err());
         assert!(check_credentials_fit(Platform::Local, None).is_ok());
+    }
+
+    #[test]
+    fn aws_batch_without_access_keys_uses_the_host_identity() {
+        let keys =
+            CredentialsPublic { access_key: Some("AKIAIOSFODNN7EXAMPLE".into()), ..Default::default() };
+        let role = CredentialsPublic {
+            assume_role_arn: Some("arn:aws:iam::123456789012:role/r".into()),
+            ..Default::default()
+        };
+        assert!(uses_host_identity(Platform::AwsBatch, None));
+        assert!(uses_host_identity(Platform::AwsBatch, Some(&role)));
+        assert!(!uses_host_identity(Platform::AwsBatch, Some(&keys)));
+        assert!(!uses_host_identity(Platform::GoogleBatch, None));
+        assert!(!uses_host_identity(Platform::Slurm, None));
     }
 }

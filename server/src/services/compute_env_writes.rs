@@ -2,7 +2,7 @@
 //! checked per platform (`compute_config_check`); credentials must be the workspace's own and of
 //! the platform's provider.
 
-use super::compute_config_check::{check_config, check_credentials_fit};
+use super::compute_config_check::{check_config, check_credentials_fit, uses_host_identity};
 use super::{internal, now_ms, Services};
 use crate::audit::Event;
 use crate::db::{self, compute_envs, credentials, Tx};
@@ -53,17 +53,21 @@ impl Services {
     ) -> Result<(ComputeEnvInput, String), AppError> {
         check_compute_name("compute environment", &input.name).map_err(AppError::BadRequest)?;
         let config = check_config(input.platform, input.config, &self.local_work_dir(workspace_id))?;
-        let provider = match input.credentials_id {
+        let (provider, public) = match input.credentials_id {
             Some(id) => {
-                let (_, _, provider) =
-                    credentials::lock(tx, workspace_id, id).await.map_err(internal)?.ok_or_else(|| {
+                let (provider, public) =
+                    credentials::lock_public(tx, workspace_id, id).await.map_err(internal)?.ok_or_else(|| {
                         AppError::bad_request("Those credentials do not exist in this workspace.")
                     })?;
-                Some(provider.parse::<CloudProvider>().map_err(internal)?)
+                let public: CredentialsPublic = serde_json::from_str(&public).map_err(internal)?;
+                (Some(provider.parse::<CloudProvider>().map_err(internal)?), Some(public))
             }
-            None => None,
+            None => (None, None),
         };
         check_credentials_fit(input.platform, provider)?;
+        if uses_host_identity(input.platform, public.as_ref()) {
+            self.require_host_identity(workspace_id).await?;
+        }
         let json = serde_json::to_string(&config).map_err(internal)?;
         Ok((ComputeEnvInput { config, ..input }, json))
     }

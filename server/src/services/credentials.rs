@@ -10,7 +10,7 @@
 use super::credential_keys::{self, CheckedKeys};
 use super::{internal, now_ms, Services};
 use crate::audit::Event;
-use crate::crypto::{Binding, Sealed, SecretBytes, ALGORITHM};
+use crate::crypto::{Binding, ALGORITHM};
 use crate::db::{self, compute_envs, credentials, Tx};
 use crate::rbac::authorize_workspace;
 use app::error::AppError;
@@ -20,21 +20,38 @@ use app::ports::CredentialKeysInput;
 /// The scope bound into the associated data of every credentials seal.
 pub const CREDENTIALS_SCOPE: &str = "credentials";
 
-/// Credentials that compute environments still use: the deletion is refused.
+/// Credentials that compute environments or unfinished runs still use: the deletion is refused.
 pub struct CredentialsInUse {
     pub credentials_id: i64,
     /// (id, name) of each environment that uses them.
     pub compute_envs: Vec<(i64, String)>,
+    /// (workflow id, run name) of each run, not cleaned yet, launched with them: its copies are
+    /// deleted with these keys.
+    pub runs: Vec<(String, String)>,
 }
 
 impl CredentialsInUse {
     pub fn message(&self) -> String {
-        let names: Vec<String> = self.compute_envs.iter().map(|(_, name)| format!("'{name}'")).collect();
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        if !self.compute_envs.is_empty() {
+            let names: Vec<String> = self.compute_envs.iter().map(|(_, name)| format!("'{name}'")).collect();
+            return format!(
+                "These credentials are used by the compute environment{} {}. Delete or change {} first.",
+                plural(names.len()),
+                names.join(", "),
+                if names.len() == 1 { "it" } else { "them" },
+            );
+        }
+        let runs: Vec<String> = self.runs.iter().map(|(id, name)| format!("{id} ('{name}')")).collect();
         format!(
-            "These credentials are used by the compute environment{} {}. Delete or change {} first.",
-            if names.len() == 1 { "" } else { "s" },
-            names.join(", "),
-            if names.len() == 1 { "it" } else { "them" },
+            "These credentials are still needed by the run{} {}: {} copies of secrets are deleted with \
+             these keys when {} cleaned. Delete the credentials once {} cleaned (or cancel {}).",
+            plural(runs.len()),
+            runs.join(", "),
+            if runs.len() == 1 { "its" } else { "their" },
+            if runs.len() == 1 { "it is" } else { "they are" },
+            if runs.len() == 1 { "it is" } else { "they are" },
+            if runs.len() == 1 { "it" } else { "them" },
         )
     }
 }
@@ -54,9 +71,17 @@ fn not_found() -> AppError {
     AppError::not_found("Credentials")
 }
 
-fn summary(row: credentials::CredentialsRow) -> Result<CredentialsSummary, AppError> {
+/// `host_external_id`: the workspace's generated external id, shown on AWS credentials that
+/// assume a role through the host identity (the id their role's trust policy must require).
+fn summary(
+    row: credentials::CredentialsRow,
+    host_external_id: Option<&str>,
+) -> Result<CredentialsSummary, AppError> {
     let provider: CloudProvider = row.provider.parse().map_err(internal)?;
-    let public: CredentialsPublic = serde_json::from_str(&row.public_keys).map_err(internal)?;
+    let mut public: CredentialsPublic = serde_json::from_str(&row.public_keys).map_err(internal)?;
+    if provider == CloudProvider::Aws && public.access_key.is_none() && public.assume_role_arn.is_some() {
+        public.external_id = host_external_id.map(str::to_string);
+    }
     Ok(CredentialsSummary {
         id: row.id,
         workspace_id: row.workspace_id,
@@ -86,7 +111,9 @@ impl Services {
     ) -> Result<Vec<CredentialsSummary>, AppError> {
         let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace).await?;
         let rows = credentials::list(&self.db.pool, access.workspace_id()).await.map_err(internal)?;
-        rows.into_iter().map(summary).collect()
+        let grant = self.host_identity_grant(access.workspace_id()).await?;
+        let external_id = grant.as_ref().map(|g| g.external_id.as_str());
+        rows.into_iter().map(|row| summary(row, external_id)).collect()
     }
 
     pub async fn describe_credentials(
@@ -96,11 +123,12 @@ impl Services {
         id: i64,
     ) -> Result<CredentialsSummary, AppError> {
         let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace).await?;
-        credentials::find(&self.db.pool, access.workspace_id(), id)
+        let row = credentials::find(&self.db.pool, access.workspace_id(), id)
             .await
             .map_err(internal)?
-            .ok_or_else(not_found)
-            .and_then(summary)
+            .ok_or_else(not_found)?;
+        let grant = self.host_identity_grant(access.workspace_id()).await?;
+        summary(row, grant.as_ref().map(|g| g.external_id.as_str()))
     }
 
     pub async fn create_credentials(
@@ -114,6 +142,7 @@ impl Services {
         let workspace_id = access.workspace_id();
         check_compute_name("credentials", name).map_err(AppError::BadRequest)?;
         let keys = credential_keys::check(keys)?;
+        self.check_host_identity_keys(actor, workspace_id, &keys).await?;
         let public = serde_json::to_string(&keys.public).map_err(internal)?;
         let now = now_ms();
         let mut tx = self.db.begin().await.map_err(internal)?;
@@ -152,6 +181,7 @@ impl Services {
         let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
         let workspace_id = access.workspace_id();
         let keys = credential_keys::check(keys)?;
+        self.check_host_identity_keys(actor, workspace_id, &keys).await?;
         let public = serde_json::to_string(&keys.public).map_err(internal)?;
         let now = now_ms();
         let mut tx = self.db.begin().await.map_err(internal)?;
@@ -162,7 +192,9 @@ impl Services {
                 "These are {provider} credentials: their keys can only be replaced with {provider} keys."
             )));
         }
+        self.keep_version_for_runs(&mut tx, workspace_id, id, version, now).await?;
         self.seal_credentials(&mut tx, workspace_id, id, version + 1, &keys, &public, now).await?;
+        super::credential_versions::forget_unneeded(&mut tx, workspace_id).await?;
         let event = event(actor, "credentials.updated", workspace_id, id, &name)
             .detail(format!("version {}", version + 1));
         self.commit_audited(tx, event).await?;
@@ -185,43 +217,49 @@ impl Services {
         let name =
             credentials::delete(&mut tx, workspace_id, id).await.map_err(internal)?.ok_or_else(not_found)?;
         let users = compute_envs::using_credentials(&mut tx, workspace_id, id).await.map_err(internal)?;
-        if !users.is_empty() {
+        let runs: Vec<(String, String)> = super::credential_versions::runs_using(&mut tx, workspace_id, id)
+            .await?
+            .into_iter()
+            .map(|run| (run.workflow_id, run.run_name))
+            .collect();
+        if !users.is_empty() || !runs.is_empty() {
             tx.rollback().await.map_err(internal)?;
             return Err(DeleteCredentialsError::InUse(CredentialsInUse {
                 credentials_id: id,
                 compute_envs: users,
+                runs,
             }));
         }
+        // Kept versions go with them (no run needs them: that was checked above).
+        super::credential_versions::forget_unneeded(&mut tx, workspace_id).await?;
         self.commit_audited(tx, event(actor, "credentials.deleted", workspace_id, id, &name)).await?;
         tracing::info!(credentials_id = id, workspace_id, by = actor.id, "credentials deleted");
         Ok(())
     }
 
-    /// The provider and the decrypted keys document (JSON, as sealed) of a workspace's
-    /// credentials, for the provisioning path only: no role check here, the launch that calls it
-    /// has made its own. Records the use.
-    #[tracing::instrument(skip_all, fields(workspace_id, credentials_id))]
-    pub(crate) async fn open_credentials(
+    /// AWS keys without an access key act as the host: refused unless an instance administrator
+    /// allowed it for the workspace, and then without a user-chosen external id.
+    async fn check_host_identity_keys(
         &self,
+        actor: &SessionUser,
         workspace_id: i64,
-        credentials_id: i64,
-    ) -> Result<(String, SecretBytes), AppError> {
-        let row = credentials::find_sealed(&self.db.pool, workspace_id, credentials_id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(not_found)?;
-        let binding = Binding {
-            scope: CREDENTIALS_SCOPE,
-            owner_id: workspace_id,
-            item_id: credentials_id,
-            version: row.version,
+        keys: &CheckedKeys,
+    ) -> Result<(), AppError> {
+        if keys.provider != CloudProvider::Aws || keys.public.access_key.is_some() {
+            return Ok(());
+        }
+        let external_id = match self.require_host_identity(workspace_id).await {
+            Ok(external_id) => external_id,
+            Err(refusal) => return Err(self.denied(actor, Some(workspace_id), refusal).await),
         };
-        let sealed = Sealed { key_id: row.key_id, wrapped_key: row.wrapped_key, ciphertext: row.ciphertext };
-        let keys = self.kek.open(&sealed, &binding).map_err(internal)?;
-        credentials::mark_used(&self.db.pool, workspace_id, credentials_id, now_ms())
-            .await
-            .map_err(internal)?;
-        Ok((row.provider, keys))
+        if keys.public.external_id.is_some() {
+            return Err(AppError::bad_request(format!(
+                "With the Strongroom host's identity the external id is this workspace's own, {external_id}: \
+                 leave externalId empty and require that id (sts:ExternalId) in the role's trust policy. \
+                 An external id of your choice needs your own access keys."
+            )));
+        }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -1,4 +1,4 @@
-//! `open_credentials` is crate-private (only the provisioning path may decrypt), so its test
+//! `open_credentials_version` is crate-private (only the provisioning path may decrypt), so its test
 //! lives here, on a real SQLite database in a temporary directory.
 
 use super::{NewAccount, Services};
@@ -44,7 +44,7 @@ async fn open_credentials_returns_the_sealed_keys_and_records_the_use() {
     let before = services.describe_credentials(&owner, ws_id, id).await.unwrap();
     assert_eq!(before.last_used_at, None);
 
-    let (provider, document) = services.open_credentials(ws_id, id).await.unwrap();
+    let (provider, document) = services.open_credentials_version(ws_id, id, None).await.unwrap();
     assert_eq!(provider, "aws");
     let document: serde_json::Value = serde_json::from_slice(document.expose_secret()).unwrap();
     assert_eq!(document["accessKey"], "AKIAIOSFODNN7EXAMPLE");
@@ -53,12 +53,12 @@ async fn open_credentials_returns_the_sealed_keys_and_records_the_use() {
     assert!(after.last_used_at.is_some());
 
     // Scoped by workspace: another workspace's id opens nothing.
-    assert!(services.open_credentials(ws_id + 1, id).await.is_err());
+    assert!(services.open_credentials_version(ws_id + 1, id, None).await.is_err());
     // A row whose seal was moved to another id does not open.
     sqlx::query("UPDATE credentials SET id = id + 100 WHERE id = $1")
         .bind(id)
         .execute(&services.db.pool)
         .await
         .unwrap();
-    assert!(services.open_credentials(ws_id, id + 100).await.is_err());
+    assert!(services.open_credentials_version(ws_id, id + 100, None).await.is_err());
 }

@@ -103,7 +103,7 @@ impl Services {
         check_run_name(&run_name)?;
         let revision = request.revision.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
         let env = self.launch_env_row(workspace_id, request.compute_env_id).await?;
-        let target = RunTarget::of_env(&env).map_err(internal)?;
+        let mut target = RunTarget::of_env(&env).map_err(internal)?;
 
         let workspace_names = dedup(&request.workspace_secrets);
         let user_names = dedup(&request.user_secrets);
@@ -131,6 +131,9 @@ impl Services {
 
         let now = now_ms();
         let mut tx = self.db.begin().await.map_err(internal)?;
+        // The run keeps the credentials version it provisions with, whatever replaces it later.
+        self.pin_credentials(&mut tx, workspace_id, &mut target).await?;
+        let target_json = target.to_json();
         let new = runs::NewRun {
             id: &workflow_id,
             workspace_id,

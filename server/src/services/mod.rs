@@ -11,11 +11,13 @@ mod compute_config_check;
 mod compute_endpoint_check;
 mod compute_env_writes;
 mod compute_envs;
+mod host_identity;
 mod launch;
 mod launch_command;
 mod runs;
 mod runs_backend;
 mod credential_keys;
+mod credential_versions;
 mod credentials;
 #[cfg(test)]
 mod credentials_tests;
@@ -29,7 +31,9 @@ pub use accounts::NewAccount;
 pub use launch::new_workflow_id;
 pub use stores::{RunTarget, StoreCache};
 pub use compute_env_writes::ComputeEnvChange;
+pub use credential_versions::RunUsingCredentials;
 pub use credentials::{CredentialsInUse, DeleteCredentialsError, CREDENTIALS_SCOPE};
+pub use host_identity::HostIdentityGrant;
 pub use secrets::SecretPage;
 pub use tokens::TokenInfo;
 pub use workspaces::ParticipantPage;
@@ -62,6 +66,10 @@ pub struct Services {
     // --- Cloud endpoints (issue 10, item 4) ---
     /// Which custom `endpointUrl`s this server may call (`endpoint_allow`).
     pub endpoints: crate::providers::endpoints::EndpointPolicy,
+    // Host identity (issue 10, item 5).
+    /// Where the host identity lent to allowed workspaces comes from, instead of the SDK's
+    /// default chain (`Config::aws_host_credentials_file`).
+    pub aws_host_credentials_file: Option<std::path::PathBuf>,
 }
 
 /// Timing of the run lifecycle and the background jobs, from the configuration.

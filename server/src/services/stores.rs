@@ -7,7 +7,7 @@
 use super::{internal, Services};
 use crate::crypto::{Binding, Sealed, SecretBytes};
 use crate::db::secrets::{self, Owner};
-use crate::providers::{self, PreflightFailure, ProviderError, SharedStore, Target};
+use crate::providers::{self, HostIdentity, PreflightFailure, ProviderError, SharedStore, Target};
 use app::error::AppError;
 use app::model::{ComputeConfig, Platform};
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,11 @@ pub struct RunTarget {
     pub config: ComputeConfig,
     #[serde(default)]
     pub credentials_id: Option<i64>,
+    /// The version of the credentials the run was launched with (set at launch, absent for a
+    /// Check or a reconciler pass): the run's cleanup opens that version even after the keys are
+    /// replaced, so its copies are deleted in the account they were made in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_version: Option<i64>,
 }
 
 impl RunTarget {
@@ -31,7 +36,7 @@ impl RunTarget {
             .map_err(|e| format!("compute environment {} has unreadable settings: {e}", env.id))?;
         let platform = Platform::from_stored(&env.platform, config.scheduler)
             .ok_or_else(|| format!("compute environment {} has an unknown platform '{}'", env.id, env.platform))?;
-        Ok(RunTarget { platform, config, credentials_id: env.credentials_id })
+        Ok(RunTarget { platform, config, credentials_id: env.credentials_id, credentials_version: None })
     }
 
     /// The form stored in `runs.target` and used to key open stores.
@@ -56,28 +61,44 @@ impl Services {
     pub async fn store_for(&self, workspace_id: i64, target_json: &str) -> Result<SharedStore, ProviderError> {
         let target: RunTarget = serde_json::from_str(target_json)
             .map_err(|e| ProviderError::Rejected(format!("the run's target is unreadable: {e}")))?;
+        let unavailable =
+            |e: sqlx::Error| ProviderError::Unavailable(format!("could not read the credentials: {e}"));
         // Replaced credentials must not keep working through a client opened with the old ones:
-        // their last change is part of the key.
-        let credentials_stamp = match target.credentials_id {
-            Some(id) => crate::db::credentials::find(&self.db.pool, workspace_id, id)
+        // their last change is part of the key (a pinned version never changes).
+        let credentials_stamp = match (target.credentials_id, target.credentials_version) {
+            (Some(_), Some(version)) => version,
+            (Some(id), None) => crate::db::credentials::find(&self.db.pool, workspace_id, id)
                 .await
-                .map_err(|e| ProviderError::Unavailable(format!("could not read the credentials: {e}")))?
+                .map_err(unavailable)?
                 .map_or(-1, |row| row.updated_at),
-            None => 0,
+            (None, _) => 0,
         };
-        let key = format!("{workspace_id}/{credentials_stamp}/{target_json}");
+        // Read at every open, so a withdrawn grant takes effect at once.
+        let host_external_id = self.host_identity_for_store(workspace_id).await.map_err(unavailable)?;
+        let key = format!("{workspace_id}/{credentials_stamp}/{host_external_id:?}/{target_json}");
         if let Some(store) = self.stores.open.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(store.clone());
         }
         let credentials = match target.credentials_id {
-            Some(id) => Some(self.target_credentials(workspace_id, id).await?),
+            Some(id) => Some(self.target_credentials(workspace_id, id, target.credentials_version).await?),
             None => None,
         };
+        let credentials_file = self.aws_host_credentials_file.as_deref();
+        let host_identity = super::host_identity::for_target(host_external_id.as_deref(), credentials_file);
+        // Google's client falls back to the host's Application Default Credentials when it has
+        // neither keys nor an emulator endpoint: the same grant applies.
+        let google_ambient = target.platform == app::model::Platform::GoogleBatch
+            && credentials.is_none()
+            && target.config.endpoint_url.as_deref().is_none_or(|e| e.trim().is_empty());
+        if google_ambient && host_identity == HostIdentity::Refused {
+            return Err(ProviderError::Rejected(super::host_identity::NOT_ALLOWED.into()));
+        }
         let target = Target {
             platform: target.platform,
             config: &target.config,
             credentials: credentials.as_ref(),
             install_id: &self.install_id,
+            host_identity,
         };
         // The endpoint is checked again at every open (issue 10, item 4).
         let store = providers::open_checked(target, &self.endpoints).await?;
@@ -85,10 +106,20 @@ impl Services {
         Ok(store)
     }
 
-    /// The environment's credentials, decrypted for the provider client (never logged).
-    async fn target_credentials(&self, workspace_id: i64, credentials_id: i64) -> Result<SecretBytes, ProviderError> {
-        match self.open_credentials(workspace_id, credentials_id).await {
+    /// The environment's credentials (at `version` when the run pinned one), decrypted for the
+    /// provider client (never logged).
+    async fn target_credentials(
+        &self,
+        workspace_id: i64,
+        credentials_id: i64,
+        version: Option<i64>,
+    ) -> Result<SecretBytes, ProviderError> {
+        match self.open_credentials_version(workspace_id, credentials_id, version).await {
             Ok((_provider, keys)) => Ok(keys),
+            Err(AppError::NotFound(_)) if version.is_some() => Err(ProviderError::Rejected(
+                "the credentials this run was launched with are no longer kept; its copies cannot be reached"
+                    .into(),
+            )),
             Err(AppError::NotFound(_)) => Err(ProviderError::Rejected(
                 "the compute environment's credentials were deleted; an admin must choose new ones".into(),
             )),

@@ -30,8 +30,14 @@ async fn open_with(
     install_id: &str,
 ) -> Result<SharedStore, ProviderError> {
     let keys = keys.map(|k| SecretBytes::from(k.as_bytes().to_vec()));
-    providers::open(Target { platform: Platform::AwsBatch, config, credentials: keys.as_ref(), install_id })
-        .await
+    providers::open(Target {
+        platform: Platform::AwsBatch,
+        config,
+        credentials: keys.as_ref(),
+        install_id,
+        host_identity: providers::HostIdentity::Refused,
+    })
+    .await
 }
 
 async fn open_store(moto: &Moto, install_id: &str) -> SharedStore {

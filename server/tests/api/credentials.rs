@@ -179,6 +179,8 @@ async fn invalid_credentials_are_refused_with_sentences_that_never_quote_a_key()
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (_, ws_id) = app.org_and_workspace(&admin, "genomics").await;
+    // Environments without credentials act as the host (issue 10).
+    crate::credentials_security::allow_host_identity(&app, &admin, ws_id).await;
     let ws = Ws { app: &app, id: ws_id };
     let secret = secret_canary();
     ws.aws_credentials(&admin, "aws-prod", &secret).await;
@@ -250,6 +252,8 @@ async fn only_owners_and_admins_manage_credentials_and_compute_envs_and_everyone
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (org_id, ws_id) = app.org_and_workspace(&admin, "genomics").await;
+    // Role-only credentials and environments without credentials act as the host (issue 10).
+    crate::credentials_security::allow_host_identity(&app, &admin, ws_id).await;
     let ws = Ws { app: &app, id: ws_id };
     let creds_id = ws.aws_credentials(&admin, "aws-prod", &secret_canary()).await;
     let (_, env) = ws.aws_env(&admin, "aws-env", Some(&creds_id)).await;
@@ -323,6 +327,8 @@ async fn credentials_used_by_a_compute_env_cannot_be_deleted() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (_, ws_id) = app.org_and_workspace(&admin, "genomics").await;
+    // Environments without credentials act as the host (issue 10).
+    crate::credentials_security::allow_host_identity(&app, &admin, ws_id).await;
     let ws = Ws { app: &app, id: ws_id };
     let creds_id = ws.aws_credentials(&admin, "aws-prod", &secret_canary()).await;
     let (status, env) = ws.aws_env(&admin, "aws-env", Some(&creds_id)).await;
@@ -366,6 +372,8 @@ async fn compute_envs_are_checked_per_platform_and_read_back_as_written() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (_, ws_id) = app.org_and_workspace(&admin, "genomics").await;
+    // The `aws-ambient` environment acts as the host (issue 10).
+    crate::credentials_security::allow_host_identity(&app, &admin, ws_id).await;
     let ws = Ws { app: &app, id: ws_id };
     let aws_id = ws.aws_credentials(&admin, "aws-prod", &secret_canary()).await;
     let body =
@@ -492,6 +500,8 @@ async fn compute_envs_are_renamed_reconfigured_and_deleted_and_audited() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (_, ws_id) = app.org_and_workspace(&admin, "genomics").await;
+    // Environments without credentials act as the host (issue 10).
+    crate::credentials_security::allow_host_identity(&app, &admin, ws_id).await;
     let ws = Ws { app: &app, id: ws_id };
     let (_, env) = ws.aws_env(&admin, "aws-env", None).await;
     let id = env["computeEnvId"].as_str().unwrap().to_string();

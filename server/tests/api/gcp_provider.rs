@@ -9,7 +9,9 @@ use server::providers::gcp::{
     ANNOTATION_INSTALL_ID, ANNOTATION_NAME, ANNOTATION_WORKFLOW_ID, ENV_SECRETS, LABEL_MANAGED_BY,
     LABEL_WORKFLOW_ID,
 };
-use server::providers::{self, CopySpec, CreatedCopy, ManagedCopy, ProviderError, SharedStore, Target};
+use server::providers::{
+    self, CopySpec, CreatedCopy, HostIdentity, ManagedCopy, ProviderError, SharedStore, Target,
+};
 
 const WF: &str = "1k0K4WlGep8ZTM";
 const INSTALL: &str = "Install-7F3a";
@@ -29,7 +31,13 @@ fn config(fake: &FakeGsm, project: &str) -> ComputeConfig {
 
 async fn open_as(fake: &FakeGsm, project: &str, install_id: &str) -> SharedStore {
     let config = config(fake, project);
-    let target = Target { platform: Platform::GoogleBatch, config: &config, credentials: None, install_id };
+    let target = Target {
+        platform: Platform::GoogleBatch,
+        config: &config,
+        credentials: None,
+        install_id,
+        host_identity: HostIdentity::Refused,
+    };
     providers::open(target).await.expect("the Google store opens")
 }
 
@@ -332,8 +340,13 @@ async fn gcp_provider_needs_a_project_and_well_formed_keys() {
     let fake = FakeGsm::start().await;
     let mut config = config(&fake, "p");
     config.project = None;
-    let target =
-        Target { platform: Platform::GoogleBatch, config: &config, credentials: None, install_id: INSTALL };
+    let target = Target {
+        platform: Platform::GoogleBatch,
+        config: &config,
+        credentials: None,
+        install_id: INSTALL,
+        host_identity: HostIdentity::Refused,
+    };
     assert!(matches!(providers::open(target).await.err(), Some(ProviderError::Rejected(_))));
 
     let config = self::config(&fake, "proj-keys");
@@ -343,6 +356,7 @@ async fn gcp_provider_needs_a_project_and_well_formed_keys() {
         config: &config,
         credentials: Some(&keys),
         install_id: INSTALL,
+        host_identity: HostIdentity::Refused,
     };
     let refused = providers::open(target).await.err().expect("refused");
     assert!(matches!(refused, ProviderError::Rejected(_)));
@@ -378,6 +392,7 @@ async fn gcp_provider_uses_the_service_account_key_from_the_credentials() {
         config: &config,
         credentials: Some(&keys),
         install_id: INSTALL,
+        host_identity: HostIdentity::Refused,
     };
     let store = providers::open(target).await.unwrap();
 

@@ -10,6 +10,7 @@ mod compute_envs;
 mod crash;
 mod credentials;
 mod credentials_rotation;
+mod credentials_security;
 mod fake_gsm;
 mod faults;
 mod gcp_provider;

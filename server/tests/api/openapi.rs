@@ -134,6 +134,8 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
 
     // Real objects for every id in a path.
     let (org_id, ws_id) = app.org_and_workspace(&owner, "openapi").await;
+    // Role-only credentials and environments without credentials act as the host (issue 10).
+    crate::credentials_security::allow_host_identity(&app, &owner, ws_id).await;
     app.user(&owner, "carol@example.org").await;
     app.user(&owner, "bob@example.org").await;
     let participant_id = app.add_participant(&owner, org_id, ws_id, "carol@example.org", "view").await;
@@ -223,6 +225,7 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
                 json!({"computeEnv": {"name": "created", "platform": "aws-batch", "config": aws_batch}}),
             ),
             "UpdateComputeEnv" => (format!("{url}?workspaceId={ws_id}"), json!({"name": "renamed"})),
+            "SetWorkspaceHostIdentity" => (url, json!({"allowed": true})),
             _ => (url, Value::Null),
         };
         let mut request = owner.request(method.parse::<Method>().unwrap(), app.url(&url));
