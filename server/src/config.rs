@@ -54,6 +54,15 @@ pub struct Config {
     pub reconcile_interval_secs: u64,
     /// How long after a run ended the reconciler leaves its copies to the worker.
     pub reconcile_grace_secs: u64,
+
+    // --- Request hardening (issue 10, item 8: client address, sign-in limit audit) ---
+    /// Reverse proxies (IP addresses or CIDR networks) whose `Forwarded` / `X-Forwarded-For`
+    /// headers name the client. From any other peer those headers are ignored. A list, or one
+    /// string separated by commas or spaces (`STRONGROOM_TRUSTED_PROXIES=10.0.0.1,fd00::/8`).
+    #[serde(default, deserialize_with = "string_list")]
+    pub trusted_proxies: Vec<String>,
+    /// Refused sign-in attempts from one address are audited as one entry per this many seconds.
+    pub login_refusal_audit_secs: u64,
 }
 
 impl Default for Config {
@@ -79,6 +88,9 @@ impl Default for Config {
             max_create_attempts: 8,
             reconcile_interval_secs: 300,
             reconcile_grace_secs: 600,
+            // Request hardening (issue 10, item 8).
+            trusted_proxies: Vec::new(),
+            login_refusal_audit_secs: 60,
         }
     }
 }
@@ -131,6 +143,22 @@ fn secret_option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Se
     Ok(Option::<String>::deserialize(deserializer)?.map(SecretString::from))
 }
 
+/// A list of strings given as a list or as one string separated by commas or whitespace (the
+/// form an environment variable can hold).
+fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(joined) => joined.split([',', ' ', '\t', '\n']).map(str::to_string).collect(),
+        OneOrMany::Many(list) => list,
+    };
+    Ok(items.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+}
+
 /// Replaces the password of a URL with `***`.
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {
@@ -157,6 +185,7 @@ impl fmt::Debug for Config {
             .field("session_max_hours", &self.session_max_hours)
             .field("login_attempts_per_minute", &self.login_attempts_per_minute)
             .field("site_root", &self.site_root)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -188,6 +217,21 @@ mod tests {
         let without: Config = Figment::from(Serialized::defaults(Config::default())).extract().unwrap();
         assert!(without.key.is_none());
         assert!(format!("{without:?}").contains("key: None"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_read_from_a_list_or_one_string() {
+        let from_env: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(("trusted_proxies", "10.0.0.1, fd00::/8 192.168.0.0/16"))
+            .extract()
+            .unwrap();
+        assert_eq!(from_env.trusted_proxies, ["10.0.0.1", "fd00::/8", "192.168.0.0/16"]);
+        let from_file: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(("trusted_proxies", vec!["10.0.0.1"]))
+            .extract()
+            .unwrap();
+        assert_eq!(from_file.trusted_proxies, ["10.0.0.1"]);
+        assert!(Config::default().trusted_proxies.is_empty());
     }
 
     #[test]

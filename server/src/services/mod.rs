@@ -12,6 +12,7 @@ mod compute_env_writes;
 mod compute_envs;
 mod launch;
 mod launch_command;
+mod launch_input;
 mod runs;
 mod runs_backend;
 mod credential_keys;
@@ -30,7 +31,7 @@ pub use stores::{RunTarget, StoreCache};
 pub use compute_env_writes::ComputeEnvChange;
 pub use credentials::{CredentialsInUse, DeleteCredentialsError, CREDENTIALS_SCOPE};
 pub use secrets::SecretPage;
-pub use tokens::TokenInfo;
+pub use tokens::{BearerCaller, RunScope, TokenInfo};
 pub use workspaces::ParticipantPage;
 
 use crate::audit::Event;
