@@ -51,16 +51,18 @@ async fn send(app: &TestApp, who: &Client, method: Method, path: &str, body: Val
     app.send_json(who, method, path, body).await.0
 }
 
-/// The ids of the run tokens in the database (the API never shows them).
-async fn run_token_ids(app: &TestApp) -> Vec<i64> {
+/// The id of a run's token in the database (the API never shows it), if it is there.
+async fn run_token_id(app: &TestApp, wf: &str) -> Option<i64> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
-    let ids = sqlx::query_scalar("SELECT id FROM access_tokens WHERE run_id IS NOT NULL ORDER BY id")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let id = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM access_tokens WHERE name = 'run {wf}'"
+    )))
+    .fetch_optional(&pool)
+    .await
+    .unwrap();
     pool.close().await;
-    ids
+    id
 }
 
 #[tokio::test]
@@ -79,7 +81,7 @@ async fn a_run_token_reports_on_its_own_run_and_is_refused_everywhere_else() {
         (Method::GET, "/api/user-info".to_string()),
         (Method::GET, "/api/tokens".to_string()),
         (Method::POST, "/api/tokens".to_string()),
-        (Method::DELETE, format!("/api/tokens/{}", run_token_ids(&app).await[0])),
+        (Method::DELETE, format!("/api/tokens/{}", run_token_id(&app, &wf).await.unwrap())),
         (Method::GET, format!("/api/pipeline-secrets?workspaceId={ws}")),
         (Method::POST, format!("/api/pipeline-secrets?workspaceId={ws}")),
         (Method::GET, "/api/orgs".to_string()),
@@ -155,7 +157,7 @@ async fn a_run_token_dies_with_its_run_even_if_deleting_it_failed() {
     // The run is over and cleaned, but its token row is still there (as after a failed delete).
     wait_for(&app, &admin, ws, &wf, |r| stage(r) == "launched").await;
     app.run_sql(&format!("UPDATE runs SET stage = 'cleaned', status = 'SUCCEEDED' WHERE id = '{wf}'")).await;
-    assert_eq!(run_token_ids(&app).await.len(), 1, "the token row is still there");
+    assert!(run_token_id(&app, &wf).await.is_some(), "the token row is still there");
     assert_eq!(send(&app, &run, Method::PUT, &heartbeat, json!({})).await, StatusCode::UNAUTHORIZED);
     // A token whose run is gone altogether is refused too.
     app.run_sql(&format!("UPDATE runs SET stage = 'launched' WHERE id = '{wf}'")).await;
@@ -182,10 +184,10 @@ async fn a_run_token_is_not_a_personal_token_of_the_launcher() {
     assert_eq!(names, ["mine"], "{listed}");
     assert!(!listed.to_string().contains(&wf), "{listed}");
     // ...and the run token cannot be deleted as one (it is not found among them).
-    let id = run_token_ids(&app).await[0];
+    let id = run_token_id(&app, &wf).await.unwrap();
     let (status, _) = app.send_json(&admin, Method::DELETE, &format!("/api/tokens/{id}"), json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(run_token_ids(&app).await, [id], "still there, for the run");
+    assert_eq!(run_token_id(&app, &wf).await, Some(id), "still there, for the run");
     // The UI's token list (a server function) leaves it out too.
     let response = app.sfn(&admin, "list_tokens", &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
