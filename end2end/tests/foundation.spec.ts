@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { failOnBrowserErrors } from './support';
+import { failOnBrowserErrors, fromThisSite } from './support';
 
 // One serial story against a server with an EMPTY database (scripts/e2e makes one per backend):
 // first-visit setup, an organization and a workspace, a second user added as `view`, and that
@@ -130,10 +130,12 @@ test('a view member sees no member controls and the server refuses a forced role
   const [, orgId, workspaceId] = workspacePath.match(/\/orgs\/(\d+)\/workspaces\/(\d+)/)!;
 
   const viaServerFn = await page.request.post('/sfn/set_participant_role', {
+    headers: fromThisSite,
     form: { org_id: orgId, workspace_id: workspaceId, participant_id: participantId!, role: 'owner' },
   });
   expect(viaServerFn.status()).toBe(403);
   const viaApi = await page.request.put(`/api/orgs/${orgId}/workspaces/${workspaceId}/participants/${participantId}/role`, {
+    headers: fromThisSite,
     data: { role: 'owner' },
   });
   expect(viaApi.status()).toBe(403);

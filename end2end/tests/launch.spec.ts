@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { failOnBrowserErrors, signIn } from './support';
+import { failOnBrowserErrors, signIn, fromThisSite } from './support';
 
 // Runs after foundation.spec.ts on the same server: the administrator, the `view` user and the
 // "RNA-seq production" workspace exist. The launch story uses a workspace of its own, so the
@@ -27,7 +27,7 @@ async function expectNoSecretValue(page: Page) {
 
 async function createSecret(page: Page, name: string, value: string, workspaceId?: string) {
   const query = workspaceId ? `?workspaceId=${workspaceId}` : '';
-  const response = await page.request.post(`/api/pipeline-secrets${query}`, { data: { name, value } });
+  const response = await page.request.post(`/api/pipeline-secrets${query}`, { headers: fromThisSite, data: { name, value } });
   expect(response.status(), await response.text()).toBe(200);
 }
 
@@ -38,6 +38,7 @@ test('a launch copies the effective set, follows the copies live and cleans them
   const orgs = await (await page.request.get('/api/orgs')).json();
   const org = orgs.organizations.find((o: { name: string }) => o.name === 'genomics');
   const created = await page.request.post(`/api/orgs/${org.orgId}/workspaces`, {
+    headers: fromThisSite,
     data: { workspace: { name: `launch${stamp % 100000}`, fullName: 'Launch story' } },
   });
   expect(created.status(), await created.text()).toBe(200);
@@ -117,7 +118,7 @@ test('a launch copies the effective set, follows the copies live and cleans them
   await expectNoSecretValue(page);
 
   // Nextflow reports the end with the launcher's access token (a separate client: no cookie).
-  const tokenResponse = await page.request.post('/api/tokens', { data: { name: `trace-${stamp}` } });
+  const tokenResponse = await page.request.post('/api/tokens', { headers: fromThisSite, data: { name: `trace-${stamp}` } });
   expect(tokenResponse.status(), await tokenResponse.text()).toBe(200);
   const token = await tokenResponse.json();
   const completed = await request.put(`/api/trace/${workflowId}/complete?workspaceId=${workspaceId}`, {
@@ -150,7 +151,7 @@ test('a launch copies the effective set, follows the copies live and cleans them
   await expect(page.locator('[data-testid="copy-row"][data-state="deleted"]')).toHaveCount(2);
   await expectNoSecretValue(page);
 
-  const deleted = await page.request.delete(`/api/tokens/${token.token.id}`);
+  const deleted = await page.request.delete(`/api/tokens/${token.token.id}`, { headers: fromThisSite });
   expect(deleted.status()).toBe(204);
 });
 
@@ -207,6 +208,7 @@ test('a view member sees the Runs tab without the Launch button', async ({ page 
   await expect(page.getByTestId('launch-not-allowed')).toBeVisible();
   const workspaceId = page.url().match(/\/workspaces\/(\d+)/)![1];
   const forced = await page.request.post(`/api/workflow/launch?workspaceId=${workspaceId}`, {
+    headers: fromThisSite,
     data: { launch: { pipeline: 'nf-core/demo' } },
   });
   expect(forced.status()).toBe(403);

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { failOnBrowserErrors, signIn, openWorkspaceSecrets } from './support';
+import { failOnBrowserErrors, signIn, openWorkspaceSecrets, fromThisSite } from './support';
 
 // Runs after foundation.spec.ts on the same server: the administrator, the `view` user and the
 // "RNA-seq production" workspace exist. Values typed here are canaries that must never come back.
@@ -50,6 +50,7 @@ test('a view member sees names and dates, no controls, and cannot force a write'
   await expect(page.getByTestId('delete-secret')).toHaveCount(0);
   const workspaceId = page.url().match(/\/workspaces\/(\d+)/)![1];
   const forced = await page.request.post('/sfn/create_secret', {
+    headers: fromThisSite,
     form: { workspace_id: workspaceId, name: 'SNEAKY', value: 'x' },
   });
   expect(forced.status()).toBe(403);

@@ -18,6 +18,13 @@ export function failOnBrowserErrors() {
   });
 }
 
+/**
+ * What a browser says on a request from this site's own pages. `page.request` calls are made by
+ * Playwright, not by the page, so they say it themselves: the server refuses a signed-in request
+ * that changes something with neither `Origin` nor `Sec-Fetch-Site: same-origin`.
+ */
+export const fromThisSite = { 'Sec-Fetch-Site': 'same-origin' };
+
 /** The password every account in the suite is created with (foundation.spec.ts). */
 export const password = 'correct horse battery staple';
 

@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { failOnBrowserErrors, signIn, openWorkspaceSecrets } from './support';
+import { failOnBrowserErrors, signIn, openWorkspaceSecrets, fromThisSite } from './support';
 
 // The Compute tab. Runs after foundation.spec.ts on the same server (files run in name order, so
 // this one is not called compute.spec.ts): the administrator, the `view` user and the
@@ -76,6 +76,7 @@ test('a view member sees environments and credentials but no forms, and cannot f
 
   const workspaceId = page.url().match(/\/workspaces\/(\d+)/)![1];
   const forced = await page.request.post(`/api/credentials?workspaceId=${workspaceId}`, {
+    headers: fromThisSite,
     data: { credentials: { name: 'sneaky', provider: 'aws', keys: { assumeRoleArn: 'arn:aws:iam::123456789012:role/x' } } },
   });
   expect(forced.status()).toBe(403);

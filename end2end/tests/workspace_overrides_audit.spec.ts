@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { failOnBrowserErrors, password, signIn, openWorkspaceSecrets } from './support';
+import { failOnBrowserErrors, password, signIn, openWorkspaceSecrets, fromThisSite } from './support';
 
 // Runs after foundation.spec.ts, secrets.spec.ts and tokens.spec.ts on the same server: the administrator, the
 // `view` user and the "RNA-seq production" workspace (genomics / rnaseq) exist.
@@ -25,12 +25,14 @@ async function addSecret(page: Page, name: string, value: string) {
 test('the administrator adds a maintainer to the workspace', async ({ page }) => {
   await signIn(page, admin);
   const created = await page.request.post('/sfn/create_user', {
+    headers: fromThisSite,
     form: { email: maintainer, display_name: 'Mia Maintainer', password },
   });
   expect(created.status()).toBe(200);
   await openWorkspaceSecrets(page);
   const workspaceUrl = page.url().match(/\/orgs\/(\d+)\/workspaces\/(\d+)/)!;
   const added = await page.request.put(`/api/orgs/${workspaceUrl[1]}/workspaces/${workspaceUrl[2]}/participants/add`, {
+    headers: fromThisSite,
     data: { userNameOrEmail: maintainer, role: 'maintain' },
   });
   expect(added.status()).toBe(200);

@@ -61,7 +61,7 @@ pub struct Config {
     /// (`http://10.0.0.5:4566/`), a `host:port` or a bare `host` (any port). Given in the
     /// environment as a comma-separated list. Other custom endpoints need an instance
     /// administrator, and must resolve to public addresses only.
-    #[serde(default, deserialize_with = "list_or_commas")]
+    #[serde(default, deserialize_with = "string_list")]
     pub endpoint_allow: Vec<String>,
     /// The longest one provider step of a worker (open the store, one call) may take; kept below
     /// the claim lease so no worker holds a step past it.
@@ -78,6 +78,14 @@ pub struct Config {
     /// lent to the workspaces allowed to use the host's; without it, the AWS SDK's default chain.
     #[serde(default)]
     pub aws_host_credentials_file: Option<PathBuf>,
+    // --- Request hardening (issue 10, item 8: client address, sign-in limit audit) ---
+    /// Reverse proxies (IP addresses or CIDR networks) whose `Forwarded` / `X-Forwarded-For`
+    /// headers name the client. From any other peer those headers are ignored. A list, or one
+    /// string separated by commas or spaces (`STRONGROOM_TRUSTED_PROXIES=10.0.0.1,fd00::/8`).
+    #[serde(default, deserialize_with = "string_list")]
+    pub trusted_proxies: Vec<String>,
+    /// Refused sign-in attempts from one address are audited as one entry per this many seconds.
+    pub login_refusal_audit_secs: u64,
 }
 
 impl Default for Config {
@@ -110,6 +118,9 @@ impl Default for Config {
             reconcile_concurrency: 4,
             // Host identity (issue 10, item 5).
             aws_host_credentials_file: None,
+            // Request hardening (issue 10, item 8).
+            trusted_proxies: Vec::new(),
+            login_refusal_audit_secs: 60,
         }
     }
 }
@@ -162,19 +173,20 @@ fn secret_option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Se
     Ok(Option::<String>::deserialize(deserializer)?.map(SecretString::from))
 }
 
-/// Reads a list given either as a list (TOML) or as one comma-separated string (environment).
-fn list_or_commas<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+/// A list of strings given as a list or as one string separated by commas or whitespace (the
+/// form an environment variable can hold).
+fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum Either {
-        List(Vec<String>),
+    enum OneOrMany {
         One(String),
+        Many(Vec<String>),
     }
-    let items = match Either::deserialize(deserializer)? {
-        Either::List(items) => items,
-        Either::One(text) => text.split(',').map(str::to_string).collect(),
+    let items = match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(joined) => joined.split([',', ' ', '\t', '\n']).map(str::to_string).collect(),
+        OneOrMany::Many(list) => list,
     };
-    Ok(items.into_iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect())
+    Ok(items.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
 }
 
 /// Replaces the password of a URL with `***`.
@@ -204,6 +216,7 @@ impl fmt::Debug for Config {
             .field("login_attempts_per_minute", &self.login_attempts_per_minute)
             .field("site_root", &self.site_root)
             .field("endpoint_allow", &self.endpoint_allow)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -250,6 +263,18 @@ mod tests {
         let list = from(figment::value::Value::from(vec!["localhost:4566".to_string()]));
         assert_eq!(list.endpoint_allow, ["localhost:4566"]);
         assert!(Config::default().endpoint_allow.is_empty());
+    fn trusted_proxies_are_read_from_a_list_or_one_string() {
+        let from_env: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(("trusted_proxies", "10.0.0.1, fd00::/8 192.168.0.0/16"))
+            .extract()
+            .unwrap();
+        assert_eq!(from_env.trusted_proxies, ["10.0.0.1", "fd00::/8", "192.168.0.0/16"]);
+        let from_file: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(("trusted_proxies", vec!["10.0.0.1"]))
+            .extract()
+            .unwrap();
+        assert_eq!(from_file.trusted_proxies, ["10.0.0.1"]);
+        assert!(Config::default().trusted_proxies.is_empty());
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct AppState {
     pub services: Arc<Services>,
     pub metrics: Arc<Metrics>,
     pub leptos_options: LeptosOptions,
+    /// Trusted proxies and the cross-site check (`auth::middleware`).
+    pub request_guard: Arc<crate::auth::middleware::RequestGuard>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -55,7 +57,10 @@ pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
         db,
         kek: Arc::new(kek),
         sessions: SessionPolicy::from_config(config),
-        login_limiter: LoginRateLimiter::per_minute(config.login_attempts_per_minute),
+        login_limiter: LoginRateLimiter::with_audit_window(
+            config.login_attempts_per_minute,
+            Duration::from_secs(config.login_refusal_audit_secs),
+        ),
         data_dir: absolute_data_dir(config)?,
         public_url: config.public_url.clone(),
         install_id,
@@ -93,7 +98,14 @@ impl Application {
                 Env::PROD
             })
             .build();
-        let state = AppState { services, metrics: Arc::new(Metrics::new()), leptos_options };
+        let request_guard =
+            crate::auth::middleware::RequestGuard::from_config(&config).map_err(anyhow::Error::msg)?;
+        let state = AppState {
+            services,
+            metrics: Arc::new(Metrics::new()),
+            leptos_options,
+            request_guard: Arc::new(request_guard),
+        };
         let router = router(state.clone());
         Ok(Application { listener, router, state })
     }
@@ -108,6 +120,7 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tokio::spawn(housekeeping(self.state.services.clone()));
+        tokio::spawn(audit_refused_sign_ins(self.state.services.clone()));
         crate::jobs::spawn(self.state.services.clone());
         tracing::info!(addr = %self.local_addr(), "Strongroom is listening");
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
@@ -186,6 +199,16 @@ async fn housekeeping(services: Arc<Services>) {
             Err(error) => tracing::warn!(%error, "could not remove ended sessions"),
         }
         services.login_limiter.forget_idle();
+    }
+}
+
+/// Writes the audit entry of each window of rate-limited sign-ins once it has ended.
+async fn audit_refused_sign_ins(services: Arc<Services>) {
+    let period = services.login_limiter.audit_window().min(Duration::from_secs(10));
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        services.flush_refused_sign_ins().await;
     }
 }
 

@@ -1,12 +1,18 @@
 //! `/trace`: what Nextflow's `-with-tower` client calls while a run goes on (create, begin,
-//! progress, heartbeat, complete), with the launcher's access token. Strongroom keeps what it
-//! needs from these reports: that the run started, that it is alive, and how it ended. Task
-//! metadata in `progress` is acknowledged and not stored.
+//! progress, heartbeat, complete), with the run token its launch command was given or the
+//! launcher's own access token. Strongroom keeps what it needs from these reports: that the run
+//! started, that it is alive, and how it ended. Task metadata in `progress` is acknowledged and
+//! not stored.
+//!
+//! A run token reaches only these endpoints (the middleware sees to that) and only for its own
+//! run: each handler compares the run it names with the token's `RunScope` again, after decoding.
 
 use super::extract::{ApiError, ApiJson, ApiPath, ApiQuery, Caller};
+use crate::services::RunScope;
 use crate::startup::AppState;
+use app::error::AppError;
 use axum::extract::State;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -25,6 +31,18 @@ pub struct CreateBody {
     session_id: Option<String>,
 }
 
+type Scope = Option<Extension<RunScope>>;
+
+/// Refuses a run token that names another run.
+fn within_scope(scope: &Scope, workflow_id: &str) -> Result<(), ApiError> {
+    match scope {
+        Some(Extension(run)) if run.workflow_id != workflow_id => {
+            Err(ApiError(AppError::Forbidden("This run token belongs to another run.".into())))
+        }
+        _ => Ok(()),
+    }
+}
+
 async fn watch_url(state: &AppState, workflow_id: &str) -> Result<String, ApiError> {
     Ok(state.services.run_page_url(workflow_id).await?)
 }
@@ -32,15 +50,25 @@ async fn watch_url(state: &AppState, workflow_id: &str) -> Result<String, ApiErr
 pub async fn create(
     State(state): State<AppState>,
     Caller(actor): Caller,
+    scope: Scope,
     ApiQuery(query): ApiQuery<WorkspaceQuery>,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<Json<Value>, ApiError> {
+    // A run token's create is about its own run: named, or implied when Nextflow names none
+    // (a run token never creates a new record).
+    let workflow_id = match (&scope, body.workflow_id.as_deref().filter(|id| !id.is_empty())) {
+        (Some(Extension(run)), None) => Some(run.workflow_id.as_str()),
+        (_, named) => named,
+    };
+    if let Some(id) = workflow_id {
+        within_scope(&scope, id)?;
+    }
     let id = state
         .services
         .trace_create(
             &actor,
             query.workspace_id,
-            body.workflow_id.as_deref(),
+            workflow_id,
             body.run_name.as_deref(),
             body.project_name.as_deref(),
             body.session_id.as_deref(),
@@ -52,10 +80,12 @@ pub async fn create(
 pub async fn begin(
     State(state): State<AppState>,
     Caller(actor): Caller,
+    scope: Scope,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<WorkspaceQuery>,
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
+    within_scope(&scope, &id)?;
     state.services.trace_begin(&actor, &id, query.workspace_id).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id, "watchUrl": watch_url(&state, &id).await? })))
 }
@@ -63,10 +93,12 @@ pub async fn begin(
 pub async fn progress(
     State(state): State<AppState>,
     Caller(actor): Caller,
+    scope: Scope,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<WorkspaceQuery>,
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
+    within_scope(&scope, &id)?;
     state.services.trace_heartbeat(&actor, &id, query.workspace_id).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id })))
 }
@@ -74,10 +106,12 @@ pub async fn progress(
 pub async fn heartbeat(
     State(state): State<AppState>,
     Caller(actor): Caller,
+    scope: Scope,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<WorkspaceQuery>,
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
+    within_scope(&scope, &id)?;
     state.services.trace_heartbeat(&actor, &id, query.workspace_id).await?;
     Ok(Json(json!({ "message": "OK" })))
 }
@@ -99,10 +133,12 @@ pub struct CompletedWorkflow {
 pub async fn complete(
     State(state): State<AppState>,
     Caller(actor): Caller,
+    scope: Scope,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<WorkspaceQuery>,
     ApiJson(body): ApiJson<CompleteBody>,
 ) -> Result<Json<Value>, ApiError> {
+    within_scope(&scope, &id)?;
     let workflow = body.workflow;
     let success = workflow
         .as_ref()

@@ -1,10 +1,15 @@
 //! Request-level authentication, run before every route.
 //!
-//! It resolves the session cookie into an `Authenticated` request extension (read by the REST
-//! API's extractor and by server functions through the request parts), records the client
-//! address, refuses cross-site state-changing requests, and sends signed-out visitors of a page to
-//! the sign-in (or first-visit setup) page.
+//! It resolves the access token or session cookie into an `Authenticated` request extension (read
+//! by the REST API's extractor and by server functions through the request parts), records the
+//! client address (`client_addr`), refuses cross-site state-changing requests (`cross_site`),
+//! confines a run token to its own run's trace endpoints (with a `RunScope` extension the trace
+//! handlers check again), and sends signed-out visitors of a page to the sign-in (or first-visit
+//! setup) page.
 
+use super::client_addr::TrustedProxies;
+use super::cross_site::CrossSitePolicy;
+use crate::services::RunScope;
 use crate::startup::AppState;
 use app::ports::ClientInfo;
 use axum::extract::{ConnectInfo, Request, State};
@@ -13,11 +18,28 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::net::SocketAddr;
 
+/// The request-level settings the middleware applies (from `Config`).
+pub struct RequestGuard {
+    pub trusted_proxies: TrustedProxies,
+    pub cross_site: CrossSitePolicy,
+}
+
+impl RequestGuard {
+    pub fn from_config(config: &crate::config::Config) -> Result<Self, String> {
+        Ok(RequestGuard {
+            trusted_proxies: TrustedProxies::parse(&config.trusted_proxies)?,
+            cross_site: CrossSitePolicy { public_origin: config.public_origin() },
+        })
+    }
+}
+
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .map(|ConnectInfo(addr)| {
+            state.request_guard.trusted_proxies.client_address(addr.ip(), request.headers())
+        })
         .unwrap_or_else(|| "unknown".into());
     request.extensions_mut().insert(ClientInfo { ip: ip.clone() });
     // Audit entries written while serving this request say where it came from.
@@ -25,31 +47,43 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
 }
 
 async fn resolve_caller(state: AppState, mut request: Request, next: Next) -> Response {
-    if is_cross_site_write(&request) {
-        return (StatusCode::FORBIDDEN, "Cross-site requests are not accepted.").into_response();
+    let services = &state.services;
+    let bearer = bearer_token(&request);
+    let session_token = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|cookies| services.sessions.token_from_cookies(cookies).map(str::to_owned));
+    let rides_on_cookie = bearer.is_none() && session_token.is_some();
+    if let Some(refusal) = state.request_guard.cross_site.refusal(&request, rides_on_cookie) {
+        return (StatusCode::FORBIDDEN, refusal).into_response();
     }
 
-    let services = &state.services;
-    // API clients (the CLI, Nextflow, scripts) present a personal access token; it is checked
-    // first and, when present, must be valid: a bad token is never silently ignored.
-    if let Some(bearer) = bearer_token(&request) {
+    // API clients (the CLI, Nextflow, scripts) present an access token; it is checked first and,
+    // when present, must be valid: a bad token is never silently ignored.
+    if let Some(bearer) = bearer {
         return match services.resolve_bearer(&bearer).await {
-            Ok(Some(auth)) => {
-                request.extensions_mut().insert(auth);
+            Ok(Some(caller)) => {
+                if let Some(run) = caller.run {
+                    // A run token reports on its own run and does nothing else.
+                    if !run_token_may_call(request.method(), request.uri().path(), &run) {
+                        return crate::api::ApiError(app::error::AppError::Forbidden(
+                            "A run token can only report on its own run (the trace API).".into(),
+                        ))
+                        .into_response();
+                    }
+                    request.extensions_mut().insert(run);
+                }
+                request.extensions_mut().insert(caller.auth);
                 next.run(request).await
             }
             Ok(None) => crate::api::ApiError(app::error::AppError::Unauthenticated).into_response(),
             Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
         };
     }
-    let token = request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|cookies| services.sessions.token_from_cookies(cookies).map(str::to_owned));
     let mut signed_in = false;
-    if let Some(token) = token {
+    if let Some(token) = session_token {
         match services.resolve_session(&token).await {
             Ok(Some(auth)) => {
                 signed_in = true;
@@ -66,6 +100,24 @@ async fn resolve_caller(state: AppState, mut request: Request, next: Next) -> Re
         }
     }
     next.run(request).await
+}
+
+/// The only calls a run token may make: `POST /api/trace/create` (which must then name its run:
+/// the handler checks the body) and `PUT /api/trace/{its run}/begin|progress|heartbeat|complete`.
+/// The path is compared as sent; the trace handlers compare the decoded id again.
+fn run_token_may_call(method: &Method, path: &str, run: &RunScope) -> bool {
+    let Some(rest) = path.strip_prefix("/api/trace/") else { return false };
+    if rest == "create" {
+        return *method == Method::POST;
+    }
+    match rest.split_once('/') {
+        Some((id, action)) => {
+            *method == Method::PUT
+                && id == run.workflow_id
+                && matches!(action, "begin" | "progress" | "heartbeat" | "complete")
+        }
+        None => false,
+    }
 }
 
 fn bearer_token(request: &Request) -> Option<String> {
@@ -99,25 +151,9 @@ fn is_page(path: &str) -> bool {
         || last.contains('.'))
 }
 
-/// A browser that sends a state-changing request from another site says so in `Origin`; refuse it
-/// unless it names this host. SameSite=Lax cookies already stop most of these: this closes the
-/// rest (older browsers, same-site subdomains on other ports).
-fn is_cross_site_write(request: &Request) -> bool {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return false;
-    }
-    let Some(origin) = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
-    origin == "null" || !origin_host.eq_ignore_ascii_case(host)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Body;
 
     #[test]
     fn pages_exclude_apis_and_files() {
@@ -130,20 +166,32 @@ mod tests {
         }
     }
 
-    fn post(origin: Option<&str>) -> Request {
-        let mut builder = Request::post("/sfn/login").header(header::HOST, "127.0.0.1:3000");
-        if let Some(origin) = origin {
-            builder = builder.header(header::ORIGIN, origin);
-        }
-        builder.body(Body::empty()).unwrap()
-    }
-
     #[test]
-    fn writes_from_other_origins_are_refused() {
-        assert!(!is_cross_site_write(&post(None)));
-        assert!(!is_cross_site_write(&post(Some("http://127.0.0.1:3000"))));
-        assert!(is_cross_site_write(&post(Some("https://evil.example"))));
-        assert!(is_cross_site_write(&post(Some("http://127.0.0.1:3001"))));
-        assert!(is_cross_site_write(&post(Some("null"))));
+    fn run_tokens_reach_only_their_own_runs_trace_endpoints() {
+        let run = RunScope { workflow_id: "AbC123".into() };
+        for action in ["begin", "progress", "heartbeat", "complete"] {
+            assert!(
+                run_token_may_call(&Method::PUT, &format!("/api/trace/AbC123/{action}"), &run),
+                "{action}"
+            );
+            assert!(
+                !run_token_may_call(&Method::PUT, &format!("/api/trace/Other1/{action}"), &run),
+                "{action}"
+            );
+        }
+        assert!(run_token_may_call(&Method::POST, "/api/trace/create", &run));
+        for (method, path) in [
+            (Method::GET, "/api/trace/create"),
+            (Method::PUT, "/api/trace/AbC123/begin/"),
+            (Method::PUT, "/api/trace/AbC123/cancel"),
+            (Method::PUT, "/api/trace/abc123/begin"),
+            (Method::GET, "/api/tokens"),
+            (Method::GET, "/api/user-info"),
+            (Method::POST, "/api/workflow/AbC123/cancel"),
+            (Method::POST, "/sfn/create_token"),
+            (Method::GET, "/"),
+        ] {
+            assert!(!run_token_may_call(&method, path, &run), "{method} {path}");
+        }
     }
 }

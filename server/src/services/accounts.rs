@@ -116,11 +116,13 @@ impl Services {
         password: SecretString,
     ) -> Result<SetCookie, AppError> {
         let email = normalize_email(&email);
-        if let Err(retry_after_secs) = self.login_limiter.check(&email, &client.ip) {
-            tracing::warn!(ip = %client.ip, "sign-in rate limited");
-            let event = Event::anonymous(&typed_email(&email), "sign-in").outcome(Outcome::Denied);
-            self.record(event.detail("too many attempts")).await;
-            return Err(AppError::RateLimited { retry_after_secs });
+        if let Err(refused) = self.login_limiter.check(&email, &client.ip) {
+            // One audit entry per address and window, written when the window ends (here, or by
+            // the housekeeping sweep), not one per refused attempt.
+            if let Some(closed) = refused.closed {
+                self.record_refused_sign_ins(closed).await;
+            }
+            return Err(AppError::RateLimited { retry_after_secs: refused.retry_after_secs });
         }
         let found = users::find_credentials(&self.db.pool, &email).await.map_err(internal)?;
         let (user, stored) = match found {
@@ -146,6 +148,35 @@ impl Services {
                 self.record(event.detail(reason)).await;
                 Err(invalid_credentials())
             }
+        }
+    }
+
+    /// Writes the audit entry of a window of refused sign-ins.
+    pub async fn record_refused_sign_ins(&self, summary: crate::auth::rate_limit::RefusalSummary) {
+        tracing::warn!(ip = %summary.ip, refused = summary.count, "sign-in attempts were rate limited");
+        let who = match summary.emails.as_slice() {
+            [only] if summary.more_emails == 0 => typed_email(only),
+            _ => "(several accounts)".to_string(),
+        };
+        let named: Vec<String> = summary.emails.iter().map(|e| typed_email(e)).collect();
+        let others = match summary.more_emails {
+            0 => String::new(),
+            n => format!(" and {n} at other accounts"),
+        };
+        let mut event = Event::anonymous(&who, "sign-in").outcome(Outcome::Denied).detail(format!(
+            "too many attempts: {} refused within {} s (at {}{others})",
+            summary.count,
+            summary.window_secs,
+            named.join(", ")
+        ));
+        event.ip = summary.ip;
+        self.record(event).await;
+    }
+
+    /// Audits every window of refused sign-ins that has ended (housekeeping calls this).
+    pub async fn flush_refused_sign_ins(&self) {
+        for summary in self.login_limiter.take_closed_windows() {
+            self.record_refused_sign_ins(summary).await;
         }
     }
 

@@ -2,6 +2,7 @@
 //! really works (preflight), then commit the run and one planned copy per secret — before any
 //! call to a cloud or a file system. The worker (`crate::jobs`) does the copying from there.
 
+use super::launch_input::{check_pipeline, check_revision, check_run_name};
 use super::stores::{preflight_message, RunTarget};
 use super::{internal, now_ms, Services};
 use crate::audit::Event;
@@ -14,8 +15,6 @@ use rand::Rng;
 
 const WORKFLOW_ID_LEN: usize = 14;
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-const PIPELINE_MAX: usize = 300;
-const RUN_NAME_MAX: usize = 80;
 /// Both stores cap a launch; Nextflow reads them all at start.
 pub const MAX_SECRETS_PER_LAUNCH: usize = 200;
 
@@ -23,32 +22,6 @@ pub const MAX_SECRETS_PER_LAUNCH: usize = 200;
 pub fn new_workflow_id() -> String {
     let mut rng = rand::rngs::OsRng;
     (0..WORKFLOW_ID_LEN).map(|_| BASE62[rng.gen_range(0..BASE62.len())] as char).collect()
-}
-
-/// Nextflow run names: letters, digits, `-` and `_`, starting with a letter.
-fn check_run_name(name: &str) -> Result<(), AppError> {
-    let ok = name.len() <= RUN_NAME_MAX
-        && name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::bad_request(format!(
-            "A run name starts with a letter and has up to {RUN_NAME_MAX} letters, digits, '-' or '_'."
-        )))
-    }
-}
-
-fn check_pipeline(pipeline: &str) -> Result<(), AppError> {
-    if pipeline.is_empty() {
-        return Err(AppError::bad_request("Choose a pipeline to launch (a repository URL or a name like nf-core/rnaseq)."));
-    }
-    if pipeline.len() > PIPELINE_MAX || pipeline.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(AppError::bad_request(format!(
-            "A pipeline is a repository URL or name of up to {PIPELINE_MAX} characters, without spaces."
-        )));
-    }
-    Ok(())
 }
 
 /// Finds the named secrets of one owner, or says which names do not exist.
@@ -102,17 +75,21 @@ impl Services {
         };
         check_run_name(&run_name)?;
         let revision = request.revision.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
-        let env = self.launch_env_row(workspace_id, request.compute_env_id).await?;
-        let mut target = RunTarget::of_env(&env).map_err(internal)?;
-
+        if let Some(revision) = &revision {
+            check_revision(revision)?;
+        }
+        // The cap comes before any query by name, so an oversized request costs no lookups.
         let workspace_names = dedup(&request.workspace_secrets);
         let user_names = dedup(&request.user_secrets);
-        let workspace_found = resolve(self, Owner::Workspace(workspace_id), &workspace_names).await?;
-        let user_found = resolve(self, Owner::User(actor.id), &user_names).await?;
         let effective = effective_set(&workspace_names, &user_names);
         if effective.len() > MAX_SECRETS_PER_LAUNCH {
             return Err(AppError::bad_request(format!("A launch can take up to {MAX_SECRETS_PER_LAUNCH} secrets.")));
         }
+        let env = self.launch_env_row(workspace_id, request.compute_env_id).await?;
+        let mut target = RunTarget::of_env(&env).map_err(internal)?;
+
+        let workspace_found = resolve(self, Owner::Workspace(workspace_id), &workspace_names).await?;
+        let user_found = resolve(self, Owner::User(actor.id), &user_names).await?;
         if target.platform == Platform::AwsBatch && target.config.custom_job_definition == Some(true) && !effective.is_empty() {
             return Err(AppError::bad_request(format!(
                 "The compute environment '{}' uses a custom job definition, and processes with a custom job \
@@ -195,13 +172,5 @@ mod tests {
         assert_eq!(a.len(), 14);
         assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
         assert_ne!(a, new_workflow_id());
-    }
-
-    #[test]
-    fn run_names_follow_nextflow_rules() {
-        assert!(check_run_name("rnaseq-test_1").is_ok());
-        assert!(check_run_name("1abc").is_err());
-        assert!(check_run_name("has space").is_err());
-        assert!(check_run_name(&"a".repeat(81)).is_err());
     }
 }

@@ -5,9 +5,7 @@
 //! The token is passed in the child's environment only; it is never logged or stored in clear.
 
 use super::stores::RunTarget;
-use super::tokens::TOKEN_PREFIX;
 use super::{now_ms, Services};
-use crate::auth::session::{hash_token, new_token};
 use crate::db::{runs, tokens};
 use app::model::RunStatus;
 use std::os::unix::fs::DirBuilderExt;
@@ -38,13 +36,7 @@ impl Services {
         let work_dir = target.config.work_dir.clone().unwrap_or_default();
         let detail = self.describe_run_unchecked(&run).await.map_err(|e| unexpected(&e))?;
 
-        let token = format!("{TOKEN_PREFIX}{}", new_token());
-        let now = now_ms();
-        let mut tx = self.db.begin().await.map_err(|e| unexpected(&e))?;
-        tokens::insert(&mut tx, run.launched_by, &run_token_name(workflow_id), &hash_token(&token), Some(now + self.jobs.max_duration_ms), now)
-            .await
-            .map_err(|e| unexpected(&e))?;
-        tx.commit().await.map_err(|e| unexpected(&e))?;
+        let token = self.create_run_token(&run).await.map_err(|e| unexpected(&e))?;
 
         let runs_dir = std::path::Path::new(&work_dir).join(crate::providers::hpc::RUNS_DIR);
         std::fs::DirBuilder::new()

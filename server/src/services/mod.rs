@@ -14,6 +14,7 @@ mod compute_envs;
 mod host_identity;
 mod launch;
 mod launch_command;
+mod launch_input;
 mod runs;
 mod runs_backend;
 mod credential_keys;
@@ -35,7 +36,7 @@ pub use credential_versions::RunUsingCredentials;
 pub use credentials::{CredentialsInUse, DeleteCredentialsError, CREDENTIALS_SCOPE};
 pub use host_identity::HostIdentityGrant;
 pub use secrets::SecretPage;
-pub use tokens::TokenInfo;
+pub use tokens::{BearerCaller, RunScope, TokenInfo};
 pub use workspaces::ParticipantPage;
 
 use crate::audit::Event;

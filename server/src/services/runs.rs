@@ -2,6 +2,7 @@
 //! the trace API Nextflow's `-with-tower` client calls. Every end sends the run's copies to
 //! deletion in the same transaction (`db::runs::end`).
 
+use super::launch_input::{check_project_name, check_run_name, check_session_id};
 use super::{internal, now_ms, Services};
 use crate::audit::Event;
 use crate::db::{run_copies, runs};
@@ -186,6 +187,12 @@ impl Services {
         project_name: Option<&str>,
         session_id: Option<&str>,
     ) -> Result<String, AppError> {
+        fn given(value: Option<&str>) -> Option<&str> {
+            value.filter(|v| !v.is_empty())
+        }
+        given(run_name).map(check_run_name).transpose()?;
+        given(project_name).map(check_project_name).transpose()?;
+        given(session_id).map(check_session_id).transpose()?;
         if let Some(id) = workflow_id.filter(|id| !id.is_empty()) {
             return Ok(self.traced_run(actor, id, workspace_id).await?.id);
         }
@@ -207,7 +214,7 @@ impl Services {
             revision: None,
             target: "",
             stage: RunStage::Cleaned.as_str(),
-            session_id,
+            session_id: given(session_id),
         };
         runs::insert(&mut tx, new, now).await.map_err(internal)?;
         let event = Event::by(actor, "run.reported").workspace(access.workspace_id()).target(format!("run {id} ({run_name})"));

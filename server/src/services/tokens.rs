@@ -1,13 +1,19 @@
-//! Personal access tokens for the REST API and the CLI. A token is shown once, at creation; the
-//! database keeps only its SHA-256, so a database leak yields no usable token.
+//! Personal access tokens for the REST API and the CLI, and run tokens for launch commands. A
+//! token is shown once, at creation; the database keeps only its SHA-256, so a database leak
+//! yields no usable token.
+//!
+//! A run token is bound to one run: the request middleware lets it reach only that run's trace
+//! endpoints (`RunScope`), it dies when the run is cleaned (checked at every use, so a failed
+//! delete does not keep it alive), and it is never listed or deletable as a personal token.
 
 use super::accounts::session_user;
+use super::launch_command::run_token_name;
 use super::{internal, now_ms, Services};
 use crate::audit::Event;
 use crate::auth::session::{hash_token, new_token};
-use crate::db::{self, tokens};
+use crate::db::{self, runs, tokens};
 use app::error::AppError;
-use app::model::SessionUser;
+use app::model::{RunStage, SessionUser};
 use app::ports::Authenticated;
 use secrecy::SecretString;
 
@@ -22,6 +28,25 @@ pub struct TokenInfo {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub expires_at: Option<i64>,
+}
+
+/// The run a run token may report on; a request extension set by the middleware.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunScope {
+    pub workflow_id: String,
+}
+
+/// Who a bearer token speaks for, and for a run token, the one run it may touch.
+pub struct BearerCaller {
+    pub auth: Authenticated,
+    pub run: Option<RunScope>,
+}
+
+/// A run token works while its run may still report: not once it is cleaned (or gave up
+/// cleaning), nor when the run is gone.
+fn run_is_live(stage: Option<&str>) -> bool {
+    let over = [RunStage::Cleaned.as_str(), RunStage::CleanupFailed.as_str()];
+    stage.is_some_and(|stage| !over.contains(&stage))
 }
 
 fn info(row: tokens::TokenRow) -> TokenInfo {
@@ -55,7 +80,14 @@ impl Services {
         let now = now_ms();
         let expires_at = lifetime_days.map(|d| now + d * 86_400_000);
         let mut tx = self.db.begin().await.map_err(internal)?;
-        let id = match tokens::insert(&mut tx, actor.id, name, &hash_token(&token), expires_at, now).await {
+        let new = tokens::NewToken {
+            user_id: actor.id,
+            name,
+            token_hash: &hash_token(&token),
+            expires_at,
+            run_id: None,
+        };
+        let id = match tokens::insert(&mut tx, new, now).await {
             Ok(id) => id,
             Err(e) if db::is_unique_violation(&e) => {
                 return Err(AppError::conflict(format!("You already have a token named '{name}'.")))
@@ -88,8 +120,28 @@ impl Services {
         Ok(())
     }
 
-    /// The user behind a bearer token, or `None` for an unknown, expired or disabled one.
-    pub async fn resolve_bearer(&self, token: &str) -> Result<Option<Authenticated>, AppError> {
+    /// Makes the token a run's launch command gets (`TOWER_ACCESS_TOKEN`): the launcher's
+    /// identity, bound to this run, expiring with the maximum run duration. A plain `String`
+    /// because it goes straight into the child's environment, and nowhere else.
+    pub(crate) async fn create_run_token(&self, run: &runs::RunRow) -> Result<String, sqlx::Error> {
+        let token = format!("{TOKEN_PREFIX}{}", new_token());
+        let now = now_ms();
+        let new = tokens::NewToken {
+            user_id: run.launched_by,
+            name: &run_token_name(&run.id),
+            token_hash: &hash_token(&token),
+            expires_at: Some(now + self.jobs.max_duration_ms),
+            run_id: Some(&run.id),
+        };
+        let mut tx = self.db.begin().await?;
+        tokens::insert(&mut tx, new, now).await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The caller behind a bearer token, or `None` for an unknown, expired or disabled one, or
+    /// for a run token whose run is over.
+    pub async fn resolve_bearer(&self, token: &str) -> Result<Option<BearerCaller>, AppError> {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
@@ -101,11 +153,30 @@ impl Services {
         if row.user.is_disabled() || row.expires_at.is_some_and(|at| at <= now) {
             return Ok(None);
         }
+        if row.run_id.is_some() && !run_is_live(row.run_stage.as_deref()) {
+            return Ok(None);
+        }
         // `lastUsed` to the minute is plenty, and spares a write per API call.
         if row.last_used_at.is_none_or(|at| now - at > 60_000) {
             tokens::touch(&self.db.pool, row.token_id, now).await.map_err(internal)?;
         }
         let user = session_user(&row.user);
-        Ok(Some(Authenticated { user, session_id: None }))
+        let run = row.run_id.map(|workflow_id| RunScope { workflow_id });
+        Ok(Some(BearerCaller { auth: Authenticated { user, session_id: None }, run }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_tokens_die_with_the_cleanup() {
+        assert!(run_is_live(Some("provisioning")));
+        assert!(run_is_live(Some("launched")));
+        assert!(run_is_live(Some("cleaning")));
+        assert!(!run_is_live(Some("cleaned")));
+        assert!(!run_is_live(Some("cleanup_failed")));
+        assert!(!run_is_live(None), "a token whose run is gone");
     }
 }

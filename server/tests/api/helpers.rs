@@ -123,9 +123,18 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     TestApp { addr, database_url, data_dir, _database: database }
 }
 
-/// A client that sends the given `name=value` session cookie on every request.
-pub fn client_with_cookie(cookie: &str) -> Client {
+/// What a browser says on every request to the page's own site (fetch metadata). The server
+/// refuses a cookie-session request that changes state without it or a matching `Origin`.
+fn same_origin_headers() -> reqwest::header::HeaderMap {
     let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("sec-fetch-site", "same-origin".parse().unwrap());
+    headers
+}
+
+/// A client that sends the given `name=value` session cookie on every request, like a browser
+/// on this site's pages.
+pub fn client_with_cookie(cookie: &str) -> Client {
+    let mut headers = same_origin_headers();
     headers.insert("cookie", cookie.parse().unwrap());
     Client::builder().default_headers(headers).redirect(Policy::none()).build().unwrap()
 }
@@ -137,9 +146,15 @@ pub fn client_with_bearer(token: &str) -> Client {
     Client::builder().default_headers(headers).redirect(Policy::none()).build().unwrap()
 }
 
-/// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+/// A browser-like client: keeps cookies, does not follow redirects (tests look at them), and
+/// says its requests come from this site's pages (`Sec-Fetch-Site: same-origin`).
 pub fn client() -> Client {
-    Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+    Client::builder()
+        .cookie_store(true)
+        .default_headers(same_origin_headers())
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
 }
 
 impl TestApp {
