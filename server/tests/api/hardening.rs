@@ -29,8 +29,11 @@ async fn sign_in(
     }
 }
 
-/// (actor, ip, outcome, detail) of every sign-in entry, oldest first.
-async fn sign_in_entries(app: &TestApp) -> Vec<(String, String, String, String)> {
+/// An audit entry's (actor, ip, outcome, detail).
+type Entry = (String, String, String, String);
+
+/// Every sign-in entry, oldest first.
+async fn sign_in_entries(app: &TestApp) -> Vec<Entry> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
     let rows = sqlx::query_as(
@@ -55,7 +58,7 @@ async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
         .await
         .is_err());
 
-    let failed = |entries: Vec<(String, String, String, String)>| {
+    let failed = |entries: Vec<Entry>| {
         entries.into_iter().find(|(_, _, outcome, _)| outcome == "failed").expect("a failed sign-in")
     };
     assert_eq!(failed(sign_in_entries(&app).await).1, "127.0.0.1", "no trusted proxy: the header is ignored");
@@ -97,10 +100,10 @@ async fn rate_limited_sign_ins_are_audited_once_per_window_with_a_count() {
     for _ in 0..30 {
         assert!(sign_in(&app, ADMIN_EMAIL, "wrong password!", None).await.is_err());
     }
-    let denied = |entries: Vec<(String, String, String, String)>| -> Vec<(String, String, String, String)> {
+    let denied = |entries: Vec<Entry>| -> Vec<Entry> {
         entries.into_iter().filter(|(_, _, outcome, _)| outcome == "denied").collect()
     };
-    let refused_count = |entries: &[(String, String, String, String)]| -> u64 {
+    let refused_count = |entries: &[Entry]| -> u64 {
         entries
             .iter()
             .map(|(_, _, _, detail)| {
