@@ -433,6 +433,24 @@ async fn a_run_cleans_up_with_the_keys_it_provisioned_with_after_they_are_replac
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM credential_versions").await, 1, "the first version is kept");
 
+    // A server that has not opened the run's store yet (a restart, another replica) opens it with
+    // the kept version: it lists the run's copy, which is in the first account.
+    let target = {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+        let target: String = sqlx::query_scalar("SELECT target FROM runs WHERE id = $1")
+            .bind(&wf)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        target
+    };
+    let fresh = app.services().await;
+    let store = fresh.store_for(ws, &target).await.expect("the run's store opens");
+    let listed = store.list_managed().await.expect("the first account lists");
+    assert!(listed.iter().any(|copy| copy.workflow_id == wf), "{listed:?}");
+
     // Cleanup deletes the copy in the first account, where it was made (listed there directly).
     cancel(&app, &admin, ws, &wf).await;
     let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
