@@ -159,7 +159,7 @@ async fn an_endpoints_error_text_is_classified_never_echoed() {
     }
 
     // Through the application: the launch's answer and a run's error.
-    let moto = Moto::start().await;
+    let moto = crate::hostile_endpoints::warm_moto().await;
     let app = spawn_app_with(|c| {
         quick_jobs(c);
         c.workers = 0;

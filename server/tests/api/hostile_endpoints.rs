@@ -87,6 +87,14 @@ pub async fn aws_env(app: &TestApp, admin: &Client, ws: i64, endpoint: &str) -> 
     env["computeEnvId"].as_str().unwrap().to_string()
 }
 
+/// Starts moto and has it load its Batch backend (slow the first time on a busy machine) before
+/// any launch's preflight calls it with the server's short timeouts.
+pub async fn warm_moto() -> Moto {
+    let moto = Moto::start().await;
+    moto.batch_client().await.describe_job_definitions().send().await.expect("moto answers Batch");
+    moto
+}
+
 /// Services on the test's database with short deadlines, to drive the reconciler directly.
 pub async fn quick_services(app: &TestApp, extra_allow: &[String]) -> server::services::Services {
     let mut endpoint_allow: Vec<String> = EMULATOR_ALLOW.iter().map(|e| e.to_string()).collect();
@@ -133,7 +141,7 @@ pub async fn re_aim(app: &TestApp, ws: i64, from: &str, to: &str) {
 
 #[tokio::test]
 async fn a_dead_or_endlessly_paging_endpoint_holds_up_neither_other_runs_nor_the_reconciler() {
-    let moto = Moto::start().await;
+    let moto = warm_moto().await;
     let silent = silent_server().await;
     let pager = answering_server(200, vec![], PAGE_FOREVER).await;
     let extra = vec![host_port(&silent), host_port(&pager)];
@@ -163,12 +171,19 @@ async fn a_dead_or_endlessly_paging_endpoint_holds_up_neither_other_runs_nor_the
     let (_, ws) = app.org_and_workspace(&admin, "healthy").await;
     let env = aws_env(&app, &admin, ws, &moto.endpoint).await;
     create_secret(&app, &admin, Some(ws), "GOOD", "fine").await;
+    // Timed from the launch's answer (its preflight runs in the request, not in the workers).
+    let body = json!({ "pipeline": "nf-core/demo", "computeEnvId": env, "workspaceSecrets": ["GOOD"] });
+    let (status, launched) = launch(&app, &admin, ws, body).await;
+    assert_eq!(status, StatusCode::OK, "{launched}");
+    let wf = workflow_id(&launched);
     let started = Instant::now();
-    let wf = launched_run(&app, &admin, ws, &env, &["GOOD"]).await;
+    wait_for(&app, &admin, ws, &wf, |r| stage(r) == "launched").await;
+    let provisioned = started.elapsed();
     cancel(&app, &admin, ws, &wf).await;
     wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
     let took = started.elapsed();
-    assert!(took < Duration::from_secs(12), "the healthy run took {took:?}");
+    eprintln!("healthy run: provisioned in {provisioned:?}, cleaned after {took:?}");
+    assert!(took < Duration::from_secs(12), "the healthy run took {took:?} (provisioned in {provisioned:?})");
     for (ws, wf) in &bad {
         let run = describe(&app, &admin, *ws, wf).await;
         assert_ne!(stage(&run), "cleaned", "a bad endpoint cannot have finished: {run:#}");
@@ -278,7 +293,7 @@ async fn lister(listing: &'static str) -> String {
 
 #[tokio::test]
 async fn the_reconciler_marks_deleted_only_what_it_deleted_and_only_in_its_own_workspace() {
-    let moto = Moto::start().await;
+    let moto = warm_moto().await;
     let app = spawn_app_with(|c| {
         quick_jobs(c);
         c.workers = 0;
