@@ -37,7 +37,8 @@ struct Recorder {
 
 impl Recorder {
     async fn start(upstream: &str) -> Recorder {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // On the emulators' address, which the test apps list in `endpoint_allow`.
+        let listener = tokio::net::TcpListener::bind((crate::helpers::EMULATOR_HOST, 0)).await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let upstream = upstream.trim_start_matches("http://").to_string();
         let sent = Arc::new(Mutex::new(Vec::new()));
