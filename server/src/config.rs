@@ -263,6 +263,9 @@ mod tests {
         let list = from(figment::value::Value::from(vec!["localhost:4566".to_string()]));
         assert_eq!(list.endpoint_allow, ["localhost:4566"]);
         assert!(Config::default().endpoint_allow.is_empty());
+    }
+
+    #[test]
     fn trusted_proxies_are_read_from_a_list_or_one_string() {
         let from_env: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(("trusted_proxies", "10.0.0.1, fd00::/8 192.168.0.0/16"))
