@@ -54,6 +54,19 @@ pub struct Config {
     pub reconcile_interval_secs: u64,
     /// How long after a run ended the reconciler leaves its copies to the worker.
     pub reconcile_grace_secs: u64,
+    // --- HPC launch commands and work directories (issue 10 items 1 and 6) ---
+    /// The unprivileged system account launch commands run as when Strongroom runs as root
+    /// (`STRONGROOM_LAUNCH_ACCOUNT`). As root without one, launch commands are refused.
+    pub launch_account: Option<String>,
+    /// Variable names of the server's environment passed on to launch commands besides `PATH`,
+    /// `HOME` and `LANG` (`STRONGROOM_LAUNCH_ENV_ALLOW`, comma-separated). Names starting with
+    /// `STRONGROOM_`, `DATABASE_URL`, `AWS_`, `GOOGLE_` or `AZURE_` are refused at start-up.
+    #[serde(deserialize_with = "list_of")]
+    pub launch_env_allow: Vec<String>,
+    /// Absolute directories every HPC work directory must lie under (`STRONGROOM_HPC_WORK_ROOTS`,
+    /// comma-separated). `<data_dir>/work` is always one (the local environments live there).
+    #[serde(deserialize_with = "list_of")]
+    pub hpc_work_roots: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -79,6 +92,9 @@ impl Default for Config {
             max_create_attempts: 8,
             reconcile_interval_secs: 300,
             reconcile_grace_secs: 600,
+            launch_account: None,
+            launch_env_allow: Vec::new(),
+            hpc_work_roots: Vec::new(),
         }
     }
 }
@@ -129,6 +145,21 @@ impl Config {
 /// Reads an optional string straight into a `SecretString`.
 fn secret_option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<SecretString>, D::Error> {
     Ok(Option::<String>::deserialize(deserializer)?.map(SecretString::from))
+}
+
+/// A list given as a TOML array or as one comma-separated string (an environment variable).
+fn list_of<'de, D: Deserializer<'de>, T: From<String>>(deserializer: D) -> Result<Vec<T>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(text) => text.split(',').map(str::to_string).collect(),
+        OneOrMany::Many(items) => items,
+    };
+    Ok(items.into_iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).map(T::from).collect())
 }
 
 /// Replaces the password of a URL with `***`.
@@ -188,6 +219,18 @@ mod tests {
         let without: Config = Figment::from(Serialized::defaults(Config::default())).extract().unwrap();
         assert!(without.key.is_none());
         assert!(format!("{without:?}").contains("key: None"));
+    }
+
+    #[test]
+    fn hpc_lists_come_from_comma_separated_variables_or_arrays() {
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(("launch_env_allow", "HTTPS_PROXY, NXF_HOME"))
+            .merge(("hpc_work_roots", vec!["/scratch/a", "/scratch/b"]));
+        let config: Config = figment.extract().unwrap();
+        assert_eq!(config.launch_env_allow, vec!["HTTPS_PROXY".to_string(), "NXF_HOME".to_string()]);
+        assert_eq!(config.hpc_work_roots, vec![PathBuf::from("/scratch/a"), PathBuf::from("/scratch/b")]);
+        let defaults: Config = Figment::from(Serialized::defaults(Config::default())).extract().unwrap();
+        assert!(defaults.launch_env_allow.is_empty() && defaults.hpc_work_roots.is_empty());
     }
 
     #[test]

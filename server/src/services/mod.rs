@@ -12,6 +12,7 @@ mod compute_env_writes;
 mod compute_envs;
 mod launch;
 mod launch_command;
+mod launch_env;
 mod runs;
 mod runs_backend;
 mod credential_keys;
@@ -58,6 +59,9 @@ pub struct Services {
     pub stores: StoreCache,
     /// Wakes idle workers when a launch or an end makes work.
     pub worker_wake: std::sync::Arc<tokio::sync::Notify>,
+    // --- HPC work roots and launch commands (issue 10 items 1 and 6) ---
+    /// Where HPC work directories may be, who launch commands run as, what they may see.
+    pub hpc_host: std::sync::Arc<crate::providers::hpc::host::HpcHost>,
 }
 
 /// Timing of the run lifecycle and the background jobs, from the configuration.

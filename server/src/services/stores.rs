@@ -73,12 +73,15 @@ impl Services {
             Some(id) => Some(self.target_credentials(workspace_id, id).await?),
             None => None,
         };
-        let store = providers::open(Target {
-            platform: target.platform,
-            config: &target.config,
-            credentials: credentials.as_ref(),
-            install_id: &self.install_id,
-        })
+        let store = providers::open_with_hpc(
+            Target {
+                platform: target.platform,
+                config: &target.config,
+                credentials: credentials.as_ref(),
+                install_id: &self.install_id,
+            },
+            &self.hpc_host,
+        )
         .await?;
         self.stores.open.lock().unwrap_or_else(|e| e.into_inner()).insert(key, store.clone());
         Ok(store)

@@ -14,6 +14,7 @@ mod fake_gsm;
 mod faults;
 mod gcp_provider;
 mod helpers;
+mod hpc_security;
 mod leak;
 mod moto;
 mod openapi;
