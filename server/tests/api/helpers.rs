@@ -135,6 +135,8 @@ pub fn captured_logs() -> String {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     server::telemetry::init("text", false, || CapturedLogs);
     let data_dir = tempfile::tempdir().unwrap();
+    // Private, like a real data directory: the launch account must not reach the key or database.
+    std::fs::set_permissions(data_dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     let work_root = tempfile::tempdir().unwrap();
     std::fs::set_permissions(work_root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let (database_url, database) = fresh_database(data_dir.path()).await;

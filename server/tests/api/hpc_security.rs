@@ -182,7 +182,9 @@ async fn work_dirs_outside_the_roots_are_refused_without_saying_what_exists() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let owner = app.user(&admin, "owner@example.com").await;
-    let (_, ws) = app.org_and_workspace(&owner, "lab").await;
+    let (org, ws) = app.org_and_workspace(&owner, "lab").await;
+    // The instance administrator takes part too, to set the launch command.
+    app.add_participant(&owner, org, ws, ADMIN_EMAIL, "admin").await;
     let path = format!("/api/compute-envs?workspaceId={ws}");
     let mut messages = Vec::new();
     for (platform, dir) in [

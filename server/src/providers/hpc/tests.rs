@@ -51,7 +51,7 @@ async fn work_dirs_outside_the_roots_are_refused_at_opening() {
     let host = Arc::new(HpcHost { work_roots: vec![root.path().to_path_buf()], ..HpcHost::default() });
     let config = app::model::ComputeConfig { work_dir: Some("/etc".into()), ..Default::default() };
     let error = HpcStore::open(&config, "strongroom-one", &host).err().unwrap();
-    assert!(error.to_string().contains("work directory"), "{error}");
+    assert!(error.to_string().contains("workDir must be under"), "{error}");
 }
 
 #[tokio::test]
