@@ -61,7 +61,7 @@ pub struct Config {
     /// (`http://10.0.0.5:4566/`), a `host:port` or a bare `host` (any port). Given in the
     /// environment as a comma-separated list. Other custom endpoints need an instance
     /// administrator, and must resolve to public addresses only.
-    #[serde(default, deserialize_with = "string_list")]
+    #[serde(default, deserialize_with = "list_of")]
     pub endpoint_allow: Vec<String>,
     /// The longest one provider step of a worker (open the store, one call) may take; kept below
     /// the claim lease so no worker holds a step past it.
@@ -81,11 +81,24 @@ pub struct Config {
     // --- Request hardening (issue 10, item 8: client address, sign-in limit audit) ---
     /// Reverse proxies (IP addresses or CIDR networks) whose `Forwarded` / `X-Forwarded-For`
     /// headers name the client. From any other peer those headers are ignored. A list, or one
-    /// string separated by commas or spaces (`STRONGROOM_TRUSTED_PROXIES=10.0.0.1,fd00::/8`).
-    #[serde(default, deserialize_with = "string_list")]
+    /// comma-separated string (`STRONGROOM_TRUSTED_PROXIES=10.0.0.1,fd00::/8`).
+    #[serde(default, deserialize_with = "list_of")]
     pub trusted_proxies: Vec<String>,
     /// Refused sign-in attempts from one address are audited as one entry per this many seconds.
     pub login_refusal_audit_secs: u64,
+    // --- HPC launch commands and work directories (issue 10 items 1 and 6) ---
+    /// The unprivileged system account launch commands run as when Strongroom runs as root
+    /// (`STRONGROOM_LAUNCH_ACCOUNT`). As root without one, launch commands are refused.
+    pub launch_account: Option<String>,
+    /// Variable names of the server's environment passed on to launch commands besides `PATH`,
+    /// `HOME` and `LANG` (`STRONGROOM_LAUNCH_ENV_ALLOW`, comma-separated). Names starting with
+    /// `STRONGROOM_`, `DATABASE_URL`, `AWS_`, `GOOGLE_` or `AZURE_` are refused at start-up.
+    #[serde(deserialize_with = "list_of")]
+    pub launch_env_allow: Vec<String>,
+    /// Absolute directories every HPC work directory must lie under (`STRONGROOM_HPC_WORK_ROOTS`,
+    /// comma-separated). `<data_dir>/work` is always one (the local environments live there).
+    #[serde(deserialize_with = "list_of")]
+    pub hpc_work_roots: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -121,6 +134,9 @@ impl Default for Config {
             // Request hardening (issue 10, item 8).
             trusted_proxies: Vec::new(),
             login_refusal_audit_secs: 60,
+            launch_account: None,
+            launch_env_allow: Vec::new(),
+            hpc_work_roots: Vec::new(),
         }
     }
 }
@@ -173,9 +189,8 @@ fn secret_option<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Se
     Ok(Option::<String>::deserialize(deserializer)?.map(SecretString::from))
 }
 
-/// A list of strings given as a list or as one string separated by commas or whitespace (the
-/// form an environment variable can hold).
-fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+/// A list given as a TOML array or as one comma-separated string (an environment variable).
+fn list_of<'de, D: Deserializer<'de>, T: From<String>>(deserializer: D) -> Result<Vec<T>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
@@ -183,10 +198,10 @@ fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
         Many(Vec<String>),
     }
     let items = match OneOrMany::deserialize(deserializer)? {
-        OneOrMany::One(joined) => joined.split([',', ' ', '\t', '\n']).map(str::to_string).collect(),
-        OneOrMany::Many(list) => list,
+        OneOrMany::One(text) => text.split(',').map(str::to_string).collect(),
+        OneOrMany::Many(items) => items,
     };
-    Ok(items.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+    Ok(items.into_iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).map(T::from).collect())
 }
 
 /// Replaces the password of a URL with `***`.
@@ -268,7 +283,7 @@ mod tests {
     #[test]
     fn trusted_proxies_are_read_from_a_list_or_one_string() {
         let from_env: Config = Figment::from(Serialized::defaults(Config::default()))
-            .merge(("trusted_proxies", "10.0.0.1, fd00::/8 192.168.0.0/16"))
+            .merge(("trusted_proxies", "10.0.0.1, fd00::/8,192.168.0.0/16"))
             .extract()
             .unwrap();
         assert_eq!(from_env.trusted_proxies, ["10.0.0.1", "fd00::/8", "192.168.0.0/16"]);
@@ -278,6 +293,18 @@ mod tests {
             .unwrap();
         assert_eq!(from_file.trusted_proxies, ["10.0.0.1"]);
         assert!(Config::default().trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn hpc_lists_come_from_comma_separated_variables_or_arrays() {
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(("launch_env_allow", "HTTPS_PROXY, NXF_HOME"))
+            .merge(("hpc_work_roots", vec!["/scratch/a", "/scratch/b"]));
+        let config: Config = figment.extract().unwrap();
+        assert_eq!(config.launch_env_allow, vec!["HTTPS_PROXY".to_string(), "NXF_HOME".to_string()]);
+        assert_eq!(config.hpc_work_roots, vec![PathBuf::from("/scratch/a"), PathBuf::from("/scratch/b")]);
+        let defaults: Config = Figment::from(Serialized::defaults(Config::default())).extract().unwrap();
+        assert!(defaults.launch_env_allow.is_empty() && defaults.hpc_work_roots.is_empty());
     }
 
     #[test]

@@ -70,7 +70,31 @@ pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
         endpoints: crate::providers::endpoints::EndpointPolicy::new(&config.endpoint_allow),
         // Host identity (issue 10, item 5).
         aws_host_credentials_file: config.aws_host_credentials_file.clone(),
+        hpc_host: Arc::new(hpc_host(config)?),
     })
+}
+
+/// The HPC settings, checked: a forbidden variable name, a relative root or an unknown launch
+/// account stops the start with the setting's name.
+fn hpc_host(config: &Config) -> anyhow::Result<crate::providers::hpc::host::HpcHost> {
+    let data_dir = absolute_data_dir(config)?;
+    // What a launch command must never read: the key file (unless the key is given in
+    // STRONGROOM_KEY, when no file is read) and a SQLite database file.
+    let mut protected = Vec::new();
+    if config.key.is_none() {
+        protected.push(("key file", std::path::absolute(config.key_file())?));
+    }
+    if let Some(file) = crate::providers::hpc::host::sqlite_file(&config.database_url()) {
+        protected.push(("database file", std::path::absolute(file)?));
+    }
+    crate::providers::hpc::host::HpcHost::from_settings(
+        &config.hpc_work_roots,
+        config.launch_account.as_deref(),
+        &config.launch_env_allow,
+        &data_dir,
+        protected,
+    )
+    .map_err(anyhow::Error::msg)
 }
 
 /// The configured data directory as an absolute path (it need not exist yet).

@@ -154,11 +154,17 @@ pub enum HostIdentity<'a> {
 
 /// Opens the secret store of a compute environment. Fails with `Rejected` when the settings or
 /// credentials cannot work (a missing region, malformed keys), with a message saying which.
+/// Knowing no HPC work roots, it refuses every HPC target: the services use `open_with_hpc`.
 pub async fn open(target: Target<'_>) -> Result<SharedStore, ProviderError> {
+    open_with_hpc(target, &Arc::new(hpc::host::HpcHost::default())).await
+}
+
+/// `open`, with the instance administrator's rules for HPC work directories and launch commands.
+pub async fn open_with_hpc(target: Target<'_>, hpc: &Arc<hpc::host::HpcHost>) -> Result<SharedStore, ProviderError> {
     use app::model::Platform;
     match target.platform {
         Platform::Slurm | Platform::Lsf | Platform::AltairPbs | Platform::Local => {
-            Ok(Arc::new(hpc::HpcStore::from_config(target.config)?))
+            Ok(Arc::new(hpc::HpcStore::open(target.config, target.install_id, hpc)?))
         }
         Platform::AwsBatch => Ok(Arc::new(aws::AwsStore::from_target(&target).await?)),
         Platform::GoogleBatch => Ok(Arc::new(gcp::GoogleStore::open(&target).await?)),
@@ -171,6 +177,7 @@ pub async fn open(target: Target<'_>) -> Result<SharedStore, ProviderError> {
 pub async fn open_checked(
     target: Target<'_>,
     rules: &endpoints::EndpointPolicy,
+    hpc: &Arc<hpc::host::HpcHost>,
 ) -> Result<SharedStore, ProviderError> {
     let endpoint = target.config.endpoint_url.as_deref().map(str::trim).filter(|e| !e.is_empty());
     if let Some(raw) = endpoint {
@@ -190,5 +197,5 @@ pub async fn open_checked(
             )));
         }
     }
-    open(target).await
+    open_with_hpc(target, hpc).await
 }

@@ -3,6 +3,7 @@
 //! follow too.
 
 use super::credential_keys::check_role_arn;
+use crate::providers::hpc::host::HpcHost;
 use app::error::AppError;
 use app::model::{CloudProvider, ComputeConfig, CredentialsPublic, Platform};
 use std::path::Path;
@@ -73,10 +74,12 @@ fn is_gcp_project(project: &str) -> bool {
 
 /// Checks and tidies `config` for `platform`. `local_root` is where the `local-platform` work
 /// directories must live: a local environment runs Nextflow on the Strongroom host itself.
+/// Every HPC work directory must also be under one of `host`'s work roots.
 pub(super) fn check_config(
     platform: Platform,
     config: ComputeConfig,
     local_root: &Path,
+    host: &HpcHost,
 ) -> Result<ComputeConfig, AppError> {
     let config = ComputeConfig {
         region: tidy(config.region),
@@ -135,18 +138,25 @@ pub(super) fn check_config(
             }
             check_endpoint(&c.endpoint_url)?;
         }
-        _ => check_hpc(platform, c, local_root)?,
+        _ => check_hpc(platform, c, local_root, host)?,
     }
     Ok(config)
 }
 
-fn check_hpc(platform: Platform, c: &ComputeConfig, local_root: &Path) -> Result<(), AppError> {
+fn check_hpc(
+    platform: Platform,
+    c: &ComputeConfig,
+    local_root: &Path,
+    host: &HpcHost,
+) -> Result<(), AppError> {
     required(&c.work_dir, "workDir", platform)?;
     let work_dir = Path::new(c.work_dir.as_deref().unwrap_or_default());
     let plain = work_dir.components().all(|part| !matches!(part, std::path::Component::ParentDir));
     if !work_dir.is_absolute() || !plain {
         return Err(bad("workDir must be an absolute path (starting with /, without '..')."));
     }
+    // Lexical only: whether the path exists is never looked at, so the answer reveals nothing.
+    host.check_work_dir(c.work_dir.as_deref().unwrap_or_default()).map_err(bad)?;
     optional(&c.launch_command, "launchCommand")?;
     if platform == Platform::Local {
         // Workspace admins are not host administrators: a local environment may not write
@@ -202,10 +212,14 @@ mod tests {
         }
     }
 
+    fn host() -> HpcHost {
+        HpcHost { work_roots: vec!["/data/work".into(), "/scratch".into()], ..HpcHost::default() }
+    }
+
     #[test]
     fn aws_batch_needs_region_queue_and_role_and_refuses_other_platforms_fields() {
         let root = Path::new("/data/work");
-        assert!(check_config(Platform::AwsBatch, aws(), root).is_ok());
+        assert!(check_config(Platform::AwsBatch, aws(), root, &host()).is_ok());
         for (config, field) in [
             (ComputeConfig { region: None, ..aws() }, "region"),
             (ComputeConfig { region: Some("Europe".into()), ..aws() }, "region"),
@@ -214,7 +228,7 @@ mod tests {
             (ComputeConfig { endpoint_url: Some("ftp://x".into()), ..aws() }, "endpointUrl"),
             (ComputeConfig { work_dir: Some("/w".into()), ..aws() }, "workDir"),
         ] {
-            let message = check_config(Platform::AwsBatch, config, root).unwrap_err().to_string();
+            let message = check_config(Platform::AwsBatch, config, root, &host()).unwrap_err().to_string();
             assert!(message.contains(field), "{field}: {message}");
         }
     }
@@ -227,13 +241,31 @@ mod tests {
             launch_command: command.map(String::from),
             ..ComputeConfig::default()
         };
-        assert!(check_config(Platform::Local, local("/data/work/7", None), root).is_ok());
-        assert!(check_config(Platform::Local, local("/etc", None), root).is_err());
-        assert!(check_config(Platform::Local, local("/data/work/../x", None), root).is_err());
+        let host = host();
+        assert!(check_config(Platform::Local, local("/data/work/7", None), root, &host).is_ok());
+        assert!(check_config(Platform::Local, local("/etc", None), root, &host).is_err());
+        assert!(check_config(Platform::Local, local("/data/work/../x", None), root, &host).is_err());
         // A command is a matter of who sets it (instance admins only), not of the platform.
-        assert!(check_config(Platform::Local, local("/data/work/7", Some("nextflow run x")), root).is_ok());
-        assert!(check_config(Platform::Slurm, local("/scratch", Some("sbatch")), root).is_ok());
-        assert!(check_config(Platform::Slurm, local("scratch", None), root).is_err());
+        assert!(
+            check_config(Platform::Local, local("/data/work/7", Some("nextflow run x")), root, &host).is_ok()
+        );
+        assert!(check_config(Platform::Slurm, local("/scratch", Some("sbatch")), root, &host).is_ok());
+        assert!(check_config(Platform::Slurm, local("scratch", None), root, &host).is_err());
+    }
+
+    #[test]
+    fn hpc_work_dirs_stay_under_the_work_roots() {
+        let root = Path::new("/data/work");
+        let at = |dir: &str| ComputeConfig { work_dir: Some(dir.into()), ..ComputeConfig::default() };
+        for platform in [Platform::Slurm, Platform::Lsf, Platform::AltairPbs] {
+            assert!(check_config(platform, at("/scratch/lab"), root, &host()).is_ok());
+            for outside in ["/", "/etc", "/home/someone", "/scratchy", "/scratch/../etc"] {
+                let message = check_config(platform, at(outside), root, &host()).unwrap_err().to_string();
+                assert!(message.contains("workDir"), "{outside}: {message}");
+            }
+        }
+        let message = check_config(Platform::Slurm, at("/etc"), root, &host()).unwrap_err().to_string();
+        assert!(message.contains("instance administrator allowed"), "{message}");
     }
 
     #[test]

@@ -30,13 +30,29 @@ pub struct ComputeEnvChange {
     pub config: Option<ComputeConfig>,
 }
 
-/// A launch command runs on the Strongroom host itself, as the user Strongroom runs as, so only
-/// an instance administrator may set or change one; workspace admins may use environments that
+/// A launch command runs on the Strongroom host itself, as the launch account, so only an
+/// instance administrator may set or change one; workspace admins may use environments that
 /// have one.
 fn check_launch_command(actor: &SessionUser, before: Option<&str>, after: Option<&str>) -> Result<(), AppError> {
     if before != after && after.is_some() && !actor.is_instance_admin {
         return Err(AppError::Forbidden(
             "Only an instance administrator may set a launch command: it runs on the Strongroom host.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The launch command runs in the work directory: moving an environment that has one elsewhere
+/// is also an instance administrator's decision.
+fn check_work_dir_move(actor: &SessionUser, before: &ComputeConfig, after: &ComputeConfig) -> Result<(), AppError> {
+    let tidy = |dir: &Option<String>| dir.as_deref().map(str::trim).map(|d| d.trim_end_matches('/').to_string());
+    let has_command = |c: &ComputeConfig| c.launch_command.as_deref().is_some_and(|c| !c.trim().is_empty());
+    let moved = tidy(&before.work_dir) != tidy(&after.work_dir);
+    if moved && has_command(after) && !actor.is_instance_admin {
+        return Err(AppError::Forbidden(
+            "Only an instance administrator may change the workDir of an environment with a launch command: \
+             the command runs there on the Strongroom host."
+                .into(),
         ));
     }
     Ok(())
@@ -52,7 +68,7 @@ impl Services {
         input: ComputeEnvInput,
     ) -> Result<(ComputeEnvInput, String), AppError> {
         check_compute_name("compute environment", &input.name).map_err(AppError::BadRequest)?;
-        let config = check_config(input.platform, input.config, &self.local_work_dir(workspace_id))?;
+        let config = check_config(input.platform, input.config, &self.local_work_dir(workspace_id), &self.hpc_host)?;
         let (provider, public) = match input.credentials_id {
             Some(id) => {
                 let (provider, public) =
@@ -124,6 +140,7 @@ impl Services {
             check_launch_command(actor, current_config.launch_command.as_deref(), config.launch_command.as_deref())?;
             let (before, after) = (current_config.endpoint_url.as_deref(), config.endpoint_url.as_deref());
             self.check_endpoint_allowed(actor, platform, before, after).await?;
+            check_work_dir_move(actor, &current_config, config)?;
         }
         let input = ComputeEnvInput {
             name: change.name.unwrap_or(current.name.clone()),
@@ -176,8 +193,8 @@ impl Services {
 
 #[cfg(test)]
 mod tests {
-    use super::check_launch_command;
-    use app::model::SessionUser;
+    use super::{check_launch_command, check_work_dir_move};
+    use app::model::{ComputeConfig, SessionUser};
 
     fn user(is_instance_admin: bool) -> SessionUser {
         SessionUser { id: 7, email: "u@example.org".into(), display_name: "U".into(), is_instance_admin }
@@ -190,5 +207,21 @@ mod tests {
         assert!(check_launch_command(&user(false), Some("a"), Some("a")).is_ok(), "unchanged is fine");
         assert!(check_launch_command(&user(false), Some("a"), None).is_ok(), "removing is fine");
         assert!(check_launch_command(&user(true), None, Some("sbatch x")).is_ok());
+    }
+
+    #[test]
+    fn moving_the_work_dir_of_an_environment_with_a_launch_command_needs_an_instance_admin() {
+        let at = |dir: &str, command: Option<&str>| ComputeConfig {
+            work_dir: Some(dir.into()),
+            launch_command: command.map(String::from),
+            ..ComputeConfig::default()
+        };
+        let with = at("/scratch/a", Some("sbatch x"));
+        assert!(check_work_dir_move(&user(false), &with, &at("/scratch/b", Some("sbatch x"))).is_err());
+        assert!(check_work_dir_move(&user(false), &with, &at("/scratch/a/", Some("sbatch x"))).is_ok());
+        assert!(check_work_dir_move(&user(true), &with, &at("/scratch/b", Some("sbatch x"))).is_ok());
+        let without = at("/scratch/a", None);
+        assert!(check_work_dir_move(&user(false), &without, &at("/scratch/b", None)).is_ok());
+        assert!(check_work_dir_move(&user(false), &with, &at("/scratch/b", None)).is_ok(), "without the command");
     }
 }

@@ -3,12 +3,18 @@
 //! launch environment and a **run token**: an access token of the launcher made for this run
 //! alone, which expires with the maximum run duration and is deleted when the run is cleaned.
 //! The token is passed in the child's environment only; it is never logged or stored in clear.
+//!
+//! The command never runs as a user that can read Strongroom's key or database: as root, it runs
+//! as the launch account (uid, gid, no supplementary groups); otherwise only if the service user
+//! reads neither (`providers::hpc::host::launch_as`). Its environment is built from nothing
+//! (`launch_env`), and its log is a 0600 file in the run directory, removed with the run.
 
 use super::stores::RunTarget;
 use super::{now_ms, Services};
 use crate::db::{runs, tokens};
+use crate::providers::hpc::host::LaunchAs;
+use crate::providers::hpc::HpcStore;
 use app::model::RunStatus;
-use std::os::unix::fs::DirBuilderExt;
 use std::process::Stdio;
 
 /// The name of a run's token in its launcher's token list.
@@ -33,37 +39,37 @@ impl Services {
         let Some(template) = target.config.launch_command.clone().filter(|c| !c.trim().is_empty()) else {
             return Ok(());
         };
-        let work_dir = target.config.work_dir.clone().unwrap_or_default();
+        let launch_as = self.hpc_host.launch_as()?;
+        let store = HpcStore::open(&target.config, &self.install_id, &self.hpc_host).map_err(|e| e.to_string())?;
         let detail = self.describe_run_unchecked(&run).await.map_err(|e| unexpected(&e))?;
 
         let token = self.create_run_token(&run).await.map_err(|e| unexpected(&e))?;
 
-        let runs_dir = std::path::Path::new(&work_dir).join(crate::providers::hpc::RUNS_DIR);
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&runs_dir)
-            .map_err(|e| format!("Strongroom could not create {}: {e}", runs_dir.display()))?;
-        let log_path = runs_dir.join(format!("{workflow_id}.log"));
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .map_err(|e| format!("Strongroom could not open the launch log {}: {e}", log_path.display()))?;
+        let (log, log_path) = store.open_launch_log(workflow_id).map_err(|e| format!("Strongroom could not open the launch log: {e}"))?;
         let log_err = log.try_clone().map_err(|e| unexpected(&e))?;
-        let mut child = tokio::process::Command::new("sh")
+        let home = match &launch_as {
+            LaunchAs::Account(account) => Some(account.home.to_string_lossy().into_owned()),
+            LaunchAs::ServiceUser => None,
+        };
+        let run_vars = [("TOWER_ACCESS_TOKEN", token.as_str()), ("SR_PIPELINE", &run.pipeline), ("SR_RUN_NAME", &run.run_name)];
+        let env = super::launch_env::child_environment(&detail.launch_env, &run_vars, &self.hpc_host.env_allow, home.as_deref(), |name| {
+            std::env::var(name).ok()
+        });
+        let mut command = tokio::process::Command::new("/bin/sh");
+        command
             .arg("-c")
             .arg(&template)
-            .current_dir(&work_dir)
-            .envs(detail.launch_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("TOWER_ACCESS_TOKEN", &token)
-            .env("STRONGROOM_PIPELINE", &run.pipeline)
-            .env("STRONGROOM_RUN_NAME", &run.run_name)
+            .current_dir(store.work_dir())
+            .env_clear()
+            .envs(env)
             .stdin(Stdio::null())
             .stdout(log)
-            .stderr(log_err)
-            .spawn()
-            .map_err(|e| format!("The launch command could not start: {e}"))?;
+            .stderr(log_err);
+        if let LaunchAs::Account(account) = &launch_as {
+            // As root, std drops the supplementary groups when it switches uid.
+            command.uid(account.uid).gid(account.gid);
+        }
+        let mut child = command.spawn().map_err(|e| format!("The launch command could not start: {}", e.kind()))?;
         tracing::info!(workflow_id, log = %log_path.display(), "launch command started");
         let db = self.db.clone();
         let id = workflow_id.to_string();

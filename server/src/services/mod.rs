@@ -15,6 +15,7 @@ mod host_identity;
 mod launch;
 mod launch_command;
 mod launch_input;
+mod launch_env;
 mod runs;
 mod runs_backend;
 mod credential_keys;
@@ -71,6 +72,9 @@ pub struct Services {
     /// Where the host identity lent to allowed workspaces comes from, instead of the SDK's
     /// default chain (`Config::aws_host_credentials_file`).
     pub aws_host_credentials_file: Option<std::path::PathBuf>,
+    // --- HPC work roots and launch commands (issue 10 items 1 and 6) ---
+    /// Where HPC work directories may be, who launch commands run as, what they may see.
+    pub hpc_host: std::sync::Arc<crate::providers::hpc::host::HpcHost>,
 }
 
 /// Timing of the run lifecycle and the background jobs, from the configuration.

@@ -100,8 +100,9 @@ impl Services {
             install_id: &self.install_id,
             host_identity,
         };
-        // The endpoint is checked again at every open (issue 10, item 4).
-        let store = providers::open_checked(target, &self.endpoints).await?;
+        // Checked again at every open: cloud endpoints against the allow-list, HPC work
+        // directories against the work roots (issue 10, items 4 and 6).
+        let store = providers::open_checked(target, &self.endpoints, &self.hpc_host).await?;
         self.stores.open.lock().unwrap_or_else(|e| e.into_inner()).insert(key, store.clone());
         Ok(store)
     }

@@ -382,6 +382,8 @@ async fn compute_envs_are_checked_per_platform_and_read_back_as_written() {
     let gcp_id = gcp["credentialsId"].as_str().unwrap().to_string();
     let local_root = app.data_dir.path().join("work").join(ws_id.to_string());
     let local_dir = local_root.join("extra").display().to_string();
+    // HPC work directories lie under the allowed work roots (the test app allows its work root).
+    let scratch = |name: &str| app.work_root.path().join(name).display().to_string();
 
     let aws_config = json!({"discriminator": "aws-batch", "region": "eu-west-1", "computeQueue": "nf-queue",
         "executionRole": EXEC_ROLE, "kmsKeyId": "alias/strongroom", "customJobDefinition": false,
@@ -401,10 +403,10 @@ async fn compute_envs_are_checked_per_platform_and_read_back_as_written() {
             "slurm",
             "slurm-platform",
             None,
-            json!({"workDir": "/scratch/nf", "launchCommand": "sbatch --wrap"}),
+            json!({"workDir": scratch("nf"), "launchCommand": "sbatch --wrap"}),
         ),
-        ("lsf", "lsf-platform", None, json!({"workDir": "/scratch/lsf"})),
-        ("pbs", "altair-platform", None, json!({"workDir": "/scratch/pbs"})),
+        ("lsf", "lsf-platform", None, json!({"workDir": scratch("lsf")})),
+        ("pbs", "altair-platform", None, json!({"workDir": scratch("pbs")})),
         ("local2", "local-platform", None, json!({"workDir": local_dir})),
     ];
     for (name, platform, creds, config) in valid {
@@ -469,7 +471,7 @@ async fn compute_envs_are_checked_per_platform_and_read_back_as_written() {
         ),
         ("slurm-platform", None, json!({}), "workDir"),
         ("slurm-platform", None, json!({"workDir": "scratch"}), "absolute"),
-        ("slurm-platform", Some(aws_id.as_str()), json!({"workDir": "/scratch"}), "no cloud credentials"),
+        ("slurm-platform", Some(aws_id.as_str()), json!({"workDir": scratch("s")}), "no cloud credentials"),
         ("local-platform", None, json!({"workDir": outside}), "must be under"),
         ("kubernetes", None, json!({}), "Unknown compute platform"),
     ];

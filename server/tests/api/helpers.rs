@@ -25,7 +25,48 @@ pub struct TestApp {
     pub database_url: String,
     /// Holds the SQLite file and the key file; removed when the test ends.
     pub data_dir: tempfile::TempDir,
+    /// An HPC work root outside the (private) data directory, which the launch account can
+    /// enter: launch-command tests put their work directories here (`launch_work_dir`).
+    pub work_root: tempfile::TempDir,
     _database: Option<PgDatabase>,
+}
+
+/// The unprivileged account the tests' launch commands run as (the tests run as root).
+pub const LAUNCH_ACCOUNT: &str = "srlaunch";
+
+/// Makes the launch account once per test binary (idempotently: it may exist from a past run).
+pub fn ensure_launch_account() -> (u32, u32) {
+    static ACCOUNT: std::sync::OnceLock<(u32, u32)> = std::sync::OnceLock::new();
+    *ACCOUNT.get_or_init(|| {
+        let id = |flag: &str| {
+            let out = std::process::Command::new("id").args([flag, LAUNCH_ACCOUNT]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse::<u32>().ok()
+        };
+        if id("-u").is_none() {
+            let status = std::process::Command::new("useradd")
+                .args([
+                    "--system",
+                    "--no-create-home",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                    "--user-group",
+                    LAUNCH_ACCOUNT,
+                ])
+                .status()
+                .expect("useradd is installed (the tests run as root)");
+            // 9: made meanwhile by another test binary.
+            assert!(status.success() || status.code() == Some(9), "useradd {LAUNCH_ACCOUNT}: {status}");
+        }
+        (id("-u").unwrap(), id("-g").unwrap())
+    })
+}
+
+/// The HPC settings every test app gets: the data directory and the shared work root allowed,
+/// launch commands run as the launch account.
+fn hpc_settings(config: &mut Config, data_dir: &std::path::Path, work_root: &std::path::Path) {
+    ensure_launch_account();
+    config.launch_account = Some(LAUNCH_ACCOUNT.into());
+    config.hpc_work_roots = vec![data_dir.to_path_buf(), work_root.to_path_buf()];
 }
 
 /// A PostgreSQL database made for one test and dropped (with its connections) at the end.
@@ -103,6 +144,10 @@ pub fn captured_logs() -> String {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     server::telemetry::init("text", false, || CapturedLogs);
     let data_dir = tempfile::tempdir().unwrap();
+    // Private, like a real data directory: the launch account must not reach the key or database.
+    std::fs::set_permissions(data_dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let work_root = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(work_root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let (database_url, database) = fresh_database(data_dir.path()).await;
     // The port is chosen before start so `public_url` (where runs report back) is right.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -116,11 +161,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         endpoint_allow: EMULATOR_ALLOW.iter().map(|e| e.to_string()).collect(),
         ..Config::default()
     };
+    hpc_settings(&mut config, data_dir.path(), work_root.path());
     adjust(&mut config);
     let app = Application::build(config).await.expect("the app starts");
     let addr = app.local_addr();
     tokio::spawn(app.run_until_stopped());
-    TestApp { addr, database_url, data_dir, _database: database }
+    TestApp { addr, database_url, data_dir, work_root, _database: database }
 }
 
 /// What a browser says on every request to the page's own site (fetch metadata). The server
@@ -161,14 +207,32 @@ impl TestApp {
     /// A second set of services on the same database and key, to drive background jobs
     /// (the reconciler, a worker step) directly from a test.
     pub async fn services(&self) -> server::services::Services {
-        let config = Config {
+        self.services_with(|_| {}).await
+    }
+
+    /// Like `services`, with settings changed (another install id needs another database).
+    pub async fn services_with(&self, adjust: impl FnOnce(&mut Config)) -> server::services::Services {
+        let mut config = Config {
             data_dir: self.data_dir.path().to_path_buf(),
             database_url: Some(self.database_url.clone()),
             reconcile_grace_secs: 0,
             endpoint_allow: EMULATOR_ALLOW.iter().map(|e| e.to_string()).collect(),
             ..Config::default()
         };
+        hpc_settings(&mut config, self.data_dir.path(), self.work_root.path());
+        adjust(&mut config);
         server::startup::build_services(&config).await.expect("services on the test database")
+    }
+
+    /// A work directory for an environment with a launch command: under the work root, owned
+    /// by the launch account (Nextflow writes its own files there) and reachable by it.
+    pub fn launch_work_dir(&self, name: &str) -> std::path::PathBuf {
+        let (uid, gid) = ensure_launch_account();
+        let dir = self.work_root.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).unwrap();
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        dir
     }
 
     pub fn key_file(&self) -> std::path::PathBuf {

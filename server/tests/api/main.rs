@@ -18,6 +18,7 @@ mod hardening;
 mod helpers;
 mod hostile_endpoints;
 mod endpoint_allow;
+mod hpc_security;
 mod leak;
 mod moto;
 mod openapi;

@@ -166,12 +166,14 @@ async fn a_stand_in_head_job_reads_the_store_as_nextflow_would_and_reports_throu
     let admin = app.setup_admin().await;
     let (_, ws) = app.org_and_workspace(&admin, "lab").await;
     create_secret(&app, &admin, Some(ws), "LICENCE", "licence-key-42").await;
-    let report = app.data_dir.path().join("head-job-report.json");
+    // The command runs as the launch account: its work directory is one that account can use.
+    let work_dir = app.launch_work_dir("head-job");
+    let report = work_dir.join("head-job-report.json");
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/support/head_job.py");
     let command = format!("HEAD_JOB_REPORT={} python3 {}", report.display(), script.display());
     app.run_sql(&format!(
         "UPDATE compute_envs SET config = '{}' WHERE workspace_id = {ws} AND name = 'local'",
-        json!({ "scheduler": "local", "workDir": app.data_dir.path().join("work").display().to_string(), "launchCommand": command })
+        json!({ "scheduler": "local", "workDir": work_dir.display().to_string(), "launchCommand": command })
     ))
     .await;
 
