@@ -86,6 +86,7 @@ async fn bench(args: Args) -> Result<(), String> {
         config: &config,
         credentials: Some(&keys),
         install_id: &install_id,
+        host_identity: providers::HostIdentity::Refused,
     })
     .await
     .map_err(|e| e.to_string())?;

@@ -145,7 +145,7 @@ async fn an_endpoints_error_text_is_classified_never_echoed() {
         [(Platform::AwsBatch, &aws, Some(&keys)), (Platform::GoogleBatch, &google, None)]
     {
         let store =
-            providers::open(Target { platform, config, credentials, install_id: "install-m" }).await.unwrap();
+            providers::open(Target { platform, config, credentials, install_id: "install-m", host_identity: providers::HostIdentity::Refused }).await.unwrap();
         let copy = CopySpec { workflow_id: "1k0K4WlGep8ZTM", name: "DB" };
         let errors = [
             store.list_managed().await.unwrap_err().to_string(),
