@@ -116,6 +116,15 @@ pub async fn list(pool: &AnyPool, workspace_id: i64) -> Result<Vec<CredentialsRo
         .await
 }
 
+/// The version the credentials are at now, if they exist.
+pub async fn current_version(pool: &AnyPool, workspace_id: i64, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT version FROM credentials WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
 pub async fn find(pool: &AnyPool, workspace_id: i64, id: i64) -> Result<Option<CredentialsRow>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!("{PUBLIC} WHERE workspace_id = $1 AND id = $2")))
         .bind(workspace_id)

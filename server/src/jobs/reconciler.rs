@@ -46,8 +46,12 @@ pub struct Unfinished {
 
 /// Every target to look in: each run's snapshot and each compute environment as it is now.
 async fn targets(services: &Services) -> anyhow::Result<BTreeSet<(i64, String)>> {
-    let mut all: BTreeSet<(i64, String)> =
-        runs::distinct_targets(&services.db.pool).await?.into_iter().filter(|(_, t)| !t.is_empty()).collect();
+    let mut all = BTreeSet::new();
+    for (workspace_id, json) in runs::distinct_targets(&services.db.pool).await? {
+        if !json.is_empty() {
+            all.insert((workspace_id, as_current(services, workspace_id, json).await?));
+        }
+    }
     for env in compute_envs::list_all(&services.db.pool).await? {
         match RunTarget::of_env(&env) {
             Ok(target) => {
@@ -57,6 +61,19 @@ async fn targets(services: &Services) -> anyhow::Result<BTreeSet<(i64, String)>>
         }
     }
     Ok(all)
+}
+
+/// A run's snapshot pins the credentials version it provisioned with; while that version is
+/// still the current one, the snapshot is the same target as its environment now, and is listed
+/// once, not twice.
+async fn as_current(services: &Services, workspace_id: i64, json: String) -> anyhow::Result<String> {
+    let Ok(mut target) = serde_json::from_str::<RunTarget>(&json) else { return Ok(json) };
+    let (Some(id), Some(pinned)) = (target.credentials_id, target.credentials_version) else { return Ok(json) };
+    if crate::db::credentials::current_version(&services.db.pool, workspace_id, id).await? == Some(pinned) {
+        target.credentials_version = None;
+        return Ok(target.to_json());
+    }
+    Ok(json)
 }
 
 /// Counts shared by the targets of one pass; kept even when a target runs out of time.

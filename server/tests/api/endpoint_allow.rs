@@ -44,6 +44,8 @@ async fn inward_and_unlisted_endpoints_are_refused_with_a_message_naming_the_set
     let admin = app.setup_admin().await;
     let owner = app.user(&admin, "owner@example.com").await;
     let (_, ws) = app.org_and_workspace(&owner, "lab").await;
+    // The environments below have no credentials of their own (the host's identity).
+    crate::credentials_security::allow_host_identity(&app, &admin, ws).await;
     let unlisted = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
 
     // A workspace admin: only listed endpoints.
@@ -64,6 +66,7 @@ async fn inward_and_unlisted_endpoints_are_refused_with_a_message_naming_the_set
 
     // An instance administrator: public addresses, but nothing inward unless listed.
     let (_, admin_ws) = app.org_and_workspace(&admin, "ops").await;
+    crate::credentials_security::allow_host_identity(&app, &admin, admin_ws).await;
     for (endpoint, kind) in [
         ("http://169.254.169.254/".to_string(), "link-local"),
         (format!("http://127.0.0.1:{unlisted}"), "loopback"),

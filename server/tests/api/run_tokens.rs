@@ -12,13 +12,13 @@ use std::time::Duration;
 /// Gives the workspace's `local` environment a launch command that saves the run token it is
 /// given to `<dir>/<workflow id>.token` and exits (leaving the run to "Nextflow": the test).
 async fn capture_run_tokens(app: &TestApp, ws: i64) -> PathBuf {
-    let dir = app.data_dir.path().join("captured-tokens");
-    std::fs::create_dir_all(&dir).unwrap();
+    // The command runs as the launch account: both directories are ones that account can use.
+    let dir = app.launch_work_dir("captured-tokens");
     let command =
         format!(r#"printf '%s' "$TOWER_ACCESS_TOKEN" > '{}'/"$TOWER_WORKFLOW_ID".token"#, dir.display());
     let config = json!({
         "scheduler": "local",
-        "workDir": app.data_dir.path().join("work").display().to_string(),
+        "workDir": app.launch_work_dir("work").display().to_string(),
         "launchCommand": command,
     });
     app.run_sql(&format!(
