@@ -86,17 +86,28 @@ struct Pacing {
 /// (region, endpoint) → its pacing.
 type PacingMap = HashMap<(String, String), Arc<Pacing>>;
 
+/// At most this many pacings: regions are few, but endpoints are typed by people. Past it, new
+/// (region, endpoint) pairs share one pacing, which only makes them slower, never faster.
+const MAX_PACINGS: usize = 256;
+
+fn new_pacing() -> Arc<Pacing> {
+    let quota = Quota::per_second(NonZeroU32::new(CALLS_PER_SECOND).expect("non-zero"))
+        .allow_burst(NonZeroU32::new(BURST).expect("non-zero"));
+    Arc::new(Pacing { create: RateLimiter::direct(quota), delete: RateLimiter::direct(quota) })
+}
+
 fn pacing_for(region: &str, endpoint: Option<&str>) -> Arc<Pacing> {
     static ALL: OnceLock<Mutex<PacingMap>> = OnceLock::new();
+    static OVERFLOW: OnceLock<Arc<Pacing>> = OnceLock::new();
     let key = (region.to_string(), endpoint.unwrap_or_default().to_string());
     let mut all = ALL.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    all.entry(key)
-        .or_insert_with(|| {
-            let quota = Quota::per_second(NonZeroU32::new(CALLS_PER_SECOND).expect("non-zero"))
-                .allow_burst(NonZeroU32::new(BURST).expect("non-zero"));
-            Arc::new(Pacing { create: RateLimiter::direct(quota), delete: RateLimiter::direct(quota) })
-        })
-        .clone()
+    if let Some(pacing) = all.get(&key) {
+        return pacing.clone();
+    }
+    if all.len() >= MAX_PACINGS {
+        return OVERFLOW.get_or_init(new_pacing).clone();
+    }
+    all.entry(key).or_insert_with(new_pacing).clone()
 }
 
 /// One HTTPS client (and connection pool) for the process: rustls with ring, the TLS stack the
@@ -750,6 +761,20 @@ impl AwsStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pacings_are_bounded_however_many_endpoints_people_type() {
+        let endpoint = |i: usize| format!("http://pacing-{i}.example.org:4566");
+        for i in 0..MAX_PACINGS + 10 {
+            pacing_for("eu-west-1", Some(&endpoint(i)));
+        }
+        let (a, b) = (endpoint(MAX_PACINGS + 20), endpoint(MAX_PACINGS + 21));
+        assert!(Arc::ptr_eq(&pacing_for("eu-west-1", Some(&a)), &pacing_for("eu-west-1", Some(&b))));
+        // A pair seen before the bound keeps its own pacing.
+        let first = pacing_for("eu-west-1", Some(&endpoint(0)));
+        assert!(Arc::ptr_eq(&first, &pacing_for("eu-west-1", Some(&endpoint(0)))));
+        assert!(!Arc::ptr_eq(&first, &pacing_for("eu-west-1", Some(&a))));
+    }
 
     #[test]
     fn request_token_is_deterministic_uuid_shaped_and_distinct_per_copy() {

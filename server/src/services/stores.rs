@@ -11,7 +11,8 @@ use crate::providers::{self, HostIdentity, PreflightFailure, ProviderError, Shar
 use app::error::AppError;
 use app::model::{ComputeConfig, Platform};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use lru::LruCache;
+use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
 /// Where a run's copies go, as stored in `runs.target` (JSON).
@@ -46,12 +47,25 @@ impl RunTarget {
 }
 
 /// Open stores by (workspace, target): cloud clients are costly to build and safe to share.
-#[derive(Default)]
+/// Both maps are bounded (least recently used goes first), since their keys hold settings people
+/// type: a forgotten store is only opened again, a forgotten pass only checked again.
 pub struct StoreCache {
-    open: Mutex<HashMap<String, SharedStore>>,
+    open: Mutex<LruCache<String, SharedStore>>,
     /// When each target last passed its preflight: launches within `PREFLIGHT_FRESH_MS` reuse it
     /// instead of making a probe copy every time.
-    passed: Mutex<HashMap<String, i64>>,
+    passed: Mutex<LruCache<String, i64>>,
+}
+
+const MAX_OPEN_STORES: NonZeroUsize = NonZeroUsize::new(256).expect("non-zero");
+const MAX_PREFLIGHT_PASSES: NonZeroUsize = NonZeroUsize::new(1024).expect("non-zero");
+
+impl Default for StoreCache {
+    fn default() -> Self {
+        StoreCache {
+            open: Mutex::new(LruCache::new(MAX_OPEN_STORES)),
+            passed: Mutex::new(LruCache::new(MAX_PREFLIGHT_PASSES)),
+        }
+    }
 }
 
 const PREFLIGHT_FRESH_MS: i64 = 5 * 60_000;
@@ -103,7 +117,7 @@ impl Services {
         // Checked again at every open: cloud endpoints against the allow-list, HPC work
         // directories against the work roots (issue 10, items 4 and 6).
         let store = providers::open_checked(target, &self.endpoints, &self.hpc_host).await?;
-        self.stores.open.lock().unwrap_or_else(|e| e.into_inner()).insert(key, store.clone());
+        self.stores.open.lock().unwrap_or_else(|e| e.into_inner()).put(key, store.clone());
         Ok(store)
     }
 
@@ -132,12 +146,18 @@ impl Services {
     pub async fn preflight_for_launch(&self, workspace_id: i64, target_json: &str) -> Result<(), PreflightFailure> {
         let key = format!("{workspace_id}/{target_json}");
         let now = super::now_ms();
-        let fresh = self.stores.passed.lock().unwrap_or_else(|e| e.into_inner()).get(&key).is_some_and(|at| now - at < PREFLIGHT_FRESH_MS);
+        let fresh = self
+            .stores
+            .passed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .is_some_and(|at| now - at < PREFLIGHT_FRESH_MS);
         if fresh {
             return Ok(());
         }
         self.preflight_target(workspace_id, target_json).await?;
-        self.stores.passed.lock().unwrap_or_else(|e| e.into_inner()).insert(key, now);
+        self.stores.passed.lock().unwrap_or_else(|e| e.into_inner()).put(key, now);
         Ok(())
     }
 

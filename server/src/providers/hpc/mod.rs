@@ -28,10 +28,9 @@ use async_trait::async_trait;
 use host::HpcHost;
 use safe_fs::{Kind, Owner};
 use secrecy::ExposeSecret;
-use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use store_file::{read_store, remove_run_dir, write_store, Entry};
 use zeroize::Zeroizing;
 
@@ -141,11 +140,19 @@ fn check_workflow_id(workflow_id: &str) -> Result<(), ProviderError> {
     }
 }
 
-/// One lock per store, so concurrent copies of one run do not lose each other's entries.
-fn lock_for(key: PathBuf) -> Arc<Mutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = OnceLock::new();
-    let mut locks = LOCKS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    locks.entry(key).or_default().clone()
+/// How many store locks there are: a fixed set, so the locks take the same memory however many
+/// runs and work directories a hostile admin makes up.
+const STORE_LOCKS: usize = 64;
+
+/// The lock of a store, so concurrent copies of one run do not lose each other's entries. Stores
+/// share one of `STORE_LOCKS` locks by a hash of their path: two stores may wait for each other
+/// (writes take milliseconds), one store never has two locks.
+fn lock_for(key: PathBuf) -> &'static Mutex<()> {
+    static LOCKS: [Mutex<()>; STORE_LOCKS] = [const { Mutex::new(()) }; STORE_LOCKS];
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&key, &mut hasher);
+    let slot = std::hash::Hasher::finish(&hasher) % STORE_LOCKS as u64;
+    &LOCKS[usize::try_from(slot).expect("below STORE_LOCKS")]
 }
 
 /// An I/O failure, naming what failed inside the work directory (never a host path).

@@ -114,3 +114,12 @@ async fn cleanup_removes_temporary_stores_and_the_launch_log() {
     store.finish_cleanup(WF).await.unwrap();
     assert!(!run.exists(), "every file of ours went, then the directory");
 }
+
+#[test]
+fn store_locks_are_a_fixed_set_and_one_store_always_gets_the_same_lock() {
+    let path = |i: usize| std::path::PathBuf::from(format!("/work/.strongroom/install/run{i}"));
+    assert!(std::ptr::eq(super::lock_for(path(1)), super::lock_for(path(1))));
+    let distinct: std::collections::HashSet<*const std::sync::Mutex<()>> =
+        (0..10_000).map(|i| super::lock_for(path(i)) as *const _).collect();
+    assert!(distinct.len() <= super::STORE_LOCKS, "{} locks", distinct.len());
+}
