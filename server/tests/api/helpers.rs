@@ -20,6 +20,10 @@ pub const EMULATOR_ALLOW: &[&str] = &["127.0.0.2", "127.0.0.1:4566", "secretmana
 /// The loopback address the emulators listen on.
 pub const EMULATOR_HOST: &str = "127.0.0.2";
 
+/// No request of a test waits longer: a server that stops answering fails the test with the
+/// request's name instead of holding up the whole suite until CI's limit.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub database_url: String,
@@ -182,20 +186,31 @@ fn same_origin_headers() -> reqwest::header::HeaderMap {
 pub fn client_with_cookie(cookie: &str) -> Client {
     let mut headers = same_origin_headers();
     headers.insert("cookie", cookie.parse().unwrap());
-    Client::builder().default_headers(headers).redirect(Policy::none()).build().unwrap()
+    Client::builder()
+        .default_headers(headers)
+        .redirect(Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .unwrap()
 }
 
 /// A machine client: sends `Authorization: Bearer <token>` on every request.
 pub fn client_with_bearer(token: &str) -> Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
-    Client::builder().default_headers(headers).redirect(Policy::none()).build().unwrap()
+    Client::builder()
+        .default_headers(headers)
+        .redirect(Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .unwrap()
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests look at them), and
 /// says its requests come from this site's pages (`Sec-Fetch-Site: same-origin`).
 pub fn client() -> Client {
     Client::builder()
+        .timeout(REQUEST_TIMEOUT)
         .cookie_store(true)
         .default_headers(same_origin_headers())
         .redirect(Policy::none())
