@@ -186,18 +186,18 @@ fn same_origin_headers() -> reqwest::header::HeaderMap {
 pub fn client_with_cookie(cookie: &str) -> Client {
     let mut headers = same_origin_headers();
     headers.insert("cookie", cookie.parse().unwrap());
-    Client::builder()
-        .default_headers(headers)
-        .redirect(Policy::none())
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .unwrap()
+    client_sending(headers)
 }
 
 /// A machine client: sends `Authorization: Bearer <token>` on every request.
 pub fn client_with_bearer(token: &str) -> Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    client_sending(headers)
+}
+
+/// A client that sends `headers` on every request, does not follow redirects and times out.
+fn client_sending(headers: reqwest::header::HeaderMap) -> Client {
     Client::builder()
         .default_headers(headers)
         .redirect(Policy::none())
