@@ -200,12 +200,28 @@ pub type SharedTokens = Arc<dyn TokensBackend>;
 #[async_trait]
 pub trait RunsBackend: Send + Sync + 'static {
     /// What the launch form offers the caller in this workspace.
-    async fn launch_options(&self, actor: &SessionUser, workspace_id: i64) -> Result<LaunchOptions, AppError>;
+    async fn launch_options(&self, actor: &SessionUser, workspace_id: i64)
+        -> Result<LaunchOptions, AppError>;
     /// Launches and returns the workflow id.
-    async fn launch(&self, actor: &SessionUser, workspace_id: i64, request: LaunchRequest) -> Result<String, AppError>;
+    async fn launch(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        request: LaunchRequest,
+    ) -> Result<String, AppError>;
     async fn list_runs(&self, actor: &SessionUser, workspace_id: i64) -> Result<Vec<RunSummary>, AppError>;
-    async fn describe_run(&self, actor: &SessionUser, workspace_id: i64, workflow_id: String) -> Result<RunDetail, AppError>;
-    async fn cancel_run(&self, actor: &SessionUser, workspace_id: i64, workflow_id: String) -> Result<(), AppError>;
+    async fn describe_run(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        workflow_id: String,
+    ) -> Result<RunDetail, AppError>;
+    async fn cancel_run(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        workflow_id: String,
+    ) -> Result<(), AppError>;
 }
 
 pub type SharedRuns = Arc<dyn RunsBackend>;

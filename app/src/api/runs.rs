@@ -1,10 +1,10 @@
 //! Launching and following runs from the UI.
 
+#[cfg(feature = "ssr")]
+use super::context::*;
 use crate::error::AppError;
 use crate::model::{LaunchOptions, LaunchRequest, RunDetail, RunSummary};
 use leptos::prelude::*;
-#[cfg(feature = "ssr")]
-use super::context::*;
 
 #[server(prefix = "/sfn", endpoint = "launch_options")]
 pub async fn get_launch_options(workspace_id: i64) -> Result<LaunchOptions, AppError> {

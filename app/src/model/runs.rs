@@ -45,7 +45,10 @@ impl RunStatus {
 impl FromStr for RunStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RunStatus::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| format!("unknown run status '{s}'"))
+        RunStatus::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown run status '{s}'"))
     }
 }
 
@@ -66,8 +69,13 @@ pub enum RunStage {
 }
 
 impl RunStage {
-    pub const ALL: [RunStage; 5] =
-        [RunStage::Provisioning, RunStage::Launched, RunStage::Cleaning, RunStage::Cleaned, RunStage::CleanupFailed];
+    pub const ALL: [RunStage; 5] = [
+        RunStage::Provisioning,
+        RunStage::Launched,
+        RunStage::Cleaning,
+        RunStage::Cleaned,
+        RunStage::CleanupFailed,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -124,7 +132,10 @@ impl CopyState {
 impl FromStr for CopyState {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        CopyState::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| format!("unknown copy state '{s}'"))
+        CopyState::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown copy state '{s}'"))
     }
 }
 
@@ -163,12 +174,19 @@ pub fn effective_set(workspace: &[String], user: &[String]) -> Vec<EffectiveSecr
     for name in workspace {
         set.insert(
             name,
-            EffectiveSecret { name: name.clone(), source: SecretSource::Workspace, overrides_workspace: false },
+            EffectiveSecret {
+                name: name.clone(),
+                source: SecretSource::Workspace,
+                overrides_workspace: false,
+            },
         );
     }
     for name in user {
         let overrides_workspace = workspace.contains(name);
-        set.insert(name, EffectiveSecret { name: name.clone(), source: SecretSource::User, overrides_workspace });
+        set.insert(
+            name,
+            EffectiveSecret { name: name.clone(), source: SecretSource::User, overrides_workspace },
+        );
     }
     set.into_values().collect()
 }
@@ -255,7 +273,8 @@ mod tests {
     #[test]
     fn a_user_secret_wins_over_a_workspace_secret_of_the_same_name() {
         let set = effective_set(&names(&["DB_PASS", "API_KEY"]), &names(&["DB_PASS", "MINE"]));
-        let by_name: Vec<_> = set.iter().map(|e| (e.name.as_str(), e.source, e.overrides_workspace)).collect();
+        let by_name: Vec<_> =
+            set.iter().map(|e| (e.name.as_str(), e.source, e.overrides_workspace)).collect();
         assert_eq!(
             by_name,
             vec![

@@ -7,7 +7,9 @@ use crate::api::compute::{
     list_compute_envs, list_credentials, CreateComputeEnv, CreateCredentials, DeleteComputeEnv,
     DeleteCredentials,
 };
-use crate::components::{AddComputeEnvForm, AddCredentialsForm, ComputeCheckButton, ConfirmDelete, ErrorPanel, FormError};
+use crate::components::{
+    AddComputeEnvForm, AddCredentialsForm, ComputeCheckButton, ConfirmDelete, ErrorPanel, FormError,
+};
 use crate::model::{format_timestamp, ComputeEnvSummary, CredentialsSummary, Platform};
 use leptos::prelude::*;
 

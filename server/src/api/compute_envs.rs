@@ -289,8 +289,11 @@ pub async fn validate(
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<WorkspaceQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let workspace_id = query.workspace_id.ok_or_else(|| ApiError(AppError::bad_request("workspaceId is required.")))?;
+    let workspace_id =
+        query.workspace_id.ok_or_else(|| ApiError(AppError::bad_request("workspaceId is required.")))?;
     let id: i64 = id.parse().map_err(|_| ApiError(AppError::not_found("Compute environment")))?;
     let check = state.services.check_compute_env(&actor, workspace_id, id).await?;
-    Ok(Json(json!({ "status": check.status, "message": check.message, "fix": check.fix, "transientError": false })))
+    Ok(Json(
+        json!({ "status": check.status, "message": check.message, "fix": check.fix, "transientError": false }),
+    ))
 }

@@ -140,11 +140,10 @@ pub async fn complete(
 ) -> Result<Json<Value>, ApiError> {
     within_scope(&scope, &id)?;
     let workflow = body.workflow;
-    let success = workflow
-        .as_ref()
-        .map(|w| w.success.unwrap_or_else(|| w.exit_status == Some(0)))
-        .unwrap_or(false);
-    let error: Option<String> = workflow.and_then(|w| w.error_message).map(|m| m.chars().take(2000).collect());
+    let success =
+        workflow.as_ref().map(|w| w.success.unwrap_or_else(|| w.exit_status == Some(0))).unwrap_or(false);
+    let error: Option<String> =
+        workflow.and_then(|w| w.error_message).map(|m| m.chars().take(2000).collect());
     state.services.trace_complete(&actor, &id, query.workspace_id, success, error.as_deref()).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id })))
 }

@@ -52,7 +52,8 @@ pub async fn launch(
     ApiJson(body): ApiJson<SubmitLaunch>,
 ) -> Result<Json<Value>, ApiError> {
     let workspace_id = workspace(&query)?;
-    let body = body.launch.ok_or_else(|| ApiError(AppError::bad_request("The body needs a 'launch' object.")))?;
+    let body =
+        body.launch.ok_or_else(|| ApiError(AppError::bad_request("The body needs a 'launch' object.")))?;
     let compute_env_id = match body.compute_env_id.as_deref() {
         None | Some("") => None,
         Some(id) => Some(id.parse::<i64>().map_err(|_| {

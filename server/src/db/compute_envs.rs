@@ -115,7 +115,13 @@ pub async fn using_credentials(
 }
 
 /// Records the outcome of a check: `AVAILABLE` or `INVALID`.
-pub async fn set_status(pool: &AnyPool, workspace_id: i64, id: i64, status: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn set_status(
+    pool: &AnyPool,
+    workspace_id: i64,
+    id: i64,
+    status: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE compute_envs SET status = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4")
         .bind(status)
         .bind(now)

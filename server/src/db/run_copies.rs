@@ -71,10 +71,21 @@ pub async fn claim_due(db: &Db, now: i64, lease_until: i64) -> Result<Option<Cop
     };
     let (workspace_id, launched_by, target): (i64, i64, String) =
         sqlx::query_as("SELECT workspace_id, launched_by, target FROM runs WHERE id = $1")
-        .bind(&run_id)
-        .fetch_one(&db.pool)
-        .await?;
-    Ok(Some(CopyClaim { id, run_id, workspace_id, launched_by, target, name, source_scope, source_secret_id, state, attempts }))
+            .bind(&run_id)
+            .fetch_one(&db.pool)
+            .await?;
+    Ok(Some(CopyClaim {
+        id,
+        run_id,
+        workspace_id,
+        launched_by,
+        target,
+        name,
+        source_scope,
+        source_secret_id,
+        state,
+        attempts,
+    }))
 }
 
 /// The copy exists. If the run ended meanwhile (the row is now `deleting`), the state stays so
@@ -105,7 +116,13 @@ pub async fn deleted(pool: &AnyPool, id: i64, now: i64) -> Result<(), sqlx::Erro
 }
 
 /// The step failed in a way that may pass: keep the state, note the error, try at `next_at`.
-pub async fn retry_later(pool: &AnyPool, id: i64, error: &str, next_at: i64, now: i64) -> Result<(), sqlx::Error> {
+pub async fn retry_later(
+    pool: &AnyPool,
+    id: i64,
+    error: &str,
+    next_at: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE run_copies SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, \
          claimed_until = 0, updated_at = $4 WHERE id = $1",
@@ -122,7 +139,13 @@ pub async fn retry_later(pool: &AnyPool, id: i64, error: &str, next_at: i64, now
 /// The step cannot succeed (or gave up): `failed`, with the reason — but only if the copy is
 /// still in the state the step started from. Returns false when it moved on meanwhile (a create
 /// whose run ended is now `deleting`: the delete must still be tried).
-pub async fn failed(pool: &AnyPool, id: i64, from_state: &str, error: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn failed(
+    pool: &AnyPool,
+    id: i64,
+    from_state: &str,
+    error: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE run_copies SET state = 'failed', attempts = attempts + 1, last_error = $2, claimed_until = 0, \
          updated_at = $3 WHERE id = $1 AND state = $4",
@@ -160,7 +183,12 @@ pub async fn list_for_run(pool: &AnyPool, run_id: &str) -> Result<Vec<CopyRow>, 
 
 /// The reconciler found a copy of an ended run still in the target, or retries a failed
 /// cleanup: the copy goes back to `deleting`, and its run back to `cleaning`.
-pub async fn reopen_cleanup(pool: &AnyPool, run_id: &str, name: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
+pub async fn reopen_cleanup(
+    pool: &AnyPool,
+    run_id: &str,
+    name: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query(
         "UPDATE run_copies SET state = 'deleting', attempts = 0, next_attempt_at = $3, updated_at = $3 \

@@ -78,7 +78,12 @@ pub async fn find(pool: &AnyPool, id: &str) -> Result<Option<RunRow>, sqlx::Erro
     sqlx::query_as(AssertSqlSafe(format!("{COLUMNS} WHERE r.id = $1"))).bind(id).fetch_optional(pool).await
 }
 
-pub async fn list(pool: &AnyPool, workspace_id: i64, limit: i64, offset: i64) -> Result<(Vec<RunRow>, i64), sqlx::Error> {
+pub async fn list(
+    pool: &AnyPool,
+    workspace_id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<RunRow>, i64), sqlx::Error> {
     let rows = sqlx::query_as(AssertSqlSafe(format!(
         "{COLUMNS} WHERE r.workspace_id = $1 ORDER BY r.created_at DESC, r.id LIMIT $2 OFFSET $3"
     )))
@@ -119,7 +124,13 @@ pub async fn touch_heartbeat(pool: &AnyPool, id: &str, now: i64) -> Result<(), s
 /// Ends a run that has not ended yet, and sends every copy towards deletion: a planned copy was
 /// never sent anywhere and is done at once; any other (a create may have half-happened) is
 /// deleted by the worker. Returns false when the run had already ended (the first end wins).
-pub async fn end(tx: &mut Tx<'_>, id: &str, status: &str, message: Option<&str>, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn end(
+    tx: &mut Tx<'_>,
+    id: &str,
+    status: &str,
+    message: Option<&str>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE runs SET status = $2, message = COALESCE($3, message), ended_at = $4, updated_at = $4, \
          stage = CASE WHEN stage IN ('provisioning', 'launched') THEN 'cleaning' ELSE stage END, \
@@ -177,7 +188,12 @@ pub async fn claim_due_step(db: &Db, now: i64, lease_until: i64) -> Result<Optio
 }
 
 /// Provisioning is done: the launch environment is ready.
-pub async fn mark_launched(pool: &AnyPool, id: &str, launch_env: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn mark_launched(
+    pool: &AnyPool,
+    id: &str,
+    launch_env: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE runs SET stage = 'launched', launch_env = $2, launched_at = $3, updated_at = $3, \
          claimed_until = 0 WHERE id = $1 AND stage = 'provisioning'",
@@ -191,7 +207,13 @@ pub async fn mark_launched(pool: &AnyPool, id: &str, launch_env: &str, now: i64)
 }
 
 /// Cleanup is over: `cleaned`, or `cleanup_failed` with the reason.
-pub async fn mark_cleanup_over(pool: &AnyPool, id: &str, stage: &str, message: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
+pub async fn mark_cleanup_over(
+    pool: &AnyPool,
+    id: &str,
+    stage: &str,
+    message: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE runs SET stage = $2, message = COALESCE($3, message), updated_at = $4, claimed_until = 0 \
          WHERE id = $1 AND stage IN ('cleaning', 'cleanup_failed')",
@@ -222,7 +244,11 @@ pub async fn retry_step_later(pool: &AnyPool, id: &str, next_at: i64, now: i64) 
 /// Runs still going whose last sign of life (heartbeat, start or launch) is older than
 /// `silent_since`, or that were created before `started_before` (the maximum run duration).
 /// Returns each run's id and creation time.
-pub async fn overdue(pool: &AnyPool, silent_since: i64, started_before: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn overdue(
+    pool: &AnyPool,
+    silent_since: i64,
+    started_before: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, created_at FROM runs WHERE ended_at IS NULL AND stage = 'launched' \
          AND (COALESCE(heartbeat_at, started_at, launched_at, created_at) < $1 OR created_at < $2)",

@@ -184,12 +184,18 @@ pub async fn find_sealed(pool: &AnyPool, owner: Owner, id: i64) -> Result<Option
 }
 
 /// The ids of the owner's secrets among `names` (names not found are simply absent).
-pub async fn ids_by_name(pool: &AnyPool, owner: Owner, names: &[String]) -> Result<Vec<(i64, String)>, sqlx::Error> {
+pub async fn ids_by_name(
+    pool: &AnyPool,
+    owner: Owner,
+    names: &[String],
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
     let mut found = Vec::with_capacity(names.len());
     // One query per name keeps the SQL portable (no array binds on SQLite); launches name few.
     for name in names {
         let sql = format!("SELECT id, name FROM secrets WHERE {} AND name = $2", owner.filter());
-        if let Some(row) = sqlx::query_as(AssertSqlSafe(sql)).bind(owner.id()).bind(name).fetch_optional(pool).await? {
+        if let Some(row) =
+            sqlx::query_as(AssertSqlSafe(sql)).bind(owner.id()).bind(name).fetch_optional(pool).await?
+        {
             found.push(row);
         }
     }

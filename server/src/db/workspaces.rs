@@ -98,5 +98,8 @@ pub async fn find_with_role_by_id(
 
 /// The organization a workspace belongs to (for links to its pages).
 pub async fn org_of(pool: &sqlx::AnyPool, workspace_id: i64) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT org_id FROM workspaces WHERE id = $1").bind(workspace_id).fetch_optional(pool).await
+    sqlx::query_scalar("SELECT org_id FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_optional(pool)
+        .await
 }

@@ -33,7 +33,8 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
                 workflow_id = %claim.run_id, secret = %claim.name, step = %claim.state,
                 attempts = claim.attempts + 1, give_up, error = %message, "copy step failed"
             );
-            let next = now + backoff_ms(claim.attempts, services.jobs.retry_base_ms, services.jobs.retry_cap_ms);
+            let next =
+                now + backoff_ms(claim.attempts, services.jobs.retry_base_ms, services.jobs.retry_cap_ms);
             if !give_up || !run_copies::failed(pool, claim.id, &claim.state, &message, now).await? {
                 run_copies::retry_later(pool, claim.id, &message, next, now).await?;
             }
@@ -53,7 +54,12 @@ async fn create(services: &Services, claim: &CopyClaim) -> Result<Option<String>
         .open_secret_for_copy(owner, claim.source_secret_id)
         .await
         .map_err(|e| ProviderError::Unavailable(format!("could not read the secret: {e}")))?
-        .ok_or_else(|| ProviderError::Rejected(format!("the secret {} was deleted before it could be copied", claim.name)))?;
+        .ok_or_else(|| {
+            ProviderError::Rejected(format!(
+                "the secret {} was deleted before it could be copied",
+                claim.name
+            ))
+        })?;
     let copy = CopySpec { workflow_id: &claim.run_id, name: &claim.name };
     store.create_copy(copy, &value).await.map(Some)
 }

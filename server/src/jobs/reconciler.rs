@@ -68,7 +68,9 @@ async fn targets(services: &Services) -> anyhow::Result<BTreeSet<(i64, String)>>
 /// once, not twice.
 async fn as_current(services: &Services, workspace_id: i64, json: String) -> anyhow::Result<String> {
     let Ok(mut target) = serde_json::from_str::<RunTarget>(&json) else { return Ok(json) };
-    let (Some(id), Some(pinned)) = (target.credentials_id, target.credentials_version) else { return Ok(json) };
+    let (Some(id), Some(pinned)) = (target.credentials_id, target.credentials_version) else {
+        return Ok(json);
+    };
     if crate::db::credentials::current_version(&services.db.pool, workspace_id, id).await? == Some(pinned) {
         target.credentials_version = None;
         return Ok(target.to_json());

@@ -31,7 +31,10 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
             let created: Vec<CreatedCopy> = copies
                 .iter()
                 .filter(|c| c.state == "created")
-                .map(|c| CreatedCopy { name: c.name.clone(), reference: c.reference.clone().unwrap_or_default() })
+                .map(|c| CreatedCopy {
+                    name: c.name.clone(),
+                    reference: c.reference.clone().unwrap_or_default(),
+                })
                 .collect();
             let prepare = async {
                 let store = services.store_for(claim.workspace_id, &claim.target).await?;
@@ -57,7 +60,8 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
                 copy.name,
                 copy.last_error.as_deref().unwrap_or("unknown error")
             );
-            runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleanup_failed", Some(&message), now_ms()).await?;
+            runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleanup_failed", Some(&message), now_ms())
+                .await?;
         }
         ("cleaning", None) => {
             let finish = async {
@@ -88,7 +92,12 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-async fn retry_or_fail(services: &Services, claim: &runs::RunClaim, error: ProviderError, launching: bool) -> anyhow::Result<()> {
+async fn retry_or_fail(
+    services: &Services,
+    claim: &runs::RunClaim,
+    error: ProviderError,
+    launching: bool,
+) -> anyhow::Result<()> {
     let now = now_ms();
     if error.is_retryable() && (!launching || claim.attempts + 1 < services.jobs.max_create_attempts) {
         let next = now + backoff_ms(claim.attempts, services.jobs.retry_base_ms, services.jobs.retry_cap_ms);

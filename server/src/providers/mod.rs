@@ -160,7 +160,10 @@ pub async fn open(target: Target<'_>) -> Result<SharedStore, ProviderError> {
 }
 
 /// `open`, with the instance administrator's rules for HPC work directories and launch commands.
-pub async fn open_with_hpc(target: Target<'_>, hpc: &Arc<hpc::host::HpcHost>) -> Result<SharedStore, ProviderError> {
+pub async fn open_with_hpc(
+    target: Target<'_>,
+    hpc: &Arc<hpc::host::HpcHost>,
+) -> Result<SharedStore, ProviderError> {
     use app::model::Platform;
     match target.platform {
         Platform::Slurm | Platform::Lsf | Platform::AltairPbs | Platform::Local => {

@@ -10,7 +10,12 @@ use app::error::AppError;
 use app::model::{ComputeCheck, Permission, SessionUser};
 
 impl Services {
-    pub async fn check_compute_env(&self, actor: &SessionUser, workspace_id: i64, id: i64) -> Result<ComputeCheck, AppError> {
+    pub async fn check_compute_env(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        id: i64,
+    ) -> Result<ComputeCheck, AppError> {
         let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
         let workspace_id = access.workspace_id();
         let env = compute_envs::find(&self.db.pool, workspace_id, id)
@@ -27,7 +32,9 @@ impl Services {
                 fix: Some(failure.fix.clone()),
             },
         };
-        compute_envs::set_status(&self.db.pool, workspace_id, id, &check.status, now_ms()).await.map_err(internal)?;
+        compute_envs::set_status(&self.db.pool, workspace_id, id, &check.status, now_ms())
+            .await
+            .map_err(internal)?;
         let event = Event::by(actor, "compute_env.checked")
             .workspace(workspace_id)
             .target(format!("compute environment '{}' (id {id})", env.name))

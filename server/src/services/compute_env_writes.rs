@@ -33,7 +33,11 @@ pub struct ComputeEnvChange {
 /// A launch command runs on the Strongroom host itself, as the launch account, so only an
 /// instance administrator may set or change one; workspace admins may use environments that
 /// have one.
-fn check_launch_command(actor: &SessionUser, before: Option<&str>, after: Option<&str>) -> Result<(), AppError> {
+fn check_launch_command(
+    actor: &SessionUser,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<(), AppError> {
     if before != after && after.is_some() && !actor.is_instance_admin {
         return Err(AppError::Forbidden(
             "Only an instance administrator may set a launch command: it runs on the Strongroom host.".into(),
@@ -44,8 +48,13 @@ fn check_launch_command(actor: &SessionUser, before: Option<&str>, after: Option
 
 /// The launch command runs in the work directory: moving an environment that has one elsewhere
 /// is also an instance administrator's decision.
-fn check_work_dir_move(actor: &SessionUser, before: &ComputeConfig, after: &ComputeConfig) -> Result<(), AppError> {
-    let tidy = |dir: &Option<String>| dir.as_deref().map(str::trim).map(|d| d.trim_end_matches('/').to_string());
+fn check_work_dir_move(
+    actor: &SessionUser,
+    before: &ComputeConfig,
+    after: &ComputeConfig,
+) -> Result<(), AppError> {
+    let tidy =
+        |dir: &Option<String>| dir.as_deref().map(str::trim).map(|d| d.trim_end_matches('/').to_string());
     let has_command = |c: &ComputeConfig| c.launch_command.as_deref().is_some_and(|c| !c.trim().is_empty());
     let moved = tidy(&before.work_dir) != tidy(&after.work_dir);
     if moved && has_command(after) && !actor.is_instance_admin {
@@ -68,13 +77,14 @@ impl Services {
         input: ComputeEnvInput,
     ) -> Result<(ComputeEnvInput, String), AppError> {
         check_compute_name("compute environment", &input.name).map_err(AppError::BadRequest)?;
-        let config = check_config(input.platform, input.config, &self.local_work_dir(workspace_id), &self.hpc_host)?;
+        let config =
+            check_config(input.platform, input.config, &self.local_work_dir(workspace_id), &self.hpc_host)?;
         let (provider, public) = match input.credentials_id {
             Some(id) => {
                 let (provider, public) =
-                    credentials::lock_public(tx, workspace_id, id).await.map_err(internal)?.ok_or_else(|| {
-                        AppError::bad_request("Those credentials do not exist in this workspace.")
-                    })?;
+                    credentials::lock_public(tx, workspace_id, id).await.map_err(internal)?.ok_or_else(
+                        || AppError::bad_request("Those credentials do not exist in this workspace."),
+                    )?;
                 let public: CredentialsPublic = serde_json::from_str(&public).map_err(internal)?;
                 (Some(provider.parse::<CloudProvider>().map_err(internal)?), Some(public))
             }
@@ -97,7 +107,8 @@ impl Services {
         let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
         let workspace_id = access.workspace_id();
         check_launch_command(actor, None, input.config.launch_command.as_deref())?;
-        self.check_endpoint_allowed(actor, input.platform, None, input.config.endpoint_url.as_deref()).await?;
+        self.check_endpoint_allowed(actor, input.platform, None, input.config.endpoint_url.as_deref())
+            .await?;
         let mut tx = self.db.begin().await.map_err(internal)?;
         let (env, config) = self.checked_env(&mut tx, workspace_id, input).await?;
         let new = compute_envs::NewComputeEnv {
@@ -137,7 +148,11 @@ impl Services {
         let platform = Platform::from_stored(&current.platform, current_config.scheduler)
             .ok_or_else(|| internal(format!("compute environment {id} has an unknown platform")))?;
         if let Some(config) = &change.config {
-            check_launch_command(actor, current_config.launch_command.as_deref(), config.launch_command.as_deref())?;
+            check_launch_command(
+                actor,
+                current_config.launch_command.as_deref(),
+                config.launch_command.as_deref(),
+            )?;
             let (before, after) = (current_config.endpoint_url.as_deref(), config.endpoint_url.as_deref());
             self.check_endpoint_allowed(actor, platform, before, after).await?;
             check_work_dir_move(actor, &current_config, config)?;
@@ -222,6 +237,9 @@ mod tests {
         assert!(check_work_dir_move(&user(true), &with, &at("/scratch/b", Some("sbatch x"))).is_ok());
         let without = at("/scratch/a", None);
         assert!(check_work_dir_move(&user(false), &without, &at("/scratch/b", None)).is_ok());
-        assert!(check_work_dir_move(&user(false), &with, &at("/scratch/b", None)).is_ok(), "without the command");
+        assert!(
+            check_work_dir_move(&user(false), &with, &at("/scratch/b", None)).is_ok(),
+            "without the command"
+        );
     }
 }

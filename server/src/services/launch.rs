@@ -25,7 +25,11 @@ pub fn new_workflow_id() -> String {
 }
 
 /// Finds the named secrets of one owner, or says which names do not exist.
-async fn resolve(services: &Services, owner: Owner, names: &[String]) -> Result<Vec<(i64, String)>, AppError> {
+async fn resolve(
+    services: &Services,
+    owner: Owner,
+    names: &[String],
+) -> Result<Vec<(i64, String)>, AppError> {
     let found = secrets::ids_by_name(&services.db.pool, owner, names).await.map_err(internal)?;
     let missing: Vec<&str> =
         names.iter().filter(|n| !found.iter().any(|(_, f)| f == *n)).map(String::as_str).collect();
@@ -40,7 +44,8 @@ async fn resolve(services: &Services, owner: Owner, names: &[String]) -> Result<
 }
 
 fn dedup(names: &[String]) -> Vec<String> {
-    let mut names: Vec<String> = names.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
+    let mut names: Vec<String> =
+        names.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
     names.sort();
     names.dedup();
     names
@@ -48,22 +53,32 @@ fn dedup(names: &[String]) -> Vec<String> {
 
 impl Services {
     /// The compute environment a launch uses: the one named, or the workspace's only one.
-    async fn launch_env_row(&self, workspace_id: i64, id: Option<i64>) -> Result<compute_envs::ComputeEnvRow, AppError> {
+    async fn launch_env_row(
+        &self,
+        workspace_id: i64,
+        id: Option<i64>,
+    ) -> Result<compute_envs::ComputeEnvRow, AppError> {
         if let Some(id) = id {
-            return compute_envs::find(&self.db.pool, workspace_id, id)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| AppError::bad_request("That compute environment does not exist in this workspace."));
+            return compute_envs::find(&self.db.pool, workspace_id, id).await.map_err(internal)?.ok_or_else(
+                || AppError::bad_request("That compute environment does not exist in this workspace."),
+            );
         }
         let mut all = compute_envs::list(&self.db.pool, workspace_id).await.map_err(internal)?;
         match all.len() {
             1 => Ok(all.remove(0)),
-            0 => Err(AppError::bad_request("This workspace has no compute environment; an admin must add one first.")),
+            0 => Err(AppError::bad_request(
+                "This workspace has no compute environment; an admin must add one first.",
+            )),
             _ => Err(AppError::bad_request("Choose a compute environment for this launch.")),
         }
     }
 
-    pub async fn launch(&self, actor: &SessionUser, workspace_id: i64, request: LaunchRequest) -> Result<String, AppError> {
+    pub async fn launch(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        request: LaunchRequest,
+    ) -> Result<String, AppError> {
         let access = authorize_workspace(&self.db, actor, workspace_id, Permission::LaunchWorkflow).await?;
         let workspace_id = access.workspace_id();
         let pipeline = request.pipeline.trim().to_string();
@@ -74,7 +89,8 @@ impl Services {
             None => format!("run-{}", workflow_id.to_lowercase()),
         };
         check_run_name(&run_name)?;
-        let revision = request.revision.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+        let revision =
+            request.revision.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
         if let Some(revision) = &revision {
             check_revision(revision)?;
         }
@@ -83,14 +99,19 @@ impl Services {
         let user_names = dedup(&request.user_secrets);
         let effective = effective_set(&workspace_names, &user_names);
         if effective.len() > MAX_SECRETS_PER_LAUNCH {
-            return Err(AppError::bad_request(format!("A launch can take up to {MAX_SECRETS_PER_LAUNCH} secrets.")));
+            return Err(AppError::bad_request(format!(
+                "A launch can take up to {MAX_SECRETS_PER_LAUNCH} secrets."
+            )));
         }
         let env = self.launch_env_row(workspace_id, request.compute_env_id).await?;
         let mut target = RunTarget::of_env(&env).map_err(internal)?;
 
         let workspace_found = resolve(self, Owner::Workspace(workspace_id), &workspace_names).await?;
         let user_found = resolve(self, Owner::User(actor.id), &user_names).await?;
-        if target.platform == Platform::AwsBatch && target.config.custom_job_definition == Some(true) && !effective.is_empty() {
+        if target.platform == Platform::AwsBatch
+            && target.config.custom_job_definition == Some(true)
+            && !effective.is_empty()
+        {
             return Err(AppError::bad_request(format!(
                 "The compute environment '{}' uses a custom job definition, and processes with a custom job \
                  definition get no secrets from AWS Batch. Launch without secrets, or use a compute environment \
@@ -129,7 +150,8 @@ impl Services {
                 SecretSource::Workspace => (Owner::Workspace(workspace_id), &workspace_found),
                 SecretSource::User => (Owner::User(actor.id), &user_found),
             };
-            let id = found.iter().find(|(_, n)| *n == secret.name).map(|(id, _)| *id).ok_or(AppError::Internal)?;
+            let id =
+                found.iter().find(|(_, n)| *n == secret.name).map(|(id, _)| *id).ok_or(AppError::Internal)?;
             run_copies::insert_planned(&mut tx, &workflow_id, &secret.name, secret.source.as_str(), id, now)
                 .await
                 .map_err(internal)?;

@@ -33,28 +33,43 @@ impl Services {
     }
 
     async fn try_start_launch_command(&self, workflow_id: &str) -> Result<(), String> {
-        let unexpected = |e: &dyn std::fmt::Display| format!("Strongroom could not start the launch command: {e}");
-        let run = runs::find(&self.db.pool, workflow_id).await.map_err(|e| unexpected(&e))?.ok_or("the run is gone")?;
+        let unexpected =
+            |e: &dyn std::fmt::Display| format!("Strongroom could not start the launch command: {e}");
+        let run = runs::find(&self.db.pool, workflow_id)
+            .await
+            .map_err(|e| unexpected(&e))?
+            .ok_or("the run is gone")?;
         let target: RunTarget = serde_json::from_str(&run.target).map_err(|e| unexpected(&e))?;
         let Some(template) = target.config.launch_command.clone().filter(|c| !c.trim().is_empty()) else {
             return Ok(());
         };
         let launch_as = self.hpc_host.launch_as()?;
-        let store = HpcStore::open(&target.config, &self.install_id, &self.hpc_host).map_err(|e| e.to_string())?;
+        let store =
+            HpcStore::open(&target.config, &self.install_id, &self.hpc_host).map_err(|e| e.to_string())?;
         let detail = self.describe_run_unchecked(&run).await.map_err(|e| unexpected(&e))?;
 
         let token = self.create_run_token(&run).await.map_err(|e| unexpected(&e))?;
 
-        let (log, log_path) = store.open_launch_log(workflow_id).map_err(|e| format!("Strongroom could not open the launch log: {e}"))?;
+        let (log, log_path) = store
+            .open_launch_log(workflow_id)
+            .map_err(|e| format!("Strongroom could not open the launch log: {e}"))?;
         let log_err = log.try_clone().map_err(|e| unexpected(&e))?;
         let home = match &launch_as {
             LaunchAs::Account(account) => Some(account.home.to_string_lossy().into_owned()),
             LaunchAs::ServiceUser => None,
         };
-        let run_vars = [("TOWER_ACCESS_TOKEN", token.as_str()), ("SR_PIPELINE", &run.pipeline), ("SR_RUN_NAME", &run.run_name)];
-        let env = super::launch_env::child_environment(&detail.launch_env, &run_vars, &self.hpc_host.env_allow, home.as_deref(), |name| {
-            std::env::var(name).ok()
-        });
+        let run_vars = [
+            ("TOWER_ACCESS_TOKEN", token.as_str()),
+            ("SR_PIPELINE", &run.pipeline),
+            ("SR_RUN_NAME", &run.run_name),
+        ];
+        let env = super::launch_env::child_environment(
+            &detail.launch_env,
+            &run_vars,
+            &self.hpc_host.env_allow,
+            home.as_deref(),
+            |name| std::env::var(name).ok(),
+        );
         let mut command = tokio::process::Command::new("/bin/sh");
         command
             .arg("-c")
@@ -69,7 +84,8 @@ impl Services {
             // As root, std drops the supplementary groups when it switches uid.
             command.uid(account.uid).gid(account.gid);
         }
-        let mut child = command.spawn().map_err(|e| format!("The launch command could not start: {}", e.kind()))?;
+        let mut child =
+            command.spawn().map_err(|e| format!("The launch command could not start: {}", e.kind()))?;
         tracing::info!(workflow_id, log = %log_path.display(), "launch command started");
         let db = self.db.clone();
         let id = workflow_id.to_string();
@@ -81,9 +97,13 @@ impl Services {
             if status.success() {
                 return;
             }
-            let message = format!("The launch command exited with {status} before Nextflow reported the end of the run.");
+            let message = format!(
+                "The launch command exited with {status} before Nextflow reported the end of the run."
+            );
             if let Ok(mut tx) = db.begin().await {
-                if let Ok(true) = runs::end(&mut tx, &id, RunStatus::Failed.as_str(), Some(&message), now_ms()).await {
+                if let Ok(true) =
+                    runs::end(&mut tx, &id, RunStatus::Failed.as_str(), Some(&message), now_ms()).await
+                {
                     let _ = tx.commit().await;
                     wake.notify_waiters();
                 }
@@ -93,7 +113,11 @@ impl Services {
     }
 
     /// Deletes a cleaned run's token, if it had one.
-    pub(crate) async fn delete_run_token(&self, launched_by: i64, workflow_id: &str) -> Result<(), sqlx::Error> {
+    pub(crate) async fn delete_run_token(
+        &self,
+        launched_by: i64,
+        workflow_id: &str,
+    ) -> Result<(), sqlx::Error> {
         tokens::delete_by_name(&self.db.pool, launched_by, &run_token_name(workflow_id)).await
     }
 }

@@ -88,7 +88,10 @@ impl Services {
     pub async fn run_page_url(&self, workflow_id: &str) -> Result<String, AppError> {
         let base = self.public_url.trim_end_matches('/');
         let run = runs::find(&self.db.pool, workflow_id).await.map_err(internal)?.ok_or_else(not_found)?;
-        let org = crate::db::workspaces::org_of(&self.db.pool, run.workspace_id).await.map_err(internal)?.ok_or(AppError::Internal)?;
+        let org = crate::db::workspaces::org_of(&self.db.pool, run.workspace_id)
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::Internal)?;
         Ok(format!("{base}/orgs/{org}/workspaces/{}/runs/{workflow_id}", run.workspace_id))
     }
 
@@ -100,18 +103,32 @@ impl Services {
             .ok_or_else(not_found)
     }
 
-    pub async fn list_runs(&self, actor: &SessionUser, workspace_id: i64, limit: i64, offset: i64) -> Result<(Vec<RunSummary>, i64), AppError> {
+    pub async fn list_runs(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<RunSummary>, i64), AppError> {
         let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace).await?;
         let (rows, total) =
-            runs::list(&self.db.pool, access.workspace_id(), limit.clamp(1, 100), offset.max(0)).await.map_err(internal)?;
+            runs::list(&self.db.pool, access.workspace_id(), limit.clamp(1, 100), offset.max(0))
+                .await
+                .map_err(internal)?;
         Ok((rows.iter().map(summary).collect::<Result<_, _>>()?, total))
     }
 
-    pub async fn describe_run(&self, actor: &SessionUser, workspace_id: i64, id: &str) -> Result<RunDetail, AppError> {
+    pub async fn describe_run(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        id: &str,
+    ) -> Result<RunDetail, AppError> {
         let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace).await?;
         let row = self.run_in_workspace(access.workspace_id(), id).await?;
         let mut detail = self.describe_run_unchecked(&row).await?;
-        detail.can_cancel = !detail.summary.status.is_final() && access.role.allows(Permission::LaunchWorkflow);
+        detail.can_cancel =
+            !detail.summary.status.is_final() && access.role.allows(Permission::LaunchWorkflow);
         Ok(detail)
     }
 
@@ -138,7 +155,13 @@ impl Services {
 
     /// Ends a run (the first end wins) and wakes the cleanup worker. Returns false if it had
     /// already ended.
-    pub async fn end_run(&self, id: &str, status: RunStatus, message: Option<&str>, event: Option<Event>) -> Result<bool, AppError> {
+    pub async fn end_run(
+        &self,
+        id: &str,
+        status: RunStatus,
+        message: Option<&str>,
+        event: Option<Event>,
+    ) -> Result<bool, AppError> {
         let mut tx = self.db.begin().await.map_err(internal)?;
         let ended = runs::end(&mut tx, id, status.as_str(), message, now_ms()).await.map_err(internal)?;
         match (ended, event) {
@@ -155,7 +178,9 @@ impl Services {
     pub async fn cancel_run(&self, actor: &SessionUser, workspace_id: i64, id: &str) -> Result<(), AppError> {
         let access = authorize_workspace(&self.db, actor, workspace_id, Permission::LaunchWorkflow).await?;
         let row = self.run_in_workspace(access.workspace_id(), id).await?;
-        let event = Event::by(actor, "run.cancelled").workspace(row.workspace_id).target(format!("run {id} ({})", row.run_name));
+        let event = Event::by(actor, "run.cancelled")
+            .workspace(row.workspace_id)
+            .target(format!("run {id} ({})", row.run_name));
         if self.end_run(id, RunStatus::Cancelled, Some("Cancelled by the user."), Some(event)).await? {
             Ok(())
         } else {
@@ -164,7 +189,12 @@ impl Services {
     }
 
     /// The run a trace call names, if the caller launched it and may still launch there.
-    async fn traced_run(&self, actor: &SessionUser, id: &str, workspace_id: Option<i64>) -> Result<runs::RunRow, AppError> {
+    async fn traced_run(
+        &self,
+        actor: &SessionUser,
+        id: &str,
+        workspace_id: Option<i64>,
+    ) -> Result<runs::RunRow, AppError> {
         let row = runs::find(&self.db.pool, id).await.map_err(internal)?.ok_or_else(not_found)?;
         if workspace_id.is_some_and(|w| w != row.workspace_id) {
             return Err(not_found());
@@ -196,8 +226,9 @@ impl Services {
         if let Some(id) = workflow_id.filter(|id| !id.is_empty()) {
             return Ok(self.traced_run(actor, id, workspace_id).await?.id);
         }
-        let workspace_id = workspace_id
-            .ok_or_else(|| AppError::bad_request("Give the workspace to record this run in (workspaceId)."))?;
+        let workspace_id = workspace_id.ok_or_else(|| {
+            AppError::bad_request("Give the workspace to record this run in (workspaceId).")
+        })?;
         let access = authorize_workspace(&self.db, actor, workspace_id, Permission::LaunchWorkflow).await?;
         let id = super::launch::new_workflow_id();
         let run_name = run_name.filter(|n| !n.is_empty()).unwrap_or("unnamed");
@@ -217,18 +248,30 @@ impl Services {
             session_id: given(session_id),
         };
         runs::insert(&mut tx, new, now).await.map_err(internal)?;
-        let event = Event::by(actor, "run.reported").workspace(access.workspace_id()).target(format!("run {id} ({run_name})"));
+        let event = Event::by(actor, "run.reported")
+            .workspace(access.workspace_id())
+            .target(format!("run {id} ({run_name})"));
         self.commit_audited(tx, event).await?;
         Ok(id)
     }
 
-    pub async fn trace_begin(&self, actor: &SessionUser, id: &str, workspace_id: Option<i64>) -> Result<(), AppError> {
+    pub async fn trace_begin(
+        &self,
+        actor: &SessionUser,
+        id: &str,
+        workspace_id: Option<i64>,
+    ) -> Result<(), AppError> {
         let row = self.traced_run(actor, id, workspace_id).await?;
         runs::mark_started(&self.db.pool, &row.id, now_ms()).await.map_err(internal)?;
         Ok(())
     }
 
-    pub async fn trace_heartbeat(&self, actor: &SessionUser, id: &str, workspace_id: Option<i64>) -> Result<(), AppError> {
+    pub async fn trace_heartbeat(
+        &self,
+        actor: &SessionUser,
+        id: &str,
+        workspace_id: Option<i64>,
+    ) -> Result<(), AppError> {
         let row = self.traced_run(actor, id, workspace_id).await?;
         runs::touch_heartbeat(&self.db.pool, &row.id, now_ms()).await.map_err(internal)
     }
@@ -246,7 +289,10 @@ impl Services {
         let (status, message) = if success {
             (RunStatus::Succeeded, None)
         } else {
-            (RunStatus::Failed, Some(error_message.filter(|m| !m.is_empty()).unwrap_or("Nextflow reported a failure.")))
+            (
+                RunStatus::Failed,
+                Some(error_message.filter(|m| !m.is_empty()).unwrap_or("Nextflow reported a failure.")),
+            )
         };
         let event = Event::by(actor, "run.completed")
             .workspace(row.workspace_id)

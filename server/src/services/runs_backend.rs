@@ -8,11 +8,17 @@ use async_trait::async_trait;
 
 #[async_trait]
 impl RunsBackend for Services {
-    async fn launch_options(&self, actor: &SessionUser, workspace_id: i64) -> Result<LaunchOptions, AppError> {
+    async fn launch_options(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+    ) -> Result<LaunchOptions, AppError> {
         let compute_envs = self.list_compute_envs(actor, workspace_id).await?;
         let workspace = self.list_secrets(actor, SecretScope::Workspace(workspace_id), "", 10_000, 0).await?;
         let mine = self.list_secrets(actor, SecretScope::Mine, "", 10_000, 0).await?;
-        let role = crate::rbac::authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace).await?.role;
+        let role = crate::rbac::authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace)
+            .await?
+            .role;
         Ok(LaunchOptions {
             compute_envs,
             workspace_secrets: workspace.secrets.into_iter().map(|s| s.name).collect(),
@@ -21,7 +27,12 @@ impl RunsBackend for Services {
         })
     }
 
-    async fn launch(&self, actor: &SessionUser, workspace_id: i64, request: LaunchRequest) -> Result<String, AppError> {
+    async fn launch(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        request: LaunchRequest,
+    ) -> Result<String, AppError> {
         Services::launch(self, actor, workspace_id, request).await
     }
 
@@ -29,11 +40,21 @@ impl RunsBackend for Services {
         Ok(Services::list_runs(self, actor, workspace_id, 100, 0).await?.0)
     }
 
-    async fn describe_run(&self, actor: &SessionUser, workspace_id: i64, workflow_id: String) -> Result<RunDetail, AppError> {
+    async fn describe_run(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        workflow_id: String,
+    ) -> Result<RunDetail, AppError> {
         Services::describe_run(self, actor, workspace_id, &workflow_id).await
     }
 
-    async fn cancel_run(&self, actor: &SessionUser, workspace_id: i64, workflow_id: String) -> Result<(), AppError> {
+    async fn cancel_run(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        workflow_id: String,
+    ) -> Result<(), AppError> {
         Services::cancel_run(self, actor, workspace_id, &workflow_id).await
     }
 }

@@ -10,8 +10,8 @@ use crate::db::secrets::{self, Owner};
 use crate::providers::{self, HostIdentity, PreflightFailure, ProviderError, SharedStore, Target};
 use app::error::AppError;
 use app::model::{ComputeConfig, Platform};
-use serde::{Deserialize, Serialize};
 use lru::LruCache;
+use serde::{Deserialize, Serialize};
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
@@ -35,8 +35,9 @@ impl RunTarget {
     pub fn of_env(env: &crate::db::compute_envs::ComputeEnvRow) -> Result<RunTarget, String> {
         let config: ComputeConfig = serde_json::from_str(&env.config)
             .map_err(|e| format!("compute environment {} has unreadable settings: {e}", env.id))?;
-        let platform = Platform::from_stored(&env.platform, config.scheduler)
-            .ok_or_else(|| format!("compute environment {} has an unknown platform '{}'", env.id, env.platform))?;
+        let platform = Platform::from_stored(&env.platform, config.scheduler).ok_or_else(|| {
+            format!("compute environment {} has an unknown platform '{}'", env.id, env.platform)
+        })?;
         Ok(RunTarget { platform, config, credentials_id: env.credentials_id, credentials_version: None })
     }
 
@@ -72,7 +73,11 @@ const PREFLIGHT_FRESH_MS: i64 = 5 * 60_000;
 
 impl Services {
     /// The store of a target, opened once and then reused.
-    pub async fn store_for(&self, workspace_id: i64, target_json: &str) -> Result<SharedStore, ProviderError> {
+    pub async fn store_for(
+        &self,
+        workspace_id: i64,
+        target_json: &str,
+    ) -> Result<SharedStore, ProviderError> {
         let target: RunTarget = serde_json::from_str(target_json)
             .map_err(|e| ProviderError::Rejected(format!("the run's target is unreadable: {e}")))?;
         let unavailable =
@@ -143,7 +148,11 @@ impl Services {
     }
 
     /// The target's preflight for a launch: a pass less than five minutes old stands.
-    pub async fn preflight_for_launch(&self, workspace_id: i64, target_json: &str) -> Result<(), PreflightFailure> {
+    pub async fn preflight_for_launch(
+        &self,
+        workspace_id: i64,
+        target_json: &str,
+    ) -> Result<(), PreflightFailure> {
         let key = format!("{workspace_id}/{target_json}");
         let now = super::now_ms();
         let fresh = self
@@ -162,7 +171,11 @@ impl Services {
     }
 
     /// Runs the target's preflight. Its failure, in the words a launcher or an admin reads.
-    pub async fn preflight_target(&self, workspace_id: i64, target_json: &str) -> Result<(), PreflightFailure> {
+    pub async fn preflight_target(
+        &self,
+        workspace_id: i64,
+        target_json: &str,
+    ) -> Result<(), PreflightFailure> {
         let store = self.store_for(workspace_id, target_json).await.map_err(|error| PreflightFailure {
             step: "open the compute environment".into(),
             message: error.to_string(),
@@ -172,11 +185,16 @@ impl Services {
     }
 
     /// Decrypts a secret's current value for a copy. `None` when the secret no longer exists.
-    pub(crate) async fn open_secret_for_copy(&self, owner: Owner, secret_id: i64) -> Result<Option<SecretBytes>, AppError> {
+    pub(crate) async fn open_secret_for_copy(
+        &self,
+        owner: Owner,
+        secret_id: i64,
+    ) -> Result<Option<SecretBytes>, AppError> {
         let Some(row) = secrets::find_sealed(&self.db.pool, owner, secret_id).await.map_err(internal)? else {
             return Ok(None);
         };
-        let binding = Binding { scope: owner.scope(), owner_id: owner.id(), item_id: row.id, version: row.version };
+        let binding =
+            Binding { scope: owner.scope(), owner_id: owner.id(), item_id: row.id, version: row.version };
         let sealed = Sealed { key_id: row.key_id, wrapped_key: row.wrapped_key, ciphertext: row.ciphertext };
         self.kek.open(&sealed, &binding).map(Some).map_err(internal)
     }

@@ -43,7 +43,8 @@ async fn aws_env(app: &TestApp, admin: &Client, ws: i64, moto: &Moto, custom_job
 async fn secret_names_in_moto(moto: &Moto) -> Vec<String> {
     let client = moto.secrets_client().await;
     let listed = client.list_secrets().include_planned_deletion(true).send().await.unwrap();
-    let mut names: Vec<String> = listed.secret_list().iter().filter_map(|s| s.name().map(String::from)).collect();
+    let mut names: Vec<String> =
+        listed.secret_list().iter().filter_map(|s| s.name().map(String::from)).collect();
     names.sort();
     names
 }
@@ -88,32 +89,56 @@ async fn aws_copies_live_with_the_run_and_go_after_complete_cancel_and_timeout()
         assert!(tags.iter().any(|(k, v)| k == "managed-by" && v.starts_with("strongroom-")), "{tags:?}");
         arns.push((name.to_string(), described.arn().unwrap().to_string()));
     }
-    let job_definition = run["launchEnvironment"]["AWS_BATCH_JOB_DEFINITION"].as_str().expect("a job definition").to_string();
+    let job_definition =
+        run["launchEnvironment"]["AWS_BATCH_JOB_DEFINITION"].as_str().expect("a job definition").to_string();
     let batch = moto.batch_client().await;
     let defs = batch.describe_job_definitions().job_definitions(&job_definition).send().await.unwrap();
     let container = defs.job_definitions()[0].container_properties().unwrap();
-    let mut listed: Vec<(String, String)> =
-        container.secrets().iter().map(|s| (s.name().unwrap_or_default().to_string(), s.value_from().unwrap_or_default().to_string())).collect();
+    let mut listed: Vec<(String, String)> = container
+        .secrets()
+        .iter()
+        .map(|s| (s.name().unwrap_or_default().to_string(), s.value_from().unwrap_or_default().to_string()))
+        .collect();
     listed.sort();
     assert_eq!(listed, arns, "the job definition lists {{name, valueFrom: ARN}} for each copy");
     assert_eq!(container.execution_role_arn(), Some(EXEC_ROLE));
 
     // Completion: copies force-deleted, job definition deregistered.
     let (status, _) = app
-        .send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/complete"), json!({ "workflow": { "success": true } }))
+        .send_json(
+            &bearer,
+            Method::PUT,
+            &format!("/api/trace/{wf}/complete"),
+            json!({ "workflow": { "success": true } }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
-    assert!(secret_names_in_moto(&moto).await.iter().all(|n| !n.contains(&wf)), "no copy, not even scheduled for deletion");
-    let defs = batch.describe_job_definitions().job_definition_name(format!("tower-{wf}")).status("ACTIVE").send().await.unwrap();
+    assert!(
+        secret_names_in_moto(&moto).await.iter().all(|n| !n.contains(&wf)),
+        "no copy, not even scheduled for deletion"
+    );
+    let defs = batch
+        .describe_job_definitions()
+        .job_definition_name(format!("tower-{wf}"))
+        .status("ACTIVE")
+        .send()
+        .await
+        .unwrap();
     assert!(defs.job_definitions().is_empty(), "the job definition is deregistered");
 
     // Cancellation and a heartbeat timeout end runs the same way.
     let (_, second) = launch(&app, &admin, ws, body.clone()).await;
     let cancelled = second["workflowId"].as_str().unwrap().to_string();
     wait_for(&app, &admin, ws, &cancelled, |r| stage(r) == "launched").await;
-    let (status, _) =
-        app.send_json(&admin, Method::POST, &format!("/api/workflow/{cancelled}/cancel?workspaceId={ws}"), json!({})).await;
+    let (status, _) = app
+        .send_json(
+            &admin,
+            Method::POST,
+            &format!("/api/workflow/{cancelled}/cancel?workspaceId={ws}"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, third) = launch(&app, &admin, ws, body).await;
     let silent = third["workflowId"].as_str().unwrap().to_string();
@@ -121,7 +146,8 @@ async fn aws_copies_live_with_the_run_and_go_after_complete_cancel_and_timeout()
     assert_eq!(run["workflow"]["status"], "CANCELLED");
     let run = wait_for(&app, &admin, ws, &silent, |r| stage(r) == "cleaned").await;
     assert_eq!(run["workflow"]["status"], "FAILED");
-    let left: Vec<String> = secret_names_in_moto(&moto).await.into_iter().filter(|n| n.starts_with("tower-")).collect();
+    let left: Vec<String> =
+        secret_names_in_moto(&moto).await.into_iter().filter(|n| n.starts_with("tower-")).collect();
     assert!(left.is_empty(), "copies left: {left:?}");
 }
 
@@ -133,8 +159,13 @@ async fn a_custom_job_definition_environment_refuses_a_launch_with_secrets_and_s
     let (_, ws) = app.org_and_workspace(&admin, "lab").await;
     let env = aws_env(&app, &admin, ws, &moto, true).await;
     create_secret(&app, &admin, Some(ws), "DB_PASS", "x").await;
-    let (status, body) =
-        launch(&app, &admin, ws, json!({ "pipeline": "p", "computeEnvId": env, "workspaceSecrets": ["DB_PASS"] })).await;
+    let (status, body) = launch(
+        &app,
+        &admin,
+        ws,
+        json!({ "pipeline": "p", "computeEnvId": env, "workspaceSecrets": ["DB_PASS"] }),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["message"].as_str().unwrap().contains("custom job definition"), "{body}");
     assert!(secret_names_in_moto(&moto).await.iter().all(|n| !n.starts_with("tower-")), "nothing was copied");

@@ -86,7 +86,12 @@ async fn killing_the_server_mid_provisioning_and_mid_cleanup_leaves_nothing_behi
         // web replica whatever the worker is doing.
         for wf in &runs {
             let (status, _) = app
-                .send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/complete"), json!({ "workflow": { "success": true } }))
+                .send_json(
+                    &bearer,
+                    Method::PUT,
+                    &format!("/api/trace/{wf}/complete"),
+                    json!({ "workflow": { "success": true } }),
+                )
                 .await;
             assert_eq!(status, StatusCode::OK);
         }

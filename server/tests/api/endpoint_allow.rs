@@ -147,8 +147,15 @@ async fn an_endpoints_error_text_is_classified_never_echoed() {
     for (platform, config, credentials) in
         [(Platform::AwsBatch, &aws, Some(&keys)), (Platform::GoogleBatch, &google, None)]
     {
-        let store =
-            providers::open(Target { platform, config, credentials, install_id: "install-m", host_identity: providers::HostIdentity::Refused }).await.unwrap();
+        let store = providers::open(Target {
+            platform,
+            config,
+            credentials,
+            install_id: "install-m",
+            host_identity: providers::HostIdentity::Refused,
+        })
+        .await
+        .unwrap();
         let copy = CopySpec { workflow_id: "1k0K4WlGep8ZTM", name: "DB" };
         let errors = [
             store.list_managed().await.unwrap_err().to_string(),

@@ -12,13 +12,16 @@ use std::time::Duration;
 
 /// Adds a Google Batch environment pointing at the fake (anonymous credentials) and returns its id.
 pub async fn google_env(app: &TestApp, ws: i64, fake: &FakeGsm) -> i64 {
-    let config = json!({ "project": "proj-faults", "location": "europe-west1", "endpointUrl": fake.endpoint() });
+    let config =
+        json!({ "project": "proj-faults", "location": "europe-west1", "endpointUrl": fake.endpoint() });
     app.run_sql(&format!(
         "INSERT INTO compute_envs (workspace_id, name, platform, config, status, created_at, updated_at) \
          VALUES ({ws}, 'gcp', 'google-batch', '{config}', 'AVAILABLE', 0, 0)"
     ))
     .await;
-    let (_, envs) = app.get_json(&app.login(ADMIN_EMAIL, PASSWORD).await, &format!("/api/compute-envs?workspaceId={ws}")).await;
+    let (_, envs) = app
+        .get_json(&app.login(ADMIN_EMAIL, PASSWORD).await, &format!("/api/compute-envs?workspaceId={ws}"))
+        .await;
     envs["computeEnvs"].as_array().unwrap().iter().find(|e| e["name"] == "gcp").unwrap()["id"]
         .as_str()
         .unwrap()
@@ -61,10 +64,13 @@ async fn every_run_is_cleaned_without_duplicates_when_the_provider_throttles_and
     let mut total_retries = 0;
     for wf in &runs {
         let run = wait_for(&app, &admin, ws, wf, |r| stage(r) == "launched").await;
-        let retried: i64 = run["secretCopies"].as_array().unwrap().iter().map(|c| c["attempts"].as_i64().unwrap()).sum();
+        let retried: i64 =
+            run["secretCopies"].as_array().unwrap().iter().map(|c| c["attempts"].as_i64().unwrap()).sum();
         let held = fake.secrets();
         for name in names {
-            let copy = held.get(&format!("tower-{wf}-{name}")).unwrap_or_else(|| panic!("no copy of {name} for {wf}"));
+            let copy = held
+                .get(&format!("tower-{wf}-{name}"))
+                .unwrap_or_else(|| panic!("no copy of {name} for {wf}"));
             assert_eq!(copy.versions.len(), 1, "exactly one version of {name} in {wf}");
             assert_eq!(copy.versions[0].data, format!("value-of-{name}").into_bytes());
         }
@@ -81,7 +87,12 @@ async fn every_run_is_cleaned_without_duplicates_when_the_provider_throttles_and
     });
     for wf in &runs {
         let (status, _) = app
-            .send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/complete"), json!({ "workflow": { "success": true } }))
+            .send_json(
+                &bearer,
+                Method::PUT,
+                &format!("/api/trace/{wf}/complete"),
+                json!({ "workflow": { "success": true } }),
+            )
             .await;
         assert_eq!(status, StatusCode::OK);
     }

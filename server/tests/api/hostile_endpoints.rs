@@ -245,7 +245,13 @@ async fn endless_listings_fail_naming_the_target_instead_of_passing_for_complete
     for (platform, config, credentials) in
         [(Platform::AwsBatch, &aws, Some(&keys)), (Platform::GoogleBatch, &google, None)]
     {
-        let target = Target { platform, config, credentials, install_id: "install-pager", host_identity: providers::HostIdentity::Refused };
+        let target = Target {
+            platform,
+            config,
+            credentials,
+            install_id: "install-pager",
+            host_identity: providers::HostIdentity::Refused,
+        };
         let store = providers::open(target).await.unwrap();
         let started = Instant::now();
         match store.list_managed().await {

@@ -352,10 +352,14 @@ async fn no_secret_value_reaches_a_response_a_log_a_page_or_the_database() {
     }
     let store = store.expect("the launch reached its compute environment");
     let copied = std::fs::read(&store).unwrap();
-    assert!(r.canaries.iter().any(|c| contains(&copied, c)), "the copy holds the value: the run path really ran");
+    assert!(
+        r.canaries.iter().any(|c| contains(&copied, c)),
+        "the copy holds the value: the run path really ran"
+    );
     let run_page = format!("/orgs/{org_id}/workspaces/{ws_id}/runs/{wf}");
     r.page(&launcher, "launcher", &run_page).await;
-    let (status, _) = r.json(&launcher, Method::POST, &format!("/api/workflow/{wf}/cancel{ws}"), json!({})).await;
+    let (status, _) =
+        r.json(&launcher, Method::POST, &format!("/api/workflow/{wf}/cancel{ws}"), json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     // Every page, as the administrator and as members of each kind.

@@ -3,21 +3,21 @@
 
 mod accounts;
 mod audit;
-mod aws_runs;
 mod aws_provider;
+mod aws_runs;
 mod cli;
 mod compute_envs;
 mod crash;
 mod credentials;
 mod credentials_rotation;
 mod credentials_security;
+mod endpoint_allow;
 mod fake_gsm;
 mod faults;
 mod gcp_provider;
 mod hardening;
 mod helpers;
 mod hostile_endpoints;
-mod endpoint_allow;
 mod hpc_security;
 mod leak;
 mod moto;

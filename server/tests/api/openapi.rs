@@ -151,8 +151,14 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
     let launch = json!({"launch": {"pipeline": "nf-core/demo", "computeEnvId": compute_env_id, "userSecrets": ["EXISTING"]}});
     let mut runs = Vec::new();
     for _ in 0..2 {
-        let (_, run) =
-            app.send_json(&owner, Method::POST, &format!("/api/workflow/launch?workspaceId={ws_id}"), launch.clone()).await;
+        let (_, run) = app
+            .send_json(
+                &owner,
+                Method::POST,
+                &format!("/api/workflow/launch?workspaceId={ws_id}"),
+                launch.clone(),
+            )
+            .await;
         runs.push(run["workflowId"].as_str().unwrap_or_else(|| panic!("launch failed: {run}")).to_string());
     }
     let aws_keys = json!({"assumeRoleArn": "arn:aws:iam::123456789012:role/strongroom"});
@@ -198,11 +204,18 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
             "CreatePipelineSecret" => (url, json!({"name": "CREATED", "value": "v"})),
             "UpdatePipelineSecret" => (url, json!({"value": "v2"})),
             "ValidatePipelineSecretName" => (format!("{url}?name=FREE_NAME"), Value::Null),
-            "DescribeWorkflow" | "ListWorkflows" | "CancelWorkflow" | "ValidateComputeEnv" => {
-                (format!("{url}?workspaceId={ws_id}"), if operation == "CancelWorkflow" || operation == "ValidateComputeEnv" { json!({}) } else { Value::Null })
-            }
+            "DescribeWorkflow" | "ListWorkflows" | "CancelWorkflow" | "ValidateComputeEnv" => (
+                format!("{url}?workspaceId={ws_id}"),
+                if operation == "CancelWorkflow" || operation == "ValidateComputeEnv" {
+                    json!({})
+                } else {
+                    Value::Null
+                },
+            ),
             "CreateWorkflowLaunch" => (format!("{url}?workspaceId={ws_id}"), launch.clone()),
-            "CreateTrace" => (format!("{url}?workspaceId={ws_id}"), json!({"workflowId": runs[0], "runName": "traced"})),
+            "CreateTrace" => {
+                (format!("{url}?workspaceId={ws_id}"), json!({"workflowId": runs[0], "runName": "traced"}))
+            }
             "UpdateTraceBegin" => (url, json!({"workflow": {"id": runs[0]}, "processNames": []})),
             "UpdateTraceProgress" => (url, json!({"tasks": [], "progress": {}})),
             "UpdateTraceHeartbeat" => (url, json!({"progress": {}})),

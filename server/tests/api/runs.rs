@@ -22,12 +22,19 @@ pub async fn create_secret(app: &TestApp, client: &Client, workspace: Option<i64
         Some(ws) => format!("/api/pipeline-secrets?workspaceId={ws}"),
         None => "/api/pipeline-secrets".to_string(),
     };
-    let (status, body) = app.send_json(client, Method::POST, &path, json!({ "name": name, "value": value })).await;
+    let (status, body) =
+        app.send_json(client, Method::POST, &path, json!({ "name": name, "value": value })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 pub async fn launch(app: &TestApp, client: &Client, ws: i64, body: Value) -> (StatusCode, Value) {
-    app.send_json(client, Method::POST, &format!("/api/workflow/launch?workspaceId={ws}"), json!({ "launch": body })).await
+    app.send_json(
+        client,
+        Method::POST,
+        &format!("/api/workflow/launch?workspaceId={ws}"),
+        json!({ "launch": body }),
+    )
+    .await
 }
 
 pub async fn describe(app: &TestApp, client: &Client, ws: i64, wf: &str) -> Value {
@@ -37,7 +44,13 @@ pub async fn describe(app: &TestApp, client: &Client, ws: i64, wf: &str) -> Valu
 }
 
 /// Polls the run until `done` holds (or fails after 20 s, printing the last answer).
-pub async fn wait_for(app: &TestApp, client: &Client, ws: i64, wf: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub async fn wait_for(
+    app: &TestApp,
+    client: &Client,
+    ws: i64,
+    wf: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         let run = describe(app, client, ws, wf).await;
@@ -75,7 +88,8 @@ fn sha256(text: &str) -> String {
 
 async fn local_env_id(app: &TestApp, client: &Client, ws: i64) -> String {
     let (_, envs) = app.get_json(client, &format!("/api/compute-envs?workspaceId={ws}")).await;
-    let env = envs["computeEnvs"].as_array().unwrap().iter().find(|e| e["name"] == "local").expect("a local env");
+    let env =
+        envs["computeEnvs"].as_array().unwrap().iter().find(|e| e["name"] == "local").expect("a local env");
     env["id"].as_str().unwrap().to_string()
 }
 
@@ -103,8 +117,12 @@ async fn a_launch_copies_the_effective_set_into_a_private_store_and_complete_rem
 
     let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "launched").await;
     assert_eq!(run["workflow"]["status"], "SUBMITTED");
-    assert_eq!(copy_states(&run), vec![("API_KEY".into(), "created".into()), ("DB_PASS".into(), "created".into())]);
-    let sources: Vec<&str> = run["secretCopies"].as_array().unwrap().iter().map(|c| c["source"].as_str().unwrap()).collect();
+    assert_eq!(
+        copy_states(&run),
+        vec![("API_KEY".into(), "created".into()), ("DB_PASS".into(), "created".into())]
+    );
+    let sources: Vec<&str> =
+        run["secretCopies"].as_array().unwrap().iter().map(|c| c["source"].as_str().unwrap()).collect();
     assert_eq!(sources, ["workspace", "user"], "the personal DB_PASS wins");
     let env = &run["launchEnvironment"];
     assert_eq!(env["TOWER_WORKFLOW_ID"], wf.as_str());
@@ -118,12 +136,17 @@ async fn a_launch_copies_the_effective_set_into_a_private_store_and_complete_rem
     assert_eq!(mode(&store), 0o600);
     assert_eq!(mode(store.parent().unwrap()), 0o700);
     let entries: Vec<Value> = serde_json::from_slice(&std::fs::read(&store).unwrap()).unwrap();
-    let mut pairs: Vec<(String, String)> =
-        entries.iter().map(|e| (e["name"].as_str().unwrap().into(), e["value"].as_str().unwrap().into())).collect();
+    let mut pairs: Vec<(String, String)> = entries
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap().into(), e["value"].as_str().unwrap().into()))
+        .collect();
     pairs.sort();
     assert_eq!(
         pairs,
-        vec![("API_KEY".into(), "workspace-api-key-value".into()), ("DB_PASS".into(), "personal-db-pass-value".into())]
+        vec![
+            ("API_KEY".into(), "workspace-api-key-value".into()),
+            ("DB_PASS".into(), "personal-db-pass-value".into())
+        ]
     );
 
     // lastUsed is set on exactly the values the launch copied: the workspace's DB_PASS was
@@ -138,20 +161,41 @@ async fn a_launch_copies_the_effective_set_into_a_private_store_and_complete_rem
 
     // Nextflow's reports, with the launcher's token, end the run; the copies go.
     let bearer = client_with_bearer(&token(&app, &admin, "nextflow").await);
-    let (status, created) =
-        app.send_json(&bearer, Method::POST, &format!("/api/trace/create?workspaceId={ws}"), json!({ "workflowId": wf })).await;
+    let (status, created) = app
+        .send_json(
+            &bearer,
+            Method::POST,
+            &format!("/api/trace/create?workspaceId={ws}"),
+            json!({ "workflowId": wf }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{created}");
     assert_eq!(created["workflowId"], wf.as_str());
     let watch = created["watchUrl"].as_str().unwrap();
-    assert!(watch.starts_with(&app.url("/orgs/")) && watch.ends_with(&format!("/workspaces/{ws}/runs/{wf}")), "{watch}");
-    assert_eq!(app.get(&admin, watch.trim_start_matches(&app.url(""))).await.status(), StatusCode::OK, "the run page");
-    let (status, begun) = app.send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/begin"), json!({ "workflow": {} })).await;
+    assert!(
+        watch.starts_with(&app.url("/orgs/")) && watch.ends_with(&format!("/workspaces/{ws}/runs/{wf}")),
+        "{watch}"
+    );
+    assert_eq!(
+        app.get(&admin, watch.trim_start_matches(&app.url(""))).await.status(),
+        StatusCode::OK,
+        "the run page"
+    );
+    let (status, begun) = app
+        .send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/begin"), json!({ "workflow": {} }))
+        .await;
     assert_eq!((status, begun["status"].as_str()), (StatusCode::OK, Some("OK")));
     assert_eq!(describe(&app, &admin, ws, &wf).await["workflow"]["status"], "RUNNING");
-    let (status, _) = app.send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/heartbeat"), json!({})).await;
+    let (status, _) =
+        app.send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/heartbeat"), json!({})).await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app
-        .send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/complete"), json!({ "workflow": { "success": true } }))
+        .send_json(
+            &bearer,
+            Method::PUT,
+            &format!("/api/trace/{wf}/complete"),
+            json!({ "workflow": { "success": true } }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
@@ -177,7 +221,9 @@ async fn a_stand_in_head_job_reads_the_store_as_nextflow_would_and_reports_throu
     ))
     .await;
 
-    let (status, body) = launch(&app, &admin, ws, json!({ "pipeline": "nf-core/demo", "workspaceSecrets": ["LICENCE"] })).await;
+    let (status, body) =
+        launch(&app, &admin, ws, json!({ "pipeline": "nf-core/demo", "workspaceSecrets": ["LICENCE"] }))
+            .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let wf = body["workflowId"].as_str().unwrap().to_string();
     let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
@@ -203,19 +249,28 @@ async fn cancel_ends_the_run_and_deletes_its_copies() {
     let (_, ws) = app.org_and_workspace(&admin, "lab").await;
     create_secret(&app, &admin, Some(ws), "TOKEN_A", "aaaa").await;
     let env_id = local_env_id(&app, &admin, ws).await;
-    let (_, body) =
-        launch(&app, &admin, ws, json!({ "pipeline": "nf-core/demo", "computeEnvId": env_id, "workspaceSecrets": ["TOKEN_A"] })).await;
+    let (_, body) = launch(
+        &app,
+        &admin,
+        ws,
+        json!({ "pipeline": "nf-core/demo", "computeEnvId": env_id, "workspaceSecrets": ["TOKEN_A"] }),
+    )
+    .await;
     let wf = body["workflowId"].as_str().unwrap().to_string();
     let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "launched").await;
     let store = std::path::PathBuf::from(run["launchEnvironment"]["NXF_SECRETS_FILE"].as_str().unwrap());
     assert!(store.exists());
 
-    let (status, _) = app.send_json(&admin, Method::POST, &format!("/api/workflow/{wf}/cancel?workspaceId={ws}"), json!({})).await;
+    let (status, _) = app
+        .send_json(&admin, Method::POST, &format!("/api/workflow/{wf}/cancel?workspaceId={ws}"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
     assert_eq!(run["workflow"]["status"], "CANCELLED");
     assert!(!store.exists());
-    let (status, body) = app.send_json(&admin, Method::POST, &format!("/api/workflow/{wf}/cancel?workspaceId={ws}"), json!({})).await;
+    let (status, body) = app
+        .send_json(&admin, Method::POST, &format!("/api/workflow/{wf}/cancel?workspaceId={ws}"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["message"].as_str().unwrap().contains("already ended"), "{body}");
 }
@@ -230,7 +285,9 @@ async fn a_run_without_heartbeat_is_failed_and_cleaned() {
     let admin = app.setup_admin().await;
     let (_, ws) = app.org_and_workspace(&admin, "lab").await;
     create_secret(&app, &admin, Some(ws), "TOKEN_A", "aaaa").await;
-    let (_, body) = launch(&app, &admin, ws, json!({ "pipeline": "nf-core/demo", "workspaceSecrets": ["TOKEN_A"] })).await;
+    let (_, body) =
+        launch(&app, &admin, ws, json!({ "pipeline": "nf-core/demo", "workspaceSecrets": ["TOKEN_A"] }))
+            .await;
     let wf = body["workflowId"].as_str().unwrap().to_string();
     let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
     assert_eq!(run["workflow"]["status"], "FAILED");
@@ -245,11 +302,15 @@ async fn launch_refuses_unknown_names_missing_pipelines_and_roles_that_cannot_la
     let (org, ws) = app.org_and_workspace(&admin, "lab").await;
     create_secret(&app, &admin, Some(ws), "KNOWN", "x1").await;
 
-    let (status, body) = launch(&app, &admin, ws, json!({ "pipeline": "p", "workspaceSecrets": ["KNOWN", "NOPE"], })).await;
+    let (status, body) =
+        launch(&app, &admin, ws, json!({ "pipeline": "p", "workspaceSecrets": ["KNOWN", "NOPE"], })).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["message"], "This workspace has no secret named NOPE.");
     let (status, body) = launch(&app, &admin, ws, json!({ "pipeline": "p", "userSecrets": ["MINE"] })).await;
-    assert_eq!((status, body["message"].as_str()), (StatusCode::BAD_REQUEST, Some("You have no secret named MINE.")));
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("You have no secret named MINE."))
+    );
     let (status, body) = launch(&app, &admin, ws, json!({ "workspaceSecrets": ["KNOWN"] })).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["message"].as_str().unwrap().contains("Choose a pipeline"), "{body}");
@@ -262,12 +323,14 @@ async fn launch_refuses_unknown_names_missing_pipelines_and_roles_that_cannot_la
     assert_eq!(status, StatusCode::FORBIDDEN);
     let launcher = app.user(&admin, "launcher@example.com").await;
     app.add_participant(&admin, org, ws, "launcher@example.com", "launch").await;
-    let (status, body) = launch(&app, &launcher, ws, json!({ "pipeline": "p", "workspaceSecrets": ["KNOWN"] })).await;
+    let (status, body) =
+        launch(&app, &launcher, ws, json!({ "pipeline": "p", "workspaceSecrets": ["KNOWN"] })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Only the launcher reports on a run.
     let wf = body["workflowId"].as_str().unwrap();
     let admin_bearer = client_with_bearer(&token(&app, &admin, "other").await);
-    let (status, _) = app.send_json(&admin_bearer, Method::PUT, &format!("/api/trace/{wf}/complete"), json!({})).await;
+    let (status, _) =
+        app.send_json(&admin_bearer, Method::PUT, &format!("/api/trace/{wf}/complete"), json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -277,7 +340,8 @@ async fn the_reconciler_deletes_leftovers_of_ended_and_unknown_runs_but_not_live
     let admin = app.setup_admin().await;
     let (_, ws) = app.org_and_workspace(&admin, "lab").await;
     create_secret(&app, &admin, Some(ws), "LIVE_ONE", "live").await;
-    let (_, body) = launch(&app, &admin, ws, json!({ "pipeline": "p", "workspaceSecrets": ["LIVE_ONE"] })).await;
+    let (_, body) =
+        launch(&app, &admin, ws, json!({ "pipeline": "p", "workspaceSecrets": ["LIVE_ONE"] })).await;
     let live = body["workflowId"].as_str().unwrap().to_string();
     let run = wait_for(&app, &admin, ws, &live, |r| stage(r) == "launched").await;
     let live_store = std::path::PathBuf::from(run["launchEnvironment"]["NXF_SECRETS_FILE"].as_str().unwrap());
@@ -311,7 +375,8 @@ async fn only_an_instance_administrator_may_set_a_launch_command() {
             "config": { "workDir": work_dir, "launchCommand": command } } })
     };
     let path = format!("/api/compute-envs?workspaceId={ws}");
-    let (status, body) = app.send_json(&owner, Method::POST, &path, env(Some("sbatch --wrap 'nextflow run'"))).await;
+    let (status, body) =
+        app.send_json(&owner, Method::POST, &path, env(Some("sbatch --wrap 'nextflow run'"))).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(body["message"].as_str().unwrap().contains("instance administrator"), "{body}");
     let (status, body) = app.send_json(&owner, Method::POST, &path, env(None)).await;
