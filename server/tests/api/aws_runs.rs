@@ -4,8 +4,8 @@
 //! gone for good (force-deleted, not scheduled) and the job definition is deregistered. moto
 //! checks no IAM, so these tests prove the calls and names, not the permissions.
 
+use crate::fakes::moto::Moto;
 use crate::helpers::*;
-use crate::moto::Moto;
 use crate::runs::{create_secret, launch, quick_jobs, stage, wait_for};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::json;

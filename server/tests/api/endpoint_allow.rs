@@ -3,9 +3,9 @@
 //! admins; anything else needs an instance administrator and a public address; an endpoint's own
 //! words never reach an answer, a run or the logs.
 
+use crate::fakes::moto::Moto;
 use crate::helpers::*;
 use crate::hostile_endpoints::{answering_server, aws_env, host_port, quick_services, re_aim};
-use crate::moto::Moto;
 use crate::runs::{create_secret, describe, launch, quick_jobs, stage};
 use app::model::{ComputeConfig, Platform};
 use reqwest::{Client, Method, StatusCode};

@@ -3,8 +3,8 @@
 //! answers every listing with "there is another page". Deadlines are shortened by settings so
 //! each test takes seconds.
 
+use crate::fakes::moto::Moto;
 use crate::helpers::*;
-use crate::moto::Moto;
 use crate::runs::{create_secret, describe, launch, quick_jobs, stage, wait_for};
 use app::model::{ComputeConfig, Platform};
 use reqwest::{Client, Method, StatusCode};
@@ -235,7 +235,7 @@ async fn endless_listings_fail_naming_the_target_instead_of_passing_for_complete
         job_queue: Some("q".into()),
         ..Default::default()
     };
-    let keys = server::crypto::SecretBytes::from(crate::moto::Moto::keys_json().as_bytes().to_vec());
+    let keys = server::crypto::SecretBytes::from(crate::fakes::moto::Moto::keys_json().as_bytes().to_vec());
     let google = ComputeConfig {
         project: Some("proj-pager".into()),
         location: Some("europe-west1".into()),
