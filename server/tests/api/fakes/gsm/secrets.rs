@@ -65,60 +65,64 @@ pub(super) async fn create_secret(
     if !valid_id(&id) {
         return invalid("Invalid secret ID. Secret IDs must match [a-zA-Z0-9_-]{1,255}.");
     }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return invalid("Invalid JSON payload received.");
+    let mut secret = match secret_from_body(&id, &body) {
+        Ok(secret) => secret,
+        Err(answer) => return answer,
+    };
+    if inner.secrets.contains_key(&id) {
+        let message = format!("Secret [{}] already exists.", secret.name);
+        return error(StatusCode::CONFLICT, "ALREADY_EXISTS", &message);
+    }
+    inner.etag_counter += 1;
+    secret.etag = format!("\"fake-etag-{}\"", inner.etag_counter);
+    let answer = secret_json(&secret);
+    inner.secrets.insert(id, secret);
+    Json(answer).into_response()
+}
+
+/// The secret a CreateSecret body describes, checked as Google checks it: replication, labels,
+/// annotations, and `ttl` or `expireTime`. Its `etag` is left for the caller to set.
+fn secret_from_body(id: &str, body: &[u8]) -> Result<FakeSecret, Response> {
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return Err(invalid("Invalid JSON payload received."));
     };
     let replication = match body.get("replication") {
         Some(r) if r.get("automatic").is_some() || r.get("userManaged").is_some() => r.clone(),
-        _ => return invalid("Secret.replication is required."),
+        _ => return Err(invalid("Secret.replication is required.")),
     };
-    let labels = match string_map(body.get("labels"), "labels") {
-        Ok(labels) => labels,
-        Err(answer) => return answer,
-    };
+    let labels = string_map(body.get("labels"), "labels")?;
     if labels.len() > 64 || !labels.iter().all(|(k, v)| valid_label_key(k) && valid_label_value(v)) {
-        return invalid(
+        return Err(invalid(
             "Secret.labels is invalid: keys must match [a-z][a-z0-9_-]{0,62}, values [a-z0-9_-]{0,63}.",
-        );
+        ));
     }
-    let annotations = match string_map(body.get("annotations"), "annotations") {
-        Ok(annotations) => annotations,
-        Err(answer) => return answer,
-    };
+    let annotations = string_map(body.get("annotations"), "annotations")?;
     let annotation_bytes: usize = annotations.iter().map(|(k, v)| k.len() + v.len()).sum();
     if annotation_bytes > 16 * 1024 || annotations.keys().any(|k| k.is_empty() || k.len() > 63) {
-        return invalid("Secret.annotations is invalid.");
+        return Err(invalid("Secret.annotations is invalid."));
     }
     let ttl = body.get("ttl").and_then(Value::as_str).map(str::to_string);
     let expire_time = match (&ttl, body.get("expireTime").and_then(Value::as_str)) {
-        (Some(_), Some(_)) => return invalid("Only one of ttl and expireTime may be set."),
+        (Some(_), Some(_)) => return Err(invalid("Only one of ttl and expireTime may be set.")),
         (Some(ttl), None) => match parse_duration(ttl) {
             Some(d) => Some((OffsetDateTime::now_utc() + d).format(&Rfc3339).expect("a timestamp")),
-            None => return invalid("Secret.ttl is not a valid duration."),
+            None => return Err(invalid("Secret.ttl is not a valid duration.")),
         },
         (None, Some(expire)) => Some(expire.to_string()),
         (None, None) => None,
     };
-    let name = format!("projects/{PROJECT_NUMBER}/secrets/{id}");
-    if inner.secrets.contains_key(&id) {
-        return error(StatusCode::CONFLICT, "ALREADY_EXISTS", &format!("Secret [{name}] already exists."));
-    }
-    inner.etag_counter += 1;
-    let secret = FakeSecret {
-        name,
-        id: id.clone(),
+    Ok(FakeSecret {
+        name: format!("projects/{PROJECT_NUMBER}/secrets/{id}"),
+        id: id.to_string(),
         labels,
         annotations,
         replication,
         ttl,
         expire_time,
         create_time: now(),
-        etag: format!("\"fake-etag-{}\"", inner.etag_counter),
+        etag: String::new(),
         versions: Vec::new(),
-    };
-    let answer = secret_json(&secret);
-    inner.secrets.insert(id, secret);
-    Json(answer).into_response()
+    })
 }
 
 /// One filter term matched against a secret.
