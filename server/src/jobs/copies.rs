@@ -4,7 +4,7 @@
 //! a delete never gives up on a transient failure, and a permanent one leaves the copy `failed`
 //! for the reconciler and for people to see.
 
-use super::{backoff_ms, with_deadline, LEASE_MS};
+use super::{backoff_ms, later, with_deadline, LEASE_MS};
 use crate::db::run_copies::{self, CopyClaim};
 use crate::db::secrets::Owner;
 use crate::providers::{CopySpec, ProviderError};
@@ -15,12 +15,13 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
     let Some(claim) = run_copies::claim_due(&services.db, now, now + LEASE_MS).await? else {
         return Ok(false);
     };
+    let started = tokio::time::Instant::now();
     let outcome = match claim.state.as_str() {
         "creating" => with_deadline(services, "creating the copy", create(services, &claim)).await,
         "deleting" => with_deadline(services, "deleting the copy", delete(services, &claim)).await,
         other => Err(ProviderError::Rejected(format!("unexpected copy state {other}"))),
     };
-    let now = crate::services::now_ms();
+    let now = later(now, started);
     let pool = &services.db.pool;
     match outcome {
         Ok(Some(reference)) => run_copies::created(pool, claim.id, &reference, now).await?,

@@ -4,16 +4,19 @@
 //! by anything (`reconciler.rs`).
 //!
 //! Each job does one step per call and takes the time as an argument, so tests drive it without
-//! a clock; the loops here only decide when to call.
+//! a clock; the loops here only decide when to call, and read the clock once before each call
+//! (`now`). Reading it anywhere else in this module is a lint error (`clippy.toml`).
+#![deny(clippy::disallowed_methods)]
 
 pub mod copies;
 pub mod reconciler;
 pub mod run_steps;
 pub mod timekeeper;
 
-use crate::services::{now_ms, Services};
+use crate::services::Services;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long a claim lasts: longer than any single provider step (`with_deadline`).
 pub const LEASE_MS: i64 = 60_000;
@@ -37,6 +40,21 @@ pub async fn with_deadline<T>(
             deadline.as_millis()
         ))),
     }
+}
+
+/// The time a step's outcome is recorded at: the step's `now` plus the time its provider call
+/// took, measured on the monotonic clock, so a retry's backoff counts from the outcome (not
+/// from the claim) without reading the wall clock again.
+pub fn later(now: i64, started: Instant) -> i64 {
+    now.saturating_add(i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The time for the next step, read by the loops below and nowhere else in the jobs. Each step
+/// gets a fresh reading, not one shared by a whole pass: a claim's lease counts from it, and a
+/// reading taken before an earlier step's provider call would shorten the lease by that call.
+#[allow(clippy::disallowed_methods)]
+fn now() -> i64 {
+    crate::clock::now_ms()
 }
 
 /// When to try again after `attempts` failures: exponential from `base_ms`, capped at `cap_ms`,
@@ -67,8 +85,8 @@ async fn worker(services: Arc<Services>) {
     let poll = Duration::from_millis(services.jobs.poll_ms);
     loop {
         let wake = services.worker_wake.notified();
-        let did_copy = copies::step(&services, now_ms()).await;
-        let did_run = run_steps::step(&services, now_ms()).await;
+        let did_copy = copies::step(&services, now()).await;
+        let did_run = run_steps::step(&services, now()).await;
         match (did_copy, did_run) {
             (Ok(false), Ok(false)) => {
                 let _ = tokio::time::timeout(poll, wake).await;
@@ -86,7 +104,7 @@ async fn timekeeper_loop(services: Arc<Services>) {
     let mut tick = tokio::time::interval(Duration::from_millis(services.jobs.poll_ms.max(100)));
     loop {
         tick.tick().await;
-        if let Err(error) = timekeeper::end_overdue_runs(&services, now_ms()).await {
+        if let Err(error) = timekeeper::end_overdue_runs(&services, now()).await {
             tracing::warn!(%error, "could not check for overdue runs");
         }
     }
@@ -96,7 +114,7 @@ async fn reconciler_loop(services: Arc<Services>) {
     let mut tick = tokio::time::interval(Duration::from_secs(services.jobs.reconcile_interval_secs.max(1)));
     loop {
         tick.tick().await;
-        match reconciler::reconcile(&services, now_ms()).await {
+        match reconciler::reconcile(&services, now()).await {
             Ok(report) if report.deleted > 0 || report.reopened > 0 || !report.unfinished.is_empty() => {
                 tracing::info!(
                     deleted = report.deleted,

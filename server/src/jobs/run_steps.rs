@@ -5,16 +5,18 @@
 //! - cleaning, no copy left to delete → the target's last tidy-up, then `cleaned`; or
 //!   `cleanup_failed` if a copy could not be deleted (the reconciler keeps trying).
 
-use super::{backoff_ms, with_deadline, LEASE_MS};
+use super::{backoff_ms, later, with_deadline, LEASE_MS};
 use crate::db::{run_copies, runs};
 use crate::providers::{CreatedCopy, ProviderError};
-use crate::services::{now_ms, Services};
+use crate::services::Services;
+use tokio::time::Instant;
 use app::model::RunStatus;
 
 pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
     let Some(claim) = runs::claim_due_step(&services.db, now, now + LEASE_MS).await? else {
         return Ok(false);
     };
+    let started = Instant::now();
     let copies = run_copies::list_for_run(&services.db.pool, &claim.id).await?;
     let failed = copies.iter().find(|c| c.state == "failed");
     match (claim.stage.as_str(), failed) {
@@ -44,14 +46,14 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
             match prepared {
                 Ok(env) => {
                     let env = serde_json::to_string(&env)?;
-                    if runs::mark_launched(&services.db.pool, &claim.id, &env, now_ms()).await? {
+                    if runs::mark_launched(&services.db.pool, &claim.id, &env, later(now, started)).await? {
                         tracing::info!(workflow_id = %claim.id, copies = created.len(), "run launched: every copy is in place");
                         services.start_launch_command(&claim.id).await;
                     } else {
                         runs::release(&services.db.pool, &claim.id).await?;
                     }
                 }
-                Err(error) => retry_or_fail(services, &claim, error, true).await?,
+                Err(error) => retry_or_fail(services, &claim, error, true, later(now, started)).await?,
             }
         }
         ("cleaning", Some(copy)) => {
@@ -60,7 +62,7 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
                 copy.name,
                 copy.last_error.as_deref().unwrap_or("unknown error")
             );
-            runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleanup_failed", Some(&message), now_ms())
+            runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleanup_failed", Some(&message), now)
                 .await?;
         }
         ("cleaning", None) => {
@@ -71,7 +73,7 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
             let finished = with_deadline(services, "the last cleanup step", finish).await;
             match finished {
                 Ok(()) => {
-                    runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleaned", None, now_ms()).await?;
+                    runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleaned", None, later(now, started)).await?;
                     services.delete_run_token(claim.launched_by, &claim.id).await?;
                     // Replaced credentials kept for this run alone can go now.
                     let forgotten = services.forget_unneeded_credential_versions(claim.workspace_id).await;
@@ -80,7 +82,7 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
                     }
                     tracing::info!(workflow_id = %claim.id, "run cleaned: no copy remains");
                 }
-                Err(error) => retry_or_fail(services, &claim, error, false).await?,
+                Err(error) => retry_or_fail(services, &claim, error, false, later(now, started)).await?,
             }
         }
         (stage, _) => {
@@ -97,8 +99,8 @@ async fn retry_or_fail(
     claim: &runs::RunClaim,
     error: ProviderError,
     launching: bool,
+    now: i64,
 ) -> anyhow::Result<()> {
-    let now = now_ms();
     if error.is_retryable() && (!launching || claim.attempts + 1 < services.jobs.max_create_attempts) {
         let next = now + backoff_ms(claim.attempts, services.jobs.retry_base_ms, services.jobs.retry_cap_ms);
         tracing::warn!(workflow_id = %claim.id, %error, "run step failed; will retry");

@@ -47,7 +47,6 @@ use crate::crypto::Kek;
 use crate::db::{Db, Tx};
 use app::error::AppError;
 use app::model::SessionUser;
-use std::fmt::Display;
 
 pub struct Services {
     pub db: Db,
@@ -120,17 +119,8 @@ impl JobSettings {
     }
 }
 
-/// Logs an unexpected failure with its cause and answers the generic `Internal` error, so the
-/// cause (a SQL message, a path) never reaches the client.
-pub fn internal(error: impl Display) -> AppError {
-    tracing::error!(error = %error, "internal error");
-    AppError::Internal
-}
-
-/// Milliseconds since the Unix epoch, UTC: the one place the services read the clock.
-pub fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
+pub use crate::clock::now_ms;
+pub use crate::error::internal;
 
 impl Services {
     /// Records `event` as the transaction's last write and commits both, or neither: an action
