@@ -153,8 +153,9 @@ impl FromStr for HpcScheduler {
 }
 
 /// The non-secret settings of a compute environment, as stored in `compute_envs.config` (JSON).
-/// Which fields are set depends on the platform; none of them is a credential.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Which fields are set depends on the platform; none of them is a credential. `Hash`: it is part
+/// of the key of the server's open stores.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComputeConfig {
     // AWS Batch

@@ -2,6 +2,8 @@
 //! are never stored here, only the id of a credentials row.
 
 use super::Tx;
+use crate::providers::RunTarget;
+use app::model::{ComputeConfig, Platform};
 use sqlx::{AnyPool, AssertSqlSafe, FromRow};
 
 #[derive(Debug, Clone, FromRow)]
@@ -16,6 +18,18 @@ pub struct ComputeEnvRow {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl ComputeEnvRow {
+    /// The environment's target as it is now (what a launch snapshots into `runs.target`).
+    pub fn target(&self) -> Result<RunTarget, String> {
+        let config: ComputeConfig = serde_json::from_str(&self.config)
+            .map_err(|e| format!("compute environment {} has unreadable settings: {e}", self.id))?;
+        let platform = Platform::from_stored(&self.platform, config.scheduler).ok_or_else(|| {
+            format!("compute environment {} has an unknown platform '{}'", self.id, self.platform)
+        })?;
+        Ok(RunTarget { platform, config, credentials_id: self.credentials_id, credentials_version: None })
+    }
 }
 
 pub struct NewComputeEnv<'a> {

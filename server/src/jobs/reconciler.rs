@@ -13,7 +13,8 @@
 
 use crate::db::{compute_envs, run_copies, runs};
 use crate::providers::CopySpec;
-use crate::services::{RunTarget, Services};
+use crate::providers::RunTarget;
+use crate::services::Services;
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,7 +54,7 @@ async fn targets(services: &Services) -> anyhow::Result<BTreeSet<(i64, String)>>
         }
     }
     for env in compute_envs::list_all(&services.db.pool).await? {
-        match RunTarget::of_env(&env) {
+        match env.target() {
             Ok(target) => {
                 all.insert((env.workspace_id, target.to_json()));
             }

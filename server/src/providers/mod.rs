@@ -21,6 +21,9 @@ pub mod gcp;
 pub mod hpc;
 mod opaque;
 mod paging;
+mod run_target;
+
+pub use run_target::RunTarget;
 
 use crate::crypto::SecretBytes;
 use async_trait::async_trait;

@@ -1,7 +1,6 @@
 //! The "Check" of a compute environment: the same preflight a launch runs, on demand, with its
 //! outcome kept as the environment's status (`AVAILABLE` or `INVALID`).
 
-use super::stores::RunTarget;
 use super::{internal, now_ms, Services};
 use crate::audit::{Event, Outcome};
 use crate::db::compute_envs;
@@ -22,7 +21,7 @@ impl Services {
             .await
             .map_err(internal)?
             .ok_or_else(|| AppError::not_found("Compute environment"))?;
-        let target = RunTarget::of_env(&env).map_err(internal)?.to_json();
+        let target = env.target().map_err(internal)?.to_json();
         let outcome = self.preflight_target(workspace_id, &target).await;
         let check = match &outcome {
             Ok(()) => ComputeCheck { status: "AVAILABLE".into(), message: None, fix: None },

@@ -6,7 +6,7 @@
 //! it, so that run's cleanup deletes its copies in the account it made them in; a version nobody
 //! needs any more is deleted. Deleting credentials that such a run uses is refused.
 
-use super::stores::RunTarget;
+use crate::providers::RunTarget;
 use super::{internal, Services, CREDENTIALS_SCOPE};
 use crate::crypto::{Binding, Sealed, SecretBytes};
 use crate::db::{credentials, Tx};

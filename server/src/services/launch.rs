@@ -3,7 +3,7 @@
 //! call to a cloud or a file system. The worker (`crate::jobs`) does the copying from there.
 
 use super::launch_input::{check_pipeline, check_revision, check_run_name};
-use super::stores::{preflight_message, RunTarget};
+use super::stores::preflight_message;
 use super::{internal, now_ms, Services};
 use crate::audit::Event;
 use crate::db::secrets::{self, Owner};
@@ -104,7 +104,7 @@ impl Services {
             )));
         }
         let env = self.launch_env_row(workspace_id, request.compute_env_id).await?;
-        let mut target = RunTarget::of_env(&env).map_err(internal)?;
+        let mut target = env.target().map_err(internal)?;
 
         let workspace_found = resolve(self, Owner::Workspace(workspace_id), &workspace_names).await?;
         let user_found = resolve(self, Owner::User(actor.id), &user_names).await?;

@@ -9,7 +9,7 @@
 //! reads neither (`providers::hpc::host::launch_as`). Its environment is built from nothing
 //! (`launch_env`), and its log is a 0600 file in the run directory, removed with the run.
 
-use super::stores::RunTarget;
+use crate::providers::RunTarget;
 use super::{now_ms, Services};
 use crate::db::{runs, tokens};
 use crate::providers::hpc::host::LaunchAs;

@@ -36,7 +36,7 @@ pub use credentials::{CredentialsInUse, DeleteCredentialsError, CREDENTIALS_SCOP
 pub use host_identity::HostIdentityGrant;
 pub use launch::new_workflow_id;
 pub use secrets::SecretPage;
-pub use stores::{RunTarget, StoreCache};
+pub use stores::StoreCache;
 pub use tokens::{BearerCaller, RunScope, TokenInfo};
 pub use workspaces::ParticipantPage;
 

@@ -7,45 +7,11 @@
 use super::{internal, Services};
 use crate::crypto::{Binding, Sealed, SecretBytes};
 use crate::db::secrets::{self, Owner};
-use crate::providers::{self, HostIdentity, PreflightFailure, ProviderError, SharedStore, Target};
+use crate::providers::{self, HostIdentity, PreflightFailure, ProviderError, RunTarget, SharedStore, Target};
 use app::error::AppError;
-use app::model::{ComputeConfig, Platform};
 use lru::LruCache;
-use serde::{Deserialize, Serialize};
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
-
-/// Where a run's copies go, as stored in `runs.target` (JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RunTarget {
-    pub platform: Platform,
-    pub config: ComputeConfig,
-    #[serde(default)]
-    pub credentials_id: Option<i64>,
-    /// The version of the credentials the run was launched with (set at launch, absent for a
-    /// Check or a reconciler pass): the run's cleanup opens that version even after the keys are
-    /// replaced, so its copies are deleted in the account they were made in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credentials_version: Option<i64>,
-}
-
-impl RunTarget {
-    /// The target of a compute environment as it is now (what a launch snapshots).
-    pub fn of_env(env: &crate::db::compute_envs::ComputeEnvRow) -> Result<RunTarget, String> {
-        let config: ComputeConfig = serde_json::from_str(&env.config)
-            .map_err(|e| format!("compute environment {} has unreadable settings: {e}", env.id))?;
-        let platform = Platform::from_stored(&env.platform, config.scheduler).ok_or_else(|| {
-            format!("compute environment {} has an unknown platform '{}'", env.id, env.platform)
-        })?;
-        Ok(RunTarget { platform, config, credentials_id: env.credentials_id, credentials_version: None })
-    }
-
-    /// The form stored in `runs.target` and used to key open stores.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("a target always serializes")
-    }
-}
 
 /// Open stores by (workspace, target): cloud clients are costly to build and safe to share.
 /// Both maps are bounded (least recently used goes first), since their keys hold settings people

@@ -1,0 +1,63 @@
+//! Where a run's copies go: the snapshot of a compute environment's target (platform, settings,
+//! credentials id and pinned version) taken at launch and stored in `runs.target`, so cleanup
+//! still knows where its copies are after the environment is edited or deleted.
+//!
+//! Guarantees: it holds no credential, only the id and version of a credentials row; its JSON
+//! form is the one existing databases hold (`to_json` and `from_json` must stay compatible).
+
+use app::model::{ComputeConfig, Platform};
+use serde::{Deserialize, Serialize};
+
+/// Where a run's copies go, as stored in `runs.target` (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunTarget {
+    pub platform: Platform,
+    pub config: ComputeConfig,
+    #[serde(default)]
+    pub credentials_id: Option<i64>,
+    /// The version of the credentials the run was launched with (set at launch, absent for a
+    /// Check or a reconciler pass): the run's cleanup opens that version even after the keys are
+    /// replaced, so its copies are deleted in the account they were made in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_version: Option<i64>,
+}
+
+impl RunTarget {
+    /// The form stored in `runs.target`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a target always serializes")
+    }
+
+    /// A stored target; the error says why it does not parse (never holds a credential).
+    pub fn from_json(json: &str) -> Result<RunTarget, String> {
+        serde_json::from_str(json).map_err(|e| format!("the run's target is unreadable: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_form_is_unchanged() {
+        let config = ComputeConfig {
+            region: Some("eu-west-1".into()),
+            job_queue: Some("queue".into()),
+            ..ComputeConfig::default()
+        };
+        let target = RunTarget {
+            platform: Platform::AwsBatch,
+            config,
+            credentials_id: Some(4),
+            credentials_version: Some(2),
+        };
+        let stored =
+            "{\"platform\":\"aws-batch\",\"config\":{\"region\":\"eu-west-1\",\"jobQueue\":\"queue\"},\
+                      \"credentialsId\":4,\"credentialsVersion\":2}";
+        assert_eq!(target.to_json(), stored);
+        assert_eq!(RunTarget::from_json(stored), Ok(target.clone()));
+        let unpinned = RunTarget { credentials_version: None, credentials_id: None, ..target };
+        assert!(unpinned.to_json().ends_with(r#""credentialsId":null}"#), "{}", unpinned.to_json());
+    }
+}
