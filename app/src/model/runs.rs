@@ -148,11 +148,23 @@ pub enum SecretSource {
 }
 
 impl SecretSource {
+    pub const ALL: [SecretSource; 2] = [SecretSource::Workspace, SecretSource::User];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SecretSource::Workspace => "workspace",
             SecretSource::User => "user",
         }
+    }
+}
+
+impl FromStr for SecretSource {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SecretSource::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown secret source '{s}'"))
     }
 }
 
@@ -297,6 +309,10 @@ mod tests {
         for s in RunStage::ALL {
             assert_eq!(s.as_str().parse::<RunStage>(), Ok(s));
         }
+        for s in SecretSource::ALL {
+            assert_eq!(s.as_str().parse::<SecretSource>(), Ok(s));
+        }
+        assert!("cleaning_up".parse::<RunStage>().is_err(), "an unknown name is an error");
         assert!(!RunStatus::Running.is_final() && RunStatus::Cancelled.is_final());
     }
 }

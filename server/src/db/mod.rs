@@ -1,13 +1,16 @@
 //! The database: one pool whose backend (SQLite or PostgreSQL) is chosen at run time from the URL.
 //! Queries are written once, in the SQL both backends share (`$1` parameters, `RETURNING`,
 //! 64-bit integers, text and booleans); each file here owns one aggregate, and every query that
-//! reads workspace data is scoped by the workspace (or user) it belongs to. Where a query is
-//! assembled with `format!`, only constants of the same file are interpolated (`AssertSqlSafe`):
-//! user input is always bound as a parameter.
+//! reads workspace data is scoped by the workspace (or user) it belongs to, except where its
+//! doc says why not (`runs::find`). Stored names of states decode into the model's enums
+//! (`decode.rs`) and are written back through them. Where a query is assembled with `format!`,
+//! only constants of the same file are interpolated (`AssertSqlSafe`): user input is always
+//! bound as a parameter.
 
 pub mod audit;
 pub mod compute_envs;
 pub mod credentials;
+mod decode;
 pub mod encryption_keys;
 pub mod host_identity;
 pub mod installation;

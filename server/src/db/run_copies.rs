@@ -8,14 +8,18 @@
 //! never wait on each other's rows; SQLite has one writer at a time, so the plain statement is
 //! already exclusive.
 
+use super::decode::{named, required_target};
 use super::{Backend, Db, Tx};
-use sqlx::{AnyPool, AssertSqlSafe, FromRow};
+use crate::providers::RunTarget;
+use app::model::{CopyState, SecretSource};
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, AssertSqlSafe, FromRow, Row};
 
 pub async fn insert_planned(
     tx: &mut Tx<'_>,
     run_id: &str,
     name: &str,
-    source_scope: &str,
+    source: SecretSource,
     source_secret_id: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -25,7 +29,7 @@ pub async fn insert_planned(
     )
     .bind(run_id)
     .bind(name)
-    .bind(source_scope)
+    .bind(source.as_str())
     .bind(source_secret_id)
     .bind(now)
     .execute(&mut **tx)
@@ -33,18 +37,19 @@ pub async fn insert_planned(
     .map(|_| ())
 }
 
-/// A claimed copy. `state` is what to do: `creating` or `deleting`.
-#[derive(Debug, Clone, FromRow)]
+/// A claimed copy. `state` is what to do: `Creating` or `Deleting`.
+#[derive(Debug, Clone)]
 pub struct CopyClaim {
     pub id: i64,
     pub run_id: String,
     pub workspace_id: i64,
     pub launched_by: i64,
-    pub target: String,
+    pub target: RunTarget,
     pub name: String,
-    pub source_scope: String,
+    /// Whose secret the copy holds (`run_copies.source_scope`).
+    pub source: SecretSource,
     pub source_secret_id: i64,
-    pub state: String,
+    pub state: CopyState,
     pub attempts: i64,
 }
 
@@ -64,27 +69,27 @@ pub async fn claim_due(db: &Db, now: i64, lease_until: i64) -> Result<Option<Cop
            ORDER BY c.next_attempt_at, c.id LIMIT 1 {lock}) \
          RETURNING id, run_id, name, source_scope, source_secret_id, state, attempts"
     );
-    let claimed: Option<(i64, String, String, String, i64, String, i64)> =
-        sqlx::query_as(AssertSqlSafe(sql)).bind(now).bind(lease_until).fetch_optional(&db.pool).await?;
-    let Some((id, run_id, name, source_scope, source_secret_id, state, attempts)) = claimed else {
+    let claimed =
+        sqlx::query(AssertSqlSafe(sql)).bind(now).bind(lease_until).fetch_optional(&db.pool).await?;
+    let Some(copy) = claimed else {
         return Ok(None);
     };
-    let (workspace_id, launched_by, target): (i64, i64, String) =
-        sqlx::query_as("SELECT workspace_id, launched_by, target FROM runs WHERE id = $1")
-            .bind(&run_id)
-            .fetch_one(&db.pool)
-            .await?;
+    let run_id: String = copy.try_get("run_id")?;
+    let run = sqlx::query("SELECT workspace_id, launched_by, target FROM runs WHERE id = $1")
+        .bind(&run_id)
+        .fetch_one(&db.pool)
+        .await?;
     Ok(Some(CopyClaim {
-        id,
+        id: copy.try_get("id")?,
         run_id,
-        workspace_id,
-        launched_by,
-        target,
-        name,
-        source_scope,
-        source_secret_id,
-        state,
-        attempts,
+        workspace_id: run.try_get("workspace_id")?,
+        launched_by: run.try_get("launched_by")?,
+        target: required_target(&run, "target")?,
+        name: copy.try_get("name")?,
+        source: named(&copy, "source_scope")?,
+        source_secret_id: copy.try_get("source_secret_id")?,
+        state: named(&copy, "state")?,
+        attempts: copy.try_get("attempts")?,
     }))
 }
 
@@ -142,7 +147,7 @@ pub async fn retry_later(
 pub async fn failed(
     pool: &AnyPool,
     id: i64,
-    from_state: &str,
+    from_state: CopyState,
     error: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
@@ -153,22 +158,38 @@ pub async fn failed(
     .bind(id)
     .bind(error)
     .bind(now)
-    .bind(from_state)
+    .bind(from_state.as_str())
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct CopyRow {
     pub id: i64,
     pub name: String,
-    pub source_scope: String,
-    pub state: String,
+    /// Whose secret the copy holds (`run_copies.source_scope`).
+    pub source: SecretSource,
+    pub state: CopyState,
     pub reference: Option<String>,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub updated_at: i64,
+}
+
+impl<'r> FromRow<'r, AnyRow> for CopyRow {
+    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(CopyRow {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            source: named(row, "source_scope")?,
+            state: named(row, "state")?,
+            reference: row.try_get("reference")?,
+            attempts: row.try_get("attempts")?,
+            last_error: row.try_get("last_error")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
 }
 
 pub async fn list_for_run(pool: &AnyPool, run_id: &str) -> Result<Vec<CopyRow>, sqlx::Error> {

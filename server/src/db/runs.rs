@@ -1,11 +1,17 @@
-//! Run rows. A run's `stage` moves provisioning → launched → cleaning → cleaned (or
+//! Run rows. A run's `stage` (`RunStage`) moves provisioning → launched → cleaning → cleaned (or
 //! cleanup_failed); `end` is the only way out of the first two, and it moves every copy towards
 //! deletion in the same transaction, so no ended run keeps a copy it does not mean to delete.
+//! Rows decode into the model's types (`decode.rs`): an unknown stored stage or status, or a
+//! target that does not parse, is an error of the query, never a guess.
 
+use super::decode::{self, named};
 use super::{Backend, Db, Tx};
-use sqlx::{AnyPool, AssertSqlSafe, FromRow};
+use crate::providers::RunTarget;
+use app::model::{RunStage, RunStatus};
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, AssertSqlSafe, FromRow, Row};
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct RunRow {
     pub id: String,
     pub workspace_id: i64,
@@ -16,9 +22,10 @@ pub struct RunRow {
     pub run_name: String,
     pub pipeline: String,
     pub revision: Option<String>,
-    pub target: String,
-    pub status: String,
-    pub stage: String,
+    /// `None` for a run Nextflow reported on its own: it has no copies, so no target.
+    pub target: Option<RunTarget>,
+    pub status: RunStatus,
+    pub stage: RunStage,
     pub launch_env: Option<String>,
     pub message: Option<String>,
     pub attempts: i64,
@@ -28,6 +35,34 @@ pub struct RunRow {
     pub started_at: Option<i64>,
     pub heartbeat_at: Option<i64>,
     pub ended_at: Option<i64>,
+}
+
+impl<'r> FromRow<'r, AnyRow> for RunRow {
+    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(RunRow {
+            id: row.try_get("id")?,
+            workspace_id: row.try_get("workspace_id")?,
+            compute_env_id: row.try_get("compute_env_id")?,
+            launched_by: row.try_get("launched_by")?,
+            launched_by_email: row.try_get("launched_by_email")?,
+            compute_env_name: row.try_get("compute_env_name")?,
+            run_name: row.try_get("run_name")?,
+            pipeline: row.try_get("pipeline")?,
+            revision: row.try_get("revision")?,
+            target: decode::target(row, "target")?,
+            status: named(row, "status")?,
+            stage: named(row, "stage")?,
+            launch_env: row.try_get("launch_env")?,
+            message: row.try_get("message")?,
+            attempts: row.try_get("attempts")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            launched_at: row.try_get("launched_at")?,
+            started_at: row.try_get("started_at")?,
+            heartbeat_at: row.try_get("heartbeat_at")?,
+            ended_at: row.try_get("ended_at")?,
+        })
+    }
 }
 
 const COLUMNS: &str = "SELECT r.id, r.workspace_id, r.compute_env_id, r.launched_by, \
@@ -45,9 +80,10 @@ pub struct NewRun<'a> {
     pub run_name: &'a str,
     pub pipeline: &'a str,
     pub revision: Option<&'a str>,
-    pub target: &'a str,
-    /// `provisioning` for a launch; `cleaned` for a run Nextflow reported on its own (no copies).
-    pub stage: &'a str,
+    /// `None` for a run Nextflow reported on its own (stored as `""`).
+    pub target: Option<&'a RunTarget>,
+    /// `Provisioning` for a launch; `Cleaned` for a run Nextflow reported on its own (no copies).
+    pub stage: RunStage,
     pub session_id: Option<&'a str>,
 }
 
@@ -64,8 +100,8 @@ pub async fn insert(tx: &mut Tx<'_>, run: NewRun<'_>, now: i64) -> Result<(), sq
     .bind(run.run_name)
     .bind(run.pipeline)
     .bind(run.revision)
-    .bind(run.target)
-    .bind(run.stage)
+    .bind(run.target.map(RunTarget::to_json).unwrap_or_default())
+    .bind(run.stage.as_str())
     .bind(run.session_id)
     .bind(now)
     .execute(&mut **tx)
@@ -73,7 +109,23 @@ pub async fn insert(tx: &mut Tx<'_>, run: NewRun<'_>, now: i64) -> Result<(), sq
     .map(|_| ())
 }
 
-/// A run by id alone: the trace API finds the run first, then checks the caller's access to it.
+/// A run of `workspace_id`, for a caller authorized in that workspace.
+pub async fn find_in_workspace(
+    pool: &AnyPool,
+    workspace_id: i64,
+    id: &str,
+) -> Result<Option<RunRow>, sqlx::Error> {
+    sqlx::query_as(AssertSqlSafe(format!("{COLUMNS} WHERE r.id = $1 AND r.workspace_id = $2")))
+        .bind(id)
+        .bind(workspace_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// A run by id alone, the one unscoped find. Safe for its two kinds of caller, which have no
+/// workspace to scope by before they read the run: the trace API, which names only the run and
+/// then authorizes the caller against the run's own workspace before answering anything; and
+/// the server's own jobs, which act on a run id they claimed or created themselves.
 pub async fn find(pool: &AnyPool, id: &str) -> Result<Option<RunRow>, sqlx::Error> {
     sqlx::query_as(AssertSqlSafe(format!("{COLUMNS} WHERE r.id = $1"))).bind(id).fetch_optional(pool).await
 }
@@ -127,7 +179,7 @@ pub async fn touch_heartbeat(pool: &AnyPool, id: &str, now: i64) -> Result<(), s
 pub async fn end(
     tx: &mut Tx<'_>,
     id: &str,
-    status: &str,
+    status: RunStatus,
     message: Option<&str>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
@@ -137,7 +189,7 @@ pub async fn end(
          attempts = 0, next_attempt_at = $4 WHERE id = $1 AND ended_at IS NULL",
     )
     .bind(id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(message)
     .bind(now)
     .execute(&mut **tx)
@@ -159,14 +211,27 @@ pub async fn end(
 
 /// A run whose copies are settled and whose next run-level step is due: provisioning with no
 /// copy still planned or creating, or cleaning with no copy still deleting. The claim is a lease.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct RunClaim {
     pub id: String,
     pub workspace_id: i64,
     pub launched_by: i64,
-    pub target: String,
-    pub stage: String,
+    pub target: RunTarget,
+    pub stage: RunStage,
     pub attempts: i64,
+}
+
+impl<'r> FromRow<'r, AnyRow> for RunClaim {
+    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(RunClaim {
+            id: row.try_get("id")?,
+            workspace_id: row.try_get("workspace_id")?,
+            launched_by: row.try_get("launched_by")?,
+            target: decode::required_target(row, "target")?,
+            stage: named(row, "stage")?,
+            attempts: row.try_get("attempts")?,
+        })
+    }
 }
 
 pub async fn claim_due_step(db: &Db, now: i64, lease_until: i64) -> Result<Option<RunClaim>, sqlx::Error> {
@@ -206,11 +271,11 @@ pub async fn mark_launched(
     Ok(done.rows_affected() == 1)
 }
 
-/// Cleanup is over: `cleaned`, or `cleanup_failed` with the reason.
+/// Cleanup is over: `Cleaned`, or `CleanupFailed` with the reason.
 pub async fn mark_cleanup_over(
     pool: &AnyPool,
     id: &str,
-    stage: &str,
+    stage: RunStage,
     message: Option<&str>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -219,7 +284,7 @@ pub async fn mark_cleanup_over(
          WHERE id = $1 AND stage IN ('cleaning', 'cleanup_failed')",
     )
     .bind(id)
-    .bind(stage)
+    .bind(stage.as_str())
     .bind(message)
     .bind(now)
     .execute(pool)
@@ -265,11 +330,19 @@ pub async fn with_failed_cleanup(pool: &AnyPool) -> Result<Vec<String>, sqlx::Er
 }
 
 /// The distinct copy targets of runs, for the reconciler to list: every target any run used.
-pub async fn distinct_targets(pool: &AnyPool) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT DISTINCT workspace_id, target FROM runs").fetch_all(pool).await
+/// A target that does not decode comes back as its error, so one bad row does not stop a pass
+/// over all the others (the reconciler reports it).
+pub async fn distinct_targets(pool: &AnyPool) -> Result<Vec<(i64, Result<RunTarget, String>)>, sqlx::Error> {
+    let stored: Vec<(i64, String)> =
+        sqlx::query_as("SELECT DISTINCT workspace_id, target FROM runs WHERE target <> ''")
+            .fetch_all(pool)
+            .await?;
+    Ok(stored.into_iter().map(|(workspace_id, json)| (workspace_id, RunTarget::from_json(&json))).collect())
 }
 
-/// Ended state of a set of runs by id: `Some(true)` ended, `Some(false)` live; missing = unknown.
+/// When a run ended: `Some(Some(at))` ended, `Some(None)` still going, `None` no such run. By id
+/// alone: the reconciler asks it of a copy found in a target, to decide whether the copy may go
+/// from that target; what it then marks deleted is scoped (`run_copies::mark_deleted_in_workspace`).
 pub async fn ended_at(pool: &AnyPool, id: &str) -> Result<Option<Option<i64>>, sqlx::Error> {
     sqlx::query_scalar("SELECT ended_at FROM runs WHERE id = $1").bind(id).fetch_optional(pool).await
 }

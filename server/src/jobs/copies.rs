@@ -9,6 +9,7 @@ use crate::db::run_copies::{self, CopyClaim};
 use crate::db::secrets::Owner;
 use crate::providers::{CopySpec, ProviderError};
 use crate::services::Services;
+use app::model::{CopyState, SecretSource};
 
 /// Does the most overdue copy step, if any. `Ok(false)` when nothing was due.
 pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
@@ -16,10 +17,10 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
         return Ok(false);
     };
     let started = tokio::time::Instant::now();
-    let outcome = match claim.state.as_str() {
-        "creating" => with_deadline(services, "creating the copy", create(services, &claim)).await,
-        "deleting" => with_deadline(services, "deleting the copy", delete(services, &claim)).await,
-        other => Err(ProviderError::Rejected(format!("unexpected copy state {other}"))),
+    let outcome = match claim.state {
+        CopyState::Creating => with_deadline(services, "creating the copy", create(services, &claim)).await,
+        CopyState::Deleting => with_deadline(services, "deleting the copy", delete(services, &claim)).await,
+        other => Err(ProviderError::Rejected(format!("unexpected copy state {}", other.as_str()))),
     };
     let now = later(now, started);
     let pool = &services.db.pool;
@@ -29,14 +30,15 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
         Err(error) => {
             let message = error.to_string();
             let give_up = !error.is_retryable()
-                || (claim.state == "creating" && claim.attempts + 1 >= services.jobs.max_create_attempts);
+                || (claim.state == CopyState::Creating
+                    && claim.attempts + 1 >= services.jobs.max_create_attempts);
             tracing::warn!(
-                workflow_id = %claim.run_id, secret = %claim.name, step = %claim.state,
+                workflow_id = %claim.run_id, secret = %claim.name, step = claim.state.as_str(),
                 attempts = claim.attempts + 1, give_up, error = %message, "copy step failed"
             );
             let next =
                 now + backoff_ms(claim.attempts, services.jobs.retry_base_ms, services.jobs.retry_cap_ms);
-            if !give_up || !run_copies::failed(pool, claim.id, &claim.state, &message, now).await? {
+            if !give_up || !run_copies::failed(pool, claim.id, claim.state, &message, now).await? {
                 run_copies::retry_later(pool, claim.id, &message, next, now).await?;
             }
         }
@@ -47,9 +49,9 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
 
 async fn create(services: &Services, claim: &CopyClaim) -> Result<Option<String>, ProviderError> {
     let store = services.store_for(claim.workspace_id, &claim.target).await?;
-    let owner = match claim.source_scope.as_str() {
-        "user" => Owner::User(claim.launched_by),
-        _ => Owner::Workspace(claim.workspace_id),
+    let owner = match claim.source {
+        SecretSource::User => Owner::User(claim.launched_by),
+        SecretSource::Workspace => Owner::Workspace(claim.workspace_id),
     };
     let value = services
         .open_secret_for_copy(owner, claim.source_secret_id)

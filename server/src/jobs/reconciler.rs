@@ -16,7 +16,7 @@ use crate::providers::CopySpec;
 use crate::providers::RunTarget;
 use crate::services::Services;
 use futures_util::StreamExt;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -45,18 +45,23 @@ pub struct Unfinished {
     pub reason: String,
 }
 
+/// A target to look in, or why a run's stored target could not be read (the pass reports it).
+type Listed = Result<RunTarget, String>;
+
 /// Every target to look in: each run's snapshot and each compute environment as it is now.
-async fn targets(services: &Services) -> anyhow::Result<BTreeSet<(i64, String)>> {
-    let mut all = BTreeSet::new();
-    for (workspace_id, json) in runs::distinct_targets(&services.db.pool).await? {
-        if !json.is_empty() {
-            all.insert((workspace_id, as_current(services, workspace_id, json).await?));
-        }
+async fn targets(services: &Services) -> anyhow::Result<HashSet<(i64, Listed)>> {
+    let mut all = HashSet::new();
+    for (workspace_id, target) in runs::distinct_targets(&services.db.pool).await? {
+        let target = match target {
+            Ok(target) => Ok(as_current(services, workspace_id, target).await?),
+            Err(unreadable) => Err(unreadable),
+        };
+        all.insert((workspace_id, target));
     }
     for env in compute_envs::list_all(&services.db.pool).await? {
         match env.target() {
             Ok(target) => {
-                all.insert((env.workspace_id, target.to_json()));
+                all.insert((env.workspace_id, Ok(target)));
             }
             Err(error) => tracing::warn!(%error, "reconciler skips a compute environment"),
         }
@@ -67,16 +72,18 @@ async fn targets(services: &Services) -> anyhow::Result<BTreeSet<(i64, String)>>
 /// A run's snapshot pins the credentials version it provisioned with; while that version is
 /// still the current one, the snapshot is the same target as its environment now, and is listed
 /// once, not twice.
-async fn as_current(services: &Services, workspace_id: i64, json: String) -> anyhow::Result<String> {
-    let Ok(mut target) = serde_json::from_str::<RunTarget>(&json) else { return Ok(json) };
+async fn as_current(
+    services: &Services,
+    workspace_id: i64,
+    mut target: RunTarget,
+) -> anyhow::Result<RunTarget> {
     let (Some(id), Some(pinned)) = (target.credentials_id, target.credentials_version) else {
-        return Ok(json);
+        return Ok(target);
     };
     if crate::db::credentials::current_version(&services.db.pool, workspace_id, id).await? == Some(pinned) {
         target.credentials_version = None;
-        return Ok(target.to_json());
     }
-    Ok(json)
+    Ok(target)
 }
 
 /// Counts shared by the targets of one pass; kept even when a target runs out of time.
@@ -107,9 +114,16 @@ pub async fn reconcile(services: &Services, now: i64) -> anyhow::Result<Report> 
     let counts = &counts;
     let outcomes: Vec<Option<(bool, Unfinished)>> = futures_util::stream::iter(all)
         .map(|(workspace_id, target)| async move {
-            let outcome =
-                tokio::time::timeout(budget, reconcile_target(services, workspace_id, &target, now, counts));
-            let (unreachable, reason) = match outcome.await {
+            let outcome = match &target {
+                Ok(target) => {
+                    let pass = reconcile_target(services, workspace_id, target, now, counts);
+                    tokio::time::timeout(budget, pass).await
+                }
+                Err(unreadable) => {
+                    Ok(Err(Stop::Unreachable(format!("could not open the target: {unreadable}"))))
+                }
+            };
+            let (unreachable, reason) = match outcome {
                 Ok(Ok(())) => return None,
                 Ok(Err(Stop::Unreachable(reason))) => (true, reason),
                 Ok(Err(Stop::Failed(reason))) => (false, reason),
@@ -142,7 +156,7 @@ pub async fn reconcile(services: &Services, now: i64) -> anyhow::Result<Report> 
 async fn reconcile_target(
     services: &Services,
     workspace_id: i64,
-    target: &str,
+    target: &RunTarget,
     now: i64,
     counts: &Counts,
 ) -> Result<(), Stop> {
@@ -198,8 +212,8 @@ async fn reconcile_target(
 
 /// A target in words for reports and logs: platform, where, and the endpoint's origin. Never
 /// the credentials (the target holds only their id anyway).
-fn describe(target_json: &str) -> String {
-    let Ok(target) = serde_json::from_str::<RunTarget>(target_json) else {
+fn describe(target: &Listed) -> String {
+    let Ok(target) = target else {
         return "a target with unreadable settings".into();
     };
     let c = &target.config;

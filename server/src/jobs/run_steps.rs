@@ -9,8 +9,8 @@ use super::{backoff_ms, later, with_deadline, LEASE_MS};
 use crate::db::{run_copies, runs};
 use crate::providers::{CreatedCopy, ProviderError};
 use crate::services::Services;
+use app::model::{CopyState, RunStage, RunStatus};
 use tokio::time::Instant;
-use app::model::RunStatus;
 
 pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
     let Some(claim) = runs::claim_due_step(&services.db, now, now + LEASE_MS).await? else {
@@ -18,9 +18,9 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
     };
     let started = Instant::now();
     let copies = run_copies::list_for_run(&services.db.pool, &claim.id).await?;
-    let failed = copies.iter().find(|c| c.state == "failed");
-    match (claim.stage.as_str(), failed) {
-        ("provisioning", Some(copy)) => {
+    let failed = copies.iter().find(|c| c.state == CopyState::Failed);
+    match (claim.stage, failed) {
+        (RunStage::Provisioning, Some(copy)) => {
             let message = format!(
                 "Could not copy the secret {} to the compute environment: {}",
                 copy.name,
@@ -29,10 +29,10 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
             services.end_run(&claim.id, RunStatus::Failed, Some(&message), None).await?;
             runs::release(&services.db.pool, &claim.id).await?;
         }
-        ("provisioning", None) => {
+        (RunStage::Provisioning, None) => {
             let created: Vec<CreatedCopy> = copies
                 .iter()
-                .filter(|c| c.state == "created")
+                .filter(|c| c.state == CopyState::Created)
                 .map(|c| CreatedCopy {
                     name: c.name.clone(),
                     reference: c.reference.clone().unwrap_or_default(),
@@ -56,16 +56,22 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
                 Err(error) => retry_or_fail(services, &claim, error, true, later(now, started)).await?,
             }
         }
-        ("cleaning", Some(copy)) => {
+        (RunStage::Cleaning, Some(copy)) => {
             let message = format!(
                 "Could not delete the copy of {}: {}. Strongroom keeps trying.",
                 copy.name,
                 copy.last_error.as_deref().unwrap_or("unknown error")
             );
-            runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleanup_failed", Some(&message), now)
-                .await?;
+            runs::mark_cleanup_over(
+                &services.db.pool,
+                &claim.id,
+                RunStage::CleanupFailed,
+                Some(&message),
+                now,
+            )
+            .await?;
         }
-        ("cleaning", None) => {
+        (RunStage::Cleaning, None) => {
             let finish = async {
                 let store = services.store_for(claim.workspace_id, &claim.target).await?;
                 store.finish_cleanup(&claim.id).await
@@ -73,7 +79,14 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
             let finished = with_deadline(services, "the last cleanup step", finish).await;
             match finished {
                 Ok(()) => {
-                    runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleaned", None, later(now, started)).await?;
+                    runs::mark_cleanup_over(
+                        &services.db.pool,
+                        &claim.id,
+                        RunStage::Cleaned,
+                        None,
+                        later(now, started),
+                    )
+                    .await?;
                     services.delete_run_token(claim.launched_by, &claim.id).await?;
                     // Replaced credentials kept for this run alone can go now.
                     let forgotten = services.forget_unneeded_credential_versions(claim.workspace_id).await;
@@ -86,6 +99,7 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
             }
         }
         (stage, _) => {
+            let stage = stage.as_str();
             tracing::warn!(workflow_id = %claim.id, stage, "run step claimed in an unexpected stage");
             runs::release(&services.db.pool, &claim.id).await?;
         }
@@ -111,7 +125,8 @@ async fn retry_or_fail(
         runs::release(&services.db.pool, &claim.id).await?;
     } else {
         let message = format!("The last cleanup step failed: {error}. Strongroom keeps trying.");
-        runs::mark_cleanup_over(&services.db.pool, &claim.id, "cleanup_failed", Some(&message), now).await?;
+        runs::mark_cleanup_over(&services.db.pool, &claim.id, RunStage::CleanupFailed, Some(&message), now)
+            .await?;
     }
     Ok(())
 }

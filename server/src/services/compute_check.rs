@@ -21,7 +21,7 @@ impl Services {
             .await
             .map_err(internal)?
             .ok_or_else(|| AppError::not_found("Compute environment"))?;
-        let target = env.target().map_err(internal)?.to_json();
+        let target = env.target().map_err(internal)?;
         let outcome = self.preflight_target(workspace_id, &target).await;
         let check = match &outcome {
             Ok(()) => ComputeCheck { status: "AVAILABLE".into(), message: None, fix: None },

@@ -6,10 +6,10 @@
 //! it, so that run's cleanup deletes its copies in the account it made them in; a version nobody
 //! needs any more is deleted. Deleting credentials that such a run uses is refused.
 
-use crate::providers::RunTarget;
 use super::{internal, Services, CREDENTIALS_SCOPE};
 use crate::crypto::{Binding, Sealed, SecretBytes};
 use crate::db::{credentials, Tx};
+use crate::providers::RunTarget;
 use app::error::AppError;
 use std::collections::BTreeSet;
 
@@ -139,6 +139,19 @@ impl Services {
             .await
             .map_err(internal)?
             .ok_or_else(|| AppError::not_found("Credentials"))?;
+        self.open_credentials_from(workspace_id, credentials_id, current, version).await
+    }
+
+    /// `open_credentials_version` with the current row already read (the store cache reads it
+    /// once, for its key and then for the keys).
+    #[tracing::instrument(skip_all, fields(workspace_id, credentials_id))]
+    pub(crate) async fn open_credentials_from(
+        &self,
+        workspace_id: i64,
+        credentials_id: i64,
+        current: credentials::SealedCredentialsRow,
+        version: Option<i64>,
+    ) -> Result<(String, SecretBytes), AppError> {
         let row = match version {
             Some(version) if version != current.version => {
                 credentials::find_sealed_version(&self.db.pool, workspace_id, credentials_id, version)

@@ -120,8 +120,7 @@ impl Services {
             )));
         }
 
-        let target_json = target.to_json();
-        if let Err(failure) = self.preflight_for_launch(workspace_id, &target_json).await {
+        if let Err(failure) = self.preflight_for_launch(workspace_id, &target).await {
             return Err(self
                 .denied_launch(actor, workspace_id, AppError::bad_request(preflight_message(&failure)))
                 .await);
@@ -131,7 +130,6 @@ impl Services {
         let mut tx = self.db.begin().await.map_err(internal)?;
         // The run keeps the credentials version it provisions with, whatever replaces it later.
         self.pin_credentials(&mut tx, workspace_id, &mut target).await?;
-        let target_json = target.to_json();
         let new = runs::NewRun {
             id: &workflow_id,
             workspace_id,
@@ -140,8 +138,8 @@ impl Services {
             run_name: &run_name,
             pipeline: &pipeline,
             revision: revision.as_deref(),
-            target: &target_json,
-            stage: RunStage::Provisioning.as_str(),
+            target: Some(&target),
+            stage: RunStage::Provisioning,
             session_id: None,
         };
         runs::insert(&mut tx, new, now).await.map_err(internal)?;
@@ -152,7 +150,7 @@ impl Services {
             };
             let id =
                 found.iter().find(|(_, n)| *n == secret.name).map(|(id, _)| *id).ok_or(AppError::Internal)?;
-            run_copies::insert_planned(&mut tx, &workflow_id, &secret.name, secret.source.as_str(), id, now)
+            run_copies::insert_planned(&mut tx, &workflow_id, &secret.name, secret.source, id, now)
                 .await
                 .map_err(internal)?;
             secrets::touch_last_used(&mut tx, owner, id, now).await.map_err(internal)?;

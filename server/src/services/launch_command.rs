@@ -9,7 +9,6 @@
 //! reads neither (`providers::hpc::host::launch_as`). Its environment is built from nothing
 //! (`launch_env`), and its log is a 0600 file in the run directory, removed with the run.
 
-use crate::providers::RunTarget;
 use super::{now_ms, Services};
 use crate::db::{runs, tokens};
 use crate::providers::hpc::host::LaunchAs;
@@ -39,7 +38,7 @@ impl Services {
             .await
             .map_err(|e| unexpected(&e))?
             .ok_or("the run is gone")?;
-        let target: RunTarget = serde_json::from_str(&run.target).map_err(|e| unexpected(&e))?;
+        let target = run.target.as_ref().ok_or_else(|| unexpected(&"the run has no target"))?;
         let Some(template) = target.config.launch_command.clone().filter(|c| !c.trim().is_empty()) else {
             return Ok(());
         };
@@ -101,9 +100,7 @@ impl Services {
                 "The launch command exited with {status} before Nextflow reported the end of the run."
             );
             if let Ok(mut tx) = db.begin().await {
-                if let Ok(true) =
-                    runs::end(&mut tx, &id, RunStatus::Failed.as_str(), Some(&message), now_ms()).await
-                {
+                if let Ok(true) = runs::end(&mut tx, &id, RunStatus::Failed, Some(&message), now_ms()).await {
                     let _ = tx.commit().await;
                     wake.notify_waiters();
                 }

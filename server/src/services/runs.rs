@@ -14,35 +14,31 @@ fn not_found() -> AppError {
     AppError::not_found("Run")
 }
 
-fn parse<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T, AppError> {
-    value.parse().map_err(internal)
-}
-
-pub(crate) fn summary(row: &runs::RunRow) -> Result<RunSummary, AppError> {
-    Ok(RunSummary {
+pub(crate) fn summary(row: &runs::RunRow) -> RunSummary {
+    RunSummary {
         id: row.id.clone(),
         workspace_id: row.workspace_id,
         run_name: row.run_name.clone(),
         pipeline: row.pipeline.clone(),
-        status: parse(&row.status)?,
-        stage: parse(&row.stage)?,
+        status: row.status,
+        stage: row.stage,
         launched_by: row.launched_by_email.clone(),
         compute_env_name: row.compute_env_name.clone(),
         created_at: row.created_at,
         ended_at: row.ended_at,
-    })
+    }
 }
 
-fn copy_view(row: run_copies::CopyRow) -> Result<CopyView, AppError> {
-    Ok(CopyView {
+fn copy_view(row: run_copies::CopyRow) -> CopyView {
+    CopyView {
         name: row.name,
-        source: if row.source_scope == "user" { SecretSource::User } else { SecretSource::Workspace },
-        state: parse(&row.state)?,
+        source: row.source,
+        state: row.state,
         reference: row.reference,
         error: row.last_error,
         attempts: row.attempts,
         updated_at: row.updated_at,
-    })
+    }
 }
 
 /// What every head job gets, before the target's own entries.
@@ -96,10 +92,9 @@ impl Services {
     }
 
     async fn run_in_workspace(&self, workspace_id: i64, id: &str) -> Result<runs::RunRow, AppError> {
-        runs::find(&self.db.pool, id)
+        runs::find_in_workspace(&self.db.pool, workspace_id, id)
             .await
             .map_err(internal)?
-            .filter(|row| row.workspace_id == workspace_id)
             .ok_or_else(not_found)
     }
 
@@ -115,7 +110,7 @@ impl Services {
             runs::list(&self.db.pool, access.workspace_id(), limit.clamp(1, 100), offset.max(0))
                 .await
                 .map_err(internal)?;
-        Ok((rows.iter().map(summary).collect::<Result<_, _>>()?, total))
+        Ok((rows.iter().map(summary).collect(), total))
     }
 
     pub async fn describe_run(
@@ -142,13 +137,13 @@ impl Services {
         }
         Ok(RunDetail {
             command: command(self, row, &launch_env),
-            summary: summary(row)?,
+            summary: summary(row),
             revision: row.revision.clone(),
             message: row.message.clone(),
             started_at: row.started_at,
             heartbeat_at: row.heartbeat_at,
             launch_env,
-            copies: copies.into_iter().map(copy_view).collect::<Result<_, _>>()?,
+            copies: copies.into_iter().map(copy_view).collect(),
             can_cancel: false,
         })
     }
@@ -163,7 +158,7 @@ impl Services {
         event: Option<Event>,
     ) -> Result<bool, AppError> {
         let mut tx = self.db.begin().await.map_err(internal)?;
-        let ended = runs::end(&mut tx, id, status.as_str(), message, now_ms()).await.map_err(internal)?;
+        let ended = runs::end(&mut tx, id, status, message, now_ms()).await.map_err(internal)?;
         match (ended, event) {
             (true, Some(event)) => self.commit_audited(tx, event).await?,
             _ => tx.commit().await.map_err(internal)?,
@@ -184,7 +179,7 @@ impl Services {
         if self.end_run(id, RunStatus::Cancelled, Some("Cancelled by the user."), Some(event)).await? {
             Ok(())
         } else {
-            Err(AppError::bad_request(format!("The run has already ended ({}).", row.status)))
+            Err(AppError::bad_request(format!("The run has already ended ({}).", row.status.as_str())))
         }
     }
 
@@ -243,8 +238,8 @@ impl Services {
             run_name,
             pipeline,
             revision: None,
-            target: "",
-            stage: RunStage::Cleaned.as_str(),
+            target: None,
+            stage: RunStage::Cleaned,
             session_id: given(session_id),
         };
         runs::insert(&mut tx, new, now).await.map_err(internal)?;

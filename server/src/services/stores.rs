@@ -1,11 +1,12 @@
 //! Opening the secret store of a run's target, and the one place a secret value is decrypted for
 //! provisioning.
 //!
-//! A run keeps a snapshot of its target (platform, settings, credentials id) taken at launch, so
-//! cleanup still knows where its copies are after the compute environment is edited or deleted.
+//! A run keeps a snapshot of its target (`providers::RunTarget`) taken at launch, so cleanup
+//! still knows where its copies are after the compute environment is edited or deleted.
 
 use super::{internal, Services};
 use crate::crypto::{Binding, Sealed, SecretBytes};
+use crate::db::credentials::{self, SealedCredentialsRow};
 use crate::db::secrets::{self, Owner};
 use crate::providers::{self, HostIdentity, PreflightFailure, ProviderError, RunTarget, SharedStore, Target};
 use app::error::AppError;
@@ -13,14 +14,27 @@ use lru::LruCache;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
-/// Open stores by (workspace, target): cloud clients are costly to build and safe to share.
-/// Both maps are bounded (least recently used goes first), since their keys hold settings people
-/// type: a forgotten store is only opened again, a forgotten pass only checked again.
+/// Open stores, and recent preflight passes. Cloud clients are costly to build and safe to
+/// share. Both maps are bounded (least recently used goes first), since their keys hold settings
+/// people type: a forgotten store is only opened again, a forgotten pass only checked again.
 pub struct StoreCache {
-    open: Mutex<LruCache<String, SharedStore>>,
-    /// When each target last passed its preflight: launches within `PREFLIGHT_FRESH_MS` reuse it
-    /// instead of making a probe copy every time.
-    passed: Mutex<LruCache<String, i64>>,
+    open: Mutex<LruCache<StoreKey, SharedStore>>,
+    /// When each target of a workspace last passed its preflight: launches within
+    /// `PREFLIGHT_FRESH_MS` reuse it instead of making a probe copy every time.
+    passed: Mutex<LruCache<(i64, RunTarget), i64>>,
+}
+
+/// What an open store was opened with: a store is reused only while all of it is the same.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct StoreKey {
+    workspace_id: i64,
+    /// The version of the credentials the store holds (the pinned one, or the current one at
+    /// open): replaced credentials must not keep working through a client opened with the old.
+    credentials_version: Option<i64>,
+    /// The workspace's host identity grant, read at every open so a withdrawn grant takes effect
+    /// at once.
+    host_identity: Option<String>,
+    target: RunTarget,
 }
 
 const MAX_OPEN_STORES: NonZeroUsize = NonZeroUsize::new(256).expect("non-zero");
@@ -37,39 +51,48 @@ impl Default for StoreCache {
 
 const PREFLIGHT_FRESH_MS: i64 = 5 * 60_000;
 
+const CREDENTIALS_DELETED: &str =
+    "the compute environment's credentials were deleted; an admin must choose new ones";
+
 impl Services {
     /// The store of a target, opened once and then reused.
     pub async fn store_for(
         &self,
         workspace_id: i64,
-        target_json: &str,
+        target: &RunTarget,
     ) -> Result<SharedStore, ProviderError> {
-        let target: RunTarget = serde_json::from_str(target_json)
-            .map_err(|e| ProviderError::Rejected(format!("the run's target is unreadable: {e}")))?;
         let unavailable =
             |e: sqlx::Error| ProviderError::Unavailable(format!("could not read the credentials: {e}"));
-        // Replaced credentials must not keep working through a client opened with the old ones:
-        // their last change is part of the key (a pinned version never changes).
-        let credentials_stamp = match (target.credentials_id, target.credentials_version) {
-            (Some(_), Some(version)) => version,
-            (Some(id), None) => crate::db::credentials::find(&self.db.pool, workspace_id, id)
-                .await
-                .map_err(unavailable)?
-                .map_or(-1, |row| row.updated_at),
-            (None, _) => 0,
+        // A target that follows the current credentials reads their row once: its version goes
+        // into the key, and a miss opens the keys from it. A pinned version never changes, so a
+        // pinned target reads its credentials only on a miss.
+        let current = match (target.credentials_id, target.credentials_version) {
+            (Some(id), None) => Some(
+                credentials::find_sealed(&self.db.pool, workspace_id, id)
+                    .await
+                    .map_err(unavailable)?
+                    .ok_or_else(|| ProviderError::Rejected(CREDENTIALS_DELETED.into()))?,
+            ),
+            _ => None,
         };
-        // Read at every open, so a withdrawn grant takes effect at once.
         let host_external_id = self.host_identity_for_store(workspace_id).await.map_err(unavailable)?;
-        let key = format!("{workspace_id}/{credentials_stamp}/{host_external_id:?}/{target_json}");
+        let key = StoreKey {
+            workspace_id,
+            credentials_version: target.credentials_version.or(current.as_ref().map(|row| row.version)),
+            host_identity: host_external_id,
+            target: target.clone(),
+        };
         if let Some(store) = self.stores.open.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(store.clone());
         }
         let credentials = match target.credentials_id {
-            Some(id) => Some(self.target_credentials(workspace_id, id, target.credentials_version).await?),
+            Some(id) => {
+                Some(self.target_credentials(workspace_id, id, target.credentials_version, current).await?)
+            }
             None => None,
         };
         let credentials_file = self.aws_host_credentials_file.as_deref();
-        let host_identity = super::host_identity::for_target(host_external_id.as_deref(), credentials_file);
+        let host_identity = super::host_identity::for_target(key.host_identity.as_deref(), credentials_file);
         // Google's client falls back to the host's Application Default Credentials when it has
         // neither keys nor an emulator endpoint: the same grant applies.
         let google_ambient = target.platform == app::model::Platform::GoogleBatch
@@ -78,7 +101,7 @@ impl Services {
         if google_ambient && host_identity == HostIdentity::Refused {
             return Err(ProviderError::Rejected(super::host_identity::NOT_ALLOWED.into()));
         }
-        let target = Target {
+        let opening = Target {
             platform: target.platform,
             config: &target.config,
             credentials: credentials.as_ref(),
@@ -87,28 +110,31 @@ impl Services {
         };
         // Checked again at every open: cloud endpoints against the allow-list, HPC work
         // directories against the work roots (issue 10, items 4 and 6).
-        let store = providers::open_checked(target, &self.endpoints, &self.hpc_host).await?;
+        let store = providers::open_checked(opening, &self.endpoints, &self.hpc_host).await?;
         self.stores.open.lock().unwrap_or_else(|e| e.into_inner()).put(key, store.clone());
         Ok(store)
     }
 
     /// The environment's credentials (at `version` when the run pinned one), decrypted for the
-    /// provider client (never logged).
+    /// provider client (never logged). `current` is their row when `store_for` already read it.
     async fn target_credentials(
         &self,
         workspace_id: i64,
         credentials_id: i64,
         version: Option<i64>,
+        current: Option<SealedCredentialsRow>,
     ) -> Result<SecretBytes, ProviderError> {
-        match self.open_credentials_version(workspace_id, credentials_id, version).await {
+        let opened = match current {
+            Some(current) => self.open_credentials_from(workspace_id, credentials_id, current, version).await,
+            None => self.open_credentials_version(workspace_id, credentials_id, version).await,
+        };
+        match opened {
             Ok((_provider, keys)) => Ok(keys),
             Err(AppError::NotFound(_)) if version.is_some() => Err(ProviderError::Rejected(
                 "the credentials this run was launched with are no longer kept; its copies cannot be reached"
                     .into(),
             )),
-            Err(AppError::NotFound(_)) => Err(ProviderError::Rejected(
-                "the compute environment's credentials were deleted; an admin must choose new ones".into(),
-            )),
+            Err(AppError::NotFound(_)) => Err(ProviderError::Rejected(CREDENTIALS_DELETED.into())),
             Err(_) => Err(ProviderError::Unavailable("the credentials could not be read".into())),
         }
     }
@@ -117,9 +143,9 @@ impl Services {
     pub async fn preflight_for_launch(
         &self,
         workspace_id: i64,
-        target_json: &str,
+        target: &RunTarget,
     ) -> Result<(), PreflightFailure> {
-        let key = format!("{workspace_id}/{target_json}");
+        let key = (workspace_id, target.clone());
         let now = super::now_ms();
         let fresh = self
             .stores
@@ -131,7 +157,7 @@ impl Services {
         if fresh {
             return Ok(());
         }
-        self.preflight_target(workspace_id, target_json).await?;
+        self.preflight_target(workspace_id, target).await?;
         self.stores.passed.lock().unwrap_or_else(|e| e.into_inner()).put(key, now);
         Ok(())
     }
@@ -140,9 +166,9 @@ impl Services {
     pub async fn preflight_target(
         &self,
         workspace_id: i64,
-        target_json: &str,
+        target: &RunTarget,
     ) -> Result<(), PreflightFailure> {
-        let store = self.store_for(workspace_id, target_json).await.map_err(|error| PreflightFailure {
+        let store = self.store_for(workspace_id, target).await.map_err(|error| PreflightFailure {
             step: "open the compute environment".into(),
             message: error.to_string(),
             fix: "Check the compute environment's settings and credentials.".into(),

@@ -445,7 +445,7 @@ async fn a_run_cleans_up_with_the_keys_it_provisioned_with_after_they_are_replac
             .await
             .unwrap();
         pool.close().await;
-        target
+        server::providers::RunTarget::from_json(&target).expect("the stored target parses")
     };
     let fresh = app.services().await;
     let store = fresh.store_for(ws, &target).await.expect("the run's store opens");
