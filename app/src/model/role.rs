@@ -1,6 +1,7 @@
-//! The six workspace roles and what each may do. The table is the one in
-//! `shared/reference/conventions.md`; the server's policy point (`server::rbac`) is its only user
-//! for decisions, the UI uses it only to hide controls the server would refuse anyway.
+//! The six workspace roles and what each may do. The table is `Role::allows` below (the README's
+//! REST API table names the roles each endpoint admits); the server's policy point
+//! (`server/src/policy/`) is its only user for decisions, the UI uses it only to hide controls the
+//! server would refuse anyway.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

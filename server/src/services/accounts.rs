@@ -4,7 +4,7 @@ use super::{internal, now_ms, Services};
 use crate::audit::{Event, Outcome};
 use crate::auth::{password, session};
 use crate::db::{self, sessions, users};
-use crate::rbac::require_instance_admin;
+use crate::policy::require_instance_admin;
 use app::error::AppError;
 use app::model::{check_email, check_full_name, check_password, normalize_email, SessionUser, UserSummary};
 use app::ports::{Authenticated, ClientInfo, SetCookie};

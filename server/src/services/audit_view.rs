@@ -3,7 +3,7 @@
 
 use super::{internal, Services};
 use crate::db::audit::{self, AuditRow};
-use crate::rbac::{authorize, require_instance_admin};
+use crate::policy::{authorize, require_instance_admin};
 use app::error::AppError;
 use app::model::{AuditEntry, AuditPage, Permission, SessionUser, AUDIT_PAGE_SIZE};
 use async_trait::async_trait;

@@ -4,7 +4,7 @@
 use super::{internal, now_ms, Services};
 use crate::audit::{Event, Outcome};
 use crate::db::compute_envs;
-use crate::rbac::authorize_workspace;
+use crate::policy::authorize_workspace;
 use app::error::AppError;
 use app::model::{ComputeCheck, Permission, SessionUser};
 

@@ -6,7 +6,7 @@ use super::compute_config_check::{check_config, check_credentials_fit, uses_host
 use super::{internal, now_ms, Services};
 use crate::audit::Event;
 use crate::db::{self, compute_envs, credentials, Tx};
-use crate::rbac::authorize_workspace;
+use crate::policy::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
 

@@ -3,7 +3,7 @@
 
 use super::{internal, Services};
 use crate::db::{compute_envs, Tx};
-use crate::rbac::authorize_workspace;
+use crate::policy::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
 

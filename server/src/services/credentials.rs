@@ -12,7 +12,7 @@ use super::{internal, now_ms, Services};
 use crate::audit::Event;
 use crate::crypto::{Binding, ALGORITHM};
 use crate::db::{self, compute_envs, credentials, Tx};
-use crate::rbac::authorize_workspace;
+use crate::policy::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
 use app::ports::CredentialKeysInput;

@@ -8,7 +8,7 @@ use super::{internal, now_ms, Services};
 use crate::audit::Event;
 use crate::db::secrets::{self, Owner};
 use crate::db::{compute_envs, run_copies, runs};
-use crate::rbac::authorize_workspace;
+use crate::policy::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
 use rand::Rng;

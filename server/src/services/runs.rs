@@ -6,7 +6,7 @@ use super::launch_input::{check_project_name, check_run_name, check_session_id};
 use super::{internal, now_ms, Services};
 use crate::audit::Event;
 use crate::db::{run_copies, runs};
-use crate::rbac::authorize_workspace;
+use crate::policy::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
 

@@ -16,9 +16,10 @@ impl RunsBackend for Services {
         let compute_envs = self.list_compute_envs(actor, workspace_id).await?;
         let workspace = self.list_secrets(actor, SecretScope::Workspace(workspace_id), "", 10_000, 0).await?;
         let mine = self.list_secrets(actor, SecretScope::Mine, "", 10_000, 0).await?;
-        let role = crate::rbac::authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace)
-            .await?
-            .role;
+        let role =
+            crate::policy::authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace)
+                .await?
+                .role;
         Ok(LaunchOptions {
             compute_envs,
             workspace_secrets: workspace.secrets.into_iter().map(|s| s.name).collect(),

@@ -11,7 +11,7 @@ use crate::crypto::{Binding, SecretBytes, ALGORITHM};
 use crate::db::secret_overrides as overrides;
 use crate::db::secrets::{self, Owner};
 use crate::db::{self, Tx};
-use crate::rbac::authorize_workspace;
+use crate::policy::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
 use secrecy::{ExposeSecret, SecretString};

@@ -3,7 +3,7 @@
 use super::{internal, now_ms, Services};
 use crate::audit::Event;
 use crate::db::{self, orgs, participants, users, workspaces, Tx};
-use crate::rbac::{authorize, WorkspaceAccess};
+use crate::policy::{authorize, WorkspaceAccess};
 use app::error::AppError;
 use app::model::*;
 

@@ -6,12 +6,18 @@
 //! or one paired with another organization's id, is "not found", never "forbidden", so ids outside
 //! the caller's reach reveal nothing; a role change is seen by the very next request, because the
 //! role is read from the database on every call and never cached.
+//!
+//! This file reads and records; the decision itself is a pure function of the caller's row
+//! (`rules.rs`), and the role table is `app::model::Role::allows`.
+
+mod rules;
 
 use crate::audit::{self, Event};
 use crate::db::{workspaces, Db};
 use crate::error::internal;
 use app::error::AppError;
 use app::model::{Permission, Role, SessionUser};
+use rules::{decide, permission_label};
 
 /// Proof that `actor` may do `permission` in this workspace.
 #[derive(Debug, Clone)]
@@ -69,35 +75,6 @@ async fn recorded(
         audit::append_alone(db, event, crate::clock::now_ms()).await;
     }
     decision
-}
-
-fn permission_label(permission: Permission) -> &'static str {
-    match permission {
-        Permission::ReadWorkspace => "read-workspace",
-        Permission::WriteSecrets => "write-secrets",
-        Permission::LaunchWorkflow => "launch",
-        Permission::ManageCompute => "manage-compute",
-        Permission::ManageParticipants => "manage-participants",
-    }
-}
-
-fn decide(
-    actor: &SessionUser,
-    row: Option<workspaces::WorkspaceRow>,
-    workspace_id: i64,
-    permission: Permission,
-) -> Result<WorkspaceAccess, AppError> {
-    let Some(workspace) = row else {
-        return Err(AppError::not_found("Workspace"));
-    };
-    let Some(role) = workspace.role.as_deref().and_then(|r| r.parse::<Role>().ok()) else {
-        return Err(AppError::not_found("Workspace"));
-    };
-    if !role.allows(permission) {
-        tracing::info!(user_id = actor.id, workspace_id, ?permission, %role, "access denied");
-        return Err(AppError::forbidden());
-    }
-    Ok(WorkspaceAccess { workspace, role })
 }
 
 /// Instance administration (users, the instance audit view) is for instance admins only;
