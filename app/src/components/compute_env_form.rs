@@ -3,9 +3,8 @@
 //! which the labels give in brackets).
 
 use crate::api::compute::CreateComputeEnv;
-use crate::components::FormError;
+use crate::components::{action_error, FormError};
 use crate::model::{check_compute_name, CloudProvider, ComputeConfig, CredentialsSummary, Platform};
-use crate::pages::action_error;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 

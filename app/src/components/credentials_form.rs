@@ -3,9 +3,8 @@
 //! from anything the server returns.
 
 use crate::api::compute::CreateCredentials;
-use crate::components::FormError;
+use crate::components::{action_error, FormError};
 use crate::model::check_compute_name;
-use crate::pages::action_error;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 

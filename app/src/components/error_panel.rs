@@ -1,3 +1,5 @@
+//! How errors show: a page-level panel, and an inline line under a form.
+
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -26,6 +28,15 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             <p><a href="/">"Back to your workspaces"</a></p>
         </section>
     }
+}
+
+/// The error message of an action's last result, for `FormError`.
+pub fn action_error<S>(action: ServerAction<S>) -> Signal<Option<String>>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string()))
 }
 
 /// An inline error line under a form, for the result of an action.

@@ -15,7 +15,15 @@ pub use compute_check::ComputeCheckButton;
 pub use compute_env_form::AddComputeEnvForm;
 pub use confirm_delete::ConfirmDelete;
 pub use credentials_form::AddCredentialsForm;
-pub use error_panel::{ErrorPanel, FormError};
+pub use error_panel::{action_error, ErrorPanel, FormError};
 pub use role_badge::RoleBadge;
 pub use secrets_manager::SecretsManager;
 pub use top_bar::TopBar;
+
+use crate::error::AppError;
+use crate::model::WorkspaceView;
+use leptos::prelude::Resource;
+
+/// The workspace header and what the caller may do there: the workspace layout provides it as a
+/// context to its tabs and to the components inside them.
+pub type WorkspaceResource = Resource<Result<WorkspaceView, AppError>>;

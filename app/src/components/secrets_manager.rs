@@ -6,10 +6,8 @@
 //! so even without JavaScript a value never lands in a URL (and so in a log line).
 
 use crate::api::secrets::{list_secrets, CreateSecret, DeleteSecret, UpdateSecret};
-use crate::components::{ErrorPanel, FormError};
+use crate::components::{action_error, ErrorPanel, FormError, WorkspaceResource};
 use crate::model::{check_secret_name, check_secret_value_len, format_timestamp, SecretMeta};
-use crate::pages::action_error;
-use crate::pages::workspace::WorkspaceResource;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 

@@ -1,5 +1,6 @@
 //! Wire types shared by the browser and the server. Nothing here ever holds a secret value.
 
+mod accounts;
 mod audit;
 mod compute;
 mod compute_rules;
@@ -8,9 +9,12 @@ mod names;
 mod role;
 mod runs;
 mod secret_name;
+mod secrets;
+mod timestamps;
 mod tokens;
-mod types;
+mod workspaces;
 
+pub use accounts::*;
 pub use audit::*;
 pub use compute::*;
 pub use compute_rules::*;
@@ -19,5 +23,7 @@ pub use names::*;
 pub use role::*;
 pub use runs::*;
 pub use secret_name::*;
+pub use secrets::*;
+pub use timestamps::*;
 pub use tokens::*;
-pub use types::*;
+pub use workspaces::*;

@@ -1,5 +1,5 @@
 use crate::api::accounts::ChangePassword;
-use crate::components::FormError;
+use crate::components::{action_error, FormError};
 use leptos::prelude::*;
 
 #[component]
@@ -28,7 +28,7 @@ pub fn AccountPage() -> impl IntoView {
                     <button type="submit" class="primary" disabled=move || hint().is_some()>"Change password"</button>
                 </ActionForm>
                 {move || done().then(|| view! { <p class="form-success" role="status">"Password changed."</p> })}
-                <FormError message=super::action_error(change)/>
+                <FormError message=action_error(change)/>
             </section>
         </div>
     }

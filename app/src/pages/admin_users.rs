@@ -1,6 +1,6 @@
 use crate::api::accounts::get_session_user;
 use crate::api::admin::{list_users, CreateUser, SetUserDisabled};
-use crate::components::{ErrorPanel, FormError};
+use crate::components::{action_error, ErrorPanel, FormError};
 use crate::model::format_timestamp;
 use leptos::prelude::*;
 
@@ -50,7 +50,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                         </tbody>
                                     </table>
                                 </div>
-                                <FormError message=super::action_error(toggle)/>
+                                <FormError message=action_error(toggle)/>
                             </section>
                             <section class="card">
                                 <h2>"Create user"</h2>
@@ -69,7 +69,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                     </div>
                                     <button type="submit" class="primary">"Create user"</button>
                                 </ActionForm>
-                                <FormError message=super::action_error(create)/>
+                                <FormError message=action_error(create)/>
                             </section>
                         }.into_any(),
                         Err(error) => view! { <ErrorPanel error/> }.into_any(),

@@ -1,5 +1,5 @@
 use crate::api::workspaces::{list_orgs, list_workspaces, CreateOrg, CreateWorkspace};
-use crate::components::{ErrorPanel, FormError, RoleBadge};
+use crate::components::{action_error, ErrorPanel, FormError, RoleBadge};
 use crate::error::AppError;
 use crate::model::{check_full_name, check_resource_name, OrgSummary, WorkspaceSummary};
 use leptos::prelude::*;
@@ -126,7 +126,7 @@ fn NewOrgForm(action: ServerAction<CreateOrg>) -> impl IntoView {
                 <button type="submit" class="primary" disabled=move || feedback().is_some()>"Create organization"</button>
             </ActionForm>
             <p class="hint" data-testid="org-name-hint">{feedback}</p>
-            <FormError message=super::action_error(action)/>
+            <FormError message=action_error(action)/>
         </section>
     }
 }
@@ -158,7 +158,7 @@ fn NewWorkspaceForm(org_id: i64, action: ServerAction<CreateWorkspace>) -> impl 
                 <button type="submit" class="primary" disabled=move || feedback().is_some()>"Create workspace"</button>
             </ActionForm>
             <p class="hint" data-testid="workspace-name-hint">{feedback}</p>
-            <FormError message=super::action_error(action)/>
+            <FormError message=action_error(action)/>
         </details>
     }
 }

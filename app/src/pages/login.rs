@@ -1,5 +1,5 @@
 use crate::api::accounts::Login;
-use crate::components::FormError;
+use crate::components::{action_error, FormError};
 use leptos::prelude::*;
 
 #[component]
@@ -15,7 +15,7 @@ pub fn LoginPage() -> impl IntoView {
                 <input id="login-password" name="password" type="password" required autocomplete="current-password"/>
                 <button type="submit" class="primary">"Sign in"</button>
             </ActionForm>
-            <FormError message=super::action_error(login)/>
+            <FormError message=action_error(login)/>
         </section>
     }
 }

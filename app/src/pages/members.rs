@@ -1,6 +1,5 @@
-use super::workspace::WorkspaceResource;
 use crate::api::members::{list_participants, AddParticipant, RemoveParticipant, SetParticipantRole};
-use crate::components::{ErrorPanel, FormError, RoleBadge};
+use crate::components::{action_error, ErrorPanel, FormError, RoleBadge, WorkspaceResource};
 use crate::model::{Participant, Role};
 use leptos::prelude::*;
 
@@ -20,8 +19,8 @@ pub fn MembersTab() -> impl IntoView {
         },
         |(o, w, ..)| list_participants(o, w),
     );
-    let role_error = super::action_error(set_role);
-    let remove_error = super::action_error(remove);
+    let role_error = action_error(set_role);
+    let remove_error = action_error(remove);
     let table_error = Signal::derive(move || role_error.get().or_else(|| remove_error.get()));
 
     view! {
@@ -155,7 +154,7 @@ fn AddParticipantForm(org_id: i64, workspace_id: i64, add: ServerAction<AddParti
                 </div>
                 <button type="submit" class="primary">"Add"</button>
             </ActionForm>
-            <FormError message=super::action_error(add)/>
+            <FormError message=action_error(add)/>
         </section>
     }
 }

@@ -17,17 +17,7 @@ pub mod workspace_compute;
 pub mod workspace_secrets;
 pub mod your_secrets;
 
-use crate::error::AppError;
 use leptos::prelude::*;
-
-/// The error message of an action's last result, for `FormError`.
-pub(crate) fn action_error<S>(action: ServerAction<S>) -> Signal<Option<String>>
-where
-    S: leptos::server_fn::ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    Signal::derive(move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string()))
-}
 
 /// Feedback on a new password and its confirmation, from the rule the server applies.
 pub(crate) fn new_password_hint(password: &str, confirm: &str) -> Option<String> {

@@ -7,9 +7,8 @@
 
 use super::runs::{StageBadge, StatusBadge};
 use crate::api::runs::{describe_run, CancelRun};
-use crate::components::ErrorPanel;
+use crate::components::{action_error, ErrorPanel};
 use crate::model::{format_timestamp, CopyView, RunDetail, RunStage, SecretSource};
-use crate::pages::action_error;
 use leptos::html::Pre;
 use leptos::prelude::*;
 use std::time::Duration;

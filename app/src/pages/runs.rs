@@ -1,9 +1,8 @@
 //! The workspace's Runs tab: every run with its status and where its secret copies are, each
 //! linking to its run page, and the way to the launch form for roles that may launch.
 
-use super::workspace::WorkspaceResource;
 use crate::api::runs::list_runs;
-use crate::components::ErrorPanel;
+use crate::components::{ErrorPanel, WorkspaceResource};
 use crate::model::{format_timestamp, RunStage, RunStatus, RunSummary};
 use leptos::prelude::*;
 

@@ -1,5 +1,5 @@
 use crate::api::accounts::Setup;
-use crate::components::FormError;
+use crate::components::{action_error, FormError};
 use crate::model::check_email;
 use leptos::prelude::*;
 
@@ -34,7 +34,7 @@ pub fn SetupPage() -> impl IntoView {
                 <p class="hint" data-testid="setup-hint">{hint}</p>
                 <button type="submit" class="primary" disabled=move || hint().is_some()>"Create administrator"</button>
             </ActionForm>
-            <FormError message=super::action_error(setup)/>
+            <FormError message=action_error(setup)/>
         </section>
     }
 }

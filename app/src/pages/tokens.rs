@@ -5,9 +5,8 @@
 //! server keeps only its hash and never returns it again.
 
 use crate::api::tokens::{list_tokens, CreateToken, DeleteToken};
-use crate::components::{ErrorPanel, FormError};
+use crate::components::{action_error, ErrorPanel, FormError};
 use crate::model::{format_timestamp, TokenSummary, TOKEN_MAX_LIFETIME_DAYS};
-use crate::pages::action_error;
 use leptos::html::Input;
 use leptos::prelude::*;
 

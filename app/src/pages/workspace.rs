@@ -1,13 +1,9 @@
 use crate::api::workspaces::get_workspace_view;
-use crate::components::{ErrorPanel, RoleBadge};
-use crate::error::AppError;
-use crate::model::{Permission, Role, WorkspaceView};
+use crate::components::{ErrorPanel, RoleBadge, WorkspaceResource};
+use crate::model::{Permission, Role};
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::use_location;
-
-/// The workspace header and what the caller may do there, shared with the tabs.
-pub type WorkspaceResource = Resource<Result<WorkspaceView, AppError>>;
 
 /// The workspace layout: header, tabs, and the selected tab below.
 #[component]

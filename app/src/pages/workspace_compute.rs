@@ -2,13 +2,13 @@
 //! participant; forms to add and delete them for owners and admins. No page ever shows a secret
 //! key or a private key: the server sends only the public fields.
 
-use super::workspace::WorkspaceResource;
 use crate::api::compute::{
     list_compute_envs, list_credentials, CreateComputeEnv, CreateCredentials, DeleteComputeEnv,
     DeleteCredentials,
 };
 use crate::components::{
-    AddComputeEnvForm, AddCredentialsForm, ComputeCheckButton, ConfirmDelete, ErrorPanel, FormError,
+    action_error, AddComputeEnvForm, AddCredentialsForm, ComputeCheckButton, ConfirmDelete, ErrorPanel,
+    FormError, WorkspaceResource,
 };
 use crate::model::{format_timestamp, ComputeEnvSummary, CredentialsSummary, Platform};
 use leptos::prelude::*;
@@ -30,8 +30,8 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
         move || (add_creds.version().get(), delete_creds.version().get()),
         move |_| list_credentials(workspace_id),
     );
-    let env_error = super::action_error(delete_env);
-    let creds_error = super::action_error(delete_creds);
+    let env_error = action_error(delete_env);
+    let creds_error = action_error(delete_creds);
 
     view! {
         <div data-testid="compute-tab">

@@ -1,5 +1,4 @@
-use super::workspace::WorkspaceResource;
-use crate::components::SecretsManager;
+use crate::components::{SecretsManager, WorkspaceResource};
 use leptos::prelude::*;
 
 /// The workspace's pipeline secrets: names and dates for every role; add, update and delete for
