@@ -122,8 +122,8 @@ impl From<Role> for Grants {
 mod tests {
     use super::*;
 
-    /// Every role × permission, spelled out as in conventions.md so a change to `allows` that
-    /// disagrees with the documented table fails here.
+    /// Every role × permission, spelled out a second time so a change to `allows` that
+    /// disagrees with the intended table (the roles the README's REST API table admits) fails here.
     #[test]
     fn role_table_matches_conventions() {
         use Permission::*;

@@ -179,8 +179,8 @@ pub struct EffectiveSecret {
 }
 
 /// The secrets a launch copies: every chosen name once, the launcher's own value winning over the
-/// workspace's (conventions: "a user secret overrides a workspace secret of the same name").
-/// Sorted by name; duplicates in the input are ignored.
+/// workspace's (a user secret overrides a workspace secret of the same name, the rule both secret
+/// lists show with their badges). Sorted by name; duplicates in the input are ignored.
 pub fn effective_set(workspace: &[String], user: &[String]) -> Vec<EffectiveSecret> {
     let mut set: std::collections::BTreeMap<&str, EffectiveSecret> = Default::default();
     for name in workspace {

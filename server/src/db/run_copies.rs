@@ -152,8 +152,8 @@ pub async fn failed(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE run_copies SET state = 'failed', attempts = attempts + 1, last_error = $2, claimed_until = 0, \
-         updated_at = $3 WHERE id = $1 AND state = $4",
+        "UPDATE run_copies SET state = 'failed', attempts = attempts + 1, last_error = $2, \
+         claimed_until = 0, updated_at = $3 WHERE id = $1 AND state = $4",
     )
     .bind(id)
     .bind(error)
@@ -244,8 +244,8 @@ pub async fn mark_deleted_in_workspace(
     for name in names.iter().filter(|n| !n.is_empty()) {
         sqlx::query(
             "UPDATE run_copies SET state = 'deleted', last_error = NULL, updated_at = $3 \
-             WHERE run_id = $1 AND name = $2 AND state IN ('created', 'deleting', 'failed') AND claimed_until < $3 \
-             AND run_id IN (SELECT id FROM runs WHERE workspace_id = $4)",
+             WHERE run_id = $1 AND name = $2 AND state IN ('created', 'deleting', 'failed') \
+             AND claimed_until < $3 AND run_id IN (SELECT id FROM runs WHERE workspace_id = $4)",
         )
         .bind(run_id)
         .bind(name)

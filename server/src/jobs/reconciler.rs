@@ -189,11 +189,11 @@ async fn reconcile_target(
             match store.delete_copy(CopySpec { workflow_id: &workflow_id, name }).await {
                 Ok(()) => {
                     counts.deleted.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(workflow_id = %workflow_id, secret = %name, "reconciler deleted a leftover copy");
+                    tracing::info!(%workflow_id, secret = %name, "reconciler deleted a leftover copy");
                     deleted.push(name.clone());
                 }
                 Err(error) => {
-                    tracing::warn!(workflow_id = %workflow_id, secret = %name, %error, "reconciler could not delete a copy");
+                    tracing::warn!(%workflow_id, secret = %name, %error, "reconciler could not delete a copy");
                 }
             }
         }

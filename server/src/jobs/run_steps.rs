@@ -47,7 +47,9 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
                 Ok(env) => {
                     let env = serde_json::to_string(&env)?;
                     if runs::mark_launched(&services.db.pool, &claim.id, &env, later(now, started)).await? {
-                        tracing::info!(workflow_id = %claim.id, copies = created.len(), "run launched: every copy is in place");
+                        tracing::info!(
+                            workflow_id = %claim.id, copies = created.len(), "run launched: every copy is in place"
+                        );
                         services.start_launch_command(&claim.id).await;
                     } else {
                         runs::release(&services.db.pool, &claim.id).await?;
@@ -91,7 +93,8 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
                     // Replaced credentials kept for this run alone can go now.
                     let forgotten = services.forget_unneeded_credential_versions(claim.workspace_id).await;
                     if let Err(error) = forgotten {
-                        tracing::warn!(workflow_id = %claim.id, %error, "could not delete unneeded credentials");
+                        let workflow_id = &claim.id;
+                        tracing::warn!(%workflow_id, %error, "could not delete unneeded credentials");
                     }
                     tracing::info!(workflow_id = %claim.id, "run cleaned: no copy remains");
                 }

@@ -13,12 +13,14 @@ pub async fn end_overdue_runs(services: &Services, now: i64) -> anyhow::Result<u
     for (id, created_at) in runs::overdue(&services.db.pool, silent_since, started_before).await? {
         let message = if created_at < started_before {
             format!(
-                "The run went past the maximum run duration ({}), so Strongroom ended it and removed its secrets.",
+                "The run went past the maximum run duration ({}), so Strongroom ended it and removed its \
+                 secrets.",
                 human_duration(services.jobs.max_duration_ms)
             )
         } else {
             format!(
-                "Nextflow sent no heartbeat for {}, so Strongroom marked the run failed and removed its secrets.",
+                "Nextflow sent no heartbeat for {}, so Strongroom marked the run failed and removed its \
+                 secrets.",
                 human_duration(services.jobs.heartbeat_timeout_ms)
             )
         };
