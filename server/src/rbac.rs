@@ -9,7 +9,7 @@
 
 use crate::audit::{self, Event};
 use crate::db::{workspaces, Db};
-use crate::services::internal;
+use crate::domain::internal;
 use app::error::AppError;
 use app::model::{Permission, Role, SessionUser};
 
@@ -66,7 +66,7 @@ async fn recorded(
         let event = Event::denied(actor, format!("needs the {} permission", permission_label(permission)))
             .workspace(workspace_id)
             .from_ip(ip);
-        audit::append_alone(db, event, crate::services::now_ms()).await;
+        audit::append_alone(db, event, crate::domain::now_ms()).await;
     }
     decision
 }
@@ -107,6 +107,6 @@ pub async fn require_instance_admin(db: &Db, actor: &SessionUser, what: &str) ->
         return Ok(());
     }
     let event = Event::denied(actor, format!("{what} needs an instance administrator"));
-    audit::append_alone(db, event, crate::services::now_ms()).await;
+    audit::append_alone(db, event, crate::domain::now_ms()).await;
     Err(AppError::Forbidden(format!("Only an instance administrator can {what}.")))
 }

@@ -2,7 +2,7 @@ use super::input::read_secret;
 use super::{AdminCommand, CreateAdmin, CreateToken};
 use crate::config::Config;
 use crate::db::users;
-use crate::services::NewAccount;
+use crate::domain::NewAccount;
 use crate::startup::build_services;
 use anyhow::bail;
 use app::model::{normalize_email, SessionUser};

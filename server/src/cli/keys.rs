@@ -13,8 +13,8 @@ use crate::config::Config;
 use crate::crypto::{Binding, Kek, Sealed};
 use crate::db::key_rotation::{self, KeyRecord, RotationRow, SealedTable, ACTIVE, ROTATION_TARGET};
 use crate::db::Db;
+use crate::domain::now_ms;
 use crate::keys;
-use crate::services::now_ms;
 use anyhow::{bail, Context};
 
 /// Passes over the table before giving up on rows that keep changing under our feet.

@@ -7,11 +7,11 @@
 use super::{backoff_ms, with_deadline, LEASE_MS};
 use crate::db::run_copies::{self, CopyClaim};
 use crate::db::secrets::Owner;
+use crate::domain::Core;
 use crate::providers::{CopySpec, ProviderError};
-use crate::services::Services;
 
 /// Does the most overdue copy step, if any. `Ok(false)` when nothing was due.
-pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
+pub async fn step(services: &Core, now: i64) -> anyhow::Result<bool> {
     let Some(claim) = run_copies::claim_due(&services.db, now, now + LEASE_MS).await? else {
         return Ok(false);
     };
@@ -20,7 +20,7 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
         "deleting" => with_deadline(services, "deleting the copy", delete(services, &claim)).await,
         other => Err(ProviderError::Rejected(format!("unexpected copy state {other}"))),
     };
-    let now = crate::services::now_ms();
+    let now = crate::domain::now_ms();
     let pool = &services.db.pool;
     match outcome {
         Ok(Some(reference)) => run_copies::created(pool, claim.id, &reference, now).await?,
@@ -44,7 +44,7 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-async fn create(services: &Services, claim: &CopyClaim) -> Result<Option<String>, ProviderError> {
+async fn create(services: &Core, claim: &CopyClaim) -> Result<Option<String>, ProviderError> {
     let store = services.store_for(claim.workspace_id, &claim.target).await?;
     let owner = match claim.source_scope.as_str() {
         "user" => Owner::User(claim.launched_by),
@@ -64,7 +64,7 @@ async fn create(services: &Services, claim: &CopyClaim) -> Result<Option<String>
     store.create_copy(copy, &value).await.map(Some)
 }
 
-async fn delete(services: &Services, claim: &CopyClaim) -> Result<Option<String>, ProviderError> {
+async fn delete(services: &Core, claim: &CopyClaim) -> Result<Option<String>, ProviderError> {
     let store = services.store_for(claim.workspace_id, &claim.target).await?;
     store.delete_copy(CopySpec { workflow_id: &claim.run_id, name: &claim.name }).await.map(|()| None)
 }

@@ -12,8 +12,8 @@
 //! of the target's own workspace (a listing is the endpoint's word, not ours).
 
 use crate::db::{compute_envs, run_copies, runs};
+use crate::domain::{Core, RunTarget};
 use crate::providers::CopySpec;
-use crate::services::{RunTarget, Services};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,7 +45,7 @@ pub struct Unfinished {
 }
 
 /// Every target to look in: each run's snapshot and each compute environment as it is now.
-async fn targets(services: &Services) -> anyhow::Result<BTreeSet<(i64, String)>> {
+async fn targets(services: &Core) -> anyhow::Result<BTreeSet<(i64, String)>> {
     let mut all = BTreeSet::new();
     for (workspace_id, json) in runs::distinct_targets(&services.db.pool).await? {
         if !json.is_empty() {
@@ -66,7 +66,7 @@ async fn targets(services: &Services) -> anyhow::Result<BTreeSet<(i64, String)>>
 /// A run's snapshot pins the credentials version it provisioned with; while that version is
 /// still the current one, the snapshot is the same target as its environment now, and is listed
 /// once, not twice.
-async fn as_current(services: &Services, workspace_id: i64, json: String) -> anyhow::Result<String> {
+async fn as_current(services: &Core, workspace_id: i64, json: String) -> anyhow::Result<String> {
     let Ok(mut target) = serde_json::from_str::<RunTarget>(&json) else { return Ok(json) };
     let (Some(id), Some(pinned)) = (target.credentials_id, target.credentials_version) else {
         return Ok(json);
@@ -93,7 +93,7 @@ enum Stop {
     Failed(String),
 }
 
-pub async fn reconcile(services: &Services, now: i64) -> anyhow::Result<Report> {
+pub async fn reconcile(services: &Core, now: i64) -> anyhow::Result<Report> {
     let mut report = Report::default();
     for id in runs::with_failed_cleanup(&services.db.pool).await? {
         run_copies::reopen_cleanup(&services.db.pool, &id, None, now).await?;
@@ -139,7 +139,7 @@ pub async fn reconcile(services: &Services, now: i64) -> anyhow::Result<Report> 
 
 /// One target: list its copies, delete those of ended or unknown runs, record what was deleted.
 async fn reconcile_target(
-    services: &Services,
+    services: &Core,
     workspace_id: i64,
     target: &str,
     now: i64,

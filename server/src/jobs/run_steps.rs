@@ -7,11 +7,11 @@
 
 use super::{backoff_ms, with_deadline, LEASE_MS};
 use crate::db::{run_copies, runs};
+use crate::domain::{now_ms, Core};
 use crate::providers::{CreatedCopy, ProviderError};
-use crate::services::{now_ms, Services};
 use app::model::RunStatus;
 
-pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
+pub async fn step(services: &Core, now: i64) -> anyhow::Result<bool> {
     let Some(claim) = runs::claim_due_step(&services.db, now, now + LEASE_MS).await? else {
         return Ok(false);
     };
@@ -93,7 +93,7 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
 }
 
 async fn retry_or_fail(
-    services: &Services,
+    services: &Core,
     claim: &runs::RunClaim,
     error: ProviderError,
     launching: bool,

@@ -1,0 +1,145 @@
+//! The product's rules, one folder per area (`accounts`, `workspaces`, `secrets`, `compute`,
+//! `runs`), and the shared core they stand on (`Core`: the database, the key-encryption key, the
+//! settings, and the audit helpers `commit_audited`, `record` and `denied`). The UI's server
+//! functions and the REST API both reach these, so each rule is written once.
+
+pub mod accounts;
+mod audit_trail;
+mod backend;
+pub mod compute;
+mod compute_backend;
+pub mod runs;
+mod runs_backend;
+pub mod secrets;
+mod tokens_backend;
+pub mod workspaces;
+
+pub use accounts::tokens::{BearerCaller, RunScope, TokenInfo};
+pub use accounts::NewAccount;
+pub use compute::credential_versions::RunUsingCredentials;
+pub use compute::credentials::{CredentialsInUse, DeleteCredentialsError, CREDENTIALS_SCOPE};
+pub use compute::environment_writes::ComputeEnvChange;
+pub use compute::host_identity::HostIdentityGrant;
+pub use runs::launch::new_workflow_id;
+pub use runs::stores::{RunTarget, StoreCache};
+pub use secrets::SecretPage;
+pub use workspaces::ParticipantPage;
+
+use crate::audit::Event;
+use crate::crypto::Kek;
+use crate::db::{Db, Tx};
+use crate::domain::accounts::rate_limit::LoginRateLimiter;
+use crate::domain::accounts::session::SessionPolicy;
+use app::error::AppError;
+use app::model::SessionUser;
+use std::fmt::Display;
+
+pub struct Core {
+    pub db: Db,
+    /// The key-encryption key; only sealing (writes) and the provisioning path use it.
+    pub kek: std::sync::Arc<Kek>,
+    pub sessions: SessionPolicy,
+    pub login_limiter: LoginRateLimiter,
+    /// The data directory, absolute: the `local` compute environments' work directories are under it.
+    pub data_dir: std::path::PathBuf,
+    /// The external base URL (`public_url`): runs report to `<public_url>/api`.
+    pub public_url: String,
+    /// This install's id, the `managed-by` mark on every copy it makes.
+    pub install_id: String,
+    pub jobs: JobSettings,
+    pub stores: StoreCache,
+    /// Wakes idle workers when a launch or an end makes work.
+    pub worker_wake: std::sync::Arc<tokio::sync::Notify>,
+    // --- Cloud endpoints (issue 10, item 4) ---
+    /// Which custom `endpointUrl`s this server may call (`endpoint_allow`).
+    pub endpoints: crate::providers::endpoints::EndpointPolicy,
+    // Host identity (issue 10, item 5).
+    /// Where the host identity lent to allowed workspaces comes from, instead of the SDK's
+    /// default chain (`Config::aws_host_credentials_file`).
+    pub aws_host_credentials_file: Option<std::path::PathBuf>,
+    // --- HPC work roots and launch commands (issue 10 items 1 and 6) ---
+    /// Where HPC work directories may be, who launch commands run as, what they may see.
+    pub hpc_host: std::sync::Arc<crate::providers::hpc::host::HpcHost>,
+}
+
+/// Timing of the run lifecycle and the background jobs, from the configuration.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    pub workers: usize,
+    pub poll_ms: u64,
+    pub heartbeat_timeout_ms: i64,
+    pub max_duration_ms: i64,
+    pub retry_base_ms: i64,
+    pub retry_cap_ms: i64,
+    pub max_create_attempts: i64,
+    pub reconcile_interval_secs: u64,
+    pub reconcile_grace_ms: i64,
+    // --- Provider deadlines (issue 10, item 3) ---
+    /// The deadline of one provider step of a worker; always below the claim lease.
+    pub provider_call_timeout_ms: u64,
+    /// The time the reconciler gives one target per pass.
+    pub reconcile_target_budget_ms: u64,
+    /// Targets the reconciler works on at once.
+    pub reconcile_concurrency: usize,
+}
+
+impl JobSettings {
+    pub fn from_config(config: &crate::config::Config) -> JobSettings {
+        JobSettings {
+            workers: config.workers,
+            poll_ms: config.worker_poll_ms.max(10),
+            heartbeat_timeout_ms: (config.run_heartbeat_timeout_secs * 1000) as i64,
+            max_duration_ms: (config.run_max_duration_hours * 3_600_000) as i64,
+            retry_base_ms: config.retry_base_ms.max(1) as i64,
+            retry_cap_ms: config.retry_cap_ms.max(config.retry_base_ms) as i64,
+            max_create_attempts: config.max_create_attempts.max(1),
+            reconcile_interval_secs: config.reconcile_interval_secs,
+            reconcile_grace_ms: (config.reconcile_grace_secs * 1000) as i64,
+            // Provider deadlines: a step must end, answered or abandoned, before its lease does.
+            provider_call_timeout_ms: config
+                .provider_call_timeout_ms
+                .clamp(100, (crate::jobs::LEASE_MS - crate::jobs::LEASE_MARGIN_MS) as u64),
+            reconcile_target_budget_ms: config.reconcile_target_budget_secs.max(1) * 1000,
+            reconcile_concurrency: config.reconcile_concurrency.max(1),
+        }
+    }
+}
+
+/// Logs an unexpected failure with its cause and answers the generic `Internal` error, so the
+/// cause (a SQL message, a path) never reaches the client.
+pub fn internal(error: impl Display) -> AppError {
+    tracing::error!(error = %error, "internal error");
+    AppError::Internal
+}
+
+/// Milliseconds since the Unix epoch, UTC: the one place the services read the clock.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+impl Core {
+    /// Records `event` as the transaction's last write and commits both, or neither: an action
+    /// whose audit entry cannot be written does not happen.
+    pub async fn commit_audited(&self, mut tx: Tx<'static>, event: Event) -> Result<(), AppError> {
+        crate::audit::append(&mut tx, event, now_ms()).await.map_err(internal)?;
+        tx.commit().await.map_err(internal)
+    }
+
+    /// Records an event with no action to roll back (a denied request, a failed sign-in).
+    pub async fn record(&self, event: Event) {
+        crate::audit::append_alone(&self.db, event, now_ms()).await
+    }
+
+    /// Records a refusal made by a service rule (beyond the role table) and hands it back.
+    pub async fn denied(
+        &self,
+        actor: &SessionUser,
+        workspace_id: Option<i64>,
+        refusal: AppError,
+    ) -> AppError {
+        let mut event = Event::denied(actor, refusal.to_string());
+        event.workspace_id = workspace_id;
+        self.record(event).await;
+        refusal
+    }
+}
