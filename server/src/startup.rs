@@ -6,7 +6,7 @@ use crate::crypto::{keystore, Kek};
 use crate::db::{sessions, Db};
 use crate::domain::accounts::rate_limit::LoginRateLimiter;
 use crate::domain::accounts::session::SessionPolicy;
-use crate::domain::{now_ms, Core};
+use crate::domain::{now_ms, Core, Domain};
 use crate::http::middleware::RequestGuard;
 use crate::http::ops::Metrics;
 use crate::http::AppState;
@@ -25,9 +25,9 @@ pub struct Application {
     state: AppState,
 }
 
-/// Loads the key, opens the database and builds the services, without listening: the CLI uses
-/// this too. Refuses a key file that does not match the database.
-pub async fn build_services(config: &Config) -> anyhow::Result<Core> {
+/// Loads the key, opens the database and builds the domain's core, without listening: the CLI
+/// and the tests use this too. Refuses a key file that does not match the database.
+pub async fn build_core(config: &Config) -> anyhow::Result<Core> {
     let kek = Kek::new(keys::load_configured(config)?);
     let db = Db::connect(&config.database_url()).await?;
     keystore::verify_or_register(&db, &kek, now_ms()).await?;
@@ -51,6 +51,11 @@ pub async fn build_services(config: &Config) -> anyhow::Result<Core> {
         aws_host_credentials_file: config.aws_host_credentials_file.clone(),
         hpc_host: Arc::new(hpc_host(config)?),
     })
+}
+
+/// The core and every area's service on top of it, without listening (the CLI's commands).
+pub async fn build_domain(config: &Config) -> anyhow::Result<Domain> {
+    Ok(Domain::new(build_core(config).await?))
 }
 
 /// The HPC settings, checked: a forbidden variable name, a relative root or an unknown launch
@@ -84,7 +89,7 @@ fn absolute_data_dir(config: &Config) -> anyhow::Result<std::path::PathBuf> {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let services = Arc::new(build_services(&config).await?);
+        let domain = Domain::new(build_core(&config).await?);
         crate::domain::accounts::password::warm_up();
         let listener = TcpListener::bind(config.addr)
             .await
@@ -103,7 +108,8 @@ impl Application {
             .build();
         let request_guard = RequestGuard::from_config(&config).map_err(anyhow::Error::msg)?;
         let state = AppState {
-            services,
+            ports: domain.ports(),
+            domain,
             metrics: Arc::new(Metrics::new()),
             leptos_options,
             request_guard: Arc::new(request_guard),
@@ -121,9 +127,9 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        tokio::spawn(housekeeping(self.state.services.clone()));
-        tokio::spawn(audit_refused_sign_ins(self.state.services.clone()));
-        crate::jobs::spawn(self.state.services.clone());
+        tokio::spawn(housekeeping(self.state.domain.core.clone()));
+        tokio::spawn(audit_refused_sign_ins(self.state.domain.core.clone()));
+        crate::jobs::spawn(self.state.domain.core.clone());
         tracing::info!(addr = %self.local_addr(), "Strongroom is listening");
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())

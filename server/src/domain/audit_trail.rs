@@ -6,7 +6,14 @@ use crate::domain::{internal, Core};
 use crate::rbac::{authorize, require_instance_admin};
 use app::error::AppError;
 use app::model::{AuditEntry, AuditPage, Permission, SessionUser, AUDIT_PAGE_SIZE};
+use app::ports::AuditPort;
 use async_trait::async_trait;
+use std::sync::Arc;
+
+/// The audit trail's reading side: the `AuditPort`. (Writing is `Core::commit_audited`.)
+pub struct AuditTrail {
+    core: Arc<Core>,
+}
 
 fn entry(row: AuditRow) -> AuditEntry {
     AuditEntry {
@@ -22,14 +29,18 @@ fn entry(row: AuditRow) -> AuditEntry {
     }
 }
 
-impl Core {
+impl AuditTrail {
+    pub fn new(core: Arc<Core>) -> AuditTrail {
+        AuditTrail { core }
+    }
+
     async fn audit_page(
         &self,
         workspace_id: Option<i64>,
         older_than: Option<i64>,
     ) -> Result<AuditPage, AppError> {
         // One extra row tells whether an older page exists.
-        let mut rows = audit::page(&self.db.pool, workspace_id, older_than, AUDIT_PAGE_SIZE + 1)
+        let mut rows = audit::page(&self.core.db.pool, workspace_id, older_than, AUDIT_PAGE_SIZE + 1)
             .await
             .map_err(internal)?;
         let more = rows.len() as i64 > AUDIT_PAGE_SIZE;
@@ -37,30 +48,10 @@ impl Core {
         let older_than = more.then(|| rows.last().map(|r| r.seq)).flatten();
         Ok(AuditPage { entries: rows.into_iter().map(entry).collect(), older_than })
     }
-
-    pub async fn workspace_audit(
-        &self,
-        actor: &SessionUser,
-        org_id: i64,
-        workspace_id: i64,
-        older_than: Option<i64>,
-    ) -> Result<AuditPage, AppError> {
-        let access = authorize(&self.db, actor, org_id, workspace_id, Permission::ManageParticipants).await?;
-        self.audit_page(Some(access.workspace_id()), older_than).await
-    }
-
-    pub async fn instance_audit(
-        &self,
-        actor: &SessionUser,
-        older_than: Option<i64>,
-    ) -> Result<AuditPage, AppError> {
-        require_instance_admin(&self.db, actor, "see the instance audit log").await?;
-        self.audit_page(None, older_than).await
-    }
 }
 
 #[async_trait]
-impl app::ports::AuditBackend for Core {
+impl AuditPort for AuditTrail {
     async fn workspace_audit(
         &self,
         actor: &SessionUser,
@@ -68,7 +59,9 @@ impl app::ports::AuditBackend for Core {
         workspace_id: i64,
         older_than: Option<i64>,
     ) -> Result<AuditPage, AppError> {
-        Core::workspace_audit(self, actor, org_id, workspace_id, older_than).await
+        let access =
+            authorize(&self.core.db, actor, org_id, workspace_id, Permission::ManageParticipants).await?;
+        self.audit_page(Some(access.workspace_id()), older_than).await
     }
 
     async fn instance_audit(
@@ -76,6 +69,7 @@ impl app::ports::AuditBackend for Core {
         actor: &SessionUser,
         older_than: Option<i64>,
     ) -> Result<AuditPage, AppError> {
-        Core::instance_audit(self, actor, older_than).await
+        require_instance_admin(&self.core.db, actor, "see the instance audit log").await?;
+        self.audit_page(None, older_than).await
     }
 }

@@ -11,10 +11,9 @@ mod compute_backend;
 pub mod runs;
 mod runs_backend;
 pub mod secrets;
-mod tokens_backend;
 pub mod workspaces;
 
-pub use accounts::tokens::{BearerCaller, RunScope, TokenInfo};
+pub use accounts::tokens::{BearerCaller, RunScope};
 pub use accounts::NewAccount;
 pub use compute::credential_versions::RunUsingCredentials;
 pub use compute::credentials::{CredentialsInUse, DeleteCredentialsError, CREDENTIALS_SCOPE};
@@ -32,12 +31,43 @@ use crate::domain::accounts::rate_limit::LoginRateLimiter;
 use crate::domain::accounts::session::SessionPolicy;
 use app::error::AppError;
 use app::model::SessionUser;
+use app::ports::Ports;
 use std::fmt::Display;
+use std::sync::Arc;
 
+/// The domain as the application holds it: the shared core and each area's service, which
+/// implements that area's port. `ports()` hands the services to the HTTP layer as the one value
+/// the server functions and the REST handlers call.
+#[derive(Clone)]
+pub struct Domain {
+    pub core: Arc<Core>,
+    pub tokens: Arc<accounts::tokens::Tokens>,
+    pub audit: Arc<audit_trail::AuditTrail>,
+}
+
+impl Domain {
+    pub fn new(core: Core) -> Domain {
+        let core = Arc::new(core);
+        Domain {
+            tokens: Arc::new(accounts::tokens::Tokens::new(core.clone())),
+            audit: Arc::new(audit_trail::AuditTrail::new(core.clone())),
+            core,
+        }
+    }
+
+    pub fn ports(&self) -> Ports {
+        Ports { tokens: self.tokens.clone(), audit: self.audit.clone() }
+    }
+}
+
+/// What every area stands on: storage, the key, the settings, the open stores, and the audit
+/// helpers. Its methods beyond those are the areas' crate-internal entry points for each other
+/// and for the background jobs (`store_for`, `end_run`, `open_secret_for_copy`…), each defined
+/// in its area's folder.
 pub struct Core {
     pub db: Db,
     /// The key-encryption key; only sealing (writes) and the provisioning path use it.
-    pub kek: std::sync::Arc<Kek>,
+    pub kek: Arc<Kek>,
     pub sessions: SessionPolicy,
     pub login_limiter: LoginRateLimiter,
     /// The data directory, absolute: the `local` compute environments' work directories are under it.
@@ -49,7 +79,7 @@ pub struct Core {
     pub jobs: JobSettings,
     pub stores: StoreCache,
     /// Wakes idle workers when a launch or an end makes work.
-    pub worker_wake: std::sync::Arc<tokio::sync::Notify>,
+    pub worker_wake: Arc<tokio::sync::Notify>,
     // --- Cloud endpoints (issue 10, item 4) ---
     /// Which custom `endpointUrl`s this server may call (`endpoint_allow`).
     pub endpoints: crate::providers::endpoints::EndpointPolicy,
@@ -59,7 +89,7 @@ pub struct Core {
     pub aws_host_credentials_file: Option<std::path::PathBuf>,
     // --- HPC work roots and launch commands (issue 10 items 1 and 6) ---
     /// Where HPC work directories may be, who launch commands run as, what they may see.
-    pub hpc_host: std::sync::Arc<crate::providers::hpc::host::HpcHost>,
+    pub hpc_host: Arc<crate::providers::hpc::host::HpcHost>,
 }
 
 /// Timing of the run lifecycle and the background jobs, from the configuration.

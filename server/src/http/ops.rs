@@ -64,7 +64,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 pub async fn health(State(state): State<AppState>) -> Response {
-    match state.services.db.ping().await {
+    match state.domain.core.db.ping().await {
         Ok(()) => Json(serde_json::json!({ "status": "ok", "database": "ok" })).into_response(),
         Err(error) => {
             tracing::error!(%error, "health check: database unreachable");

@@ -5,7 +5,7 @@
 use crate::http::middleware::authenticate;
 use crate::http::ops;
 use crate::http::state::AppState;
-use app::ports::{SharedAudit, SharedBackend, SharedCompute, SharedRuns, SharedSecrets, SharedTokens};
+use app::ports::{SharedBackend, SharedCompute, SharedRuns, SharedSecrets};
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::provide_context;
@@ -15,12 +15,11 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub fn router(state: AppState) -> Router {
-    let backend: SharedBackend = state.services.clone();
-    let secrets: SharedSecrets = state.services.clone();
-    let audit: SharedAudit = state.services.clone();
-    let tokens: SharedTokens = state.services.clone();
-    let runs: SharedRuns = state.services.clone();
-    let compute: SharedCompute = state.services.clone();
+    let ports = state.ports.clone();
+    let backend: SharedBackend = state.domain.core.clone();
+    let secrets: SharedSecrets = state.domain.core.clone();
+    let runs: SharedRuns = state.domain.core.clone();
+    let compute: SharedCompute = state.domain.core.clone();
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
@@ -28,10 +27,9 @@ pub fn router(state: AppState) -> Router {
             &state,
             routes,
             move || {
+                provide_context(ports.clone());
                 provide_context(backend.clone());
                 provide_context(secrets.clone());
-                provide_context(audit.clone());
-                provide_context(tokens.clone());
                 provide_context(runs.clone());
                 provide_context(compute.clone());
             },

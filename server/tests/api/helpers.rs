@@ -236,7 +236,7 @@ impl TestApp {
         };
         hpc_settings(&mut config, self.data_dir.path(), self.work_root.path());
         adjust(&mut config);
-        server::startup::build_services(&config).await.expect("services on the test database")
+        server::startup::build_core(&config).await.expect("services on the test database")
     }
 
     /// A work directory for an environment with a launch command: under the work root, owned

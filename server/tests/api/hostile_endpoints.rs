@@ -108,7 +108,7 @@ pub async fn quick_services(app: &TestApp, extra_allow: &[String]) -> server::do
         endpoint_allow,
         ..Default::default()
     };
-    server::startup::build_services(&config).await.expect("services on the test database")
+    server::startup::build_core(&config).await.expect("services on the test database")
 }
 
 fn workflow_id(launched: &Value) -> String {

@@ -13,21 +13,21 @@ use crate::domain::accounts::session_user;
 use crate::domain::runs::launch_command::run_token_name;
 use crate::domain::{internal, now_ms, Core};
 use app::error::AppError;
-use app::model::{RunStage, SessionUser};
-use app::ports::Authenticated;
+use app::model::{RunStage, SessionUser, TokenSummary};
+use app::ports::{Authenticated, TokensPort};
+use async_trait::async_trait;
 use secrecy::SecretString;
+use std::sync::Arc;
 
 /// Prefix that makes a leaked token easy to recognise (and to scan for in repositories).
-pub(crate) const TOKEN_PREFIX: &str = "sr_";
+const TOKEN_PREFIX: &str = "sr_";
 const NAME_MAX: usize = 50;
 const MAX_LIFETIME_DAYS: i64 = 3650;
 
-pub struct TokenInfo {
-    pub id: i64,
-    pub name: String,
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-    pub expires_at: Option<i64>,
+/// Personal access tokens: the `TokensPort` for the UI and the REST API, and the bearer check of
+/// the request middleware.
+pub struct Tokens {
+    core: Arc<Core>,
 }
 
 /// The run a run token may report on; a request extension set by the middleware.
@@ -49,8 +49,8 @@ fn run_is_live(stage: Option<&str>) -> bool {
     stage.is_some_and(|stage| !over.contains(&stage))
 }
 
-fn info(row: tokens::TokenRow) -> TokenInfo {
-    TokenInfo {
+fn summary(row: tokens::TokenRow) -> TokenSummary {
+    TokenSummary {
         id: row.id,
         name: row.name,
         created_at: row.created_at,
@@ -59,14 +59,47 @@ fn info(row: tokens::TokenRow) -> TokenInfo {
     }
 }
 
-impl Core {
-    /// Creates a token; the returned secret is the only copy that will ever exist.
-    pub async fn create_token(
+impl Tokens {
+    pub fn new(core: Arc<Core>) -> Tokens {
+        Tokens { core }
+    }
+
+    /// The caller behind a bearer token, or `None` for an unknown, expired or disabled one, or
+    /// for a run token whose run is over.
+    pub async fn resolve_bearer(&self, token: &str) -> Result<Option<BearerCaller>, AppError> {
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let Some(row) =
+            tokens::find_by_hash(&self.core.db.pool, &hash_token(token)).await.map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        if row.user.is_disabled() || row.expires_at.is_some_and(|at| at <= now) {
+            return Ok(None);
+        }
+        if row.run_id.is_some() && !run_is_live(row.run_stage.as_deref()) {
+            return Ok(None);
+        }
+        // `lastUsed` to the minute is plenty, and spares a write per API call.
+        if row.last_used_at.is_none_or(|at| now - at > 60_000) {
+            tokens::touch(&self.core.db.pool, row.token_id, now).await.map_err(internal)?;
+        }
+        let user = session_user(&row.user);
+        let run = row.run_id.map(|workflow_id| RunScope { workflow_id });
+        Ok(Some(BearerCaller { auth: Authenticated { user, session_id: None }, run }))
+    }
+}
+
+#[async_trait]
+impl TokensPort for Tokens {
+    async fn create_token(
         &self,
         actor: &SessionUser,
-        name: &str,
+        name: String,
         lifetime_days: Option<i64>,
-    ) -> Result<(TokenInfo, SecretString), AppError> {
+    ) -> Result<(TokenSummary, SecretString), AppError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
             return Err(AppError::bad_request(format!(
@@ -79,7 +112,7 @@ impl Core {
         let token = format!("{TOKEN_PREFIX}{}", new_token());
         let now = now_ms();
         let expires_at = lifetime_days.map(|d| now + d * 86_400_000);
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         let new = tokens::NewToken {
             user_id: actor.id,
             name,
@@ -95,31 +128,34 @@ impl Core {
             Err(e) => return Err(internal(e)),
         };
         let event = Event::by(actor, "token.created").target(format!("access token '{name}' (id {id})"));
-        self.commit_audited(tx, event).await?;
+        self.core.commit_audited(tx, event).await?;
         tracing::info!(token_id = id, user_id = actor.id, "access token created");
-        let row = tokens::find_for_user(&self.db.pool, actor.id, id)
+        let row = tokens::find_for_user(&self.core.db.pool, actor.id, id)
             .await
             .map_err(internal)?
             .ok_or(AppError::Internal)?;
-        Ok((info(row), SecretString::from(token)))
+        Ok((summary(row), SecretString::from(token)))
     }
 
-    pub async fn list_tokens(&self, actor: &SessionUser) -> Result<Vec<TokenInfo>, AppError> {
-        let rows = tokens::list_for_user(&self.db.pool, actor.id).await.map_err(internal)?;
-        Ok(rows.into_iter().map(info).collect())
+    async fn list_tokens(&self, actor: &SessionUser) -> Result<Vec<TokenSummary>, AppError> {
+        let rows = tokens::list_for_user(&self.core.db.pool, actor.id).await.map_err(internal)?;
+        Ok(rows.into_iter().map(summary).collect())
     }
 
-    pub async fn delete_token(&self, actor: &SessionUser, id: i64) -> Result<(), AppError> {
-        let mut tx = self.db.begin().await.map_err(internal)?;
+    async fn delete_token(&self, actor: &SessionUser, id: i64) -> Result<(), AppError> {
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         if !tokens::delete_for_user(&mut tx, actor.id, id).await.map_err(internal)? {
             return Err(AppError::not_found("Token"));
         }
-        self.commit_audited(tx, Event::by(actor, "token.deleted").target(format!("access token id {id}")))
+        self.core
+            .commit_audited(tx, Event::by(actor, "token.deleted").target(format!("access token id {id}")))
             .await?;
         tracing::info!(token_id = id, user_id = actor.id, "access token deleted");
         Ok(())
     }
+}
 
+impl Core {
     /// Makes the token a run's launch command gets (`TOWER_ACCESS_TOKEN`): the launcher's
     /// identity, bound to this run, expiring with the maximum run duration. A plain `String`
     /// because it goes straight into the child's environment, and nowhere else.
@@ -137,32 +173,6 @@ impl Core {
         tokens::insert(&mut tx, new, now).await?;
         tx.commit().await?;
         Ok(token)
-    }
-
-    /// The caller behind a bearer token, or `None` for an unknown, expired or disabled one, or
-    /// for a run token whose run is over.
-    pub async fn resolve_bearer(&self, token: &str) -> Result<Option<BearerCaller>, AppError> {
-        if !token.starts_with(TOKEN_PREFIX) {
-            return Ok(None);
-        }
-        let Some(row) = tokens::find_by_hash(&self.db.pool, &hash_token(token)).await.map_err(internal)?
-        else {
-            return Ok(None);
-        };
-        let now = now_ms();
-        if row.user.is_disabled() || row.expires_at.is_some_and(|at| at <= now) {
-            return Ok(None);
-        }
-        if row.run_id.is_some() && !run_is_live(row.run_stage.as_deref()) {
-            return Ok(None);
-        }
-        // `lastUsed` to the minute is plenty, and spares a write per API call.
-        if row.last_used_at.is_none_or(|at| now - at > 60_000) {
-            tokens::touch(&self.db.pool, row.token_id, now).await.map_err(internal)?;
-        }
-        let user = session_user(&row.user);
-        let run = row.run_id.map(|workflow_id| RunScope { workflow_id });
-        Ok(Some(BearerCaller { auth: Authenticated { user, session_id: None }, run }))
     }
 }
 

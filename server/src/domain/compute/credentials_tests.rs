@@ -13,7 +13,7 @@ async fn services(dir: &std::path::Path) -> Core {
         database_url: Some(format!("sqlite://{}?mode=rwc", dir.join("test.db").display())),
         ..Config::default()
     };
-    crate::startup::build_services(&config).await.unwrap()
+    crate::startup::build_core(&config).await.unwrap()
 }
 
 async fn workspace(services: &Core) -> (SessionUser, i64) {

@@ -47,7 +47,7 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
 }
 
 async fn resolve_caller(state: AppState, mut request: Request, next: Next) -> Response {
-    let services = &state.services;
+    let services = &state.domain.core;
     let bearer = bearer_token(&request);
     let session_token = request
         .headers()
@@ -63,7 +63,7 @@ async fn resolve_caller(state: AppState, mut request: Request, next: Next) -> Re
     // API clients (the CLI, Nextflow, scripts) present an access token; it is checked first and,
     // when present, must be valid: a bad token is never silently ignored.
     if let Some(bearer) = bearer {
-        return match services.resolve_bearer(&bearer).await {
+        return match state.domain.tokens.resolve_bearer(&bearer).await {
             Ok(Some(caller)) => {
                 if let Some(run) = caller.run {
                     // A run token reports on its own run and does nothing else.
@@ -132,7 +132,7 @@ async fn page_redirect(state: &AppState, path: &str, signed_in: bool) -> Option<
     if signed_in {
         return public_page.then(|| Redirect::to("/"));
     }
-    let needs_setup = state.services.needs_setup().await.unwrap_or(false);
+    let needs_setup = state.domain.core.needs_setup().await.unwrap_or(false);
     match (needs_setup, path) {
         (true, "/setup") | (false, "/login") => None,
         (true, _) => Some(Redirect::to("/setup")),

@@ -138,7 +138,7 @@ pub async fn list(
     let Some(workspace_id) = query.workspace_id else {
         return Ok(Json(json!({ "credentials": [] })));
     };
-    let list = state.services.list_credentials(&actor, workspace_id).await?;
+    let list = state.domain.core.list_credentials(&actor, workspace_id).await?;
     let wanted = query.platform_id.as_deref().map(provider_of_platform);
     let dtos: Vec<Value> =
         list.iter().filter(|c| wanted.is_none_or(|p| p == Some(c.provider))).map(credentials_dto).collect();
@@ -156,7 +156,7 @@ pub async fn create(
     let provider = parse_provider(body.provider.as_deref())?;
     let keys = keys_input(provider, body.keys)?;
     let name = body.name.unwrap_or_default();
-    let id = state.services.create_credentials(&actor, workspace_id, &name, keys).await?;
+    let id = state.domain.core.create_credentials(&actor, workspace_id, &name, keys).await?;
     Ok(Json(json!({ "credentialsId": id.to_string() })))
 }
 
@@ -168,7 +168,7 @@ pub async fn describe(
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&credentials_id)?;
     let workspace_id = query.workspace_id.ok_or_else(not_found)?;
-    let credentials = state.services.describe_credentials(&actor, workspace_id, id).await?;
+    let credentials = state.domain.core.describe_credentials(&actor, workspace_id, id).await?;
     Ok(Json(json!({ "credentials": credentials_dto(&credentials) })))
 }
 
@@ -184,7 +184,7 @@ pub async fn update(
     let id = parse_id(&credentials_id)?;
     let workspace_id = query.workspace_id.ok_or_else(not_found)?;
     let body = body.credentials.ok_or_else(|| AppError::bad_request("Give the credentials object."))?;
-    let current = state.services.describe_credentials(&actor, workspace_id, id).await?;
+    let current = state.domain.core.describe_credentials(&actor, workspace_id, id).await?;
     if body.name.as_deref().is_some_and(|name| name != current.name) {
         return Err(AppError::bad_request("The name of credentials cannot change.").into());
     }
@@ -193,7 +193,7 @@ pub async fn update(
         None => current.provider,
     };
     let keys = keys_input(provider, body.keys)?;
-    state.services.update_credentials(&actor, workspace_id, id, keys).await?;
+    state.domain.core.update_credentials(&actor, workspace_id, id, keys).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -207,7 +207,7 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&credentials_id)?;
     let workspace_id = query.workspace_id.ok_or_else(not_found)?;
-    match state.services.delete_credentials(&actor, workspace_id, id).await {
+    match state.domain.core.delete_credentials(&actor, workspace_id, id).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
         Err(DeleteCredentialsError::Refused(error)) => Err(error.into()),
         Err(DeleteCredentialsError::InUse(in_use)) => {

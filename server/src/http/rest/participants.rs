@@ -38,7 +38,8 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let page = state
-        .services
+        .domain
+        .core
         .list_participants(
             &actor,
             org_id,
@@ -82,7 +83,7 @@ pub async fn add(
         let hint = if body.member_id.is_some() { " memberId is not supported." } else { "" };
         return Err(AppError::bad_request(format!("Give the user's email as userNameOrEmail.{hint}")).into());
     };
-    let added = state.services.add_participant(&actor, org_id, workspace_id, &email, role).await?;
+    let added = state.domain.core.add_participant(&actor, org_id, workspace_id, &email, role).await?;
     Ok(Json(json!({ "participant": participant_dto(&added) })))
 }
 
@@ -91,7 +92,7 @@ pub async fn remove(
     Caller(actor): Caller,
     ApiPath((org_id, workspace_id, participant_id)): ApiPath<(i64, i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    state.services.remove_participant(&actor, org_id, workspace_id, participant_id).await?;
+    state.domain.core.remove_participant(&actor, org_id, workspace_id, participant_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -111,6 +112,6 @@ pub async fn set_role(
         .ok_or_else(|| AppError::bad_request("Give the new role."))?
         .parse::<Role>()
         .map_err(AppError::BadRequest)?;
-    state.services.set_participant_role(&actor, org_id, workspace_id, participant_id, role).await?;
+    state.domain.core.set_participant_role(&actor, org_id, workspace_id, participant_id, role).await?;
     Ok(StatusCode::NO_CONTENT)
 }

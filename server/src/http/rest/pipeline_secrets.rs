@@ -45,7 +45,8 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let page = state
-        .services
+        .domain
+        .core
         .list_secrets(
             &actor,
             query.scope(),
@@ -83,7 +84,7 @@ pub async fn create(
 ) -> Result<Json<Value>, ApiError> {
     let name = body.name.unwrap_or_default();
     let value = required_value(body.value)?;
-    let id = state.services.create_secret(&actor, query.scope(), &name, value).await?;
+    let id = state.domain.core.create_secret(&actor, query.scope(), &name, value).await?;
     Ok(Json(json!({ "secretId": id })))
 }
 
@@ -93,7 +94,7 @@ pub async fn validate(
     ApiQuery(query): ApiQuery<ScopeQuery>,
 ) -> Result<StatusCode, ApiError> {
     let name = query.name.clone().unwrap_or_default();
-    state.services.validate_secret_name(&actor, query.scope(), &name).await?;
+    state.domain.core.validate_secret_name(&actor, query.scope(), &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -103,7 +104,7 @@ pub async fn describe(
     ApiPath(secret_id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let secret = state.services.describe_secret(&actor, query.scope(), secret_id).await?;
+    let secret = state.domain.core.describe_secret(&actor, query.scope(), secret_id).await?;
     Ok(Json(json!({ "pipelineSecret": secret_dto(&secret) })))
 }
 
@@ -115,7 +116,7 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateRequest>,
 ) -> Result<StatusCode, ApiError> {
     let value = required_value(body.value)?;
-    state.services.update_secret(&actor, query.scope(), secret_id, value).await?;
+    state.domain.core.update_secret(&actor, query.scope(), secret_id, value).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -125,6 +126,6 @@ pub async fn delete(
     ApiPath(secret_id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<ScopeQuery>,
 ) -> Result<StatusCode, ApiError> {
-    state.services.delete_secret(&actor, query.scope(), secret_id).await?;
+    state.domain.core.delete_secret(&actor, query.scope(), secret_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,9 +1,8 @@
 //! `/tokens`: the caller's personal access tokens.
 
 use super::extract::{ApiError, ApiJson, ApiPath, Caller};
-use crate::domain::TokenInfo;
 use crate::http::AppState;
-use app::model::format_timestamp_rfc3339;
+use app::model::{format_timestamp_rfc3339, TokenSummary};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -11,7 +10,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-fn token_dto(token: &TokenInfo) -> Value {
+fn token_dto(token: &TokenSummary) -> Value {
     json!({
         "id": token.id,
         "name": token.name,
@@ -22,7 +21,7 @@ fn token_dto(token: &TokenInfo) -> Value {
 }
 
 pub async fn list(State(state): State<AppState>, Caller(actor): Caller) -> Result<Json<Value>, ApiError> {
-    let tokens = state.services.list_tokens(&actor).await?;
+    let tokens = state.ports.tokens.list_tokens(&actor).await?;
     Ok(Json(json!({ "tokens": tokens.iter().map(token_dto).collect::<Vec<_>>() })))
 }
 
@@ -40,7 +39,7 @@ pub async fn create(
     Caller(actor): Caller,
     ApiJson(body): ApiJson<CreateRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let (token, secret) = state.services.create_token(&actor, &body.name, body.expires_in_days).await?;
+    let (token, secret) = state.ports.tokens.create_token(&actor, body.name, body.expires_in_days).await?;
     // The one response that carries the token: the caller must store it now.
     Ok(Json(json!({ "accessKey": secret.expose_secret(), "token": token_dto(&token) })))
 }
@@ -50,6 +49,6 @@ pub async fn delete(
     Caller(actor): Caller,
     ApiPath(token_id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    state.services.delete_token(&actor, token_id).await?;
+    state.ports.tokens.delete_token(&actor, token_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -44,7 +44,7 @@ fn within_scope(scope: &Scope, workflow_id: &str) -> Result<(), ApiError> {
 }
 
 async fn watch_url(state: &AppState, workflow_id: &str) -> Result<String, ApiError> {
-    Ok(state.services.run_page_url(workflow_id).await?)
+    Ok(state.domain.core.run_page_url(workflow_id).await?)
 }
 
 pub async fn create(
@@ -64,7 +64,8 @@ pub async fn create(
         within_scope(&scope, id)?;
     }
     let id = state
-        .services
+        .domain
+        .core
         .trace_create(
             &actor,
             query.workspace_id,
@@ -86,7 +87,7 @@ pub async fn begin(
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     within_scope(&scope, &id)?;
-    state.services.trace_begin(&actor, &id, query.workspace_id).await?;
+    state.domain.core.trace_begin(&actor, &id, query.workspace_id).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id, "watchUrl": watch_url(&state, &id).await? })))
 }
 
@@ -99,7 +100,7 @@ pub async fn progress(
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     within_scope(&scope, &id)?;
-    state.services.trace_heartbeat(&actor, &id, query.workspace_id).await?;
+    state.domain.core.trace_heartbeat(&actor, &id, query.workspace_id).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id })))
 }
 
@@ -112,7 +113,7 @@ pub async fn heartbeat(
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     within_scope(&scope, &id)?;
-    state.services.trace_heartbeat(&actor, &id, query.workspace_id).await?;
+    state.domain.core.trace_heartbeat(&actor, &id, query.workspace_id).await?;
     Ok(Json(json!({ "message": "OK" })))
 }
 
@@ -144,6 +145,6 @@ pub async fn complete(
         workflow.as_ref().map(|w| w.success.unwrap_or_else(|| w.exit_status == Some(0))).unwrap_or(false);
     let error: Option<String> =
         workflow.and_then(|w| w.error_message).map(|m| m.chars().take(2000).collect());
-    state.services.trace_complete(&actor, &id, query.workspace_id, success, error.as_deref()).await?;
+    state.domain.core.trace_complete(&actor, &id, query.workspace_id, success, error.as_deref()).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id })))
 }

@@ -1,6 +1,14 @@
-//! What the UI's server functions may ask of the server. The `server` crate implements this trait
-//! with the same service methods the REST API calls, so authorization lives in one place and a
-//! server function holds no policy of its own.
+//! What the UI's server functions and the REST API may ask of the server: one trait per area,
+//! each method with the full signature both callers need. The `server` crate's domain implements
+//! each trait where the logic lives, so authorization happens in one place and neither a server
+//! function nor a REST handler holds policy of its own. The server hands the implementations to
+//! server functions as one context value, `Ports`.
+
+mod audit;
+mod tokens;
+
+pub use audit::AuditPort;
+pub use tokens::TokensPort;
 
 use crate::error::AppError;
 use crate::model::*;
@@ -24,6 +32,21 @@ pub struct Authenticated {
 #[derive(Debug, Clone)]
 pub struct ClientInfo {
     pub ip: String,
+}
+
+/// One page of a longer list, and how many items the whole list has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// Every port, as the one context value server functions read (`api::context::ports`) and the
+/// REST handlers hold in their state. Cloning clones the `Arc`s.
+#[derive(Clone)]
+pub struct Ports {
+    pub tokens: Arc<dyn TokensPort>,
+    pub audit: Arc<dyn AuditPort>,
 }
 
 #[async_trait]
@@ -158,43 +181,7 @@ pub trait SecretsBackend: Send + Sync + 'static {
 
 pub type SharedSecrets = Arc<dyn SecretsBackend>;
 
-/// The audit trail, read-only: a workspace's entries for its owners and admins, every entry for
-/// the instance administrator. `older_than` pages back from a sequence number.
-#[async_trait]
-pub trait AuditBackend: Send + Sync + 'static {
-    async fn workspace_audit(
-        &self,
-        actor: &SessionUser,
-        org_id: i64,
-        workspace_id: i64,
-        older_than: Option<i64>,
-    ) -> Result<AuditPage, AppError>;
-    async fn instance_audit(
-        &self,
-        actor: &SessionUser,
-        older_than: Option<i64>,
-    ) -> Result<AuditPage, AppError>;
-}
-
-pub type SharedAudit = Arc<dyn AuditBackend>;
-
 pub type SharedBackend = Arc<dyn Backend>;
-
-/// The caller's personal access tokens, for the Access tokens page. A new token is returned once,
-/// by `create_token`; listing shows names and dates only.
-#[async_trait]
-pub trait TokensBackend: Send + Sync + 'static {
-    async fn list_tokens(&self, actor: &SessionUser) -> Result<Vec<TokenSummary>, AppError>;
-    async fn create_token(
-        &self,
-        actor: &SessionUser,
-        name: String,
-        expires_in_days: Option<i64>,
-    ) -> Result<(TokenSummary, SecretString), AppError>;
-    async fn delete_token(&self, actor: &SessionUser, token_id: i64) -> Result<(), AppError>;
-}
-
-pub type SharedTokens = Arc<dyn TokensBackend>;
 
 /// Launching and following runs, for the launch form, the Runs tab and the run page.
 #[async_trait]
