@@ -18,10 +18,6 @@ pub fn backend() -> Result<SharedBackend, AppError> {
     use_context::<SharedBackend>().ok_or(AppError::Internal)
 }
 
-pub fn secrets_backend() -> Result<crate::ports::SharedSecrets, AppError> {
-    use_context::<crate::ports::SharedSecrets>().ok_or(AppError::Internal)
-}
-
 pub fn runs_backend() -> Result<crate::ports::SharedRuns, AppError> {
     use_context::<crate::ports::SharedRuns>().ok_or(AppError::Internal)
 }

@@ -5,9 +5,11 @@
 //! server functions as one context value, `Ports`.
 
 mod audit;
+mod secrets;
 mod tokens;
 
 pub use audit::AuditPort;
+pub use secrets::SecretsPort;
 pub use tokens::TokensPort;
 
 use crate::error::AppError;
@@ -45,6 +47,7 @@ pub struct Page<T> {
 /// REST handlers hold in their state. Cloning clones the `Arc`s.
 #[derive(Clone)]
 pub struct Ports {
+    pub secrets: Arc<dyn SecretsPort>,
     pub tokens: Arc<dyn TokensPort>,
     pub audit: Arc<dyn AuditPort>,
 }
@@ -147,39 +150,6 @@ pub trait Backend: Send + Sync + 'static {
         participant_id: i64,
     ) -> Result<(), AppError>;
 }
-
-/// Pipeline secrets, for the Secrets tab and "Your secrets". Values go in, never come out.
-#[async_trait]
-pub trait SecretsBackend: Send + Sync + 'static {
-    async fn list_secrets(
-        &self,
-        actor: &SessionUser,
-        scope: SecretScope,
-        search: String,
-    ) -> Result<Vec<SecretMeta>, AppError>;
-    async fn create_secret(
-        &self,
-        actor: &SessionUser,
-        scope: SecretScope,
-        name: String,
-        value: SecretString,
-    ) -> Result<i64, AppError>;
-    async fn update_secret(
-        &self,
-        actor: &SessionUser,
-        scope: SecretScope,
-        secret_id: i64,
-        value: SecretString,
-    ) -> Result<(), AppError>;
-    async fn delete_secret(
-        &self,
-        actor: &SessionUser,
-        scope: SecretScope,
-        secret_id: i64,
-    ) -> Result<(), AppError>;
-}
-
-pub type SharedSecrets = Arc<dyn SecretsBackend>;
 
 pub type SharedBackend = Arc<dyn Backend>;
 

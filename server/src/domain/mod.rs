@@ -21,7 +21,6 @@ pub use compute::environment_writes::ComputeEnvChange;
 pub use compute::host_identity::HostIdentityGrant;
 pub use runs::launch::new_workflow_id;
 pub use runs::stores::{RunTarget, StoreCache};
-pub use secrets::SecretPage;
 pub use workspaces::ParticipantPage;
 
 use crate::audit::Event;
@@ -41,6 +40,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Domain {
     pub core: Arc<Core>,
+    pub secrets: Arc<secrets::Secrets>,
     pub tokens: Arc<accounts::tokens::Tokens>,
     pub audit: Arc<audit_trail::AuditTrail>,
 }
@@ -49,6 +49,7 @@ impl Domain {
     pub fn new(core: Core) -> Domain {
         let core = Arc::new(core);
         Domain {
+            secrets: Arc::new(secrets::Secrets::new(core.clone())),
             tokens: Arc::new(accounts::tokens::Tokens::new(core.clone())),
             audit: Arc::new(audit_trail::AuditTrail::new(core.clone())),
             core,
@@ -56,7 +57,7 @@ impl Domain {
     }
 
     pub fn ports(&self) -> Ports {
-        Ports { tokens: self.tokens.clone(), audit: self.audit.clone() }
+        Ports { secrets: self.secrets.clone(), tokens: self.tokens.clone(), audit: self.audit.clone() }
     }
 }
 

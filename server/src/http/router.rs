@@ -5,7 +5,7 @@
 use crate::http::middleware::authenticate;
 use crate::http::ops;
 use crate::http::state::AppState;
-use app::ports::{SharedBackend, SharedCompute, SharedRuns, SharedSecrets};
+use app::ports::{SharedBackend, SharedCompute, SharedRuns};
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::provide_context;
@@ -17,8 +17,7 @@ use tracing::Level;
 pub fn router(state: AppState) -> Router {
     let ports = state.ports.clone();
     let backend: SharedBackend = state.domain.core.clone();
-    let secrets: SharedSecrets = state.domain.core.clone();
-    let runs: SharedRuns = state.domain.core.clone();
+    let runs: SharedRuns = std::sync::Arc::new(state.domain.clone());
     let compute: SharedCompute = state.domain.core.clone();
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
@@ -29,7 +28,6 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(ports.clone());
                 provide_context(backend.clone());
-                provide_context(secrets.clone());
                 provide_context(runs.clone());
                 provide_context(compute.clone());
             },

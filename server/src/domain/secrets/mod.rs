@@ -5,20 +5,24 @@
 //! an error. Workspace secrets follow the role table (read: every role; write: owner, admin,
 //! maintain); a user's own secrets are reachable by that user alone, whatever their roles.
 
+pub mod sealing;
+
 use crate::audit::Event;
-use crate::crypto::{Binding, SecretBytes, ALGORITHM};
+use crate::db;
 use crate::db::secret_overrides as overrides;
 use crate::db::secrets::{self, Owner};
-use crate::db::{self, Tx};
 use crate::domain::{internal, now_ms, Core};
 use crate::rbac::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
+use app::ports::{Page, SecretsPort};
+use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 
-pub struct SecretPage {
-    pub secrets: Vec<SecretMeta>,
-    pub total: i64,
+/// Pipeline secrets: the `SecretsPort`.
+pub struct Secrets {
+    core: Arc<Core>,
 }
 
 fn meta(row: secrets::SecretMetaRow) -> SecretMeta {
@@ -33,11 +37,15 @@ fn meta(row: secrets::SecretMetaRow) -> SecretMeta {
     }
 }
 
-fn not_found() -> AppError {
+pub(crate) fn not_found() -> AppError {
     AppError::not_found("Secret")
 }
 
-impl Core {
+impl Secrets {
+    pub fn new(core: Arc<Core>) -> Secrets {
+        Secrets { core }
+    }
+
     /// The storage owner for a scope, once the caller may use `permission` there.
     async fn secret_owner(
         &self,
@@ -48,29 +56,10 @@ impl Core {
         match scope {
             SecretScope::Mine => Ok(Owner::User(actor.id)),
             SecretScope::Workspace(workspace_id) => {
-                let access = authorize_workspace(&self.db, actor, workspace_id, permission).await?;
+                let access = authorize_workspace(&self.core.db, actor, workspace_id, permission).await?;
                 Ok(Owner::Workspace(access.workspace_id()))
             }
         }
-    }
-
-    pub async fn list_secrets(
-        &self,
-        actor: &SessionUser,
-        scope: SecretScope,
-        search: &str,
-        max: i64,
-        offset: i64,
-    ) -> Result<SecretPage, AppError> {
-        let owner = self.secret_owner(actor, scope, Permission::ReadWorkspace).await?;
-        if !(1..=10_000).contains(&max) || offset < 0 {
-            return Err(AppError::bad_request("max must be 1 to 10000 and offset 0 or more."));
-        }
-        let (rows, total) =
-            secrets::list(&self.db.pool, owner, search, max, offset).await.map_err(internal)?;
-        let mut secrets: Vec<SecretMeta> = rows.into_iter().map(meta).collect();
-        self.mark_overrides(actor, owner, &mut secrets).await?;
-        Ok(SecretPage { secrets, total })
     }
 
     /// Sets the override badges: which of these workspace secrets the caller's own secrets
@@ -81,7 +70,7 @@ impl Core {
         owner: Owner,
         list: &mut [SecretMeta],
     ) -> Result<(), AppError> {
-        let pool = &self.db.pool;
+        let pool = &self.core.db.pool;
         match owner {
             Owner::Workspace(workspace_id) => {
                 let names = overrides::overridden_in_workspace(pool, actor.id, workspace_id)
@@ -102,51 +91,73 @@ impl Core {
         }
         Ok(())
     }
+}
 
-    pub async fn describe_secret(
+#[async_trait]
+impl SecretsPort for Secrets {
+    async fn list_secrets(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        search: String,
+        max: i64,
+        offset: i64,
+    ) -> Result<Page<SecretMeta>, AppError> {
+        let owner = self.secret_owner(actor, scope, Permission::ReadWorkspace).await?;
+        if !(1..=10_000).contains(&max) || offset < 0 {
+            return Err(AppError::bad_request("max must be 1 to 10000 and offset 0 or more."));
+        }
+        let (rows, total) =
+            secrets::list(&self.core.db.pool, owner, &search, max, offset).await.map_err(internal)?;
+        let mut secrets: Vec<SecretMeta> = rows.into_iter().map(meta).collect();
+        self.mark_overrides(actor, owner, &mut secrets).await?;
+        Ok(Page { items: secrets, total })
+    }
+
+    async fn describe_secret(
         &self,
         actor: &SessionUser,
         scope: SecretScope,
         id: i64,
     ) -> Result<SecretMeta, AppError> {
         let owner = self.secret_owner(actor, scope, Permission::ReadWorkspace).await?;
-        secrets::find(&self.db.pool, owner, id).await.map_err(internal)?.map(meta).ok_or_else(not_found)
+        secrets::find(&self.core.db.pool, owner, id).await.map_err(internal)?.map(meta).ok_or_else(not_found)
     }
 
     /// 204 when the name is valid and free, 409 when taken, 400 when it breaks the rule.
-    pub async fn validate_secret_name(
+    async fn validate_secret_name(
         &self,
         actor: &SessionUser,
         scope: SecretScope,
-        name: &str,
+        name: String,
     ) -> Result<(), AppError> {
         let owner = self.secret_owner(actor, scope, Permission::ReadWorkspace).await?;
-        check_secret_name(name).map_err(AppError::BadRequest)?;
-        if secrets::name_taken(&self.db.pool, owner, name).await.map_err(internal)? {
-            return Err(taken(name));
+        check_secret_name(&name).map_err(AppError::BadRequest)?;
+        if secrets::name_taken(&self.core.db.pool, owner, &name).await.map_err(internal)? {
+            return Err(taken(&name));
         }
         Ok(())
     }
 
-    pub async fn create_secret(
+    async fn create_secret(
         &self,
         actor: &SessionUser,
         scope: SecretScope,
-        name: &str,
+        name: String,
         value: SecretString,
     ) -> Result<i64, AppError> {
         let owner = self.secret_owner(actor, scope, Permission::WriteSecrets).await?;
-        check_secret_name(name).map_err(AppError::BadRequest)?;
+        check_secret_name(&name).map_err(AppError::BadRequest)?;
         check_secret_value_len(value.expose_secret().len()).map_err(AppError::BadRequest)?;
         let now = now_ms();
-        let mut tx = self.db.begin().await.map_err(internal)?;
-        let id = match secrets::insert_placeholder(&mut tx, owner, name, actor.id, now).await {
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
+        let id = match secrets::insert_placeholder(&mut tx, owner, &name, actor.id, now).await {
             Ok(id) => id,
-            Err(e) if db::is_unique_violation(&e) => return Err(taken(name)),
+            Err(e) if db::is_unique_violation(&e) => return Err(taken(&name)),
             Err(e) => return Err(internal(e)),
         };
-        self.seal_into(&mut tx, owner, id, 1, &value, now).await?;
-        self.commit_audited(tx, secret_event(actor, "secret.created", owner, id, name)).await?;
+        sealing::seal_into(&self.core, &mut tx, owner, id, 1, &value, now).await?;
+        self.core.commit_audited(tx, secret_event(actor, "secret.created", owner, id, &name)).await?;
         tracing::info!(
             secret_id = id,
             scope = owner.scope(),
@@ -158,7 +169,7 @@ impl Core {
     }
 
     /// Replaces the value (a new version with a new data key); the name never changes.
-    pub async fn update_secret(
+    async fn update_secret(
         &self,
         actor: &SessionUser,
         scope: SecretScope,
@@ -168,52 +179,23 @@ impl Core {
         let owner = self.secret_owner(actor, scope, Permission::WriteSecrets).await?;
         check_secret_value_len(value.expose_secret().len()).map_err(AppError::BadRequest)?;
         let now = now_ms();
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         let (version, name) =
             secrets::current_version(&mut tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
-        self.seal_into(&mut tx, owner, id, version + 1, &value, now).await?;
+        sealing::seal_into(&self.core, &mut tx, owner, id, version + 1, &value, now).await?;
         let event = secret_event(actor, "secret.updated", owner, id, &name)
             .detail(format!("version {}", version + 1));
-        self.commit_audited(tx, event).await?;
+        self.core.commit_audited(tx, event).await?;
         tracing::info!(secret_id = id, scope = owner.scope(), by = actor.id, "secret updated");
         Ok(())
     }
 
-    pub async fn delete_secret(
-        &self,
-        actor: &SessionUser,
-        scope: SecretScope,
-        id: i64,
-    ) -> Result<(), AppError> {
+    async fn delete_secret(&self, actor: &SessionUser, scope: SecretScope, id: i64) -> Result<(), AppError> {
         let owner = self.secret_owner(actor, scope, Permission::WriteSecrets).await?;
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         let name = secrets::delete(&mut tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
-        self.commit_audited(tx, secret_event(actor, "secret.deleted", owner, id, &name)).await?;
+        self.core.commit_audited(tx, secret_event(actor, "secret.deleted", owner, id, &name)).await?;
         tracing::info!(secret_id = id, scope = owner.scope(), by = actor.id, "secret deleted");
-        Ok(())
-    }
-
-    async fn seal_into(
-        &self,
-        tx: &mut Tx<'_>,
-        owner: Owner,
-        id: i64,
-        version: i64,
-        value: &SecretString,
-        now: i64,
-    ) -> Result<(), AppError> {
-        let plaintext = SecretBytes::from(value.expose_secret().as_bytes().to_vec());
-        let binding = Binding { scope: owner.scope(), owner_id: owner.id(), item_id: id, version };
-        let sealed = self.kek.seal(&plaintext, &binding);
-        let row = secrets::NewSealed {
-            algorithm: ALGORITHM,
-            key_id: &sealed.key_id,
-            wrapped_key: &sealed.wrapped_key,
-            ciphertext: &sealed.ciphertext,
-        };
-        if !secrets::store_seal(tx, owner, id, version, row, now).await.map_err(internal)? {
-            return Err(not_found());
-        }
         Ok(())
     }
 }

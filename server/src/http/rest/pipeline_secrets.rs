@@ -44,18 +44,10 @@ pub async fn list(
     Caller(actor): Caller,
     ApiQuery(query): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = state
-        .domain
-        .core
-        .list_secrets(
-            &actor,
-            query.scope(),
-            query.search.as_deref().unwrap_or(""),
-            query.max.unwrap_or(10_000),
-            query.offset.unwrap_or(0),
-        )
-        .await?;
-    let dtos: Vec<Value> = page.secrets.iter().map(secret_dto).collect();
+    let search = query.search.clone().unwrap_or_default();
+    let (max, offset) = (query.max.unwrap_or(10_000), query.offset.unwrap_or(0));
+    let page = state.ports.secrets.list_secrets(&actor, query.scope(), search, max, offset).await?;
+    let dtos: Vec<Value> = page.items.iter().map(secret_dto).collect();
     Ok(Json(json!({ "pipelineSecrets": dtos, "totalSize": page.total })))
 }
 
@@ -84,7 +76,7 @@ pub async fn create(
 ) -> Result<Json<Value>, ApiError> {
     let name = body.name.unwrap_or_default();
     let value = required_value(body.value)?;
-    let id = state.domain.core.create_secret(&actor, query.scope(), &name, value).await?;
+    let id = state.ports.secrets.create_secret(&actor, query.scope(), name, value).await?;
     Ok(Json(json!({ "secretId": id })))
 }
 
@@ -94,7 +86,7 @@ pub async fn validate(
     ApiQuery(query): ApiQuery<ScopeQuery>,
 ) -> Result<StatusCode, ApiError> {
     let name = query.name.clone().unwrap_or_default();
-    state.domain.core.validate_secret_name(&actor, query.scope(), &name).await?;
+    state.ports.secrets.validate_secret_name(&actor, query.scope(), name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -104,7 +96,7 @@ pub async fn describe(
     ApiPath(secret_id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let secret = state.domain.core.describe_secret(&actor, query.scope(), secret_id).await?;
+    let secret = state.ports.secrets.describe_secret(&actor, query.scope(), secret_id).await?;
     Ok(Json(json!({ "pipelineSecret": secret_dto(&secret) })))
 }
 
@@ -116,7 +108,7 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateRequest>,
 ) -> Result<StatusCode, ApiError> {
     let value = required_value(body.value)?;
-    state.domain.core.update_secret(&actor, query.scope(), secret_id, value).await?;
+    state.ports.secrets.update_secret(&actor, query.scope(), secret_id, value).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -126,6 +118,6 @@ pub async fn delete(
     ApiPath(secret_id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<ScopeQuery>,
 ) -> Result<StatusCode, ApiError> {
-    state.domain.core.delete_secret(&actor, query.scope(), secret_id).await?;
+    state.ports.secrets.delete_secret(&actor, query.scope(), secret_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
