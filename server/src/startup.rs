@@ -3,9 +3,10 @@
 
 use crate::config::Config;
 use crate::crypto::{keystore, Kek};
-use crate::db::{sessions, Db};
+use crate::db::Db;
 use crate::domain::accounts::rate_limit::LoginRateLimiter;
 use crate::domain::accounts::session::SessionPolicy;
+use crate::domain::accounts::Accounts;
 use crate::domain::{now_ms, Core, Domain};
 use crate::http::middleware::RequestGuard;
 use crate::http::ops::Metrics;
@@ -35,11 +36,6 @@ pub async fn build_core(config: &Config) -> anyhow::Result<Core> {
     Ok(Core {
         db,
         kek: Arc::new(kek),
-        sessions: SessionPolicy::from_config(config),
-        login_limiter: LoginRateLimiter::with_audit_window(
-            config.login_attempts_per_minute,
-            Duration::from_secs(config.login_refusal_audit_secs),
-        ),
         data_dir: absolute_data_dir(config)?,
         public_url: config.public_url.clone(),
         install_id,
@@ -55,7 +51,11 @@ pub async fn build_core(config: &Config) -> anyhow::Result<Core> {
 
 /// The core and every area's service on top of it, without listening (the CLI's commands).
 pub async fn build_domain(config: &Config) -> anyhow::Result<Domain> {
-    Ok(Domain::new(build_core(config).await?))
+    let login_limiter = LoginRateLimiter::with_audit_window(
+        config.login_attempts_per_minute,
+        Duration::from_secs(config.login_refusal_audit_secs),
+    );
+    Ok(Domain::new(build_core(config).await?, SessionPolicy::from_config(config), login_limiter))
 }
 
 /// The HPC settings, checked: a forbidden variable name, a relative root or an unknown launch
@@ -89,7 +89,7 @@ fn absolute_data_dir(config: &Config) -> anyhow::Result<std::path::PathBuf> {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let domain = Domain::new(build_core(&config).await?);
+        let domain = build_domain(&config).await?;
         crate::domain::accounts::password::warm_up();
         let listener = TcpListener::bind(config.addr)
             .await
@@ -127,8 +127,8 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        tokio::spawn(housekeeping(self.state.domain.core.clone()));
-        tokio::spawn(audit_refused_sign_ins(self.state.domain.core.clone()));
+        tokio::spawn(housekeeping(self.state.domain.accounts.clone()));
+        tokio::spawn(audit_refused_sign_ins(self.state.domain.accounts.clone()));
         crate::jobs::spawn(self.state.domain.core.clone());
         tracing::info!(addr = %self.local_addr(), "Strongroom is listening");
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
@@ -139,29 +139,21 @@ impl Application {
 }
 
 /// Periodic clean-up: ended sessions and idle rate-limit keys.
-async fn housekeeping(services: Arc<Core>) {
+async fn housekeeping(accounts: Arc<Accounts>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
-        let now = now_ms();
-        let idle_cutoff = now - services.sessions.idle_ms;
-        let absolute_cutoff = now - services.sessions.absolute_ms;
-        match sessions::delete_expired(&services.db.pool, idle_cutoff, absolute_cutoff).await {
-            Ok(n) if n > 0 => tracing::info!(sessions = n, "removed ended sessions"),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "could not remove ended sessions"),
-        }
-        services.login_limiter.forget_idle();
+        accounts.sweep().await;
     }
 }
 
 /// Writes the audit entry of each window of rate-limited sign-ins once it has ended.
-async fn audit_refused_sign_ins(services: Arc<Core>) {
-    let period = services.login_limiter.audit_window().min(Duration::from_secs(10));
+async fn audit_refused_sign_ins(accounts: Arc<Accounts>) {
+    let period = accounts.login_limiter.audit_window().min(Duration::from_secs(10));
     let mut tick = tokio::time::interval(period);
     loop {
         tick.tick().await;
-        services.flush_refused_sign_ins().await;
+        accounts.flush_refused_sign_ins().await;
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::model::SessionUser;
-use crate::ports::{Authenticated, ClientInfo, Ports, SetCookie, SharedBackend};
+use crate::ports::{Authenticated, ClientInfo, Ports, SetCookie};
 use http::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
 use http::request::Parts;
 use http::StatusCode;
@@ -12,10 +12,6 @@ use leptos_axum::ResponseOptions;
 /// The server's ports, provided once per request by the server's router.
 pub fn ports() -> Result<Ports, AppError> {
     use_context::<Ports>().ok_or(AppError::Internal)
-}
-
-pub fn backend() -> Result<SharedBackend, AppError> {
-    use_context::<SharedBackend>().ok_or(AppError::Internal)
 }
 
 pub fn runs_backend() -> Result<crate::ports::SharedRuns, AppError> {

@@ -4,13 +4,17 @@
 //! function nor a REST handler holds policy of its own. The server hands the implementations to
 //! server functions as one context value, `Ports`.
 
+mod accounts;
 mod audit;
 mod secrets;
 mod tokens;
+mod workspaces;
 
+pub use accounts::AccountsPort;
 pub use audit::AuditPort;
 pub use secrets::SecretsPort;
 pub use tokens::TokensPort;
+pub use workspaces::WorkspacesPort;
 
 use crate::error::AppError;
 use crate::model::*;
@@ -47,111 +51,12 @@ pub struct Page<T> {
 /// REST handlers hold in their state. Cloning clones the `Arc`s.
 #[derive(Clone)]
 pub struct Ports {
+    pub accounts: Arc<dyn AccountsPort>,
+    pub workspaces: Arc<dyn WorkspacesPort>,
     pub secrets: Arc<dyn SecretsPort>,
     pub tokens: Arc<dyn TokensPort>,
     pub audit: Arc<dyn AuditPort>,
 }
-
-#[async_trait]
-pub trait Backend: Send + Sync + 'static {
-    async fn needs_setup(&self) -> Result<bool, AppError>;
-    async fn setup_first_admin(
-        &self,
-        client: &ClientInfo,
-        email: String,
-        display_name: String,
-        password: SecretString,
-    ) -> Result<SetCookie, AppError>;
-    async fn login(
-        &self,
-        client: &ClientInfo,
-        email: String,
-        password: SecretString,
-    ) -> Result<SetCookie, AppError>;
-    async fn logout(&self, auth: &Authenticated) -> Result<SetCookie, AppError>;
-    /// Changes the caller's password and ends their other sessions (not this one).
-    async fn change_password(
-        &self,
-        auth: &Authenticated,
-        current: SecretString,
-        new: SecretString,
-    ) -> Result<(), AppError>;
-
-    async fn list_users(&self, actor: &SessionUser) -> Result<Vec<UserSummary>, AppError>;
-    async fn create_user(
-        &self,
-        actor: &SessionUser,
-        email: String,
-        display_name: String,
-        password: SecretString,
-    ) -> Result<UserSummary, AppError>;
-    async fn set_user_disabled(
-        &self,
-        actor: &SessionUser,
-        user_id: i64,
-        disabled: bool,
-    ) -> Result<(), AppError>;
-
-    async fn list_orgs(&self, actor: &SessionUser) -> Result<Vec<OrgSummary>, AppError>;
-    async fn create_org(
-        &self,
-        actor: &SessionUser,
-        name: String,
-        full_name: String,
-        description: String,
-    ) -> Result<OrgSummary, AppError>;
-    async fn list_workspaces(
-        &self,
-        actor: &SessionUser,
-        org_id: i64,
-    ) -> Result<Vec<WorkspaceSummary>, AppError>;
-    async fn create_workspace(
-        &self,
-        actor: &SessionUser,
-        org_id: i64,
-        name: String,
-        full_name: String,
-        description: String,
-    ) -> Result<WorkspaceSummary, AppError>;
-    async fn workspace_view(
-        &self,
-        actor: &SessionUser,
-        org_id: i64,
-        workspace_id: i64,
-    ) -> Result<WorkspaceView, AppError>;
-
-    async fn list_participants(
-        &self,
-        actor: &SessionUser,
-        org_id: i64,
-        workspace_id: i64,
-    ) -> Result<Vec<Participant>, AppError>;
-    async fn add_participant(
-        &self,
-        actor: &SessionUser,
-        org_id: i64,
-        workspace_id: i64,
-        email: String,
-        role: Role,
-    ) -> Result<Participant, AppError>;
-    async fn set_participant_role(
-        &self,
-        actor: &SessionUser,
-        org_id: i64,
-        workspace_id: i64,
-        participant_id: i64,
-        role: Role,
-    ) -> Result<(), AppError>;
-    async fn remove_participant(
-        &self,
-        actor: &SessionUser,
-        org_id: i64,
-        workspace_id: i64,
-        participant_id: i64,
-    ) -> Result<(), AppError>;
-}
-
-pub type SharedBackend = Arc<dyn Backend>;
 
 /// Launching and following runs, for the launch form, the Runs tab and the run page.
 #[async_trait]

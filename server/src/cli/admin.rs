@@ -21,7 +21,7 @@ async fn create_admin(config: &Config, args: CreateAdmin) -> anyhow::Result<()> 
     let domain = build_domain(config).await?;
     let name = args.name.unwrap_or_else(|| args.email.split('@').next().unwrap_or_default().to_string());
     let account = NewAccount { email: args.email, display_name: name, password, is_instance_admin: true };
-    let user = domain.core.create_admin_from_cli(account).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let user = domain.accounts.create_admin_from_cli(account).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("Created instance administrator {} (id {}).", user.email, user.id);
     Ok(())
 }
@@ -37,7 +37,7 @@ async fn create_token(config: &Config, args: CreateToken) -> anyhow::Result<()> 
     if row.is_disabled() {
         bail!("the user {email} is disabled; enable the account before giving it a token");
     }
-    // The same mapping as `services::accounts::session_user`, which is private to the services.
+    // The same mapping as `domain::accounts::session_user`, which is private to the domain.
     let actor = SessionUser {
         id: row.id,
         email: row.email.clone(),

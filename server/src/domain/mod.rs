@@ -5,7 +5,6 @@
 
 pub mod accounts;
 mod audit_trail;
-mod backend;
 pub mod compute;
 mod compute_backend;
 pub mod runs;
@@ -21,7 +20,6 @@ pub use compute::environment_writes::ComputeEnvChange;
 pub use compute::host_identity::HostIdentityGrant;
 pub use runs::launch::new_workflow_id;
 pub use runs::stores::{RunTarget, StoreCache};
-pub use workspaces::ParticipantPage;
 
 use crate::audit::Event;
 use crate::crypto::Kek;
@@ -40,15 +38,19 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Domain {
     pub core: Arc<Core>,
+    pub accounts: Arc<accounts::Accounts>,
+    pub workspaces: Arc<workspaces::Workspaces>,
     pub secrets: Arc<secrets::Secrets>,
     pub tokens: Arc<accounts::tokens::Tokens>,
     pub audit: Arc<audit_trail::AuditTrail>,
 }
 
 impl Domain {
-    pub fn new(core: Core) -> Domain {
+    pub fn new(core: Core, sessions: SessionPolicy, login_limiter: LoginRateLimiter) -> Domain {
         let core = Arc::new(core);
         Domain {
+            accounts: Arc::new(accounts::Accounts::new(core.clone(), sessions, login_limiter)),
+            workspaces: Arc::new(workspaces::Workspaces::new(core.clone())),
             secrets: Arc::new(secrets::Secrets::new(core.clone())),
             tokens: Arc::new(accounts::tokens::Tokens::new(core.clone())),
             audit: Arc::new(audit_trail::AuditTrail::new(core.clone())),
@@ -57,7 +59,13 @@ impl Domain {
     }
 
     pub fn ports(&self) -> Ports {
-        Ports { secrets: self.secrets.clone(), tokens: self.tokens.clone(), audit: self.audit.clone() }
+        Ports {
+            accounts: self.accounts.clone(),
+            workspaces: self.workspaces.clone(),
+            secrets: self.secrets.clone(),
+            tokens: self.tokens.clone(),
+            audit: self.audit.clone(),
+        }
     }
 }
 
@@ -69,8 +77,6 @@ pub struct Core {
     pub db: Db,
     /// The key-encryption key; only sealing (writes) and the provisioning path use it.
     pub kek: Arc<Kek>,
-    pub sessions: SessionPolicy,
-    pub login_limiter: LoginRateLimiter,
     /// The data directory, absolute: the `local` compute environments' work directories are under it.
     pub data_dir: std::path::PathBuf,
     /// The external base URL (`public_url`): runs report to `<public_url>/api`.

@@ -5,7 +5,7 @@
 use crate::http::middleware::authenticate;
 use crate::http::ops;
 use crate::http::state::AppState;
-use app::ports::{SharedBackend, SharedCompute, SharedRuns};
+use app::ports::{SharedCompute, SharedRuns};
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::provide_context;
@@ -16,7 +16,6 @@ use tracing::Level;
 
 pub fn router(state: AppState) -> Router {
     let ports = state.ports.clone();
-    let backend: SharedBackend = state.domain.core.clone();
     let runs: SharedRuns = std::sync::Arc::new(state.domain.clone());
     let compute: SharedCompute = state.domain.core.clone();
     let routes = generate_route_list(app::App);
@@ -27,7 +26,6 @@ pub fn router(state: AppState) -> Router {
             routes,
             move || {
                 provide_context(ports.clone());
-                provide_context(backend.clone());
                 provide_context(runs.clone());
                 provide_context(compute.clone());
             },

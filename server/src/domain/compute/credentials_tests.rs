@@ -2,38 +2,44 @@
 //! lives here, on a real SQLite database in a temporary directory.
 
 use crate::config::Config;
-use crate::domain::{Core, NewAccount};
+use crate::domain::{Domain, NewAccount};
 use app::model::SessionUser;
-use app::ports::CredentialKeysInput;
+use app::ports::{CredentialKeysInput, WorkspacesPort};
 use secrecy::{ExposeSecret, SecretString};
 
-async fn services(dir: &std::path::Path) -> Core {
+async fn domain(dir: &std::path::Path) -> Domain {
     let config = Config {
         data_dir: dir.to_path_buf(),
         database_url: Some(format!("sqlite://{}?mode=rwc", dir.join("test.db").display())),
         ..Config::default()
     };
-    crate::startup::build_core(&config).await.unwrap()
+    crate::startup::build_domain(&config).await.unwrap()
 }
 
-async fn workspace(services: &Core) -> (SessionUser, i64) {
+async fn workspace(domain: &Domain) -> (SessionUser, i64) {
     let account = NewAccount {
         email: "owner@example.org".into(),
         display_name: "Owner".into(),
         password: SecretString::from("correct horse battery staple"),
         is_instance_admin: true,
     };
-    let owner = services.create_admin_from_cli(account).await.unwrap();
-    let org = services.create_org(&owner, "genomics", "Genomics", "").await.unwrap();
-    let ws = services.create_workspace(&owner, org.id, "main", "Main", "").await.unwrap();
+    let owner = domain.accounts.create_admin_from_cli(account).await.unwrap();
+    let org =
+        domain.workspaces.create_org(&owner, "genomics".into(), "Genomics".into(), "".into()).await.unwrap();
+    let ws = domain
+        .workspaces
+        .create_workspace(&owner, org.id, "main".into(), "Main".into(), "".into())
+        .await
+        .unwrap();
     (owner, ws.id)
 }
 
 #[tokio::test]
 async fn open_credentials_returns_the_sealed_keys_and_records_the_use() {
     let dir = tempfile::tempdir().unwrap();
-    let services = services(dir.path()).await;
-    let (owner, ws_id) = workspace(&services).await;
+    let domain = domain(dir.path()).await;
+    let (owner, ws_id) = workspace(&domain).await;
+    let services = &domain.core;
     let keys = CredentialKeysInput::Aws {
         access_key: Some("AKIAIOSFODNN7EXAMPLE".into()),
         secret_key: Some(SecretString::from("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")),

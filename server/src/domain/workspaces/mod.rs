@@ -6,6 +6,14 @@ use crate::domain::{internal, now_ms, Core};
 use crate::rbac::{authorize, WorkspaceAccess};
 use app::error::AppError;
 use app::model::*;
+use app::ports::{Page, WorkspacesPort};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// Organizations, workspaces and participants: the `WorkspacesPort`.
+pub struct Workspaces {
+    core: Arc<Core>,
+}
 
 fn org_summary(row: orgs::OrgRow) -> OrgSummary {
     OrgSummary {
@@ -37,11 +45,6 @@ fn participant(row: participants::ParticipantRow) -> Result<Participant, AppErro
         email: row.email,
         display_name: row.display_name,
     })
-}
-
-pub struct ParticipantPage {
-    pub participants: Vec<Participant>,
-    pub total: i64,
 }
 
 struct CheckedNames {
@@ -76,7 +79,11 @@ async fn is_last_owner(tx: &mut Tx<'_>, access: &WorkspaceAccess) -> Result<bool
     Ok(owners <= 1)
 }
 
-impl Core {
+impl Workspaces {
+    pub fn new(core: Arc<Core>) -> Workspaces {
+        Workspaces { core }
+    }
+
     /// Checks the caller may manage participants, opens a transaction holding the workspace's
     /// lock (so owner counts stay true until commit) and finds the participant in it.
     async fn lock_participant(
@@ -86,8 +93,9 @@ impl Core {
         workspace_id: i64,
         participant_id: i64,
     ) -> Result<(WorkspaceAccess, Tx<'static>, participants::ParticipantRow), AppError> {
-        let access = authorize(&self.db, actor, org_id, workspace_id, Permission::ManageParticipants).await?;
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let access =
+            authorize(&self.core.db, actor, org_id, workspace_id, Permission::ManageParticipants).await?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         workspaces::lock(&mut tx, access.workspace_id(), now_ms()).await.map_err(internal)?;
         let current = participants::find(&mut tx, access.workspace_id(), participant_id)
             .await
@@ -96,29 +104,32 @@ impl Core {
         Ok((access, tx, current))
     }
 
-    pub async fn list_orgs(&self, actor: &SessionUser) -> Result<Vec<OrgSummary>, AppError> {
-        let rows = orgs::list_for_user(&self.db.pool, actor.id).await.map_err(internal)?;
-        Ok(rows.into_iter().map(org_summary).collect())
-    }
-
     async fn visible_org(&self, actor: &SessionUser, org_id: i64) -> Result<OrgSummary, AppError> {
-        orgs::find_for_user(&self.db.pool, actor.id, org_id)
+        orgs::find_for_user(&self.core.db.pool, actor.id, org_id)
             .await
             .map_err(internal)?
             .map(org_summary)
             .ok_or_else(|| AppError::not_found("Organization"))
     }
+}
+
+#[async_trait]
+impl WorkspacesPort for Workspaces {
+    async fn list_orgs(&self, actor: &SessionUser) -> Result<Vec<OrgSummary>, AppError> {
+        let rows = orgs::list_for_user(&self.core.db.pool, actor.id).await.map_err(internal)?;
+        Ok(rows.into_iter().map(org_summary).collect())
+    }
 
     /// Any signed-in user may create an organization and becomes its owner.
-    pub async fn create_org(
+    async fn create_org(
         &self,
         actor: &SessionUser,
-        name: &str,
-        full_name: &str,
-        description: &str,
+        name: String,
+        full_name: String,
+        description: String,
     ) -> Result<OrgSummary, AppError> {
-        let checked = check_names("organization", name, full_name, description)?;
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let checked = check_names("organization", &name, &full_name, &description)?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         let new = orgs::NewOrg {
             name: &checked.name,
             full_name: &checked.full_name,
@@ -137,39 +148,39 @@ impl Core {
         };
         let event = Event::by(actor, "organization.created")
             .target(format!("organization '{}' (id {id})", checked.name));
-        self.commit_audited(tx, event).await?;
+        self.core.commit_audited(tx, event).await?;
         tracing::info!(org_id = id, by = actor.id, "organization created");
         self.visible_org(actor, id).await
     }
 
-    pub async fn list_workspaces(
+    async fn list_workspaces(
         &self,
         actor: &SessionUser,
         org_id: i64,
     ) -> Result<Vec<WorkspaceSummary>, AppError> {
         self.visible_org(actor, org_id).await?;
-        let rows = workspaces::list_for_user(&self.db.pool, actor.id, org_id).await.map_err(internal)?;
+        let rows = workspaces::list_for_user(&self.core.db.pool, actor.id, org_id).await.map_err(internal)?;
         Ok(rows.into_iter().map(workspace_summary).collect())
     }
 
     /// Organization owners create workspaces and become their first owner.
-    pub async fn create_workspace(
+    async fn create_workspace(
         &self,
         actor: &SessionUser,
         org_id: i64,
-        name: &str,
-        full_name: &str,
-        description: &str,
+        name: String,
+        full_name: String,
+        description: String,
     ) -> Result<WorkspaceSummary, AppError> {
         let org = self.visible_org(actor, org_id).await?;
         if !org.is_owner {
             let refusal =
                 AppError::Forbidden("Only the organization's owners can create workspaces in it.".into());
-            return Err(self.denied(actor, None, refusal).await);
+            return Err(self.core.denied(actor, None, refusal).await);
         }
-        let checked = check_names("workspace", name, full_name, description)?;
+        let checked = check_names("workspace", &name, &full_name, &description)?;
         let now = now_ms();
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         let new = workspaces::NewWorkspace {
             org_id,
             name: &checked.name,
@@ -187,24 +198,25 @@ impl Core {
             Err(e) => return Err(internal(e)),
         };
         participants::insert(&mut tx, id, actor.id, Role::Owner.as_str(), now).await.map_err(internal)?;
-        self.insert_local_compute_env(&mut tx, id, now).await?;
+        self.core.insert_local_compute_env(&mut tx, id, now).await?;
         let event = Event::by(actor, "workspace.created")
             .workspace(id)
             .target(format!("workspace '{}' (id {id})", checked.name))
             .detail(format!("{} joined as owner", actor.email));
-        self.commit_audited(tx, event).await?;
+        self.core.commit_audited(tx, event).await?;
         tracing::info!(org_id, workspace_id = id, by = actor.id, "workspace created");
-        let row = workspaces::find_with_role(&self.db.pool, actor.id, org_id, id).await.map_err(internal)?;
+        let row =
+            workspaces::find_with_role(&self.core.db.pool, actor.id, org_id, id).await.map_err(internal)?;
         row.map(workspace_summary).ok_or(AppError::Internal)
     }
 
-    pub async fn workspace_view(
+    async fn workspace_view(
         &self,
         actor: &SessionUser,
         org_id: i64,
         workspace_id: i64,
     ) -> Result<WorkspaceView, AppError> {
-        let access = authorize(&self.db, actor, org_id, workspace_id, Permission::ReadWorkspace).await?;
+        let access = authorize(&self.core.db, actor, org_id, workspace_id, Permission::ReadWorkspace).await?;
         let org = self.visible_org(actor, org_id).await?;
         Ok(WorkspaceView {
             org,
@@ -214,47 +226,50 @@ impl Core {
         })
     }
 
-    pub async fn list_participants(
+    async fn list_participants(
         &self,
         actor: &SessionUser,
         org_id: i64,
         workspace_id: i64,
-        search: Option<&str>,
+        search: Option<String>,
         max: i64,
         offset: i64,
-    ) -> Result<ParticipantPage, AppError> {
-        let access = authorize(&self.db, actor, org_id, workspace_id, Permission::ReadWorkspace).await?;
+    ) -> Result<Page<Participant>, AppError> {
+        let access = authorize(&self.core.db, actor, org_id, workspace_id, Permission::ReadWorkspace).await?;
         if !(1..=1000).contains(&max) || offset < 0 {
             return Err(AppError::bad_request("max must be 1 to 1000 and offset 0 or more."));
         }
-        let (rows, total) = participants::list(&self.db.pool, access.workspace_id(), search, max, offset)
-            .await
-            .map_err(internal)?;
+        let (rows, total) =
+            participants::list(&self.core.db.pool, access.workspace_id(), search.as_deref(), max, offset)
+                .await
+                .map_err(internal)?;
         let participants = rows.into_iter().map(participant).collect::<Result<_, _>>()?;
-        Ok(ParticipantPage { participants, total })
+        Ok(Page { items: participants, total })
     }
 
-    pub async fn add_participant(
+    async fn add_participant(
         &self,
         actor: &SessionUser,
         org_id: i64,
         workspace_id: i64,
-        email: &str,
+        email: String,
         role: Role,
     ) -> Result<Participant, AppError> {
-        let access = authorize(&self.db, actor, org_id, workspace_id, Permission::ManageParticipants).await?;
+        let access =
+            authorize(&self.core.db, actor, org_id, workspace_id, Permission::ManageParticipants).await?;
         if let Err(refusal) = check_owner_rule(&access, role == Role::Owner) {
-            return Err(self.denied(actor, Some(access.workspace_id()), refusal).await);
+            return Err(self.core.denied(actor, Some(access.workspace_id()), refusal).await);
         }
-        let email = normalize_email(email);
+        let email = normalize_email(&email);
         check_email(&email).map_err(AppError::BadRequest)?;
-        let user = users::find_by_email(&self.db.pool, &email).await.map_err(internal)?.ok_or_else(|| {
-            AppError::NotFound(
-                "No Strongroom user has that email. The instance administrator creates accounts first."
-                    .into(),
-            )
-        })?;
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let user =
+            users::find_by_email(&self.core.db.pool, &email).await.map_err(internal)?.ok_or_else(|| {
+                AppError::NotFound(
+                    "No Strongroom user has that email. The instance administrator creates accounts first."
+                        .into(),
+                )
+            })?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         let id = match participants::insert(&mut tx, access.workspace_id(), user.id, role.as_str(), now_ms())
             .await
         {
@@ -268,7 +283,7 @@ impl Core {
             .workspace(access.workspace_id())
             .target(format!("{} (participant {id})", user.email))
             .detail(format!("role {role}"));
-        self.commit_audited(tx, event).await?;
+        self.core.commit_audited(tx, event).await?;
         tracing::info!(workspace_id, user_id = user.id, %role, by = actor.id, "participant added");
         Ok(Participant {
             participant_id: id,
@@ -279,7 +294,7 @@ impl Core {
         })
     }
 
-    pub async fn set_participant_role(
+    async fn set_participant_role(
         &self,
         actor: &SessionUser,
         org_id: i64,
@@ -292,7 +307,7 @@ impl Core {
         let was_owner = current.role == Role::Owner.as_str();
         if let Err(refusal) = check_owner_rule(&access, was_owner || role == Role::Owner) {
             drop(tx); // releases the workspace lock before the refusal is recorded
-            return Err(self.denied(actor, Some(access.workspace_id()), refusal).await);
+            return Err(self.core.denied(actor, Some(access.workspace_id()), refusal).await);
         }
         if was_owner && role != Role::Owner && is_last_owner(&mut tx, &access).await? {
             return Err(AppError::bad_request(
@@ -306,12 +321,12 @@ impl Core {
             .workspace(access.workspace_id())
             .target(format!("{} (participant {participant_id})", current.email))
             .detail(format!("role {} → {role}", current.role));
-        self.commit_audited(tx, event).await?;
+        self.core.commit_audited(tx, event).await?;
         tracing::info!(workspace_id, participant_id, %role, by = actor.id, "participant role changed");
         Ok(())
     }
 
-    pub async fn remove_participant(
+    async fn remove_participant(
         &self,
         actor: &SessionUser,
         org_id: i64,
@@ -323,7 +338,7 @@ impl Core {
         let was_owner = current.role == Role::Owner.as_str();
         if let Err(refusal) = check_owner_rule(&access, was_owner) {
             drop(tx); // releases the workspace lock before the refusal is recorded
-            return Err(self.denied(actor, Some(access.workspace_id()), refusal).await);
+            return Err(self.core.denied(actor, Some(access.workspace_id()), refusal).await);
         }
         if was_owner && is_last_owner(&mut tx, &access).await? {
             return Err(AppError::bad_request("This is the workspace's last owner and cannot be removed."));
@@ -333,7 +348,7 @@ impl Core {
             .workspace(access.workspace_id())
             .target(format!("{} (participant {participant_id})", current.email))
             .detail(format!("had role {}", current.role));
-        self.commit_audited(tx, event).await?;
+        self.core.commit_audited(tx, event).await?;
         tracing::info!(workspace_id, participant_id, by = actor.id, "participant removed");
         Ok(())
     }

@@ -47,14 +47,14 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
 }
 
 async fn resolve_caller(state: AppState, mut request: Request, next: Next) -> Response {
-    let services = &state.domain.core;
+    let accounts = &state.domain.accounts;
     let bearer = bearer_token(&request);
     let session_token = request
         .headers()
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|cookies| services.sessions.token_from_cookies(cookies).map(str::to_owned));
+        .find_map(|cookies| accounts.sessions.token_from_cookies(cookies).map(str::to_owned));
     let rides_on_cookie = bearer.is_none() && session_token.is_some();
     if let Some(refusal) = state.request_guard.cross_site.refusal(&request, rides_on_cookie) {
         return (StatusCode::FORBIDDEN, refusal).into_response();
@@ -84,7 +84,7 @@ async fn resolve_caller(state: AppState, mut request: Request, next: Next) -> Re
     }
     let mut signed_in = false;
     if let Some(token) = session_token {
-        match services.resolve_session(&token).await {
+        match accounts.resolve_session(&token).await {
             Ok(Some(auth)) => {
                 signed_in = true;
                 request.extensions_mut().insert(auth);
@@ -132,7 +132,7 @@ async fn page_redirect(state: &AppState, path: &str, signed_in: bool) -> Option<
     if signed_in {
         return public_page.then(|| Redirect::to("/"));
     }
-    let needs_setup = state.domain.core.needs_setup().await.unwrap_or(false);
+    let needs_setup = state.ports.accounts.needs_setup().await.unwrap_or(false);
     match (needs_setup, path) {
         (true, "/setup") | (false, "/login") => None,
         (true, _) => Some(Redirect::to("/setup")),

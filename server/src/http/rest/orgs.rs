@@ -32,7 +32,7 @@ pub async fn list_orgs(
     State(state): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<Json<Value>, ApiError> {
-    let orgs = state.domain.core.list_orgs(&actor).await?;
+    let orgs = state.ports.workspaces.list_orgs(&actor).await?;
     let dtos: Vec<Value> = orgs.iter().map(organization_dto).collect();
     Ok(Json(json!({ "totalSize": dtos.len(), "organizations": dtos })))
 }
@@ -59,11 +59,8 @@ pub async fn create_org(
     ApiJson(body): ApiJson<CreateOrganizationRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let org = body.organization;
-    let created = state
-        .domain
-        .core
-        .create_org(&actor, &org.name, &org.full_name, org.description.as_deref().unwrap_or(""))
-        .await?;
+    let description = org.description.unwrap_or_default();
+    let created = state.ports.workspaces.create_org(&actor, org.name, org.full_name, description).await?;
     Ok(Json(json!({ "organization": organization_dto(&created) })))
 }
 
@@ -72,7 +69,7 @@ pub async fn list_workspaces(
     Caller(actor): Caller,
     ApiPath(org_id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let workspaces = state.domain.core.list_workspaces(&actor, org_id).await?;
+    let workspaces = state.ports.workspaces.list_workspaces(&actor, org_id).await?;
     let dtos: Vec<Value> = workspaces.iter().map(workspace_dto).collect();
     Ok(Json(json!({ "workspaces": dtos })))
 }
@@ -89,10 +86,8 @@ pub async fn create_workspace(
     ApiJson(body): ApiJson<CreateWorkspaceRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let ws = body.workspace;
-    let created = state
-        .domain
-        .core
-        .create_workspace(&actor, org_id, &ws.name, &ws.full_name, ws.description.as_deref().unwrap_or(""))
-        .await?;
+    let description = ws.description.unwrap_or_default();
+    let created =
+        state.ports.workspaces.create_workspace(&actor, org_id, ws.name, ws.full_name, description).await?;
     Ok(Json(json!({ "workspace": workspace_dto(&created) })))
 }

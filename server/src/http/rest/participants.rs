@@ -37,19 +37,11 @@ pub async fn list(
     ApiPath((org_id, workspace_id)): ApiPath<(i64, i64)>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = state
-        .domain
-        .core
-        .list_participants(
-            &actor,
-            org_id,
-            workspace_id,
-            query.search.as_deref().filter(|s| !s.is_empty()),
-            query.max.unwrap_or(DEFAULT_PAGE),
-            query.offset.unwrap_or(0),
-        )
-        .await?;
-    let dtos: Vec<Value> = page.participants.iter().map(participant_dto).collect();
+    let search = query.search.filter(|s| !s.is_empty());
+    let (max, offset) = (query.max.unwrap_or(DEFAULT_PAGE), query.offset.unwrap_or(0));
+    let page =
+        state.ports.workspaces.list_participants(&actor, org_id, workspace_id, search, max, offset).await?;
+    let dtos: Vec<Value> = page.items.iter().map(participant_dto).collect();
     Ok(Json(json!({ "participants": dtos, "totalSize": page.total })))
 }
 
@@ -83,7 +75,7 @@ pub async fn add(
         let hint = if body.member_id.is_some() { " memberId is not supported." } else { "" };
         return Err(AppError::bad_request(format!("Give the user's email as userNameOrEmail.{hint}")).into());
     };
-    let added = state.domain.core.add_participant(&actor, org_id, workspace_id, &email, role).await?;
+    let added = state.ports.workspaces.add_participant(&actor, org_id, workspace_id, email, role).await?;
     Ok(Json(json!({ "participant": participant_dto(&added) })))
 }
 
@@ -92,7 +84,7 @@ pub async fn remove(
     Caller(actor): Caller,
     ApiPath((org_id, workspace_id, participant_id)): ApiPath<(i64, i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    state.domain.core.remove_participant(&actor, org_id, workspace_id, participant_id).await?;
+    state.ports.workspaces.remove_participant(&actor, org_id, workspace_id, participant_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -112,6 +104,6 @@ pub async fn set_role(
         .ok_or_else(|| AppError::bad_request("Give the new role."))?
         .parse::<Role>()
         .map_err(AppError::BadRequest)?;
-    state.domain.core.set_participant_role(&actor, org_id, workspace_id, participant_id, role).await?;
+    state.ports.workspaces.set_participant_role(&actor, org_id, workspace_id, participant_id, role).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,7 +10,7 @@ pub async fn user_info(
     State(state): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<Json<Value>, ApiError> {
-    let user = state.domain.core.user_info(&actor).await?;
+    let user = state.ports.accounts.user_info(&actor).await?;
     Ok(Json(json!({
         "user": {
             "id": user.id,
