@@ -6,12 +6,17 @@
 
 mod accounts;
 mod audit;
+mod compute;
 mod secrets;
 mod tokens;
 mod workspaces;
 
 pub use accounts::AccountsPort;
 pub use audit::AuditPort;
+pub use compute::{
+    ComputeEnvChange, ComputePort, CredentialKeysInput, CredentialsInUse, DeleteCredentialsError,
+    HostIdentityGrant,
+};
 pub use secrets::SecretsPort;
 pub use tokens::TokensPort;
 pub use workspaces::WorkspacesPort;
@@ -19,7 +24,6 @@ pub use workspaces::WorkspacesPort;
 use crate::error::AppError;
 use crate::model::*;
 use async_trait::async_trait;
-use secrecy::SecretString;
 use std::sync::Arc;
 
 /// A `Set-Cookie` header value the server function should send back.
@@ -53,6 +57,7 @@ pub struct Page<T> {
 pub struct Ports {
     pub accounts: Arc<dyn AccountsPort>,
     pub workspaces: Arc<dyn WorkspacesPort>,
+    pub compute: Arc<dyn ComputePort>,
     pub secrets: Arc<dyn SecretsPort>,
     pub tokens: Arc<dyn TokensPort>,
     pub audit: Arc<dyn AuditPort>,
@@ -87,67 +92,3 @@ pub trait RunsBackend: Send + Sync + 'static {
 }
 
 pub type SharedRuns = Arc<dyn RunsBackend>;
-
-/// The key material of new or replaced credentials, as it arrives from a form or a request body.
-/// Secret fields are `SecretString` (no `Debug` output of the value, zeroed on drop); the server
-/// validates, seals and forgets them.
-pub enum CredentialKeysInput {
-    Aws {
-        access_key: Option<String>,
-        secret_key: Option<SecretString>,
-        assume_role_arn: Option<String>,
-        external_id: Option<String>,
-    },
-    /// `data` is the service-account key file (JSON) as Google issues it.
-    Google { data: Option<SecretString> },
-}
-
-/// Compute environments and cloud credentials, for the Compute tab. Every participant lists;
-/// owners and admins create and delete. Credentials go in, never come out.
-#[async_trait]
-pub trait ComputeBackend: Send + Sync + 'static {
-    async fn list_compute_envs(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-    ) -> Result<Vec<ComputeEnvSummary>, AppError>;
-    async fn create_compute_env(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        env: ComputeEnvInput,
-    ) -> Result<i64, AppError>;
-    async fn delete_compute_env(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        compute_env_id: i64,
-    ) -> Result<(), AppError>;
-    /// Runs the environment's preflight now (owners, admins) and stores the outcome.
-    async fn check_compute_env(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        compute_env_id: i64,
-    ) -> Result<ComputeCheck, AppError>;
-    async fn list_credentials(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-    ) -> Result<Vec<CredentialsSummary>, AppError>;
-    async fn create_credentials(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        name: String,
-        keys: CredentialKeysInput,
-    ) -> Result<i64, AppError>;
-    async fn delete_credentials(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        credentials_id: i64,
-    ) -> Result<(), AppError>;
-}
-
-pub type SharedCompute = Arc<dyn ComputeBackend>;

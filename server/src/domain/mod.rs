@@ -6,7 +6,6 @@
 pub mod accounts;
 mod audit_trail;
 pub mod compute;
-mod compute_backend;
 pub mod runs;
 mod runs_backend;
 pub mod secrets;
@@ -15,9 +14,7 @@ pub mod workspaces;
 pub use accounts::tokens::{BearerCaller, RunScope};
 pub use accounts::NewAccount;
 pub use compute::credential_versions::RunUsingCredentials;
-pub use compute::credentials::{CredentialsInUse, DeleteCredentialsError, CREDENTIALS_SCOPE};
-pub use compute::environment_writes::ComputeEnvChange;
-pub use compute::host_identity::HostIdentityGrant;
+pub use compute::credentials::CREDENTIALS_SCOPE;
 pub use runs::launch::new_workflow_id;
 pub use runs::stores::{RunTarget, StoreCache};
 
@@ -40,6 +37,7 @@ pub struct Domain {
     pub core: Arc<Core>,
     pub accounts: Arc<accounts::Accounts>,
     pub workspaces: Arc<workspaces::Workspaces>,
+    pub compute: Arc<compute::Compute>,
     pub secrets: Arc<secrets::Secrets>,
     pub tokens: Arc<accounts::tokens::Tokens>,
     pub audit: Arc<audit_trail::AuditTrail>,
@@ -51,6 +49,7 @@ impl Domain {
         Domain {
             accounts: Arc::new(accounts::Accounts::new(core.clone(), sessions, login_limiter)),
             workspaces: Arc::new(workspaces::Workspaces::new(core.clone())),
+            compute: Arc::new(compute::Compute::new(core.clone())),
             secrets: Arc::new(secrets::Secrets::new(core.clone())),
             tokens: Arc::new(accounts::tokens::Tokens::new(core.clone())),
             audit: Arc::new(audit_trail::AuditTrail::new(core.clone())),
@@ -62,6 +61,7 @@ impl Domain {
         Ports {
             accounts: self.accounts.clone(),
             workspaces: self.workspaces.clone(),
+            compute: self.compute.clone(),
             secrets: self.secrets.clone(),
             tokens: self.tokens.clone(),
             audit: self.audit.clone(),

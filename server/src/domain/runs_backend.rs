@@ -4,7 +4,7 @@ use crate::domain::{Core, Domain};
 use app::error::AppError;
 use app::model::*;
 use app::ports::RunsBackend;
-use app::ports::SecretsPort;
+use app::ports::{ComputePort, SecretsPort};
 use async_trait::async_trait;
 
 #[async_trait]
@@ -14,7 +14,7 @@ impl RunsBackend for Domain {
         actor: &SessionUser,
         workspace_id: i64,
     ) -> Result<LaunchOptions, AppError> {
-        let compute_envs = self.core.list_compute_envs(actor, workspace_id).await?;
+        let compute_envs = self.compute.list_compute_envs(actor, workspace_id).await?;
         let scope = SecretScope::Workspace(workspace_id);
         let workspace = self.secrets.list_secrets(actor, scope, String::new(), 10_000, 0).await?;
         let mine = self.secrets.list_secrets(actor, SecretScope::Mine, String::new(), 10_000, 0).await?;

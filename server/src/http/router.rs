@@ -5,7 +5,7 @@
 use crate::http::middleware::authenticate;
 use crate::http::ops;
 use crate::http::state::AppState;
-use app::ports::{SharedCompute, SharedRuns};
+use app::ports::SharedRuns;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::provide_context;
@@ -17,7 +17,6 @@ use tracing::Level;
 pub fn router(state: AppState) -> Router {
     let ports = state.ports.clone();
     let runs: SharedRuns = std::sync::Arc::new(state.domain.clone());
-    let compute: SharedCompute = state.domain.core.clone();
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
@@ -27,7 +26,6 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(ports.clone());
                 provide_context(runs.clone());
-                provide_context(compute.clone());
             },
             move || app::shell(leptos_options.clone()),
         )

@@ -88,30 +88,6 @@ impl Core {
         Ok(())
     }
 
-    /// Before a replace (in its transaction, with the row locked): keeps the current version if a
-    /// run that is not cleaned yet pinned it.
-    pub(crate) async fn keep_version_for_runs(
-        &self,
-        tx: &mut Tx<'_>,
-        workspace_id: i64,
-        credentials_id: i64,
-        current_version: i64,
-        now: i64,
-    ) -> Result<(), AppError> {
-        let runs = runs_using(tx, workspace_id, credentials_id).await?;
-        if runs.iter().any(|run| run.version == Some(current_version)) {
-            credentials::retire_current(tx, workspace_id, credentials_id, now).await.map_err(internal)?;
-            tracing::info!(
-                credentials_id,
-                workspace_id,
-                version = current_version,
-                runs = runs.len(),
-                "replaced credentials kept for the runs launched with them"
-            );
-        }
-        Ok(())
-    }
-
     /// Deletes the kept versions of a workspace no run needs any more (after a run is cleaned).
     pub async fn forget_unneeded_credential_versions(&self, workspace_id: i64) -> Result<(), AppError> {
         let mut tx = self.db.begin().await.map_err(internal)?;
@@ -161,4 +137,27 @@ impl Core {
             .map_err(internal)?;
         Ok((row.provider, keys))
     }
+}
+
+/// Before a replace (in its transaction, with the row locked): keeps the current version if a
+/// run that is not cleaned yet pinned it.
+pub(super) async fn keep_version_for_runs(
+    tx: &mut Tx<'_>,
+    workspace_id: i64,
+    credentials_id: i64,
+    current_version: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    let runs = runs_using(tx, workspace_id, credentials_id).await?;
+    if runs.iter().any(|run| run.version == Some(current_version)) {
+        credentials::retire_current(tx, workspace_id, credentials_id, now).await.map_err(internal)?;
+        tracing::info!(
+            credentials_id,
+            workspace_id,
+            version = current_version,
+            runs = runs.len(),
+            "replaced credentials kept for the runs launched with them"
+        );
+    }
+    Ok(())
 }

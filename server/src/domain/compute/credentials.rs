@@ -7,65 +7,19 @@
 //! `open_credentials`, for the provisioning path, is the only place they are decrypted. Every
 //! participant lists; creating, replacing and deleting need `ManageCompute` (owner, admin).
 
+use super::Compute;
 use crate::audit::Event;
 use crate::crypto::{Binding, ALGORITHM};
 use crate::db::{self, compute_envs, credentials, Tx};
 use crate::domain::compute::credentials_input::{self, CheckedKeys};
-use crate::domain::{internal, now_ms, Core};
+use crate::domain::{internal, now_ms};
 use crate::rbac::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
-use app::ports::CredentialKeysInput;
+use app::ports::{CredentialKeysInput, CredentialsInUse, DeleteCredentialsError};
 
 /// The scope bound into the associated data of every credentials seal.
 pub const CREDENTIALS_SCOPE: &str = "credentials";
-
-/// Credentials that compute environments or unfinished runs still use: the deletion is refused.
-pub struct CredentialsInUse {
-    pub credentials_id: i64,
-    /// (id, name) of each environment that uses them.
-    pub compute_envs: Vec<(i64, String)>,
-    /// (workflow id, run name) of each run, not cleaned yet, launched with them: its copies are
-    /// deleted with these keys.
-    pub runs: Vec<(String, String)>,
-}
-
-impl CredentialsInUse {
-    pub fn message(&self) -> String {
-        let plural = |n: usize| if n == 1 { "" } else { "s" };
-        if !self.compute_envs.is_empty() {
-            let names: Vec<String> = self.compute_envs.iter().map(|(_, name)| format!("'{name}'")).collect();
-            return format!(
-                "These credentials are used by the compute environment{} {}. Delete or change {} first.",
-                plural(names.len()),
-                names.join(", "),
-                if names.len() == 1 { "it" } else { "them" },
-            );
-        }
-        let runs: Vec<String> = self.runs.iter().map(|(id, name)| format!("{id} ('{name}')")).collect();
-        format!(
-            "These credentials are still needed by the run{} {}: {} copies of secrets are deleted with \
-             these keys when {} cleaned. Delete the credentials once {} cleaned (or cancel {}).",
-            plural(runs.len()),
-            runs.join(", "),
-            if runs.len() == 1 { "its" } else { "their" },
-            if runs.len() == 1 { "it is" } else { "they are" },
-            if runs.len() == 1 { "it is" } else { "they are" },
-            if runs.len() == 1 { "it" } else { "them" },
-        )
-    }
-}
-
-pub enum DeleteCredentialsError {
-    Refused(AppError),
-    InUse(CredentialsInUse),
-}
-
-impl From<AppError> for DeleteCredentialsError {
-    fn from(error: AppError) -> Self {
-        DeleteCredentialsError::Refused(error)
-    }
-}
 
 fn not_found() -> AppError {
     AppError::not_found("Credentials")
@@ -103,27 +57,29 @@ fn event(actor: &SessionUser, action: &'static str, workspace_id: i64, id: i64, 
     Event::by(actor, action).workspace(workspace_id).target(format!("credentials '{name}' (id {id})"))
 }
 
-impl Core {
-    pub async fn list_credentials(
+impl Compute {
+    pub(super) async fn list_credentials(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
     ) -> Result<Vec<CredentialsSummary>, AppError> {
-        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace).await?;
-        let rows = credentials::list(&self.db.pool, access.workspace_id()).await.map_err(internal)?;
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ReadWorkspace).await?;
+        let rows = credentials::list(&self.core.db.pool, access.workspace_id()).await.map_err(internal)?;
         let grant = self.host_identity_grant(access.workspace_id()).await?;
         let external_id = grant.as_ref().map(|g| g.external_id.as_str());
         rows.into_iter().map(|row| summary(row, external_id)).collect()
     }
 
-    pub async fn describe_credentials(
+    pub(super) async fn describe_credentials(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
         id: i64,
     ) -> Result<CredentialsSummary, AppError> {
-        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace).await?;
-        let row = credentials::find(&self.db.pool, access.workspace_id(), id)
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ReadWorkspace).await?;
+        let row = credentials::find(&self.core.db.pool, access.workspace_id(), id)
             .await
             .map_err(internal)?
             .ok_or_else(not_found)?;
@@ -131,21 +87,22 @@ impl Core {
         summary(row, grant.as_ref().map(|g| g.external_id.as_str()))
     }
 
-    pub async fn create_credentials(
+    pub(super) async fn create_credentials(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
         name: &str,
         keys: CredentialKeysInput,
     ) -> Result<i64, AppError> {
-        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ManageCompute).await?;
         let workspace_id = access.workspace_id();
         check_compute_name("credentials", name).map_err(AppError::BadRequest)?;
         let keys = credentials_input::check(keys)?;
         self.check_host_identity_keys(actor, workspace_id, &keys).await?;
         let public = serde_json::to_string(&keys.public).map_err(internal)?;
         let now = now_ms();
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         let inserted = credentials::insert_placeholder(
             &mut tx,
             workspace_id,
@@ -164,27 +121,28 @@ impl Core {
         self.seal_credentials(&mut tx, workspace_id, id, 1, &keys, &public, now).await?;
         let event = event(actor, "credentials.created", workspace_id, id, name)
             .detail(format!("provider {}", keys.provider));
-        self.commit_audited(tx, event).await?;
+        self.core.commit_audited(tx, event).await?;
         tracing::info!(credentials_id = id, workspace_id, by = actor.id, "credentials created");
         Ok(id)
     }
 
     /// Replaces the keys (a new version with a new data key). The provider cannot change: the
     /// compute environments that use these credentials were checked against it.
-    pub async fn update_credentials(
+    pub(super) async fn update_credentials(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
         id: i64,
         keys: CredentialKeysInput,
     ) -> Result<(), AppError> {
-        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ManageCompute).await?;
         let workspace_id = access.workspace_id();
         let keys = credentials_input::check(keys)?;
         self.check_host_identity_keys(actor, workspace_id, &keys).await?;
         let public = serde_json::to_string(&keys.public).map_err(internal)?;
         let now = now_ms();
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         let (version, name, provider) =
             credentials::lock(&mut tx, workspace_id, id).await.map_err(internal)?.ok_or_else(not_found)?;
         if provider != keys.provider.as_str() {
@@ -192,12 +150,12 @@ impl Core {
                 "These are {provider} credentials: their keys can only be replaced with {provider} keys."
             )));
         }
-        self.keep_version_for_runs(&mut tx, workspace_id, id, version, now).await?;
+        super::credential_versions::keep_version_for_runs(&mut tx, workspace_id, id, version, now).await?;
         self.seal_credentials(&mut tx, workspace_id, id, version + 1, &keys, &public, now).await?;
         crate::domain::compute::credential_versions::forget_unneeded(&mut tx, workspace_id).await?;
         let event = event(actor, "credentials.updated", workspace_id, id, &name)
             .detail(format!("version {}", version + 1));
-        self.commit_audited(tx, event).await?;
+        self.core.commit_audited(tx, event).await?;
         tracing::info!(credentials_id = id, workspace_id, by = actor.id, "credentials updated");
         Ok(())
     }
@@ -205,15 +163,16 @@ impl Core {
     /// Deletes credentials no compute environment uses. The row is deleted first (taking its
     /// lock) and the users counted after, so an environment created meanwhile either waited for
     /// this transaction (and then finds no credentials) or is counted here.
-    pub async fn delete_credentials(
+    pub(super) async fn delete_credentials(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
         id: i64,
     ) -> Result<(), DeleteCredentialsError> {
-        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ManageCompute).await?;
         let workspace_id = access.workspace_id();
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         let name =
             credentials::delete(&mut tx, workspace_id, id).await.map_err(internal)?.ok_or_else(not_found)?;
         let users = compute_envs::using_credentials(&mut tx, workspace_id, id).await.map_err(internal)?;
@@ -233,7 +192,7 @@ impl Core {
         }
         // Kept versions go with them (no run needs them: that was checked above).
         crate::domain::compute::credential_versions::forget_unneeded(&mut tx, workspace_id).await?;
-        self.commit_audited(tx, event(actor, "credentials.deleted", workspace_id, id, &name)).await?;
+        self.core.commit_audited(tx, event(actor, "credentials.deleted", workspace_id, id, &name)).await?;
         tracing::info!(credentials_id = id, workspace_id, by = actor.id, "credentials deleted");
         Ok(())
     }
@@ -251,7 +210,7 @@ impl Core {
         }
         let external_id = match self.require_host_identity(workspace_id).await {
             Ok(external_id) => external_id,
-            Err(refusal) => return Err(self.denied(actor, Some(workspace_id), refusal).await),
+            Err(refusal) => return Err(self.core.denied(actor, Some(workspace_id), refusal).await),
         };
         if keys.public.external_id.is_some() {
             return Err(AppError::bad_request(format!(
@@ -275,7 +234,7 @@ impl Core {
         now: i64,
     ) -> Result<(), AppError> {
         let binding = Binding { scope: CREDENTIALS_SCOPE, owner_id: workspace_id, item_id: id, version };
-        let sealed = self.kek.seal(&keys.sealed_document, &binding);
+        let sealed = self.core.kek.seal(&keys.sealed_document, &binding);
         let row = credentials::NewSealed {
             algorithm: ALGORITHM,
             key_id: &sealed.key_id,

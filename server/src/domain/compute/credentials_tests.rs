@@ -46,8 +46,8 @@ async fn open_credentials_returns_the_sealed_keys_and_records_the_use() {
         assume_role_arn: None,
         external_id: None,
     };
-    let id = services.create_credentials(&owner, ws_id, "aws-prod", keys).await.unwrap();
-    let before = services.describe_credentials(&owner, ws_id, id).await.unwrap();
+    let id = domain.compute.create_credentials(&owner, ws_id, "aws-prod", keys).await.unwrap();
+    let before = domain.compute.describe_credentials(&owner, ws_id, id).await.unwrap();
     assert_eq!(before.last_used_at, None);
 
     let (provider, document) = services.open_credentials_version(ws_id, id, None).await.unwrap();
@@ -55,7 +55,7 @@ async fn open_credentials_returns_the_sealed_keys_and_records_the_use() {
     let document: serde_json::Value = serde_json::from_slice(document.expose_secret()).unwrap();
     assert_eq!(document["accessKey"], "AKIAIOSFODNN7EXAMPLE");
     assert_eq!(document["secretKey"], "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
-    let after = services.describe_credentials(&owner, ws_id, id).await.unwrap();
+    let after = domain.compute.describe_credentials(&owner, ws_id, id).await.unwrap();
     assert!(after.last_used_at.is_some());
 
     // Scoped by workspace: another workspace's id opens nothing.

@@ -4,15 +4,15 @@
 //! token goes only to Google's own hosts or a listed endpoint. The same rules are checked again
 //! whenever a store is opened (`providers::open_checked`).
 
-use crate::domain::Core;
+use super::Compute;
 use crate::providers::endpoints::{self, ALLOW_SETTING};
 use app::error::AppError;
 use app::model::{Platform, SessionUser};
 
-impl Core {
+impl Compute {
     /// Checks the endpoint an environment is saved with, when it is new or changed (an unchanged
     /// one chosen earlier by an instance administrator stays, whoever renames the environment).
-    pub(crate) async fn check_endpoint_allowed(
+    pub(super) async fn check_endpoint_allowed(
         &self,
         actor: &SessionUser,
         platform: Platform,
@@ -27,9 +27,9 @@ impl Core {
             return Ok(());
         }
         let url = endpoints::parse(&raw).map_err(AppError::bad_request)?;
-        self.endpoints.check(&raw, actor.is_instance_admin).await.map_err(AppError::bad_request)?;
+        self.core.endpoints.check(&raw, actor.is_instance_admin).await.map_err(AppError::bad_request)?;
         if platform == Platform::GoogleBatch
-            && !self.endpoints.is_listed(&url)
+            && !self.core.endpoints.is_listed(&url)
             && !endpoints::is_google_api(&url)
         {
             return Err(AppError::bad_request(format!(

@@ -2,13 +2,15 @@
 //! checked per platform (`compute_config_check`); credentials must be the workspace's own and of
 //! the platform's provider.
 
+use super::Compute;
 use crate::audit::Event;
 use crate::db::{self, compute_envs, credentials, Tx};
 use crate::domain::compute::settings_check::{check_config, check_credentials_fit, uses_host_identity};
-use crate::domain::{internal, now_ms, Core};
+use crate::domain::{internal, now_ms};
 use crate::rbac::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
+use app::ports::ComputeEnvChange;
 
 fn not_found() -> AppError {
     AppError::not_found("Compute environment")
@@ -20,14 +22,6 @@ fn taken(name: &str) -> AppError {
 
 fn event(actor: &SessionUser, action: &'static str, workspace_id: i64, id: i64, name: &str) -> Event {
     Event::by(actor, action).workspace(workspace_id).target(format!("compute environment '{name}' (id {id})"))
-}
-
-/// What a change to an environment may carry: absent fields keep their value.
-pub struct ComputeEnvChange {
-    pub name: Option<String>,
-    /// `Some(None)` removes the credentials.
-    pub credentials_id: Option<Option<i64>>,
-    pub config: Option<ComputeConfig>,
 }
 
 /// A launch command runs on the Strongroom host itself, as the launch account, so only an
@@ -67,7 +61,7 @@ fn check_work_dir_move(
     Ok(())
 }
 
-impl Core {
+impl Compute {
     /// Checks the input and, inside `tx`, that the credentials belong to the workspace and fit
     /// the platform (locking them, so they cannot be deleted before this commits).
     async fn checked_env(
@@ -77,8 +71,12 @@ impl Core {
         input: ComputeEnvInput,
     ) -> Result<(ComputeEnvInput, String), AppError> {
         check_compute_name("compute environment", &input.name).map_err(AppError::BadRequest)?;
-        let config =
-            check_config(input.platform, input.config, &self.local_work_dir(workspace_id), &self.hpc_host)?;
+        let config = check_config(
+            input.platform,
+            input.config,
+            &self.core.local_work_dir(workspace_id),
+            &self.core.hpc_host,
+        )?;
         let (provider, public) = match input.credentials_id {
             Some(id) => {
                 let (provider, public) =
@@ -98,18 +96,19 @@ impl Core {
         Ok((ComputeEnvInput { config, ..input }, json))
     }
 
-    pub async fn create_compute_env(
+    pub(super) async fn create_compute_env(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
         input: ComputeEnvInput,
     ) -> Result<i64, AppError> {
-        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ManageCompute).await?;
         let workspace_id = access.workspace_id();
         check_launch_command(actor, None, input.config.launch_command.as_deref())?;
         self.check_endpoint_allowed(actor, input.platform, None, input.config.endpoint_url.as_deref())
             .await?;
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         let (env, config) = self.checked_env(&mut tx, workspace_id, input).await?;
         let new = compute_envs::NewComputeEnv {
             workspace_id,
@@ -125,22 +124,23 @@ impl Core {
         };
         let event = event(actor, "compute_env.created", workspace_id, id, &env.name)
             .detail(format!("platform {}", env.platform));
-        self.commit_audited(tx, event).await?;
+        self.core.commit_audited(tx, event).await?;
         tracing::info!(compute_env_id = id, workspace_id, by = actor.id, "compute environment created");
         Ok(id)
     }
 
     /// Renames an environment or replaces its settings or credentials; the platform stays.
-    pub async fn update_compute_env(
+    pub(super) async fn update_compute_env(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
         id: i64,
         change: ComputeEnvChange,
     ) -> Result<(), AppError> {
-        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ManageCompute).await?;
         let workspace_id = access.workspace_id();
-        let current = compute_envs::find(&self.db.pool, workspace_id, id)
+        let current = compute_envs::find(&self.core.db.pool, workspace_id, id)
             .await
             .map_err(internal)?
             .ok_or_else(not_found)?;
@@ -163,7 +163,7 @@ impl Core {
             credentials_id: change.credentials_id.unwrap_or(current.credentials_id),
             config: change.config.unwrap_or(current_config),
         };
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         let (env, config) = self.checked_env(&mut tx, workspace_id, input).await?;
         let new = compute_envs::NewComputeEnv {
             workspace_id,
@@ -180,27 +180,29 @@ impl Core {
         }
         let detail =
             if env.name == current.name { String::new() } else { format!("renamed from '{}'", current.name) };
-        self.commit_audited(
-            tx,
-            event(actor, "compute_env.updated", workspace_id, id, &env.name).detail(detail),
-        )
-        .await?;
+        self.core
+            .commit_audited(
+                tx,
+                event(actor, "compute_env.updated", workspace_id, id, &env.name).detail(detail),
+            )
+            .await?;
         tracing::info!(compute_env_id = id, workspace_id, by = actor.id, "compute environment updated");
         Ok(())
     }
 
-    pub async fn delete_compute_env(
+    pub(super) async fn delete_compute_env(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
         id: i64,
     ) -> Result<(), AppError> {
-        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ManageCompute).await?;
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ManageCompute).await?;
         let workspace_id = access.workspace_id();
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         let name =
             compute_envs::delete(&mut tx, workspace_id, id).await.map_err(internal)?.ok_or_else(not_found)?;
-        self.commit_audited(tx, event(actor, "compute_env.deleted", workspace_id, id, &name)).await?;
+        self.core.commit_audited(tx, event(actor, "compute_env.deleted", workspace_id, id, &name)).await?;
         tracing::info!(compute_env_id = id, workspace_id, by = actor.id, "compute environment deleted");
         Ok(())
     }

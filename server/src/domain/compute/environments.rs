@@ -1,6 +1,7 @@
 //! Compute environments: listing and describing (every participant), and the `local`
 //! environment every new workspace starts with.
 
+use super::Compute;
 use crate::db::{compute_envs, Tx};
 use crate::domain::{internal, Core};
 use crate::rbac::authorize_workspace;
@@ -61,25 +62,29 @@ impl Core {
         };
         compute_envs::insert(tx, new, now).await.map_err(internal)
     }
+}
 
-    pub async fn list_compute_envs(
+impl Compute {
+    pub(super) async fn list_compute_envs(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
     ) -> Result<Vec<ComputeEnvSummary>, AppError> {
-        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace).await?;
-        let rows = compute_envs::list(&self.db.pool, access.workspace_id()).await.map_err(internal)?;
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ReadWorkspace).await?;
+        let rows = compute_envs::list(&self.core.db.pool, access.workspace_id()).await.map_err(internal)?;
         rows.into_iter().map(summary).collect()
     }
 
-    pub async fn describe_compute_env(
+    pub(super) async fn describe_compute_env(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
         id: i64,
     ) -> Result<ComputeEnvSummary, AppError> {
-        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::ReadWorkspace).await?;
-        compute_envs::find(&self.db.pool, access.workspace_id(), id)
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ReadWorkspace).await?;
+        compute_envs::find(&self.core.db.pool, access.workspace_id(), id)
             .await
             .map_err(internal)?
             .ok_or_else(not_found)
