@@ -14,10 +14,6 @@ pub fn ports() -> Result<Ports, AppError> {
     use_context::<Ports>().ok_or(AppError::Internal)
 }
 
-pub fn runs_backend() -> Result<crate::ports::SharedRuns, AppError> {
-    use_context::<crate::ports::SharedRuns>().ok_or(AppError::Internal)
-}
-
 /// The caller, for server functions that also serve signed-out visitors.
 pub fn signed_in() -> Option<Authenticated> {
     use_context::<Parts>().and_then(|parts| parts.extensions.get::<Authenticated>().cloned())

@@ -7,6 +7,7 @@
 mod accounts;
 mod audit;
 mod compute;
+mod runs;
 mod secrets;
 mod tokens;
 mod workspaces;
@@ -17,13 +18,12 @@ pub use compute::{
     ComputeEnvChange, ComputePort, CredentialKeysInput, CredentialsInUse, DeleteCredentialsError,
     HostIdentityGrant,
 };
+pub use runs::{RunsPort, TracedRun};
 pub use secrets::SecretsPort;
 pub use tokens::TokensPort;
 pub use workspaces::WorkspacesPort;
 
-use crate::error::AppError;
-use crate::model::*;
-use async_trait::async_trait;
+use crate::model::SessionUser;
 use std::sync::Arc;
 
 /// A `Set-Cookie` header value the server function should send back.
@@ -58,37 +58,8 @@ pub struct Ports {
     pub accounts: Arc<dyn AccountsPort>,
     pub workspaces: Arc<dyn WorkspacesPort>,
     pub compute: Arc<dyn ComputePort>,
+    pub runs: Arc<dyn RunsPort>,
     pub secrets: Arc<dyn SecretsPort>,
     pub tokens: Arc<dyn TokensPort>,
     pub audit: Arc<dyn AuditPort>,
 }
-
-/// Launching and following runs, for the launch form, the Runs tab and the run page.
-#[async_trait]
-pub trait RunsBackend: Send + Sync + 'static {
-    /// What the launch form offers the caller in this workspace.
-    async fn launch_options(&self, actor: &SessionUser, workspace_id: i64)
-        -> Result<LaunchOptions, AppError>;
-    /// Launches and returns the workflow id.
-    async fn launch(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        request: LaunchRequest,
-    ) -> Result<String, AppError>;
-    async fn list_runs(&self, actor: &SessionUser, workspace_id: i64) -> Result<Vec<RunSummary>, AppError>;
-    async fn describe_run(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        workflow_id: String,
-    ) -> Result<RunDetail, AppError>;
-    async fn cancel_run(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        workflow_id: String,
-    ) -> Result<(), AppError>;
-}
-
-pub type SharedRuns = Arc<dyn RunsBackend>;

@@ -7,7 +7,6 @@ pub mod accounts;
 mod audit_trail;
 pub mod compute;
 pub mod runs;
-mod runs_backend;
 pub mod secrets;
 pub mod workspaces;
 
@@ -38,6 +37,7 @@ pub struct Domain {
     pub accounts: Arc<accounts::Accounts>,
     pub workspaces: Arc<workspaces::Workspaces>,
     pub compute: Arc<compute::Compute>,
+    pub runs: Arc<runs::Runs>,
     pub secrets: Arc<secrets::Secrets>,
     pub tokens: Arc<accounts::tokens::Tokens>,
     pub audit: Arc<audit_trail::AuditTrail>,
@@ -46,11 +46,14 @@ pub struct Domain {
 impl Domain {
     pub fn new(core: Core, sessions: SessionPolicy, login_limiter: LoginRateLimiter) -> Domain {
         let core = Arc::new(core);
+        let secrets = Arc::new(secrets::Secrets::new(core.clone()));
+        let compute = Arc::new(compute::Compute::new(core.clone()));
         Domain {
             accounts: Arc::new(accounts::Accounts::new(core.clone(), sessions, login_limiter)),
             workspaces: Arc::new(workspaces::Workspaces::new(core.clone())),
-            compute: Arc::new(compute::Compute::new(core.clone())),
-            secrets: Arc::new(secrets::Secrets::new(core.clone())),
+            compute: compute.clone(),
+            runs: Arc::new(runs::Runs::new(core.clone(), secrets.clone(), compute)),
+            secrets,
             tokens: Arc::new(accounts::tokens::Tokens::new(core.clone())),
             audit: Arc::new(audit_trail::AuditTrail::new(core.clone())),
             core,
@@ -62,6 +65,7 @@ impl Domain {
             accounts: self.accounts.clone(),
             workspaces: self.workspaces.clone(),
             compute: self.compute.clone(),
+            runs: self.runs.clone(),
             secrets: self.secrets.clone(),
             tokens: self.tokens.clone(),
             audit: self.audit.clone(),

@@ -5,7 +5,6 @@
 use crate::http::middleware::authenticate;
 use crate::http::ops;
 use crate::http::state::AppState;
-use app::ports::SharedRuns;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::provide_context;
@@ -16,7 +15,6 @@ use tracing::Level;
 
 pub fn router(state: AppState) -> Router {
     let ports = state.ports.clone();
-    let runs: SharedRuns = std::sync::Arc::new(state.domain.clone());
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
@@ -25,7 +23,6 @@ pub fn router(state: AppState) -> Router {
             routes,
             move || {
                 provide_context(ports.clone());
-                provide_context(runs.clone());
             },
             move || app::shell(leptos_options.clone()),
         )

@@ -2,6 +2,7 @@
 //! really works (preflight), then commit the run and one planned copy per secret — before any
 //! call to a cloud or a file system. The worker (`crate::jobs`) does the copying from there.
 
+use super::Runs;
 use crate::audit::Event;
 use crate::db::secrets::{self, Owner};
 use crate::db::{compute_envs, run_copies, runs};
@@ -47,7 +48,27 @@ fn dedup(names: &[String]) -> Vec<String> {
     names
 }
 
-impl Core {
+impl Runs {
+    /// What the launch form offers the caller in this workspace.
+    pub(super) async fn launch_options(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+    ) -> Result<LaunchOptions, AppError> {
+        let compute_envs = self.compute.list_compute_envs(actor, workspace_id).await?;
+        let scope = SecretScope::Workspace(workspace_id);
+        let workspace = self.secrets.list_secrets(actor, scope, String::new(), 10_000, 0).await?;
+        let mine = self.secrets.list_secrets(actor, SecretScope::Mine, String::new(), 10_000, 0).await?;
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ReadWorkspace).await?;
+        Ok(LaunchOptions {
+            compute_envs,
+            workspace_secrets: workspace.items.into_iter().map(|s| s.name).collect(),
+            user_secrets: mine.items.into_iter().map(|s| s.name).collect(),
+            can_launch: access.role.allows(Permission::LaunchWorkflow),
+        })
+    }
+
     /// The compute environment a launch uses: the one named, or the workspace's only one.
     async fn launch_env_row(
         &self,
@@ -55,11 +76,14 @@ impl Core {
         id: Option<i64>,
     ) -> Result<compute_envs::ComputeEnvRow, AppError> {
         if let Some(id) = id {
-            return compute_envs::find(&self.db.pool, workspace_id, id).await.map_err(internal)?.ok_or_else(
-                || AppError::bad_request("That compute environment does not exist in this workspace."),
-            );
+            return compute_envs::find(&self.core.db.pool, workspace_id, id)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| {
+                    AppError::bad_request("That compute environment does not exist in this workspace.")
+                });
         }
-        let mut all = compute_envs::list(&self.db.pool, workspace_id).await.map_err(internal)?;
+        let mut all = compute_envs::list(&self.core.db.pool, workspace_id).await.map_err(internal)?;
         match all.len() {
             1 => Ok(all.remove(0)),
             0 => Err(AppError::bad_request(
@@ -69,13 +93,14 @@ impl Core {
         }
     }
 
-    pub async fn launch(
+    pub(super) async fn launch(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
         request: LaunchRequest,
     ) -> Result<String, AppError> {
-        let access = authorize_workspace(&self.db, actor, workspace_id, Permission::LaunchWorkflow).await?;
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::LaunchWorkflow).await?;
         let workspace_id = access.workspace_id();
         let pipeline = request.pipeline.trim().to_string();
         check_pipeline(&pipeline)?;
@@ -102,8 +127,8 @@ impl Core {
         let env = self.launch_env_row(workspace_id, request.compute_env_id).await?;
         let mut target = RunTarget::of_env(&env).map_err(internal)?;
 
-        let workspace_found = resolve(self, Owner::Workspace(workspace_id), &workspace_names).await?;
-        let user_found = resolve(self, Owner::User(actor.id), &user_names).await?;
+        let workspace_found = resolve(&self.core, Owner::Workspace(workspace_id), &workspace_names).await?;
+        let user_found = resolve(&self.core, Owner::User(actor.id), &user_names).await?;
         if target.platform == Platform::AwsBatch
             && target.config.custom_job_definition == Some(true)
             && !effective.is_empty()
@@ -117,16 +142,16 @@ impl Core {
         }
 
         let target_json = target.to_json();
-        if let Err(failure) = self.preflight_for_launch(workspace_id, &target_json).await {
+        if let Err(failure) = self.core.preflight_for_launch(workspace_id, &target_json).await {
             return Err(self
                 .denied_launch(actor, workspace_id, AppError::bad_request(preflight_message(&failure)))
                 .await);
         }
 
         let now = now_ms();
-        let mut tx = self.db.begin().await.map_err(internal)?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
         // The run keeps the credentials version it provisions with, whatever replaces it later.
-        self.pin_credentials(&mut tx, workspace_id, &mut target).await?;
+        self.core.pin_credentials(&mut tx, workspace_id, &mut target).await?;
         let target_json = target.to_json();
         let new = runs::NewRun {
             id: &workflow_id,
@@ -158,8 +183,8 @@ impl Core {
             .workspace(workspace_id)
             .target(format!("run {workflow_id} ({run_name})"))
             .detail(format!("pipeline {pipeline} on '{}'; secrets: {}", env.name, names.join(", ")));
-        self.commit_audited(tx, event).await?;
-        self.wake_workers();
+        self.core.commit_audited(tx, event).await?;
+        self.core.wake_workers();
         tracing::info!(workflow_id = %workflow_id, workspace_id, copies = effective.len(), "run launched");
         Ok(workflow_id)
     }
@@ -170,10 +195,12 @@ impl Core {
             .outcome(crate::audit::Outcome::Failed)
             .workspace(workspace_id)
             .detail("the compute environment's preflight check failed");
-        self.record(event).await;
+        self.core.record(event).await;
         refusal
     }
+}
 
+impl Core {
     /// Tells idle workers there is work (a launch or an end); they also poll.
     pub fn wake_workers(&self) {
         self.worker_wake.notify_waiters();

@@ -43,10 +43,6 @@ fn within_scope(scope: &Scope, workflow_id: &str) -> Result<(), ApiError> {
     }
 }
 
-async fn watch_url(state: &AppState, workflow_id: &str) -> Result<String, ApiError> {
-    Ok(state.domain.core.run_page_url(workflow_id).await?)
-}
-
 pub async fn create(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -63,9 +59,9 @@ pub async fn create(
     if let Some(id) = workflow_id {
         within_scope(&scope, id)?;
     }
-    let id = state
-        .domain
-        .core
+    let run = state
+        .ports
+        .runs
         .trace_create(
             &actor,
             query.workspace_id,
@@ -75,7 +71,7 @@ pub async fn create(
             body.session_id.as_deref(),
         )
         .await?;
-    Ok(Json(json!({ "workflowId": id, "watchUrl": watch_url(&state, &id).await? })))
+    Ok(Json(json!({ "workflowId": run.workflow_id, "watchUrl": run.watch_url })))
 }
 
 pub async fn begin(
@@ -87,8 +83,8 @@ pub async fn begin(
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     within_scope(&scope, &id)?;
-    state.domain.core.trace_begin(&actor, &id, query.workspace_id).await?;
-    Ok(Json(json!({ "status": "OK", "workflowId": id, "watchUrl": watch_url(&state, &id).await? })))
+    let watch_url = state.ports.runs.trace_begin(&actor, &id, query.workspace_id).await?;
+    Ok(Json(json!({ "status": "OK", "workflowId": id, "watchUrl": watch_url })))
 }
 
 pub async fn progress(
@@ -100,7 +96,7 @@ pub async fn progress(
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     within_scope(&scope, &id)?;
-    state.domain.core.trace_heartbeat(&actor, &id, query.workspace_id).await?;
+    state.ports.runs.trace_heartbeat(&actor, &id, query.workspace_id).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id })))
 }
 
@@ -113,7 +109,7 @@ pub async fn heartbeat(
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     within_scope(&scope, &id)?;
-    state.domain.core.trace_heartbeat(&actor, &id, query.workspace_id).await?;
+    state.ports.runs.trace_heartbeat(&actor, &id, query.workspace_id).await?;
     Ok(Json(json!({ "message": "OK" })))
 }
 
@@ -145,6 +141,6 @@ pub async fn complete(
         workflow.as_ref().map(|w| w.success.unwrap_or_else(|| w.exit_status == Some(0))).unwrap_or(false);
     let error: Option<String> =
         workflow.and_then(|w| w.error_message).map(|m| m.chars().take(2000).collect());
-    state.domain.core.trace_complete(&actor, &id, query.workspace_id, success, error.as_deref()).await?;
+    state.ports.runs.trace_complete(&actor, &id, query.workspace_id, success, error.as_deref()).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id })))
 }

@@ -68,7 +68,7 @@ pub async fn launch(
         workspace_secrets: body.workspace_secrets,
         user_secrets: body.user_secrets,
     };
-    let workflow_id = state.domain.core.launch(&actor, workspace_id, request).await?;
+    let workflow_id = state.ports.runs.launch(&actor, workspace_id, request).await?;
     Ok(Json(json!({ "workflowId": workflow_id })))
 }
 
@@ -105,7 +105,7 @@ pub async fn describe(
     ApiQuery(query): ApiQuery<WorkspaceQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let workspace_id = workspace(&query)?;
-    let detail = state.domain.core.describe_run(&actor, workspace_id, &workflow_id).await?;
+    let detail = state.ports.runs.describe_run(&actor, workspace_id, workflow_id).await?;
     let copies: Vec<Value> = detail
         .copies
         .iter()
@@ -142,8 +142,8 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let workspace_id = workspace(&query)?;
     let offset = query.offset.unwrap_or(0);
-    let (runs, total) =
-        state.domain.core.list_runs(&actor, workspace_id, query.max.unwrap_or(50), offset).await?;
+    let page = state.ports.runs.list_runs(&actor, workspace_id, query.max.unwrap_or(50), offset).await?;
+    let (runs, total) = (page.items, page.total);
     let items: Vec<Value> = runs.iter().map(|run| json!({ "workflow": workflow_dto(run, None) })).collect();
     let has_more = offset + (items.len() as i64) < total;
     Ok(Json(json!({ "workflows": items, "totalSize": total, "hasMore": has_more })))
@@ -156,6 +156,6 @@ pub async fn cancel(
     ApiQuery(query): ApiQuery<WorkspaceQuery>,
 ) -> Result<StatusCode, ApiError> {
     let workspace_id = workspace(&query)?;
-    state.domain.core.cancel_run(&actor, workspace_id, &workflow_id).await?;
+    state.ports.runs.cancel_run(&actor, workspace_id, workflow_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
