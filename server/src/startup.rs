@@ -1,4 +1,4 @@
-//! Building the application: database, services, router. `Application::build` binds the listener
+//! Building the application: database, domain, router. `Application::build` binds the listener
 //! first so tests can ask for port 0 and learn the real port before serving.
 
 use crate::config::Config;

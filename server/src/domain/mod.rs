@@ -153,7 +153,7 @@ pub fn internal(error: impl Display) -> AppError {
     AppError::Internal
 }
 
-/// Milliseconds since the Unix epoch, UTC: the one place the services read the clock.
+/// Milliseconds since the Unix epoch, UTC: the one place the domain reads the clock.
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }

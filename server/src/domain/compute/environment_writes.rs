@@ -1,5 +1,5 @@
 //! Creating, changing and deleting compute environments (owners and admins). Settings are
-//! checked per platform (`compute_config_check`); credentials must be the workspace's own and of
+//! checked per platform (`settings_check`); credentials must be the workspace's own and of
 //! the platform's provider.
 
 use super::Compute;

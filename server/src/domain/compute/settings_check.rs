@@ -161,7 +161,7 @@ fn check_hpc(
     if platform == Platform::Local {
         // Workspace admins are not host administrators: a local environment may not write
         // outside Strongroom's own work area. (Launch commands are for instance admins only:
-        // see `compute_env_writes::check_launch_command`.)
+        // see `environment_writes::check_launch_command`.)
         if !work_dir.starts_with(local_root) {
             return Err(bad(format!(
                 "workDir of a local-platform environment must be under {}.",
@@ -194,7 +194,7 @@ pub(crate) fn check_credentials_fit(
 
 /// Whether an environment would act as the Strongroom host's own cloud identity: AWS Batch with
 /// no credentials, or with AWS credentials that hold no access key (a role assumed by the host).
-/// That needs an instance administrator's grant for the workspace (`services::host_identity`).
+/// That needs an instance administrator's grant for the workspace (`compute::host_identity`).
 pub(crate) fn uses_host_identity(platform: Platform, credentials: Option<&CredentialsPublic>) -> bool {
     platform == Platform::AwsBatch && credentials.is_none_or(|public| public.access_key.is_none())
 }

@@ -1,6 +1,7 @@
 //! The REST API, shaped like the Seqera Platform API for the same resources
 //! (`shared/reference/seqera-api-subset.yaml`), so existing clients and habits carry over.
-//! Handlers parse, call one service method and shape the answer; rules live in the services.
+//! Handlers parse, call one port method (`AppState::ports`, the same the UI's server functions
+//! call) and shape the answer; rules live in the domain.
 
 mod compute_envs;
 mod credentials;
