@@ -126,7 +126,12 @@ async fn rewrap_batch(
         let owner_id = row
             .owner_id()
             .with_context(|| format!("{table:?} row {} has no owner for its scope {}", row.id, row.scope))?;
-        let binding = Binding { scope: &row.scope, owner_id, item_id: row.item_id, version: row.version };
+        let binding = match table {
+            SealedTable::Secrets => Binding::secret(&row.scope, owner_id, row.item_id, row.version),
+            SealedTable::Credentials | SealedTable::CredentialVersions => {
+                Binding::credentials(owner_id, row.item_id, row.version)
+            }
+        };
         let sealed = Sealed {
             key_id: row.key_id.clone(),
             wrapped_key: row.wrapped_key.clone(),

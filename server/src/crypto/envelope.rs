@@ -1,3 +1,4 @@
+use super::Binding;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use rand::RngCore;
@@ -25,26 +26,6 @@ impl std::fmt::Debug for Sealed {
             .field("wrapped_key_len", &self.wrapped_key.len())
             .field("ciphertext_len", &self.ciphertext.len())
             .finish()
-    }
-}
-
-/// Where a value belongs; encoded into the associated data of both encryptions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Binding<'a> {
-    /// `workspace`, `user` or `credentials`.
-    pub scope: &'a str,
-    pub owner_id: i64,
-    pub item_id: i64,
-    pub version: i64,
-}
-
-impl Binding<'_> {
-    fn aad(&self, part: &str) -> Vec<u8> {
-        format!(
-            "strongroom/{ALGORITHM}/{part}/{}/{}/{}/{}",
-            self.scope, self.owner_id, self.item_id, self.version
-        )
-        .into_bytes()
     }
 }
 
@@ -150,7 +131,7 @@ mod tests {
     }
 
     fn binding(item_id: i64) -> Binding<'static> {
-        Binding { scope: "workspace", owner_id: 7, item_id, version: 1 }
+        Binding::secret("workspace", 7, item_id, 1)
     }
 
     fn secret(text: &str) -> SecretBytes {
@@ -173,9 +154,10 @@ mod tests {
         let sealed = kek.seal(&secret("v"), &binding(1));
         for other in [
             binding(2),
-            Binding { scope: "user", ..binding(1) },
-            Binding { owner_id: 8, ..binding(1) },
-            Binding { version: 2, ..binding(1) },
+            Binding::secret("user", 7, 1, 1),
+            Binding::secret("workspace", 8, 1, 1),
+            Binding::credentials(7, 1, 1),
+            Binding::secret("workspace", 7, 1, 2),
         ] {
             assert_eq!(kek.open(&sealed, &other).unwrap_err(), CryptoError::Tampered, "{other:?}");
         }

@@ -11,7 +11,9 @@
 //! - Plaintext exists only in `SecretBytes`, which cannot be printed or serialized and is zeroed
 //!   on drop.
 
+mod binding;
 mod envelope;
 pub mod keystore;
 
+pub use binding::Binding;
 pub use envelope::*;

@@ -7,7 +7,7 @@
 //! needs any more is deleted. Deleting credentials that such a run uses is refused.
 
 use super::stores::RunTarget;
-use super::{internal, Services, CREDENTIALS_SCOPE};
+use super::{internal, Services};
 use crate::crypto::{Binding, Sealed, SecretBytes};
 use crate::db::{credentials, Tx};
 use app::error::AppError;
@@ -148,12 +148,7 @@ impl Services {
             }
             _ => current,
         };
-        let binding = Binding {
-            scope: CREDENTIALS_SCOPE,
-            owner_id: workspace_id,
-            item_id: credentials_id,
-            version: row.version,
-        };
+        let binding = Binding::credentials(workspace_id, credentials_id, row.version);
         let sealed = Sealed { key_id: row.key_id, wrapped_key: row.wrapped_key, ciphertext: row.ciphertext };
         let keys = self.kek.open(&sealed, &binding).map_err(internal)?;
         credentials::mark_used(&self.db.pool, workspace_id, credentials_id, super::now_ms())

@@ -273,7 +273,7 @@ impl Services {
         public: &str,
         now: i64,
     ) -> Result<(), AppError> {
-        let binding = Binding { scope: CREDENTIALS_SCOPE, owner_id: workspace_id, item_id: id, version };
+        let binding = Binding::credentials(workspace_id, id, version);
         let sealed = self.kek.seal(&keys.sealed_document, &binding);
         let row = credentials::NewSealed {
             algorithm: ALGORITHM,

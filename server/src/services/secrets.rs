@@ -203,7 +203,7 @@ impl Services {
         now: i64,
     ) -> Result<(), AppError> {
         let plaintext = SecretBytes::from(value.expose_secret().as_bytes().to_vec());
-        let binding = Binding { scope: owner.scope(), owner_id: owner.id(), item_id: id, version };
+        let binding = Binding::secret(owner.scope(), owner.id(), id, version);
         let sealed = self.kek.seal(&plaintext, &binding);
         let row = secrets::NewSealed {
             algorithm: ALGORITHM,
