@@ -10,7 +10,6 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod jobs;
-pub mod keys;
 pub mod ops;
 pub mod providers;
 pub mod rbac;

@@ -4,9 +4,8 @@
 use crate::auth::rate_limit::LoginRateLimiter;
 use crate::auth::session::SessionPolicy;
 use crate::config::Config;
-use crate::crypto::{keystore, Kek};
+use crate::crypto::{kek_file, keystore, Kek};
 use crate::db::{sessions, Db};
-use crate::keys;
 use crate::ops::{self, Metrics};
 use crate::services::{now_ms, Services};
 use anyhow::Context;
@@ -49,7 +48,7 @@ pub struct Application {
 /// Loads the key, opens the database and builds the services, without listening: the CLI uses
 /// this too. Refuses a key file that does not match the database.
 pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
-    let kek = Kek::new(keys::load_configured(config)?);
+    let kek = Kek::new(kek_file::load_configured(config)?);
     let db = Db::connect(&config.database_url()).await?;
     keystore::verify_or_register(&db, &kek, now_ms()).await?;
     let install_id = crate::db::installation::id_or_create(&db.pool, now_ms()).await?;

@@ -10,10 +10,9 @@
 
 use super::{KeysCommand, RotateKeys};
 use crate::config::Config;
-use crate::crypto::{Binding, Kek, Sealed};
+use crate::crypto::{kek_file, Binding, Kek, Sealed};
 use crate::db::key_rotation::{self, KeyRecord, RotationRow, SealedTable, ACTIVE, ROTATION_TARGET};
 use crate::db::Db;
-use crate::keys;
 use crate::services::now_ms;
 use anyhow::{bail, Context};
 
@@ -27,9 +26,9 @@ pub async fn run_keys(config: &Config, command: KeysCommand) -> anyhow::Result<(
 }
 
 async fn rotate(config: &Config, args: RotateKeys) -> anyhow::Result<()> {
-    let old = Kek::new(keys::load_existing(config).context("could not load the current key")?);
+    let old = Kek::new(kek_file::load_existing(config).context("could not load the current key")?);
     let new = Kek::new(
-        keys::load(&args.new_key_file)
+        kek_file::load(&args.new_key_file)
             .with_context(|| format!("could not load the new key from {}", args.new_key_file.display()))?,
     );
     if old.id() == new.id() {

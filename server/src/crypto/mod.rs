@@ -13,6 +13,7 @@
 
 mod binding;
 mod envelope;
+pub mod kek_file;
 pub mod keystore;
 
 pub use binding::Binding;

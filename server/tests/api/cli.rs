@@ -82,7 +82,7 @@ pub(crate) fn new_key_file(dir: &Path, name: &str) -> PathBuf {
 }
 
 pub(crate) fn kek_from(path: &Path) -> Kek {
-    Kek::new(server::keys::load(path).unwrap())
+    Kek::new(server::crypto::kek_file::load(path).unwrap())
 }
 
 async fn pool(app: &TestApp) -> sqlx::AnyPool {
