@@ -4,7 +4,7 @@
 use crate::auth::rate_limit::LoginRateLimiter;
 use crate::auth::session::SessionPolicy;
 use crate::config::Config;
-use crate::crypto::{kek_file, keystore, Kek};
+use crate::crypto::{kek_file, kek_registry, Kek};
 use crate::db::{sessions, Db};
 use crate::ops::{self, Metrics};
 use crate::services::{now_ms, Services};
@@ -50,7 +50,7 @@ pub struct Application {
 pub async fn build_services(config: &Config) -> anyhow::Result<Services> {
     let kek = Kek::new(kek_file::load_configured(config)?);
     let db = Db::connect(&config.database_url()).await?;
-    keystore::verify_or_register(&db, &kek, now_ms()).await?;
+    kek_registry::verify_or_register(&db, &kek, now_ms()).await?;
     let install_id = crate::db::installation::id_or_create(&db.pool, now_ms()).await?;
     Ok(Services {
         db,

@@ -6,12 +6,12 @@
 //! version and key that were read, so a value the server replaces meanwhile is never overwritten;
 //! an interrupted rotation resumes where it stopped (rows under the new key are skipped); the new
 //! key becomes active only once no row remains under any other key, and from then on a server
-//! refuses to start with the old key (see `crypto::keystore`).
+//! refuses to start with the old key (see `crypto::kek_registry`).
 
 use super::{KeysCommand, RotateKeys};
 use crate::config::Config;
-use crate::crypto::{kek_file, Binding, Kek, Sealed};
-use crate::db::key_rotation::{self, KeyRecord, RotationRow, SealedTable, ACTIVE, ROTATION_TARGET};
+use crate::crypto::{kek_file, kek_registry, Binding, Kek, Sealed};
+use crate::db::key_rotation::{self, RotationRow, SealedTable};
 use crate::db::Db;
 use crate::services::now_ms;
 use anyhow::{bail, Context};
@@ -37,23 +37,8 @@ async fn rotate(config: &Config, args: RotateKeys) -> anyhow::Result<()> {
     let db = Db::connect(&config.database_url()).await?;
     let pool = &db.pool;
 
-    check_recorded(key_rotation::find_key(pool, old.id()).await?, &old, "current")?;
-    let new_record = key_rotation::find_key(pool, new.id()).await?;
-    if let Some(record) = &new_record {
-        check_recorded(Some(record.clone()), &new, "new")?;
-    }
-    let other_targets: Vec<String> = key_rotation::keys_in_state(pool, ROTATION_TARGET)
-        .await?
-        .into_iter()
-        .map(|k| k.key_id)
-        .filter(|id| id != new.id())
-        .collect();
-    if !other_targets.is_empty() {
-        bail!(
-            "a rotation to another key (key id {}) is in progress; finish it with that key file first",
-            other_targets.join(", ")
-        );
-    }
+    kek_registry::check_current(pool, &old).await?;
+    let new_record = kek_registry::check_new(pool, &new).await?;
     let foreign: Vec<String> = key_rotation::rows_per_key(pool)
         .await?
         .into_iter()
@@ -67,9 +52,7 @@ async fn rotate(config: &Config, args: RotateKeys) -> anyhow::Result<()> {
             foreign.join(", ")
         );
     }
-    if new_record.as_ref().is_none_or(|k| k.active != ACTIVE) {
-        key_rotation::register_target(pool, new.id(), &new.check_value(), now_ms()).await?;
-    }
+    kek_registry::register_target(pool, &new, new_record.as_ref(), now_ms()).await?;
     eprintln!("Rotating from key id {} to key id {}.", old.id(), new.id());
 
     let mut batches = 0u64;
@@ -94,7 +77,7 @@ async fn rotate(config: &Config, args: RotateKeys) -> anyhow::Result<()> {
                 print_progress(pool, old.id()).await?;
             }
         }
-        if key_rotation::activate(pool, new.id()).await? == 0 {
+        if kek_registry::activate(pool, &new).await? == 0 {
             println!(
                 "Done: every secret and every set of credentials is under key id {new_id}, now the active \
                  key (key id {old_id} is retired).\nNext: point STRONGROOM_KEY_FILE at {file} (or set STRONGROOM_KEY to its base64) \
@@ -153,21 +136,6 @@ async fn rewrap_batch(
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// The key must have been registered with this exact key (same check value).
-fn check_recorded(record: Option<KeyRecord>, kek: &Kek, which: &str) -> anyhow::Result<()> {
-    match record {
-        Some(record) if record.check_value == kek.check_value() => Ok(()),
-        Some(_) => {
-            bail!("the {which} key's check value does not match the one recorded for key id {}", kek.id())
-        }
-        None => bail!(
-            "the {which} key (key id {}) is not a key of this database; check STRONGROOM_KEY_FILE / \
-             STRONGROOM_KEY and DATABASE_URL",
-            kek.id()
-        ),
-    }
 }
 
 /// Prints `re-wrapped N of M`: sealed rows (secrets and credentials) no longer under the old key,

@@ -14,7 +14,7 @@
 mod binding;
 mod envelope;
 pub mod kek_file;
-pub mod keystore;
+pub mod kek_registry;
 
 pub use binding::Binding;
 pub use envelope::*;
