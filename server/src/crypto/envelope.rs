@@ -1,3 +1,12 @@
+//! Sealing and opening one value: a fresh data key per value, wrapped under the key-encryption
+//! key (`Kek`), both AES-256-GCM with random nonces and the value's `Binding` as associated data.
+//!
+//! Guarantees: a sealed value opens only with the key it was sealed under and the exact binding
+//! it was sealed with; any altered byte fails to open. Neither the KEK nor a data key ever leaves
+//! this file: `Kek` has no `Debug`, data keys live in `Zeroizing` buffers, and `Sealed` prints
+//! only the key id and lengths. A key id and a check value are hashes of the key, safe to store
+//! and show. Re-wrapping (key rotation) never decrypts the value.
+
 use super::Binding;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};

@@ -93,17 +93,6 @@ pub struct RotationRow {
     pub ciphertext: Vec<u8>,
 }
 
-impl RotationRow {
-    /// The owner id bound into the associated data: the workspace's or the user's.
-    pub fn owner_id(&self) -> Option<i64> {
-        match self.scope.as_str() {
-            "workspace" | "credentials" => self.workspace_id,
-            "user" => self.user_id,
-            _ => None,
-        }
-    }
-}
-
 /// The next rows of `table` (by id, after `after_id`) still sealed under `key_id`.
 pub async fn next_batch(
     pool: &AnyPool,
