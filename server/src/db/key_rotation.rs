@@ -42,15 +42,16 @@ impl SealedTable {
             }
             // A kept version stays bound to its credentials' id, not to its own row id.
             SealedTable::CredentialVersions => {
-                "credentials_id AS item_id, 'credentials' AS scope, workspace_id, CAST(NULL AS BIGINT) AS user_id"
+                "credentials_id AS item_id, 'credentials' AS scope, workspace_id, \
+                 CAST(NULL AS BIGINT) AS user_id"
             }
         }
     }
 }
 
 /// Every sealed table's `key_id` column, for the counts below.
-const ALL_KEY_IDS: &str =
-    "SELECT key_id FROM secrets UNION ALL SELECT key_id FROM credentials UNION ALL SELECT key_id FROM credential_versions";
+const ALL_KEY_IDS: &str = "SELECT key_id FROM secrets UNION ALL SELECT key_id FROM credentials \
+                           UNION ALL SELECT key_id FROM credential_versions";
 
 /// The distinct key ids sealed rows are under, with their row counts (over every sealed table).
 pub async fn rows_per_key(pool: &AnyPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
