@@ -12,10 +12,12 @@
 //!   and seal new values under it. Before a rotation finishes, the old (still active) key works as
 //!   before; the values a server started with the target key seals are already under the target.
 //! - At most one rotation target at a time, and the active key is never demoted to a target.
+//!   The target becomes active in the same transaction that finds no sealed row left under any
+//!   other key (`db::key_rotation::activate`, run by `rotation`).
 
 use super::Kek;
 use crate::db::encryption_keys::{self, KeyRecord, KeyState};
-use crate::db::{key_rotation, Db};
+use crate::db::Db;
 use anyhow::bail;
 use sqlx::AnyPool;
 
@@ -92,12 +94,6 @@ pub async fn register_target(
         encryption_keys::register_target(pool, new.id(), &new.check_value(), now).await?;
     }
     Ok(())
-}
-
-/// Makes `new` the active key and retires every other one, provided no sealed row is under any
-/// other key. Returns the number of such rows (0 = done).
-pub async fn activate(pool: &AnyPool, new: &Kek) -> anyhow::Result<i64> {
-    Ok(key_rotation::activate(pool, new.id()).await?)
 }
 
 fn check_recorded(record: Option<KeyRecord>, kek: &Kek, which: &str) -> anyhow::Result<KeyRecord> {

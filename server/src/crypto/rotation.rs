@@ -91,7 +91,9 @@ pub async fn rotate(
                 report(progress(pool, &old).await?);
             }
         }
-        if kek_registry::activate(pool, &new).await? == 0 {
+        // Activation re-counts the rows under other keys in its own transaction: a row the
+        // server sealed under the old key since this pass read the table keeps the old key active.
+        if key_rotation::activate(pool, new.id()).await? == 0 {
             return Ok(Outcome::Finished {
                 old_key_id: old.id().to_string(),
                 new_key_id: new.id().to_string(),
