@@ -11,8 +11,8 @@
 //! account than the default `123456789012`).
 
 use crate::cli::{db_env, kek_from, new_key_file, strongroom};
+use crate::fakes::moto::Moto;
 use crate::helpers::*;
-use crate::moto::Moto;
 use crate::runs::{create_secret, launch, quick_jobs, stage, wait_for};
 use app::model::{ComputeConfig, Platform};
 use reqwest::{Client, Method, StatusCode};
