@@ -10,7 +10,6 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod jobs;
-pub mod keys;
 pub mod providers;
 pub mod rbac;
 pub mod startup;

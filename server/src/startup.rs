@@ -2,7 +2,7 @@
 //! first so tests can ask for port 0 and learn the real port before serving.
 
 use crate::config::Config;
-use crate::crypto::{keystore, Kek};
+use crate::crypto::{kek_file, kek_registry, Kek};
 use crate::db::Db;
 use crate::domain::accounts::rate_limit::LoginRateLimiter;
 use crate::domain::accounts::session::SessionPolicy;
@@ -11,7 +11,6 @@ use crate::domain::{now_ms, Core, Domain};
 use crate::http::middleware::RequestGuard;
 use crate::http::ops::Metrics;
 use crate::http::AppState;
-use crate::keys;
 use anyhow::Context;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
@@ -29,9 +28,9 @@ pub struct Application {
 /// Loads the key, opens the database and builds the domain's core, without listening: the CLI
 /// and the tests use this too. Refuses a key file that does not match the database.
 pub async fn build_core(config: &Config) -> anyhow::Result<Core> {
-    let kek = Kek::new(keys::load_configured(config)?);
+    let kek = Kek::new(kek_file::load_configured(config)?);
     let db = Db::connect(&config.database_url()).await?;
-    keystore::verify_or_register(&db, &kek, now_ms()).await?;
+    kek_registry::verify_or_register(&db, &kek, now_ms()).await?;
     let install_id = crate::db::installation::id_or_create(&db.pool, now_ms()).await?;
     Ok(Core {
         db,

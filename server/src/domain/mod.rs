@@ -13,7 +13,6 @@ pub mod workspaces;
 pub use accounts::tokens::{BearerCaller, RunScope};
 pub use accounts::NewAccount;
 pub use compute::credential_versions::RunUsingCredentials;
-pub use compute::credentials::CREDENTIALS_SCOPE;
 pub use runs::launch::new_workflow_id;
 pub use runs::stores::{RunTarget, StoreCache};
 

@@ -9,10 +9,13 @@
 //! - `delete_copy` of a copy that is not there succeeds (the goal, no copy, is reached);
 //! - `list_managed` returns only copies this install made (tag, label or path prefix), so the
 //!   reconciler never touches anything else in the account.
+//!
+//! One folder per target: `aws/` (Secrets Manager copies and the Batch job definition), `gcp/`
+//! (Secret Manager copies), `hpc/` (a Nextflow secrets file per run). Beside them:
+//! `endpoints` (where a custom endpoint may point), `opaque` (errors from an endpoint that is not
+//! the provider's own) and `paging` (listings that cannot run forever).
 
 pub mod aws;
-mod aws_errors;
-pub mod aws_policy;
 pub mod endpoints;
 pub mod gcp;
 pub mod hpc;
@@ -114,16 +117,6 @@ pub trait SecretStore: Send + Sync {
 
 pub type SharedStore = Arc<dyn SecretStore>;
 
-/// The name of a copy as Nextflow and the cloud consoles show it.
-pub fn aws_copy_name(workflow_id: &str, name: &str) -> String {
-    format!("tower-{workflow_id}/{name}")
-}
-
-/// Google secret ids cannot hold `/`.
-pub fn google_copy_name(workflow_id: &str, name: &str) -> String {
-    format!("tower-{workflow_id}-{name}")
-}
-
 /// Everything needed to reach one compute environment's secret store.
 pub struct Target<'a> {
     pub platform: app::model::Platform,
@@ -193,9 +186,9 @@ pub async fn open_checked(
             && !endpoints::is_google_api(&url)
         {
             return Err(ProviderError::Rejected(format!(
-                "This Google environment's endpointUrl is not one of Google's hosts (https://*.googleapis.com), \
-                 and its service account's token is sent nowhere else unless an instance administrator lists \
-                 the endpoint in {}.",
+                "This Google environment's endpointUrl is not one of Google's hosts \
+                 (https://*.googleapis.com), and its service account's token is sent nowhere else unless an \
+                 instance administrator lists the endpoint in {}.",
                 endpoints::ALLOW_SETTING
             )));
         }

@@ -2,10 +2,10 @@
 //!
 //! What this does not prove: moto has no IAM simulation (every call is allowed) and no quotas, so
 //! the `Denied` and `Throttled` mappings are unit-tested on synthetic SDK errors
-//! (`providers::aws_errors`), not against AWS. Likewise the KMS key option and `iam:PassRole` are
+//! (`providers::aws::errors`), not against AWS. Likewise the KMS key option and `iam:PassRole` are
 //! not exercised here.
 
-use crate::moto::Moto;
+use crate::fakes::moto::Moto;
 use app::model::{ComputeConfig, Platform};
 use server::crypto::SecretBytes;
 use server::providers::{self, CopySpec, CreatedCopy, ManagedCopy, ProviderError, SharedStore, Target};

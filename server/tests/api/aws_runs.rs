@@ -4,41 +4,12 @@
 //! gone for good (force-deleted, not scheduled) and the job definition is deregistered. moto
 //! checks no IAM, so these tests prove the calls and names, not the permissions.
 
+use crate::fakes::aws_env::{aws_env, aws_env_with, EXEC_ROLE};
+use crate::fakes::moto::Moto;
 use crate::helpers::*;
-use crate::moto::Moto;
 use crate::runs::{create_secret, launch, quick_jobs, stage, wait_for};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::json;
-
-const EXEC_ROLE: &str = "arn:aws:iam::123456789012:role/strongroom-exec";
-
-/// Adds AWS credentials and an AWS Batch environment pointing at moto; returns the env id.
-async fn aws_env(app: &TestApp, admin: &Client, ws: i64, moto: &Moto, custom_job_definition: bool) -> String {
-    // moto accepts any keys; the credentials API checks their shape like AWS issues them.
-    let keys = json!({ "accessKey": "AKIAIOSFODNN7EXAMPLE", "secretKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" });
-    let (status, creds) = app
-        .send_json(
-            admin,
-            Method::POST,
-            &format!("/api/credentials?workspaceId={ws}"),
-            json!({ "credentials": { "name": format!("moto-{custom_job_definition}"), "provider": "aws", "keys": keys } }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{creds}");
-    let config = json!({ "region": "us-east-1", "computeQueue": "queue-1", "executionRole": EXEC_ROLE,
-        "endpointUrl": moto.endpoint, "customJobDefinition": custom_job_definition });
-    let (status, env) = app
-        .send_json(
-            admin,
-            Method::POST,
-            &format!("/api/compute-envs?workspaceId={ws}"),
-            json!({ "computeEnv": { "name": format!("aws-{custom_job_definition}"), "platform": "aws-batch",
-                "credentialsId": creds["credentialsId"], "config": config } }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{env}");
-    env["computeEnvId"].as_str().unwrap().to_string()
-}
 
 async fn secret_names_in_moto(moto: &Moto) -> Vec<String> {
     let client = moto.secrets_client().await;
@@ -59,14 +30,15 @@ async fn aws_copies_live_with_the_run_and_go_after_complete_cancel_and_timeout()
     .await;
     let admin = app.setup_admin().await;
     let (_, ws) = app.org_and_workspace(&admin, "lab").await;
-    let env = aws_env(&app, &admin, ws, &moto, false).await;
+    let env = aws_env(&app, &admin, ws, &moto.endpoint).await;
     create_secret(&app, &admin, Some(ws), "DB_PASS", "aws-workspace-db").await;
     create_secret(&app, &admin, None, "DB_PASS", "aws-personal-db").await;
     create_secret(&app, &admin, Some(ws), "API_KEY", "aws-api-key").await;
     let (_, token) = app.send_json(&admin, Method::POST, "/api/tokens", json!({ "name": "nf" })).await;
     let bearer = client_with_bearer(token["accessKey"].as_str().unwrap());
 
-    let body = json!({ "pipeline": "nf-core/demo", "computeEnvId": env, "workspaceSecrets": ["DB_PASS", "API_KEY"], "userSecrets": ["DB_PASS"] });
+    let body = json!({ "pipeline": "nf-core/demo", "computeEnvId": env,
+        "workspaceSecrets": ["DB_PASS", "API_KEY"], "userSecrets": ["DB_PASS"] });
     let (status, launched) = launch(&app, &admin, ws, body.clone()).await;
     assert_eq!(status, StatusCode::OK, "{launched}");
     let wf = launched["workflowId"].as_str().unwrap().to_string();
@@ -157,7 +129,7 @@ async fn a_custom_job_definition_environment_refuses_a_launch_with_secrets_and_s
     let app = spawn_app_with(quick_jobs).await;
     let admin = app.setup_admin().await;
     let (_, ws) = app.org_and_workspace(&admin, "lab").await;
-    let env = aws_env(&app, &admin, ws, &moto, true).await;
+    let env = aws_env_with(&app, &admin, ws, &moto.endpoint, true).await;
     create_secret(&app, &admin, Some(ws), "DB_PASS", "x").await;
     let (status, body) = launch(
         &app,

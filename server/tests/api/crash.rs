@@ -6,7 +6,7 @@
 //! Google Secret Manager (the fake, through the real client) and no run may be stuck.
 
 use crate::cli::db_env;
-use crate::fake_gsm::FakeGsm;
+use crate::fakes::gsm::FakeGsm;
 use crate::faults::google_env;
 use crate::helpers::*;
 use crate::runs::{create_secret, describe, launch, quick_jobs, stage};

@@ -3,9 +3,11 @@
 //! admins; anything else needs an instance administrator and a public address; an endpoint's own
 //! words never reach an answer, a run or the logs.
 
+use crate::fakes::aws_env::aws_env;
+use crate::fakes::bad_endpoints::{answering_server, host_port};
+use crate::fakes::moto::{warm_moto, Moto};
 use crate::helpers::*;
-use crate::hostile_endpoints::{answering_server, aws_env, host_port, quick_services, re_aim};
-use crate::moto::Moto;
+use crate::hostile_endpoints::{quick_services, re_aim};
 use crate::runs::{create_secret, describe, launch, quick_jobs, stage};
 use app::model::{ComputeConfig, Platform};
 use reqwest::{Client, Method, StatusCode};
@@ -169,7 +171,7 @@ async fn an_endpoints_error_text_is_classified_never_echoed() {
     }
 
     // Through the application: the launch's answer and a run's error.
-    let moto = crate::hostile_endpoints::warm_moto().await;
+    let moto = warm_moto().await;
     let app = spawn_app_with(|c| {
         quick_jobs(c);
         c.workers = 0;

@@ -3,7 +3,7 @@
 //! client talks to it. Every run must still reach `cleaned`, with exactly one copy (one secret,
 //! one version) per name while it ran, and nothing left afterwards.
 
-use crate::fake_gsm::FakeGsm;
+use crate::fakes::gsm::FakeGsm;
 use crate::helpers::*;
 use crate::runs::{create_secret, describe, launch, quick_jobs, stage, wait_for};
 use reqwest::{Method, StatusCode};

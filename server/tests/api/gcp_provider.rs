@@ -1,7 +1,7 @@
 //! The Google Batch target, driven through `providers::open` with Google's own client against
-//! the Secret Manager fake (`fake_gsm`).
+//! the Secret Manager fake (`fakes::gsm`).
 
-use crate::fake_gsm::{FakeGsm, PROJECT_NUMBER};
+use crate::fakes::gsm::{FakeGsm, PROJECT_NUMBER};
 use app::model::{ComputeConfig, Platform};
 use base64::Engine as _;
 use server::crypto::SecretBytes;
@@ -214,8 +214,8 @@ async fn gcp_provider_preflight_names_the_missing_permission_and_the_gcloud_fix(
     assert_eq!(failure.step, "create a probe secret");
     assert!(failure.message.contains("secretmanager.secrets.create"), "{}", failure.message);
     assert!(failure.fix.contains(
-        "gcloud projects add-iam-policy-binding proj-denied --member=serviceAccount:PLATFORM_SERVICE_ACCOUNT_EMAIL \
-         --role=roles/secretmanager.admin"
+        "gcloud projects add-iam-policy-binding proj-denied \
+         --member=serviceAccount:PLATFORM_SERVICE_ACCOUNT_EMAIL --role=roles/secretmanager.admin"
     ));
     assert!(failure.fix.contains("--role=roles/secretmanager.secretAccessor"));
 

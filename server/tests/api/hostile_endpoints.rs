@@ -3,8 +3,10 @@
 //! answers every listing with "there is another page". Deadlines are shortened by settings so
 //! each test takes seconds.
 
+use crate::fakes::aws_env::{aws_env, EXEC_ROLE};
+use crate::fakes::bad_endpoints::{answering_server, host_port, silent_server};
+use crate::fakes::moto::warm_moto;
 use crate::helpers::*;
-use crate::moto::Moto;
 use crate::runs::{create_secret, describe, launch, quick_jobs, stage, wait_for};
 use app::model::{ComputeConfig, Platform};
 use reqwest::{Client, Method, StatusCode};
@@ -13,87 +15,10 @@ use server::providers::{self, ProviderError, Target};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-const EXEC_ROLE: &str = "arn:aws:iam::123456789012:role/strongroom-exec";
-
 /// One answer that pages forever in Secrets Manager (`NextToken`), Batch (`nextToken`) and
 /// Google Secret Manager (`nextPageToken`) alike.
 const PAGE_FOREVER: &str = r#"{"SecretList":[],"NextToken":"more","jobDefinitions":[],"nextToken":"more",
     "secrets":[],"versions":[],"nextPageToken":"more"}"#;
-
-/// A server that accepts connections and never answers them. Returns its `http://` address.
-pub async fn silent_server() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((stream, _)) = listener.accept().await {
-            held.push(stream);
-        }
-    });
-    format!("http://{addr}")
-}
-
-/// A server that answers everything with 200 and `body`.
-pub async fn answering_server(
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: &'static str,
-) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let status = axum::http::StatusCode::from_u16(status).unwrap();
-    let app = axum::Router::new().fallback(move || {
-        let headers = headers.clone();
-        async move {
-            let mut response = axum::response::IntoResponse::into_response((status, body));
-            response.headers_mut().insert("content-type", "application/json".parse().unwrap());
-            for (name, value) in headers {
-                response.headers_mut().insert(name, value.parse().unwrap());
-            }
-            response
-        }
-    });
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
-
-/// `host:port` of an `http://host:port` address: the allow-list entry for it.
-pub fn host_port(endpoint: &str) -> String {
-    endpoint.trim_start_matches("http://").to_string()
-}
-
-/// AWS credentials and an AWS Batch environment at `endpoint`; returns the environment id.
-pub async fn aws_env(app: &TestApp, admin: &Client, ws: i64, endpoint: &str) -> String {
-    let keys = json!({ "accessKey": "AKIAIOSFODNN7EXAMPLE", "secretKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" });
-    let (status, creds) = app
-        .send_json(
-            admin,
-            Method::POST,
-            &format!("/api/credentials?workspaceId={ws}"),
-            json!({ "credentials": { "name": "aws", "provider": "aws", "keys": keys } }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{creds}");
-    let (status, env) = app
-        .send_json(
-            admin,
-            Method::POST,
-            &format!("/api/compute-envs?workspaceId={ws}"),
-            json!({ "computeEnv": { "name": "aws", "platform": "aws-batch", "credentialsId": creds["credentialsId"],
-                "config": { "region": "us-east-1", "computeQueue": "q", "executionRole": EXEC_ROLE, "endpointUrl": endpoint } } }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{env}");
-    env["computeEnvId"].as_str().unwrap().to_string()
-}
-
-/// Starts moto and has it load its Batch backend (slow the first time on a busy machine) before
-/// any launch's preflight calls it with the server's short timeouts.
-pub async fn warm_moto() -> Moto {
-    let moto = Moto::start().await;
-    moto.batch_client().await.describe_job_definitions().send().await.expect("moto answers Batch");
-    moto
-}
 
 /// Core on the test's database with short deadlines, to drive the reconciler directly.
 pub async fn quick_services(app: &TestApp, extra_allow: &[String]) -> server::domain::Core {
@@ -235,7 +160,7 @@ async fn endless_listings_fail_naming_the_target_instead_of_passing_for_complete
         job_queue: Some("q".into()),
         ..Default::default()
     };
-    let keys = server::crypto::SecretBytes::from(crate::moto::Moto::keys_json().as_bytes().to_vec());
+    let keys = server::crypto::SecretBytes::from(crate::fakes::moto::Moto::keys_json().as_bytes().to_vec());
     let google = ComputeConfig {
         project: Some("proj-pager".into()),
         location: Some("europe-west1".into()),

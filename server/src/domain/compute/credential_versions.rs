@@ -9,7 +9,7 @@
 use crate::crypto::{Binding, Sealed, SecretBytes};
 use crate::db::{credentials, Tx};
 use crate::domain::runs::stores::RunTarget;
-use crate::domain::{internal, Core, CREDENTIALS_SCOPE};
+use crate::domain::{internal, Core};
 use app::error::AppError;
 use std::collections::BTreeSet;
 
@@ -124,12 +124,7 @@ impl Core {
             }
             _ => current,
         };
-        let binding = Binding {
-            scope: CREDENTIALS_SCOPE,
-            owner_id: workspace_id,
-            item_id: credentials_id,
-            version: row.version,
-        };
+        let binding = Binding::credentials(workspace_id, credentials_id, row.version);
         let sealed = Sealed { key_id: row.key_id, wrapped_key: row.wrapped_key, ciphertext: row.ciphertext };
         let keys = self.kek.open(&sealed, &binding).map_err(internal)?;
         credentials::mark_used(&self.db.pool, workspace_id, credentials_id, crate::domain::now_ms())

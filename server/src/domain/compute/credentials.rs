@@ -18,9 +18,6 @@ use app::error::AppError;
 use app::model::*;
 use app::ports::{CredentialKeysInput, CredentialsInUse, DeleteCredentialsError};
 
-/// The scope bound into the associated data of every credentials seal.
-pub const CREDENTIALS_SCOPE: &str = "credentials";
-
 fn not_found() -> AppError {
     AppError::not_found("Credentials")
 }
@@ -233,7 +230,7 @@ impl Compute {
         public: &str,
         now: i64,
     ) -> Result<(), AppError> {
-        let binding = Binding { scope: CREDENTIALS_SCOPE, owner_id: workspace_id, item_id: id, version };
+        let binding = Binding::credentials(workspace_id, id, version);
         let sealed = self.core.kek.seal(&keys.sealed_document, &binding);
         let row = credentials::NewSealed {
             algorithm: ALGORITHM,

@@ -194,8 +194,7 @@ impl Core {
         let Some(row) = secrets::find_sealed(&self.db.pool, owner, secret_id).await.map_err(internal)? else {
             return Ok(None);
         };
-        let binding =
-            Binding { scope: owner.scope(), owner_id: owner.id(), item_id: row.id, version: row.version };
+        let binding = Binding::secret(owner.scope(), owner.id(), row.id, row.version);
         let sealed = Sealed { key_id: row.key_id, wrapped_key: row.wrapped_key, ciphertext: row.ciphertext };
         self.kek.open(&sealed, &binding).map(Some).map_err(internal)
     }

@@ -27,7 +27,7 @@ pub(crate) async fn seal_into(
     now: i64,
 ) -> Result<(), AppError> {
     let plaintext = SecretBytes::from(value.expose_secret().as_bytes().to_vec());
-    let binding = Binding { scope: owner.scope(), owner_id: owner.id(), item_id: id, version };
+    let binding = Binding::secret(owner.scope(), owner.id(), id, version);
     let sealed = core.kek.seal(&plaintext, &binding);
     let row = secrets::NewSealed {
         algorithm: ALGORITHM,

@@ -101,6 +101,14 @@ impl Moto {
     }
 }
 
+/// Starts moto and has it load its Batch backend (slow the first time on a busy machine) before
+/// any launch's preflight calls it with the server's short timeouts.
+pub async fn warm_moto() -> Moto {
+    let moto = Moto::start().await;
+    moto.batch_client().await.describe_job_definitions().send().await.expect("moto answers Batch");
+    moto
+}
+
 /// moto is plain HTTP; the builder still wants a TLS provider chosen.
 fn test_http_client() -> aws_sdk_secretsmanager::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};

@@ -10,7 +10,8 @@
 //! simulation and no quotas), so the `Denied` and `Throttled` mappings are tested here on
 //! synthetic errors built with the SDK's own types, not against AWS.
 
-use super::ProviderError;
+use crate::providers::opaque::{opaque, Answer};
+use crate::providers::ProviderError;
 use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 
@@ -160,11 +161,7 @@ where
     let not_found =
         status == Some(404) || code_of(err).is_some_and(|c| c.contains("NotFound") || c.contains("NoSuch"));
     let timed_out = matches!(err, SdkError::TimeoutError(_));
-    super::opaque::opaque(
-        map_sdk_error(action, err),
-        action,
-        super::opaque::Answer { status, not_found, timed_out, code: None },
-    )
+    opaque(map_sdk_error(action, err), action, Answer { status, not_found, timed_out, code: None })
 }
 
 /// The error code, when AWS answered with one.

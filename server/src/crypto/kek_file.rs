@@ -1,9 +1,15 @@
-//! The instance's key-encryption key: 32 random bytes in a file readable by the server alone, or
-//! the same 32 bytes as base64 in `STRONGROOM_KEY` (which then wins, and no file is created).
-//! A file is created with mode 0600 (before any byte is written) on first start; it is refused if
-//! it is readable by others or has the wrong length. A `STRONGROOM_KEY` that is not base64 or not
-//! 32 bytes is refused with a message that never repeats the value. The key is held in a
-//! `SecretBox` and zeroed on drop; intermediate buffers are `Zeroizing`.
+//! Loading, creating and checking the instance's key-encryption key (KEK): 32 random bytes in a
+//! file readable by the server alone, or the same 32 bytes as base64 in `STRONGROOM_KEY` (which
+//! then wins, and no file is created).
+//!
+//! Guarantees:
+//! - A key file is created with mode 0600 (before any byte is written) on first start; it is
+//!   refused if it is readable by others or has the wrong length.
+//! - A `STRONGROOM_KEY` that is not base64 or not 32 bytes is refused with a message that never
+//!   repeats the value.
+//! - The key never leaves this process: it is held in a `SecretBox` (no `Debug` output, zeroed on
+//!   drop), intermediate buffers are `Zeroizing`, and only its id and check value (hashes, see
+//!   `Kek`) are ever stored or shown.
 
 use crate::config::Config;
 use anyhow::{bail, Context};

@@ -1,0 +1,203 @@
+//! A small, wire-faithful fake of the Google Secret Manager REST API v1, for driving the real
+//! `google-cloud-secretmanager-v1` client in tests.
+//!
+//! Implemented, with Google's paths, JSON field names (camelCase), base64 payloads and error
+//! format (`{"error": {"code": 409, "message": "...", "status": "ALREADY_EXISTS"}}`):
+//! - `POST   /v1/projects/{p}/secrets?secretId=`            CreateSecret (`ttl` → `expireTime`)
+//! - `GET    /v1/projects/{p}/secrets?filter=&pageSize=&pageToken=`  ListSecrets
+//! - `GET    /v1/projects/{p}/secrets/{s}`                  GetSecret
+//! - `DELETE /v1/projects/{p}/secrets/{s}?etag=`            DeleteSecret
+//! - `POST   /v1/projects/{p}/secrets/{s}:addVersion`       AddSecretVersion
+//! - `GET    /v1/projects/{p}/secrets/{s}/versions?...`     ListSecretVersions
+//! - `GET    /v1/projects/{p}/secrets/{s}/versions/{v}`     GetSecretVersion (`v` may be `latest`)
+//! - `GET    /v1/projects/{p}/secrets/{s}/versions/{v}:access`  AccessSecretVersion
+//!
+//! Like Google, names in answers carry the project *number* (`projects/123456789012/...`) while
+//! requests may use the id or the number; enums are numbers when the client asks for
+//! `$alt=json;enum-encoding=int` (Google's client libraries do) and names otherwise; ids, label
+//! keys and values, the 64 KiB payload limit, the required `replication` and the `etag` of
+//! DeleteSecret are checked.
+//!
+//! Test controls on [`FakeGsm`]: [`FakeGsm::secrets`] (state), [`FakeGsm::set_faults`] (a seeded
+//! fraction of calls answered 429 RESOURCE_EXHAUSTED and another answered 503 UNAVAILABLE, before
+//! any effect), [`FakeGsm::deny`] (403 PERMISSION_DENIED for calls needing a permission),
+//! [`FakeGsm::set_default_page_size`], [`FakeGsm::calls`] (what was called, for counting).
+//!
+//! Not implemented (the client as Strongroom uses it never sends these): regional secrets
+//! (`/locations/`), UpdateSecret, version disable/enable/destroy, IAM policy methods, rotation,
+//! topics, CMEK, version aliases, `versionDestroyTtl`, tags; filters other than conjunctions
+//! (`AND` or space) of `labels.KEY=VALUE`, `labels.KEY:VALUE`, `labels.KEY:*`, `name:TEXT`;
+//! `dataCrc32c` checksums; authentication (no token is checked, only counted); quotas (only the
+//! injected faults); the eventual `ttl` expiry (only `expireTime` is set); faults that strike
+//! after the effect (a lost answer).
+//!
+//! One job per file: `secrets` and `versions` handle the calls, `gate` records every call and
+//! injects the faults and denials, `answers` writes Google's wire format.
+
+// The handlers' early answers are `Err(Response)`: a large error type, but boxing it would only
+// add noise to a test fake that answers a handful of calls.
+#![allow(clippy::result_large_err)]
+
+mod answers;
+mod gate;
+mod secrets;
+mod versions;
+
+use axum::http::{Method, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+pub const PROJECT_NUMBER: &str = "123456789012";
+
+/// One secret as the fake holds it.
+#[derive(Debug, Clone)]
+pub struct FakeSecret {
+    /// `projects/<number>/secrets/<id>`
+    pub name: String,
+    pub id: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub replication: Value,
+    /// The `ttl` the client sent (`"604800s"`), and the `expireTime` Google derives from it.
+    pub ttl: Option<String>,
+    pub expire_time: Option<String>,
+    pub create_time: String,
+    pub etag: String,
+    pub versions: Vec<FakeVersion>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeVersion {
+    pub number: u64,
+    pub data: Vec<u8>,
+    /// `ENABLED`, `DISABLED` or `DESTROYED`.
+    pub state: &'static str,
+    pub create_time: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Faults {
+    throttle: f64,
+    unavailable: f64,
+}
+
+struct Inner {
+    /// Keyed by secret id (one project number for every project id).
+    secrets: BTreeMap<String, FakeSecret>,
+    faults: Faults,
+    rng: StdRng,
+    denied: Vec<String>,
+    default_page_size: usize,
+    calls: Vec<String>,
+    authorized_calls: usize,
+    etag_counter: u64,
+}
+
+#[derive(Clone)]
+pub struct FakeGsm {
+    pub addr: SocketAddr,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl FakeGsm {
+    pub async fn start() -> FakeGsm {
+        let inner = Arc::new(Mutex::new(Inner {
+            secrets: BTreeMap::new(),
+            faults: Faults::default(),
+            rng: StdRng::seed_from_u64(0),
+            denied: Vec::new(),
+            default_page_size: 25,
+            calls: Vec::new(),
+            authorized_calls: 0,
+            etag_counter: 0,
+        }));
+        let app = Router::new()
+            .route("/v1/projects/{project}/secrets", get(secrets::list_secrets).post(secrets::create_secret))
+            .route(
+                "/v1/projects/{project}/secrets/{secret}",
+                get(secrets::get_secret).delete(secrets::delete_secret).post(versions::secret_action),
+            )
+            .route("/v1/projects/{project}/secrets/{secret}/versions", get(versions::list_versions))
+            .route("/v1/projects/{project}/secrets/{secret}/versions/{version}", get(versions::get_version))
+            .fallback(|method: Method, uri: axum::http::Uri| async move {
+                answers::error(
+                    StatusCode::NOT_FOUND,
+                    "NOT_FOUND",
+                    &format!("The fake has no {method} {}", uri.path()),
+                )
+            })
+            .with_state(inner.clone());
+        let listener =
+            tokio::net::TcpListener::bind((crate::helpers::EMULATOR_HOST, 0)).await.expect("bind the fake");
+        let addr = listener.local_addr().expect("an address");
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("the fake serves") });
+        FakeGsm { addr, inner }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every secret held, by id.
+    pub fn secrets(&self) -> BTreeMap<String, FakeSecret> {
+        self.lock().secrets.clone()
+    }
+
+    /// Puts a secret in place as someone else would have made it.
+    pub fn insert(&self, id: &str, labels: &[(&str, &str)], annotations: &[(&str, &str)]) {
+        let mut inner = self.lock();
+        let secret = FakeSecret {
+            name: format!("projects/{PROJECT_NUMBER}/secrets/{id}"),
+            id: id.into(),
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            annotations: annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            replication: json!({"automatic": {}}),
+            ttl: None,
+            expire_time: None,
+            create_time: answers::now(),
+            etag: "\"fake-etag-0\"".into(),
+            versions: Vec::new(),
+        };
+        inner.secrets.insert(id.into(), secret);
+    }
+
+    /// From now on, a fraction of calls is answered 429 RESOURCE_EXHAUSTED and another fraction
+    /// 503 UNAVAILABLE, drawn from an RNG seeded with `seed`; the call then has no effect.
+    pub fn set_faults(&self, throttle: f64, unavailable: f64, seed: u64) {
+        let mut inner = self.lock();
+        inner.faults = Faults { throttle, unavailable };
+        inner.rng = StdRng::seed_from_u64(seed);
+    }
+
+    /// Calls needing `permission` (`secretmanager.secrets.create`, ...) get 403 PERMISSION_DENIED.
+    pub fn deny(&self, permission: &str) {
+        self.lock().denied.push(permission.into());
+    }
+
+    pub fn set_default_page_size(&self, size: usize) {
+        self.lock().default_page_size = size;
+    }
+
+    /// `"<METHOD> <path>"` of every call received, in order (faulted ones included).
+    pub fn calls(&self) -> Vec<String> {
+        self.lock().calls.clone()
+    }
+
+    /// How many calls carried an `Authorization` header.
+    pub fn authorized_calls(&self) -> usize {
+        self.lock().authorized_calls
+    }
+}
+
+/// The fake's state, shared by its handlers.
+type Shared = Arc<Mutex<Inner>>;

@@ -1,0 +1,8 @@
+//! Stand-ins for the clouds the tests cannot reach: moto for AWS (Secrets Manager, Batch, STS),
+//! a wire-faithful fake of Google Secret Manager, endpoints that misbehave on purpose, and the
+//! AWS Batch compute environment the tests aim at them.
+
+pub mod aws_env;
+pub mod bad_endpoints;
+pub mod gsm;
+pub mod moto;
