@@ -1,12 +1,11 @@
-//! Opening the secret store of a run's target, and the one place a secret value is decrypted for
-//! provisioning.
+//! Opening the secret store of a run's target (cached), and its preflight. (A secret value is
+//! decrypted for a copy beside its sealing, in `domain::secrets::sealing`.)
 //!
 //! A run keeps a snapshot of its target (platform, settings, credentials id) taken at launch, so
 //! cleanup still knows where its copies are after the compute environment is edited or deleted.
 
-use crate::crypto::{Binding, Sealed, SecretBytes};
-use crate::db::secrets::{self, Owner};
-use crate::domain::{internal, Core};
+use crate::crypto::SecretBytes;
+use crate::domain::Core;
 use crate::providers::{self, HostIdentity, PreflightFailure, ProviderError, SharedStore, Target};
 use app::error::AppError;
 use app::model::{ComputeConfig, Platform};
@@ -183,20 +182,6 @@ impl Core {
             fix: "Check the compute environment's settings and credentials.".into(),
         })?;
         store.preflight().await
-    }
-
-    /// Decrypts a secret's current value for a copy. `None` when the secret no longer exists.
-    pub(crate) async fn open_secret_for_copy(
-        &self,
-        owner: Owner,
-        secret_id: i64,
-    ) -> Result<Option<SecretBytes>, AppError> {
-        let Some(row) = secrets::find_sealed(&self.db.pool, owner, secret_id).await.map_err(internal)? else {
-            return Ok(None);
-        };
-        let binding = Binding::secret(owner.scope(), owner.id(), row.id, row.version);
-        let sealed = Sealed { key_id: row.key_id, wrapped_key: row.wrapped_key, ciphertext: row.ciphertext };
-        self.kek.open(&sealed, &binding).map(Some).map_err(internal)
     }
 }
 
