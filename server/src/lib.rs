@@ -2,20 +2,17 @@
 //! functions, REST API). `main.rs` is a thin CLI over this library so the integration tests can
 //! start the real application on port 0.
 
-pub mod api;
 pub mod audit;
-pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod domain;
 pub mod error;
+pub mod http;
 pub mod jobs;
-pub mod keys;
-pub mod ops;
 pub mod policy;
 pub mod providers;
-pub mod services;
 pub mod startup;
 pub mod telemetry;

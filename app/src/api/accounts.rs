@@ -12,13 +12,15 @@ pub async fn get_session_user() -> Result<Option<SessionUser>, AppError> {
 
 #[server(prefix = "/sfn", endpoint = "needs_setup")]
 pub async fn needs_setup() -> Result<bool, AppError> {
-    finish(backend()?.needs_setup().await)
+    finish(ports()?.accounts.needs_setup().await)
 }
 
 #[server(prefix = "/sfn", endpoint = "setup")]
 pub async fn setup(email: String, display_name: String, password: String) -> Result<(), AppError> {
-    let result =
-        backend()?.setup_first_admin(&client_info(), email, display_name, SecretString::from(password)).await;
+    let result = ports()?
+        .accounts
+        .setup_first_admin(&client_info(), email, display_name, SecretString::from(password))
+        .await;
     let cookie = finish(result)?;
     set_cookie(cookie);
     leptos_axum::redirect("/");
@@ -27,7 +29,7 @@ pub async fn setup(email: String, display_name: String, password: String) -> Res
 
 #[server(prefix = "/sfn", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
-    let result = backend()?.login(&client_info(), email, SecretString::from(password)).await;
+    let result = ports()?.accounts.login(&client_info(), email, SecretString::from(password)).await;
     let cookie = finish(result)?;
     set_cookie(cookie);
     leptos_axum::redirect("/");
@@ -38,7 +40,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 pub async fn logout() -> Result<(), AppError> {
     // A visitor without a session is already signed out: send them to the login page all the same.
     if let Some(auth) = signed_in() {
-        set_cookie(finish(backend()?.logout(&auth).await)?);
+        set_cookie(finish(ports()?.accounts.logout(&auth).await)?);
     }
     leptos_axum::redirect("/login");
     Ok(())
@@ -46,7 +48,8 @@ pub async fn logout() -> Result<(), AppError> {
 
 #[server(prefix = "/sfn", endpoint = "change_password")]
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
-    let result = backend()?
+    let result = ports()?
+        .accounts
         .change_password(
             &authenticated()?,
             SecretString::from(current_password),

@@ -6,7 +6,7 @@ use {super::context::*, secrecy::SecretString};
 
 #[server(prefix = "/sfn", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
-    finish(backend()?.list_users(&actor()?).await)
+    finish(ports()?.accounts.list_users(&actor()?).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "create_user")]
@@ -15,11 +15,12 @@ pub async fn create_user(
     display_name: String,
     password: String,
 ) -> Result<UserSummary, AppError> {
-    let result = backend()?.create_user(&actor()?, email, display_name, SecretString::from(password)).await;
+    let result =
+        ports()?.accounts.create_user(&actor()?, email, display_name, SecretString::from(password)).await;
     finish(result)
 }
 
 #[server(prefix = "/sfn", endpoint = "set_user_disabled")]
 pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
-    finish(backend()?.set_user_disabled(&actor()?, user_id, disabled).await)
+    finish(ports()?.accounts.set_user_disabled(&actor()?, user_id, disabled).await)
 }

@@ -12,10 +12,10 @@ pub async fn get_workspace_audit(
     workspace_id: i64,
     older_than: Option<i64>,
 ) -> Result<AuditPage, AppError> {
-    finish(audit_backend()?.workspace_audit(&actor()?, org_id, workspace_id, older_than).await)
+    finish(ports()?.audit.workspace_audit(&actor()?, org_id, workspace_id, older_than).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "instance_audit")]
 pub async fn get_instance_audit(older_than: Option<i64>) -> Result<AuditPage, AppError> {
-    finish(audit_backend()?.instance_audit(&actor()?, older_than).await)
+    finish(ports()?.audit.instance_audit(&actor()?, older_than).await)
 }

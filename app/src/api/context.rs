@@ -1,36 +1,17 @@
-//! Reaching the backend, the caller and the response from inside a server function.
+//! Reaching the ports, the caller and the response from inside a server function.
 
 use crate::error::AppError;
 use crate::model::SessionUser;
-use crate::ports::{Authenticated, ClientInfo, SetCookie, SharedBackend};
+use crate::ports::{Authenticated, ClientInfo, Ports, SetCookie};
 use http::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
 use http::request::Parts;
 use http::StatusCode;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
-pub fn backend() -> Result<SharedBackend, AppError> {
-    use_context::<SharedBackend>().ok_or(AppError::Internal)
-}
-
-pub fn secrets_backend() -> Result<crate::ports::SharedSecrets, AppError> {
-    use_context::<crate::ports::SharedSecrets>().ok_or(AppError::Internal)
-}
-
-pub fn tokens_backend() -> Result<crate::ports::SharedTokens, AppError> {
-    use_context::<crate::ports::SharedTokens>().ok_or(AppError::Internal)
-}
-
-pub fn runs_backend() -> Result<crate::ports::SharedRuns, AppError> {
-    use_context::<crate::ports::SharedRuns>().ok_or(AppError::Internal)
-}
-
-pub fn compute_backend() -> Result<crate::ports::SharedCompute, AppError> {
-    use_context::<crate::ports::SharedCompute>().ok_or(AppError::Internal)
-}
-
-pub fn audit_backend() -> Result<crate::ports::SharedAudit, AppError> {
-    use_context::<crate::ports::SharedAudit>().ok_or(AppError::Internal)
+/// The server's ports, provided once per request by the server's router.
+pub fn ports() -> Result<Ports, AppError> {
+    use_context::<Ports>().ok_or(AppError::Internal)
 }
 
 /// The caller, for server functions that also serve signed-out visitors.

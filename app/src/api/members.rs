@@ -4,6 +4,10 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {super::context::*, crate::model::Role};
 
+/// How many participants the UI shows at once; the REST API pages with `max`/`offset`.
+#[cfg(feature = "ssr")]
+const UI_PARTICIPANT_LIMIT: i64 = 1000;
+
 #[cfg(feature = "ssr")]
 fn parse_role(role: &str) -> Result<Role, AppError> {
     role.parse().map_err(AppError::BadRequest)
@@ -11,7 +15,11 @@ fn parse_role(role: &str) -> Result<Role, AppError> {
 
 #[server(prefix = "/sfn", endpoint = "list_participants")]
 pub async fn list_participants(org_id: i64, workspace_id: i64) -> Result<Vec<Participant>, AppError> {
-    finish(backend()?.list_participants(&actor()?, org_id, workspace_id).await)
+    let page = ports()?
+        .workspaces
+        .list_participants(&actor()?, org_id, workspace_id, None, UI_PARTICIPANT_LIMIT, 0)
+        .await;
+    finish(page.map(|page| page.items))
 }
 
 #[server(prefix = "/sfn", endpoint = "add_participant")]
@@ -23,7 +31,7 @@ pub async fn add_participant(
 ) -> Result<Participant, AppError> {
     let result = async {
         let role = parse_role(&role)?;
-        backend()?.add_participant(&actor()?, org_id, workspace_id, email, role).await
+        ports()?.workspaces.add_participant(&actor()?, org_id, workspace_id, email, role).await
     };
     finish(result.await)
 }
@@ -37,12 +45,12 @@ pub async fn set_participant_role(
 ) -> Result<(), AppError> {
     let result = async {
         let role = parse_role(&role)?;
-        backend()?.set_participant_role(&actor()?, org_id, workspace_id, participant_id, role).await
+        ports()?.workspaces.set_participant_role(&actor()?, org_id, workspace_id, participant_id, role).await
     };
     finish(result.await)
 }
 
 #[server(prefix = "/sfn", endpoint = "remove_participant")]
 pub async fn remove_participant(org_id: i64, workspace_id: i64, participant_id: i64) -> Result<(), AppError> {
-    finish(backend()?.remove_participant(&actor()?, org_id, workspace_id, participant_id).await)
+    finish(ports()?.workspaces.remove_participant(&actor()?, org_id, workspace_id, participant_id).await)
 }

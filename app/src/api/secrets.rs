@@ -7,6 +7,10 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {super::context::*, crate::model::SecretScope, secrecy::SecretString};
 
+/// The UI lists at most this many secrets at once and pages through them in the browser.
+#[cfg(feature = "ssr")]
+const UI_SECRET_LIMIT: i64 = 10_000;
+
 #[cfg(feature = "ssr")]
 fn scope(workspace_id: i64) -> SecretScope {
     if workspace_id == 0 {
@@ -18,22 +22,24 @@ fn scope(workspace_id: i64) -> SecretScope {
 
 #[server(prefix = "/sfn", endpoint = "list_secrets")]
 pub async fn list_secrets(workspace_id: i64, search: String) -> Result<Vec<SecretMeta>, AppError> {
-    finish(secrets_backend()?.list_secrets(&actor()?, scope(workspace_id), search).await)
+    let page =
+        ports()?.secrets.list_secrets(&actor()?, scope(workspace_id), search, UI_SECRET_LIMIT, 0).await;
+    finish(page.map(|page| page.items))
 }
 
 #[server(prefix = "/sfn", endpoint = "create_secret")]
 pub async fn create_secret(workspace_id: i64, name: String, value: String) -> Result<i64, AppError> {
     let value = SecretString::from(value);
-    finish(secrets_backend()?.create_secret(&actor()?, scope(workspace_id), name, value).await)
+    finish(ports()?.secrets.create_secret(&actor()?, scope(workspace_id), name, value).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "update_secret")]
 pub async fn update_secret(workspace_id: i64, secret_id: i64, value: String) -> Result<(), AppError> {
     let value = SecretString::from(value);
-    finish(secrets_backend()?.update_secret(&actor()?, scope(workspace_id), secret_id, value).await)
+    finish(ports()?.secrets.update_secret(&actor()?, scope(workspace_id), secret_id, value).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "delete_secret")]
 pub async fn delete_secret(workspace_id: i64, secret_id: i64) -> Result<(), AppError> {
-    finish(secrets_backend()?.delete_secret(&actor()?, scope(workspace_id), secret_id).await)
+    finish(ports()?.secrets.delete_secret(&actor()?, scope(workspace_id), secret_id).await)
 }

@@ -24,13 +24,13 @@ impl std::fmt::Debug for NewToken {
 
 #[server(prefix = "/sfn", endpoint = "list_tokens")]
 pub async fn list_tokens() -> Result<Vec<TokenSummary>, AppError> {
-    finish(tokens_backend()?.list_tokens(&actor()?).await)
+    finish(ports()?.tokens.list_tokens(&actor()?).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "create_token")]
 pub async fn create_token(name: String, expires_in_days: Option<i64>) -> Result<NewToken, AppError> {
     let result = async {
-        let (summary, token) = tokens_backend()?.create_token(&actor()?, name, expires_in_days).await?;
+        let (summary, token) = ports()?.tokens.create_token(&actor()?, name, expires_in_days).await?;
         Ok(NewToken { summary, token: token.expose_secret().to_string() })
     }
     .await;
@@ -43,5 +43,5 @@ pub async fn create_token(name: String, expires_in_days: Option<i64>) -> Result<
 
 #[server(prefix = "/sfn", endpoint = "delete_token")]
 pub async fn delete_token(token_id: i64) -> Result<(), AppError> {
-    finish(tokens_backend()?.delete_token(&actor()?, token_id).await)
+    finish(ports()?.tokens.delete_token(&actor()?, token_id).await)
 }

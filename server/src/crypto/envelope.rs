@@ -1,3 +1,13 @@
+//! Sealing and opening one value: a fresh data key per value, wrapped under the key-encryption
+//! key (`Kek`), both AES-256-GCM with random nonces and the value's `Binding` as associated data.
+//!
+//! Guarantees: a sealed value opens only with the key it was sealed under and the exact binding
+//! it was sealed with; any altered byte fails to open. Neither the KEK nor a data key ever leaves
+//! this file: `Kek` has no `Debug`, data keys live in `Zeroizing` buffers, and `Sealed` prints
+//! only the key id and lengths. A key id and a check value are hashes of the key, safe to store
+//! and show. Re-wrapping (key rotation) never decrypts the value.
+
+use super::Binding;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use rand::RngCore;
@@ -25,26 +35,6 @@ impl std::fmt::Debug for Sealed {
             .field("wrapped_key_len", &self.wrapped_key.len())
             .field("ciphertext_len", &self.ciphertext.len())
             .finish()
-    }
-}
-
-/// Where a value belongs; encoded into the associated data of both encryptions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Binding<'a> {
-    /// `workspace`, `user` or `credentials`.
-    pub scope: &'a str,
-    pub owner_id: i64,
-    pub item_id: i64,
-    pub version: i64,
-}
-
-impl Binding<'_> {
-    fn aad(&self, part: &str) -> Vec<u8> {
-        format!(
-            "strongroom/{ALGORITHM}/{part}/{}/{}/{}/{}",
-            self.scope, self.owner_id, self.item_id, self.version
-        )
-        .into_bytes()
     }
 }
 
@@ -150,7 +140,7 @@ mod tests {
     }
 
     fn binding(item_id: i64) -> Binding<'static> {
-        Binding { scope: "workspace", owner_id: 7, item_id, version: 1 }
+        Binding::secret("workspace", 7, item_id, 1)
     }
 
     fn secret(text: &str) -> SecretBytes {
@@ -173,9 +163,10 @@ mod tests {
         let sealed = kek.seal(&secret("v"), &binding(1));
         for other in [
             binding(2),
-            Binding { scope: "user", ..binding(1) },
-            Binding { owner_id: 8, ..binding(1) },
-            Binding { version: 2, ..binding(1) },
+            Binding::secret("user", 7, 1, 1),
+            Binding::secret("workspace", 8, 1, 1),
+            Binding::credentials(7, 1, 1),
+            Binding::secret("workspace", 7, 1, 2),
         ] {
             assert_eq!(kek.open(&sealed, &other).unwrap_err(), CryptoError::Tampered, "{other:?}");
         }

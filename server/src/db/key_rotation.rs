@@ -1,62 +1,15 @@
-//! Key rotation: the states of `encryption_keys` rows, and re-wrapping sealed rows (secrets and
-//! cloud credentials, see [`SealedTable`]) under a new key.
-//!
-//! The key states are `encryption_keys::{ACTIVE, ROTATION_TARGET, RETIRED}`; a server started with
-//! the rotation target seals new values under it, which the rotation leaves alone.
+//! The rows key rotation reads and re-wraps: every table holding a value sealed under the
+//! key-encryption key (secrets and cloud credentials, see [`SealedTable`]), counted by key, read
+//! in batches and updated one row at a time; and the switch of the active key. The rotation
+//! itself (which rows, with which binding, in what order) is `crypto::rotation`.
 //!
 //! Re-wrapping touches only `key_id` and `wrapped_key` (never the ciphertext, `version` or
 //! `updated_at`), and only when the row still holds the exact version and key that were read, so a
 //! value replaced meanwhile by the running server is never overwritten with a stale data key.
 
-pub use super::encryption_keys::{ACTIVE, RETIRED, ROTATION_TARGET};
+use super::encryption_keys::KeyState;
 use super::Tx;
 use sqlx::{AnyPool, AssertSqlSafe, FromRow};
-
-/// A registered key: its check value and state.
-#[derive(Debug, Clone, FromRow)]
-pub struct KeyRecord {
-    pub key_id: String,
-    pub check_value: String,
-    pub active: i64,
-}
-
-pub async fn find_key(pool: &AnyPool, key_id: &str) -> Result<Option<KeyRecord>, sqlx::Error> {
-    sqlx::query_as("SELECT key_id, check_value, active FROM encryption_keys WHERE key_id = $1")
-        .bind(key_id)
-        .fetch_optional(pool)
-        .await
-}
-
-pub async fn keys_in_state(pool: &AnyPool, state: i64) -> Result<Vec<KeyRecord>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT key_id, check_value, active FROM encryption_keys WHERE active = $1 ORDER BY key_id",
-    )
-    .bind(state)
-    .fetch_all(pool)
-    .await
-}
-
-/// Registers `key_id` as the rotation target, or marks an already registered (retired) key so.
-/// Never demotes the active key: the caller checks that first.
-pub async fn register_target(
-    pool: &AnyPool,
-    key_id: &str,
-    check_value: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO encryption_keys (key_id, check_value, created_at, active) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (key_id) DO UPDATE SET active = $4 WHERE encryption_keys.active = $5",
-    )
-    .bind(key_id)
-    .bind(check_value)
-    .bind(now)
-    .bind(ROTATION_TARGET)
-    .bind(RETIRED)
-    .execute(pool)
-    .await
-    .map(|_| ())
-}
 
 /// A table whose rows hold a value sealed under the key-encryption key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,15 +42,16 @@ impl SealedTable {
             }
             // A kept version stays bound to its credentials' id, not to its own row id.
             SealedTable::CredentialVersions => {
-                "credentials_id AS item_id, 'credentials' AS scope, workspace_id, CAST(NULL AS BIGINT) AS user_id"
+                "credentials_id AS item_id, 'credentials' AS scope, workspace_id, \
+                 CAST(NULL AS BIGINT) AS user_id"
             }
         }
     }
 }
 
 /// Every sealed table's `key_id` column, for the counts below.
-const ALL_KEY_IDS: &str =
-    "SELECT key_id FROM secrets UNION ALL SELECT key_id FROM credentials UNION ALL SELECT key_id FROM credential_versions";
+const ALL_KEY_IDS: &str = "SELECT key_id FROM secrets UNION ALL SELECT key_id FROM credentials \
+                           UNION ALL SELECT key_id FROM credential_versions";
 
 /// The distinct key ids sealed rows are under, with their row counts (over every sealed table).
 pub async fn rows_per_key(pool: &AnyPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
@@ -138,17 +92,6 @@ pub struct RotationRow {
     pub key_id: String,
     pub wrapped_key: Vec<u8>,
     pub ciphertext: Vec<u8>,
-}
-
-impl RotationRow {
-    /// The owner id bound into the associated data: the workspace's or the user's.
-    pub fn owner_id(&self) -> Option<i64> {
-        match self.scope.as_str() {
-            "workspace" | "credentials" => self.workspace_id,
-            "user" => self.user_id,
-            _ => None,
-        }
-    }
 }
 
 /// The next rows of `table` (by id, after `after_id`) still sealed under `key_id`.
@@ -210,12 +153,12 @@ pub async fn activate(pool: &AnyPool, new_key_id: &str) -> Result<i64, sqlx::Err
         return Ok(remaining);
     }
     sqlx::query("UPDATE encryption_keys SET active = $1 WHERE key_id <> $2")
-        .bind(RETIRED)
+        .bind(KeyState::Retired.column())
         .bind(new_key_id)
         .execute(&mut *tx)
         .await?;
     sqlx::query("UPDATE encryption_keys SET active = $1 WHERE key_id = $2")
-        .bind(ACTIVE)
+        .bind(KeyState::Active.column())
         .bind(new_key_id)
         .execute(&mut *tx)
         .await?;

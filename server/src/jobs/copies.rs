@@ -7,12 +7,12 @@
 use super::{backoff_ms, later, with_deadline, LEASE_MS};
 use crate::db::run_copies::{self, CopyClaim};
 use crate::db::secrets::Owner;
+use crate::domain::Core;
 use crate::providers::{CopySpec, ProviderError};
-use crate::services::Services;
 use app::model::{CopyState, SecretSource};
 
 /// Does the most overdue copy step, if any. `Ok(false)` when nothing was due.
-pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
+pub async fn step(services: &Core, now: i64) -> anyhow::Result<bool> {
     let Some(claim) = run_copies::claim_due(&services.db, now, now + LEASE_MS).await? else {
         return Ok(false);
     };
@@ -47,7 +47,7 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-async fn create(services: &Services, claim: &CopyClaim) -> Result<Option<String>, ProviderError> {
+async fn create(services: &Core, claim: &CopyClaim) -> Result<Option<String>, ProviderError> {
     let store = services.store_for(claim.workspace_id, &claim.target).await?;
     let owner = match claim.source {
         SecretSource::User => Owner::User(claim.launched_by),
@@ -67,7 +67,7 @@ async fn create(services: &Services, claim: &CopyClaim) -> Result<Option<String>
     store.create_copy(copy, &value).await.map(Some)
 }
 
-async fn delete(services: &Services, claim: &CopyClaim) -> Result<Option<String>, ProviderError> {
+async fn delete(services: &Core, claim: &CopyClaim) -> Result<Option<String>, ProviderError> {
     let store = services.store_for(claim.workspace_id, &claim.target).await?;
     store.delete_copy(CopySpec { workflow_id: &claim.run_id, name: &claim.name }).await.map(|()| None)
 }

@@ -13,7 +13,7 @@ pub mod reconciler;
 pub mod run_steps;
 pub mod timekeeper;
 
-use crate::services::Services;
+use crate::domain::Core;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -28,7 +28,7 @@ pub const LEASE_MARGIN_MS: i64 = 10_000;
 /// (retried later), so a worker never holds a step past its lease and a dead or hostile
 /// endpoint holds a worker only that long.
 pub async fn with_deadline<T>(
-    services: &Services,
+    services: &Core,
     what: &str,
     step: impl std::future::Future<Output = Result<T, crate::providers::ProviderError>>,
 ) -> Result<T, crate::providers::ProviderError> {
@@ -68,7 +68,7 @@ pub fn backoff_ms(attempts: i64, base_ms: i64, cap_ms: i64) -> i64 {
 
 /// Starts the workers, the timekeeper and the reconciler on the runtime. With `workers = 0`
 /// nothing starts: a web-only replica, while other replicas do the jobs.
-pub fn spawn(services: Arc<Services>) {
+pub fn spawn(services: Arc<Core>) {
     if services.jobs.workers == 0 {
         tracing::info!("workers = 0: this server runs no background jobs");
         return;
@@ -81,7 +81,7 @@ pub fn spawn(services: Arc<Services>) {
 }
 
 /// Does copy steps and run steps until there are none due, then waits for a wake-up or the poll.
-async fn worker(services: Arc<Services>) {
+async fn worker(services: Arc<Core>) {
     let poll = Duration::from_millis(services.jobs.poll_ms);
     loop {
         let wake = services.worker_wake.notified();
@@ -100,7 +100,7 @@ async fn worker(services: Arc<Services>) {
     }
 }
 
-async fn timekeeper_loop(services: Arc<Services>) {
+async fn timekeeper_loop(services: Arc<Core>) {
     let mut tick = tokio::time::interval(Duration::from_millis(services.jobs.poll_ms.max(100)));
     loop {
         tick.tick().await;
@@ -110,7 +110,7 @@ async fn timekeeper_loop(services: Arc<Services>) {
     }
 }
 
-async fn reconciler_loop(services: Arc<Services>) {
+async fn reconciler_loop(services: Arc<Core>) {
     let mut tick = tokio::time::interval(Duration::from_secs(services.jobs.reconcile_interval_secs.max(1)));
     loop {
         tick.tick().await;

@@ -12,9 +12,8 @@
 //! of the target's own workspace (a listing is the endpoint's word, not ours).
 
 use crate::db::{compute_envs, run_copies, runs};
-use crate::providers::CopySpec;
-use crate::providers::RunTarget;
-use crate::services::Services;
+use crate::domain::Core;
+use crate::providers::{CopySpec, RunTarget};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,7 +48,7 @@ pub struct Unfinished {
 type Listed = Result<RunTarget, String>;
 
 /// Every target to look in: each run's snapshot and each compute environment as it is now.
-async fn targets(services: &Services) -> anyhow::Result<HashSet<(i64, Listed)>> {
+async fn targets(services: &Core) -> anyhow::Result<HashSet<(i64, Listed)>> {
     let mut all = HashSet::new();
     for (workspace_id, target) in runs::distinct_targets(&services.db.pool).await? {
         let target = match target {
@@ -72,11 +71,7 @@ async fn targets(services: &Services) -> anyhow::Result<HashSet<(i64, Listed)>> 
 /// A run's snapshot pins the credentials version it provisioned with; while that version is
 /// still the current one, the snapshot is the same target as its environment now, and is listed
 /// once, not twice.
-async fn as_current(
-    services: &Services,
-    workspace_id: i64,
-    mut target: RunTarget,
-) -> anyhow::Result<RunTarget> {
+async fn as_current(services: &Core, workspace_id: i64, mut target: RunTarget) -> anyhow::Result<RunTarget> {
     let (Some(id), Some(pinned)) = (target.credentials_id, target.credentials_version) else {
         return Ok(target);
     };
@@ -101,7 +96,7 @@ enum Stop {
     Failed(String),
 }
 
-pub async fn reconcile(services: &Services, now: i64) -> anyhow::Result<Report> {
+pub async fn reconcile(services: &Core, now: i64) -> anyhow::Result<Report> {
     let mut report = Report::default();
     for id in runs::with_failed_cleanup(&services.db.pool).await? {
         run_copies::reopen_cleanup(&services.db.pool, &id, None, now).await?;
@@ -154,7 +149,7 @@ pub async fn reconcile(services: &Services, now: i64) -> anyhow::Result<Report> 
 
 /// One target: list its copies, delete those of ended or unknown runs, record what was deleted.
 async fn reconcile_target(
-    services: &Services,
+    services: &Core,
     workspace_id: i64,
     target: &RunTarget,
     now: i64,

@@ -7,12 +7,12 @@
 
 use super::{backoff_ms, later, with_deadline, LEASE_MS};
 use crate::db::{run_copies, runs};
+use crate::domain::Core;
 use crate::providers::{CreatedCopy, ProviderError};
-use crate::services::Services;
 use app::model::{CopyState, RunStage, RunStatus};
 use tokio::time::Instant;
 
-pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
+pub async fn step(services: &Core, now: i64) -> anyhow::Result<bool> {
     let Some(claim) = runs::claim_due_step(&services.db, now, now + LEASE_MS).await? else {
         return Ok(false);
     };
@@ -112,7 +112,7 @@ pub async fn step(services: &Services, now: i64) -> anyhow::Result<bool> {
 }
 
 async fn retry_or_fail(
-    services: &Services,
+    services: &Core,
     claim: &runs::RunClaim,
     error: ProviderError,
     launching: bool,

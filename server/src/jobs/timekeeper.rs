@@ -2,11 +2,11 @@
 //! maximum run duration, so their copies do not outlive them.
 
 use crate::db::runs;
-use crate::services::Services;
+use crate::domain::Core;
 use app::model::RunStatus;
 
 /// Ends every overdue run; returns how many it ended.
-pub async fn end_overdue_runs(services: &Services, now: i64) -> anyhow::Result<usize> {
+pub async fn end_overdue_runs(services: &Core, now: i64) -> anyhow::Result<usize> {
     let silent_since = now - services.jobs.heartbeat_timeout_ms;
     let started_before = now - services.jobs.max_duration_ms;
     let mut ended = 0;

@@ -121,7 +121,7 @@ async fn idle_and_old_sessions_are_refused() {
     assert_eq!(app.get_with_cookie(&idle, "/api/user-info").await, StatusCode::OK);
     // Default policy: 8 h idle, 24 h absolute. Age the rows instead of waiting.
     let hour = 3_600_000i64;
-    let now = server::services::now_ms();
+    let now = server::domain::now_ms();
     app.run_sql(&format!("UPDATE sessions SET last_seen_at = {}", now - 9 * hour)).await;
     assert_eq!(app.get_with_cookie(&idle, "/api/user-info").await, StatusCode::UNAUTHORIZED);
     let fresh = app.login_cookie(ADMIN_EMAIL, PASSWORD).await;

@@ -82,7 +82,7 @@ pub(crate) fn new_key_file(dir: &Path, name: &str) -> PathBuf {
 }
 
 pub(crate) fn kek_from(path: &Path) -> Kek {
-    Kek::new(server::keys::load(path).unwrap())
+    Kek::new(server::crypto::kek_file::load(path).unwrap())
 }
 
 async fn pool(app: &TestApp) -> sqlx::AnyPool {
@@ -107,7 +107,7 @@ async fn open_all(app: &TestApp, kek: &Kek) -> Vec<(String, String, Result<Strin
         .into_iter()
         .map(|(id, name, scope, ws, user, version, key_id, wrapped_key, ciphertext)| {
             let owner_id = if scope == "workspace" { ws.unwrap() } else { user.unwrap() };
-            let binding = Binding { scope: &scope, owner_id, item_id: id, version };
+            let binding = Binding::secret(&scope, owner_id, id, version);
             let sealed = Sealed { key_id: key_id.clone(), wrapped_key, ciphertext };
             let opened = kek
                 .open(&sealed, &binding)

@@ -121,6 +121,6 @@ async fn killing_the_server_mid_provisioning_and_mid_cleanup_leaves_nothing_behi
     let left: Vec<String> = fake.secrets().keys().filter(|id| id.starts_with("tower-")).cloned().collect();
     assert!(left.is_empty(), "copies of ended runs left behind: {left:?}");
     let services = app.services().await;
-    let report = server::jobs::reconciler::reconcile(&services, server::services::now_ms()).await.unwrap();
+    let report = server::jobs::reconciler::reconcile(&services, server::domain::now_ms()).await.unwrap();
     assert_eq!((report.found, report.deleted, report.unreachable), (0, 0, 0), "{report:?}");
 }

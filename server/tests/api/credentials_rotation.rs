@@ -57,7 +57,7 @@ async fn key_rotation_rewraps_credentials_with_the_secrets() {
         rows.into_iter().enumerate()
     {
         assert_eq!(key_id, new.id(), "{name} moved to the new key");
-        let binding = Binding { scope: "credentials", owner_id: workspace_id, item_id: id, version };
+        let binding = Binding::credentials(workspace_id, id, version);
         let sealed = Sealed { key_id, wrapped_key, ciphertext };
         assert!(old.open(&sealed, &binding).is_err(), "{name} no longer opens with the old key");
         let keys: Value =

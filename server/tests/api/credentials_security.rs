@@ -517,7 +517,7 @@ async fn key_rotation_moves_the_kept_versions_too() {
     pool.close().await;
     assert_eq!((credentials_id.to_string(), version), (creds_id, 1));
     assert_eq!(key_id, new.id(), "the kept version moved to the new key");
-    let binding = Binding { scope: "credentials", owner_id: workspace_id, item_id: credentials_id, version };
+    let binding = Binding::credentials(workspace_id, credentials_id, version);
     let sealed = Sealed { key_id, wrapped_key, ciphertext };
     assert!(old.open(&sealed, &binding).is_err());
     let keys: Value = serde_json::from_slice(new.open(&sealed, &binding).unwrap().expose_secret()).unwrap();

@@ -201,7 +201,7 @@ async fn an_endpoints_error_text_is_classified_never_echoed() {
     let wf = launched["workflowId"].as_str().unwrap().to_string();
     re_aim(&app, other, &moto.endpoint, &marker).await;
     let services = quick_services(&app, &[host_port(&marker)]).await;
-    let now = server::services::now_ms;
+    let now = server::domain::now_ms;
     while server::jobs::copies::step(&services, now()).await.unwrap()
         || server::jobs::run_steps::step(&services, now()).await.unwrap()
     {}

@@ -221,12 +221,12 @@ pub fn client() -> Client {
 impl TestApp {
     /// A second set of services on the same database and key, to drive background jobs
     /// (the reconciler, a worker step) directly from a test.
-    pub async fn services(&self) -> server::services::Services {
+    pub async fn services(&self) -> server::domain::Core {
         self.services_with(|_| {}).await
     }
 
     /// Like `services`, with settings changed (another install id needs another database).
-    pub async fn services_with(&self, adjust: impl FnOnce(&mut Config)) -> server::services::Services {
+    pub async fn services_with(&self, adjust: impl FnOnce(&mut Config)) -> server::domain::Core {
         let mut config = Config {
             data_dir: self.data_dir.path().to_path_buf(),
             database_url: Some(self.database_url.clone()),
@@ -236,7 +236,7 @@ impl TestApp {
         };
         hpc_settings(&mut config, self.data_dir.path(), self.work_root.path());
         adjust(&mut config);
-        server::startup::build_services(&config).await.expect("services on the test database")
+        server::startup::build_core(&config).await.expect("services on the test database")
     }
 
     /// A work directory for an environment with a launch command: under the work root, owned

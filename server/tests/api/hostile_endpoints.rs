@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 const PAGE_FOREVER: &str = r#"{"SecretList":[],"NextToken":"more","jobDefinitions":[],"nextToken":"more",
     "secrets":[],"versions":[],"nextPageToken":"more"}"#;
 
-/// Services on the test's database with short deadlines, to drive the reconciler directly.
-pub async fn quick_services(app: &TestApp, extra_allow: &[String]) -> server::services::Services {
+/// Core on the test's database with short deadlines, to drive the reconciler directly.
+pub async fn quick_services(app: &TestApp, extra_allow: &[String]) -> server::domain::Core {
     let mut endpoint_allow: Vec<String> = EMULATOR_ALLOW.iter().map(|e| e.to_string()).collect();
     endpoint_allow.extend(extra_allow.iter().cloned());
     let config = server::config::Config {
@@ -33,7 +33,7 @@ pub async fn quick_services(app: &TestApp, extra_allow: &[String]) -> server::se
         endpoint_allow,
         ..Default::default()
     };
-    server::startup::build_services(&config).await.expect("services on the test database")
+    server::startup::build_core(&config).await.expect("services on the test database")
 }
 
 fn workflow_id(launched: &Value) -> String {
@@ -130,7 +130,7 @@ async fn a_dead_or_endlessly_paging_endpoint_holds_up_neither_other_runs_nor_the
         .unwrap();
 
     let started = Instant::now();
-    let report = server::jobs::reconciler::reconcile(&services, server::services::now_ms()).await.unwrap();
+    let report = server::jobs::reconciler::reconcile(&services, server::domain::now_ms()).await.unwrap();
     let took = started.elapsed();
 
     assert!(took < Duration::from_secs(8), "one slow target delays only itself: the pass took {took:?}");
@@ -247,7 +247,7 @@ async fn the_reconciler_marks_deleted_only_what_it_deleted_and_only_in_its_own_w
         runs.push((ws, workflow_id(&launched)));
     }
     // No workers in the app: this test takes every step itself.
-    let now = server::services::now_ms;
+    let now = server::domain::now_ms;
     while server::jobs::copies::step(&services, now()).await.unwrap()
         || server::jobs::run_steps::step(&services, now()).await.unwrap()
     {}

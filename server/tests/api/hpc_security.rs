@@ -259,10 +259,10 @@ async fn links_planted_under_strongroom_are_left_alone_and_nothing_outside_is_to
     std::os::unix::fs::symlink(&outside, &run_dir).unwrap();
 
     let services = app.services().await;
-    server::jobs::reconciler::reconcile(&services, server::services::now_ms()).await.unwrap();
+    server::jobs::reconciler::reconcile(&services, server::domain::now_ms()).await.unwrap();
     let run = cancel_and_wait_cleaned(&app, &admin, ws, &wf).await;
     assert_eq!(run["workflow"]["status"], "CANCELLED");
-    server::jobs::reconciler::reconcile(&services, server::services::now_ms()).await.unwrap();
+    server::jobs::reconciler::reconcile(&services, server::domain::now_ms()).await.unwrap();
 
     assert!(std::fs::symlink_metadata(&planted).unwrap().file_type().is_symlink(), "the planted link stays");
     assert!(std::fs::symlink_metadata(&run_dir).unwrap().file_type().is_symlink(), "so does the swapped one");
@@ -326,7 +326,7 @@ async fn the_reconciler_leaves_another_installs_live_store_in_a_shared_work_dir_
 
     // To our install their run is unknown, which would make it an orphan if we looked there.
     let services = ours.services().await;
-    let report = server::jobs::reconciler::reconcile(&services, server::services::now_ms()).await.unwrap();
+    let report = server::jobs::reconciler::reconcile(&services, server::domain::now_ms()).await.unwrap();
     assert_eq!(report.deleted, 0, "{report:?}");
     let text = std::fs::read_to_string(&their_store).unwrap();
     assert!(text.contains("their-value"), "their live store is intact");

@@ -25,10 +25,11 @@ fn normalize(path: &str) -> String {
     out
 }
 
-/// `(METHOD, normalized path)` for every `.route(…)` in `server/src/api/mod.rs`, read from its text
+/// `(METHOD, normalized path)` for every `.route(…)` in `server/src/http/rest/mod.rs`, read from its text
 /// so a new route that is not documented fails this test.
 fn routed_operations() -> BTreeSet<(String, String)> {
-    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/mod.rs")).unwrap();
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http/rest/mod.rs")).unwrap();
     let mut routes = BTreeSet::new();
     for chunk in source.split(".route(").skip(1) {
         let path = chunk.split('"').nth(1).expect("a route's path is a string literal");

@@ -357,7 +357,7 @@ async fn the_reconciler_deletes_leftovers_of_ended_and_unknown_runs_but_not_live
     std::fs::write(orphan_dir.join(".nf-1234.secrets"), "x").unwrap();
 
     let services = app.services().await;
-    let report = server::jobs::reconciler::reconcile(&services, server::services::now_ms()).await.unwrap();
+    let report = server::jobs::reconciler::reconcile(&services, server::domain::now_ms()).await.unwrap();
     assert_eq!(report.deleted, 1, "{report:?}");
     assert!(!orphan_dir.exists(), "the orphaned store and Nextflow's temp file are gone");
     assert!(live_store.exists(), "a live run keeps its copies");

@@ -1,0 +1,215 @@
+//! Pipeline secrets: names and dates for everyone allowed to see them, values for nobody.
+//!
+//! Guarantees: a value enters as a `SecretString`, is sealed (envelope encryption bound to the
+//! row) inside the same transaction that creates the row, and is never returned, logged or put in
+//! an error. Workspace secrets follow the role table (read: every role; write: owner, admin,
+//! maintain); a user's own secrets are reachable by that user alone, whatever their roles.
+
+pub mod sealing;
+
+use crate::audit::Event;
+use crate::db;
+use crate::db::secret_overrides as overrides;
+use crate::db::secrets::{self, Owner};
+use crate::domain::{internal, now_ms, Core};
+use crate::policy::authorize_workspace;
+use app::error::AppError;
+use app::model::*;
+use app::ports::{Page, SecretsPort};
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
+
+/// Pipeline secrets: the `SecretsPort`.
+pub struct Secrets {
+    core: Arc<Core>,
+}
+
+fn meta(row: secrets::SecretMetaRow) -> SecretMeta {
+    SecretMeta {
+        id: row.id,
+        name: row.name,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        last_used_at: row.last_used_at,
+        overridden_by_yours: false,
+        overrides_in: Vec::new(),
+    }
+}
+
+pub(crate) fn not_found() -> AppError {
+    AppError::not_found("Secret")
+}
+
+impl Secrets {
+    pub fn new(core: Arc<Core>) -> Secrets {
+        Secrets { core }
+    }
+
+    /// The storage owner for a scope, once the caller may use `permission` there.
+    async fn secret_owner(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        permission: Permission,
+    ) -> Result<Owner, AppError> {
+        match scope {
+            SecretScope::Mine => Ok(Owner::User(actor.id)),
+            SecretScope::Workspace(workspace_id) => {
+                let access = authorize_workspace(&self.core.db, actor, workspace_id, permission).await?;
+                Ok(Owner::Workspace(access.workspace_id()))
+            }
+        }
+    }
+
+    /// Sets the override badges: which of these workspace secrets the caller's own secrets
+    /// replace, or which workspaces' secrets these personal secrets replace.
+    async fn mark_overrides(
+        &self,
+        actor: &SessionUser,
+        owner: Owner,
+        list: &mut [SecretMeta],
+    ) -> Result<(), AppError> {
+        let pool = &self.core.db.pool;
+        match owner {
+            Owner::Workspace(workspace_id) => {
+                let names = overrides::overridden_in_workspace(pool, actor.id, workspace_id)
+                    .await
+                    .map_err(internal)?;
+                for secret in list.iter_mut() {
+                    secret.overridden_by_yours = names.contains(&secret.name);
+                }
+            }
+            Owner::User(_) => {
+                let shadowed = overrides::overridden_by_user(pool, actor.id).await.map_err(internal)?;
+                for (name, org, workspace) in shadowed {
+                    if let Some(secret) = list.iter_mut().find(|s| s.name == name) {
+                        secret.overrides_in.push(format!("{org} / {workspace}"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SecretsPort for Secrets {
+    async fn list_secrets(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        search: String,
+        max: i64,
+        offset: i64,
+    ) -> Result<Page<SecretMeta>, AppError> {
+        let owner = self.secret_owner(actor, scope, Permission::ReadWorkspace).await?;
+        if !(1..=10_000).contains(&max) || offset < 0 {
+            return Err(AppError::bad_request("max must be 1 to 10000 and offset 0 or more."));
+        }
+        let (rows, total) =
+            secrets::list(&self.core.db.pool, owner, &search, max, offset).await.map_err(internal)?;
+        let mut secrets: Vec<SecretMeta> = rows.into_iter().map(meta).collect();
+        self.mark_overrides(actor, owner, &mut secrets).await?;
+        Ok(Page { items: secrets, total })
+    }
+
+    async fn describe_secret(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        id: i64,
+    ) -> Result<SecretMeta, AppError> {
+        let owner = self.secret_owner(actor, scope, Permission::ReadWorkspace).await?;
+        secrets::find(&self.core.db.pool, owner, id).await.map_err(internal)?.map(meta).ok_or_else(not_found)
+    }
+
+    /// 204 when the name is valid and free, 409 when taken, 400 when it breaks the rule.
+    async fn validate_secret_name(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        name: String,
+    ) -> Result<(), AppError> {
+        let owner = self.secret_owner(actor, scope, Permission::ReadWorkspace).await?;
+        check_secret_name(&name).map_err(AppError::BadRequest)?;
+        if secrets::name_taken(&self.core.db.pool, owner, &name).await.map_err(internal)? {
+            return Err(taken(&name));
+        }
+        Ok(())
+    }
+
+    async fn create_secret(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        name: String,
+        value: SecretString,
+    ) -> Result<i64, AppError> {
+        let owner = self.secret_owner(actor, scope, Permission::WriteSecrets).await?;
+        check_secret_name(&name).map_err(AppError::BadRequest)?;
+        check_secret_value_len(value.expose_secret().len()).map_err(AppError::BadRequest)?;
+        let now = now_ms();
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
+        let id = match secrets::insert_placeholder(&mut tx, owner, &name, actor.id, now).await {
+            Ok(id) => id,
+            Err(e) if db::is_unique_violation(&e) => return Err(taken(&name)),
+            Err(e) => return Err(internal(e)),
+        };
+        sealing::seal_into(&self.core, &mut tx, owner, id, 1, &value, now).await?;
+        self.core.commit_audited(tx, secret_event(actor, "secret.created", owner, id, &name)).await?;
+        tracing::info!(
+            secret_id = id,
+            scope = owner.scope(),
+            owner_id = owner.id(),
+            by = actor.id,
+            "secret created"
+        );
+        Ok(id)
+    }
+
+    /// Replaces the value (a new version with a new data key); the name never changes.
+    async fn update_secret(
+        &self,
+        actor: &SessionUser,
+        scope: SecretScope,
+        id: i64,
+        value: SecretString,
+    ) -> Result<(), AppError> {
+        let owner = self.secret_owner(actor, scope, Permission::WriteSecrets).await?;
+        check_secret_value_len(value.expose_secret().len()).map_err(AppError::BadRequest)?;
+        let now = now_ms();
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
+        let (version, name) =
+            secrets::current_version(&mut tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
+        sealing::seal_into(&self.core, &mut tx, owner, id, version + 1, &value, now).await?;
+        let event = secret_event(actor, "secret.updated", owner, id, &name)
+            .detail(format!("version {}", version + 1));
+        self.core.commit_audited(tx, event).await?;
+        tracing::info!(secret_id = id, scope = owner.scope(), by = actor.id, "secret updated");
+        Ok(())
+    }
+
+    async fn delete_secret(&self, actor: &SessionUser, scope: SecretScope, id: i64) -> Result<(), AppError> {
+        let owner = self.secret_owner(actor, scope, Permission::WriteSecrets).await?;
+        let mut tx = self.core.db.begin().await.map_err(internal)?;
+        let name = secrets::delete(&mut tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
+        self.core.commit_audited(tx, secret_event(actor, "secret.deleted", owner, id, &name)).await?;
+        tracing::info!(secret_id = id, scope = owner.scope(), by = actor.id, "secret deleted");
+        Ok(())
+    }
+}
+
+/// The audit entry for a change to a secret: its name and id, never its value.
+fn secret_event(actor: &SessionUser, action: &'static str, owner: Owner, id: i64, name: &str) -> Event {
+    match owner {
+        Owner::Workspace(workspace_id) => {
+            Event::by(actor, action).workspace(workspace_id).target(format!("secret '{name}' (id {id})"))
+        }
+        Owner::User(_) => Event::by(actor, action).target(format!("personal secret '{name}' (id {id})")),
+    }
+}
+
+fn taken(name: &str) -> AppError {
+    AppError::conflict(format!("A secret named '{name}' already exists here. Update its value instead."))
+}
