@@ -9,7 +9,7 @@ use {super::context::*, crate::model::ComputeEnvInput, crate::ports::CredentialK
 
 #[server(prefix = "/sfn", endpoint = "list_compute_envs")]
 pub async fn list_compute_envs(workspace_id: i64) -> Result<Vec<ComputeEnvSummary>, AppError> {
-    finish(ports()?.compute.list_compute_envs(&actor()?, workspace_id).await)
+    finish(ports()?.compute_envs.list_compute_envs(&actor()?, workspace_id).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "create_compute_env")]
@@ -26,22 +26,22 @@ pub async fn create_compute_env(
         credentials_id: (credentials_id != 0).then_some(credentials_id),
         config,
     };
-    finish(ports()?.compute.create_compute_env(&actor()?, workspace_id, env).await)
+    finish(ports()?.compute_envs.create_compute_env(&actor()?, workspace_id, env).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "delete_compute_env")]
 pub async fn delete_compute_env(workspace_id: i64, compute_env_id: i64) -> Result<(), AppError> {
-    finish(ports()?.compute.delete_compute_env(&actor()?, workspace_id, compute_env_id).await)
+    finish(ports()?.compute_envs.delete_compute_env(&actor()?, workspace_id, compute_env_id).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "check_compute_env")]
 pub async fn check_compute_env(workspace_id: i64, compute_env_id: i64) -> Result<ComputeCheck, AppError> {
-    finish(ports()?.compute.check_compute_env(&actor()?, workspace_id, compute_env_id).await)
+    finish(ports()?.compute_checks.check_compute_env(&actor()?, workspace_id, compute_env_id).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "list_credentials")]
 pub async fn list_credentials(workspace_id: i64) -> Result<Vec<CredentialsSummary>, AppError> {
-    finish(ports()?.compute.list_credentials(&actor()?, workspace_id).await)
+    finish(ports()?.credentials.list_credentials(&actor()?, workspace_id).await)
 }
 
 /// `provider` is `aws` (access key, secret key, role, external id) or `google` (`key_file`).
@@ -66,11 +66,11 @@ pub async fn create_credentials(
         "google" => CredentialKeysInput::Google { data: Some(key_file.into()) },
         _ => return finish(Err(AppError::bad_request("The provider must be 'aws' or 'google'."))),
     };
-    finish(ports()?.compute.create_credentials(&actor()?, workspace_id, name, keys).await)
+    finish(ports()?.credentials.create_credentials(&actor()?, workspace_id, name, keys).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "delete_credentials")]
 pub async fn delete_credentials(workspace_id: i64, credentials_id: i64) -> Result<(), AppError> {
-    let result = ports()?.compute.delete_credentials(&actor()?, workspace_id, credentials_id).await;
+    let result = ports()?.credentials.delete_credentials(&actor()?, workspace_id, credentials_id).await;
     finish(result.map_err(AppError::from))
 }

@@ -1,12 +1,15 @@
-//! What the UI's server functions and the REST API may ask of the server: one trait per area,
-//! each method with the full signature both callers need. The `server` crate's domain implements
-//! each trait where the logic lives, so authorization happens in one place and neither a server
-//! function nor a REST handler holds policy of its own. The server hands the implementations to
-//! server functions as one context value, `Ports`.
+//! What the UI's server functions and the REST API may ask of the server: one trait per job of an
+//! area, each method with the full signature both callers need. The `server` crate's domain
+//! implements each trait once, in the file that holds its rules (each file here names it), so
+//! authorization happens in one place and neither a server function nor a REST handler holds
+//! policy of its own. The server hands the implementations to server functions as one context
+//! value, `Ports`.
 
 mod accounts;
 mod audit;
-mod compute;
+mod compute_envs;
+mod credentials;
+mod host_identity;
 mod runs;
 mod secrets;
 mod tokens;
@@ -14,10 +17,9 @@ mod workspaces;
 
 pub use accounts::AccountsPort;
 pub use audit::AuditPort;
-pub use compute::{
-    ComputeEnvChange, ComputePort, CredentialKeysInput, CredentialsInUse, DeleteCredentialsError,
-    HostIdentityGrant,
-};
+pub use compute_envs::{ComputeCheckPort, ComputeEnvChange, ComputeEnvsPort};
+pub use credentials::{CredentialKeysInput, CredentialsInUse, CredentialsPort, DeleteCredentialsError};
+pub use host_identity::{HostIdentityGrant, HostIdentityPort};
 pub use runs::{RunsPort, TracedRun};
 pub use secrets::SecretsPort;
 pub use tokens::TokensPort;
@@ -57,7 +59,10 @@ pub struct Page<T> {
 pub struct Ports {
     pub accounts: Arc<dyn AccountsPort>,
     pub workspaces: Arc<dyn WorkspacesPort>,
-    pub compute: Arc<dyn ComputePort>,
+    pub compute_envs: Arc<dyn ComputeEnvsPort>,
+    pub compute_checks: Arc<dyn ComputeCheckPort>,
+    pub credentials: Arc<dyn CredentialsPort>,
+    pub host_identity: Arc<dyn HostIdentityPort>,
     pub runs: Arc<dyn RunsPort>,
     pub secrets: Arc<dyn SecretsPort>,
     pub tokens: Arc<dyn TokensPort>,

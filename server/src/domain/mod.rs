@@ -27,7 +27,7 @@ use app::ports::Ports;
 use std::sync::Arc;
 
 /// The domain as the application holds it: the shared core and each area's service, which
-/// implements that area's port. `ports()` hands the services to the HTTP layer as the one value
+/// implements that area's ports (one or more, each in the file that holds its rules). `ports()` hands the services to the HTTP layer as the one value
 /// the server functions and the REST handlers call.
 #[derive(Clone)]
 pub struct Domain {
@@ -62,7 +62,10 @@ impl Domain {
         Ports {
             accounts: self.accounts.clone(),
             workspaces: self.workspaces.clone(),
-            compute: self.compute.clone(),
+            compute_envs: self.compute.clone(),
+            compute_checks: self.compute.clone(),
+            credentials: self.compute.clone(),
+            host_identity: self.compute.clone(),
             runs: self.runs.clone(),
             secrets: self.secrets.clone(),
             tokens: self.tokens.clone(),

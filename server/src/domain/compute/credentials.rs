@@ -16,7 +16,8 @@ use crate::domain::{internal, now_ms};
 use crate::policy::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
-use app::ports::{CredentialKeysInput, CredentialsInUse, DeleteCredentialsError};
+use app::ports::{CredentialKeysInput, CredentialsInUse, CredentialsPort, DeleteCredentialsError};
+use async_trait::async_trait;
 
 fn not_found() -> AppError {
     AppError::not_found("Credentials")
@@ -54,8 +55,9 @@ fn event(actor: &SessionUser, action: &'static str, workspace_id: i64, id: i64, 
     Event::by(actor, action).workspace(workspace_id).target(format!("credentials '{name}' (id {id})"))
 }
 
-impl Compute {
-    pub(super) async fn list_credentials(
+#[async_trait]
+impl CredentialsPort for Compute {
+    async fn list_credentials(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
@@ -68,7 +70,7 @@ impl Compute {
         rows.into_iter().map(|row| summary(row, external_id)).collect()
     }
 
-    pub(super) async fn describe_credentials(
+    async fn describe_credentials(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
@@ -84,17 +86,17 @@ impl Compute {
         summary(row, grant.as_ref().map(|g| g.external_id.as_str()))
     }
 
-    pub(super) async fn create_credentials(
+    async fn create_credentials(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
-        name: &str,
+        name: String,
         keys: CredentialKeysInput,
     ) -> Result<i64, AppError> {
         let access =
             authorize_workspace(&self.core.db, actor, workspace_id, Permission::ManageCompute).await?;
         let workspace_id = access.workspace_id();
-        check_compute_name("credentials", name).map_err(AppError::BadRequest)?;
+        check_compute_name("credentials", &name).map_err(AppError::BadRequest)?;
         let keys = credentials_input::check(keys)?;
         self.check_host_identity_keys(actor, workspace_id, &keys).await?;
         let public = serde_json::to_string(&keys.public).map_err(internal)?;
@@ -103,7 +105,7 @@ impl Compute {
         let inserted = credentials::insert_placeholder(
             &mut tx,
             workspace_id,
-            name,
+            &name,
             keys.provider.as_str(),
             &public,
             actor.id,
@@ -112,11 +114,11 @@ impl Compute {
         .await;
         let id = match inserted {
             Ok(id) => id,
-            Err(e) if db::is_unique_violation(&e) => return Err(taken(name)),
+            Err(e) if db::is_unique_violation(&e) => return Err(taken(&name)),
             Err(e) => return Err(internal(e)),
         };
         self.seal_credentials(&mut tx, workspace_id, id, 1, &keys, &public, now).await?;
-        let event = event(actor, "credentials.created", workspace_id, id, name)
+        let event = event(actor, "credentials.created", workspace_id, id, &name)
             .detail(format!("provider {}", keys.provider));
         self.core.commit_audited(tx, event).await?;
         tracing::info!(credentials_id = id, workspace_id, by = actor.id, "credentials created");
@@ -125,7 +127,7 @@ impl Compute {
 
     /// Replaces the keys (a new version with a new data key). The provider cannot change: the
     /// compute environments that use these credentials were checked against it.
-    pub(super) async fn update_credentials(
+    async fn update_credentials(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
@@ -160,7 +162,7 @@ impl Compute {
     /// Deletes credentials no compute environment uses. The row is deleted first (taking its
     /// lock) and the users counted after, so an environment created meanwhile either waited for
     /// this transaction (and then finds no credentials) or is counted here.
-    pub(super) async fn delete_credentials(
+    async fn delete_credentials(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
@@ -193,7 +195,9 @@ impl Compute {
         tracing::info!(credentials_id = id, workspace_id, by = actor.id, "credentials deleted");
         Ok(())
     }
+}
 
+impl Compute {
     /// AWS keys without an access key act as the host: refused unless an instance administrator
     /// allowed it for the workspace, and then without a user-chosen external id.
     async fn check_host_identity_keys(

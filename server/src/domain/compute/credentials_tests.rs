@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::domain::{Domain, NewAccount};
 use app::model::SessionUser;
-use app::ports::{CredentialKeysInput, WorkspacesPort};
+use app::ports::{CredentialKeysInput, CredentialsPort, WorkspacesPort};
 use secrecy::{ExposeSecret, SecretString};
 
 async fn domain(dir: &std::path::Path) -> Domain {
@@ -46,7 +46,7 @@ async fn open_credentials_returns_the_sealed_keys_and_records_the_use() {
         assume_role_arn: None,
         external_id: None,
     };
-    let id = domain.compute.create_credentials(&owner, ws_id, "aws-prod", keys).await.unwrap();
+    let id = domain.compute.create_credentials(&owner, ws_id, "aws-prod".into(), keys).await.unwrap();
     let before = domain.compute.describe_credentials(&owner, ws_id, id).await.unwrap();
     assert_eq!(before.last_used_at, None);
 

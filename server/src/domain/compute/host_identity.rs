@@ -1,4 +1,5 @@
-//! Lending the Strongroom host's own cloud identity to a workspace (issue 10, item 5).
+//! Lending the Strongroom host's own cloud identity to a workspace (issue 10, item 5): the
+//! `HostIdentityPort`, and the grant checks the other compute files make.
 //!
 //! AWS credentials without access keys, and AWS Batch environments without credentials, act as
 //! the host itself (the SDK's default chain: instance role, environment, profile). Any signed-in
@@ -14,7 +15,8 @@ use crate::domain::{internal, now_ms, Core};
 use crate::providers::HostIdentity;
 use app::error::AppError;
 use app::model::SessionUser;
-use app::ports::HostIdentityGrant;
+use app::ports::{HostIdentityGrant, HostIdentityPort};
+use async_trait::async_trait;
 
 /// The refusal when a workspace has not been allowed to use the host identity.
 pub const NOT_ALLOWED: &str =
@@ -47,8 +49,19 @@ impl Compute {
         Ok(row.map(|row| HostIdentityGrant { allowed: row.allowed == 1, external_id: row.external_id }))
     }
 
+    /// The external id to use, or the refusal when the workspace may not use the host identity.
+    pub(super) async fn require_host_identity(&self, workspace_id: i64) -> Result<String, AppError> {
+        match self.host_identity_grant(workspace_id).await? {
+            Some(grant) if grant.allowed => Ok(grant.external_id),
+            _ => Err(AppError::Forbidden(NOT_ALLOWED.into())),
+        }
+    }
+}
+
+#[async_trait]
+impl HostIdentityPort for Compute {
     /// Allows or withdraws the host identity for a workspace: instance administrators only.
-    pub(super) async fn set_host_identity(
+    async fn set_host_identity(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
@@ -77,14 +90,6 @@ impl Compute {
         self.core.commit_audited(tx, event).await?;
         tracing::info!(workspace_id, allowed, by = actor.id, "host identity grant changed");
         Ok(HostIdentityGrant { allowed: row.allowed == 1, external_id: row.external_id })
-    }
-
-    /// The external id to use, or the refusal when the workspace may not use the host identity.
-    pub(super) async fn require_host_identity(&self, workspace_id: i64) -> Result<String, AppError> {
-        match self.host_identity_grant(workspace_id).await? {
-            Some(grant) if grant.allowed => Ok(grant.external_id),
-            _ => Err(AppError::Forbidden(NOT_ALLOWED.into())),
-        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! The "Check" of a compute environment: the same preflight a launch runs, on demand, with its
-//! outcome kept as the environment's status (`AVAILABLE` or `INVALID`).
+//! The "Check" of a compute environment (`ComputeCheckPort`): the same preflight a launch runs,
+//! on demand, with its outcome kept as the environment's status (`AVAILABLE` or `INVALID`).
 
 use super::Compute;
 use crate::audit::{Event, Outcome};
@@ -8,9 +8,12 @@ use crate::domain::{internal, now_ms};
 use crate::policy::authorize_workspace;
 use app::error::AppError;
 use app::model::{ComputeCheck, Permission, SessionUser};
+use app::ports::ComputeCheckPort;
+use async_trait::async_trait;
 
-impl Compute {
-    pub(super) async fn check_compute_env(
+#[async_trait]
+impl ComputeCheckPort for Compute {
+    async fn check_compute_env(
         &self,
         actor: &SessionUser,
         workspace_id: i64,

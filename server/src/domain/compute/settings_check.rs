@@ -161,7 +161,7 @@ fn check_hpc(
     if platform == Platform::Local {
         // Workspace admins are not host administrators: a local environment may not write
         // outside Strongroom's own work area. (Launch commands are for instance admins only:
-        // see `environment_writes::check_launch_command`.)
+        // see `environment_rules::check_launch_command`.)
         if !work_dir.starts_with(local_root) {
             return Err(bad(format!(
                 "workDir of a local-platform environment must be under {}.",

@@ -13,7 +13,7 @@ pub mod trace;
 use crate::domain::Core;
 use app::error::AppError;
 use app::model::*;
-use app::ports::{ComputePort, Page, RunsPort, SecretsPort, TracedRun};
+use app::ports::{ComputeEnvsPort, Page, RunsPort, SecretsPort, TracedRun};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -22,11 +22,11 @@ use std::sync::Arc;
 pub struct Runs {
     core: Arc<Core>,
     secrets: Arc<dyn SecretsPort>,
-    compute: Arc<dyn ComputePort>,
+    compute: Arc<dyn ComputeEnvsPort>,
 }
 
 impl Runs {
-    pub fn new(core: Arc<Core>, secrets: Arc<dyn SecretsPort>, compute: Arc<dyn ComputePort>) -> Runs {
+    pub fn new(core: Arc<Core>, secrets: Arc<dyn SecretsPort>, compute: Arc<dyn ComputeEnvsPort>) -> Runs {
         Runs { core, secrets, compute }
     }
 }

@@ -82,7 +82,7 @@ pub async fn list(
     ApiQuery(query): ApiQuery<WorkspaceQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let envs = match query.workspace_id {
-        Some(workspace_id) => state.ports.compute.list_compute_envs(&actor, workspace_id).await?,
+        Some(workspace_id) => state.ports.compute_envs.list_compute_envs(&actor, workspace_id).await?,
         None => Vec::new(),
     };
     let dtos: Vec<Value> = envs
@@ -103,7 +103,7 @@ pub async fn describe(
     // Ids are strings in Seqera's API; ours are numbers written as strings.
     let id: i64 = compute_env_id.parse().map_err(|_| not_found())?;
     let workspace_id = query.workspace_id.ok_or_else(not_found)?;
-    let env = state.ports.compute.describe_compute_env(&actor, workspace_id, id).await?;
+    let env = state.ports.compute_envs.describe_compute_env(&actor, workspace_id, id).await?;
     Ok(Json(json!({ "computeEnv": describe_dto(&env) })))
 }
 
@@ -223,7 +223,7 @@ pub async fn create(
         credentials_id: credentials_id(body.credentials_id)?,
         config: config_from_dto(platform, body.config.unwrap_or_default())?,
     };
-    let id = state.ports.compute.create_compute_env(&actor, workspace_id, input).await?;
+    let id = state.ports.compute_envs.create_compute_env(&actor, workspace_id, input).await?;
     Ok(Json(json!({ "computeEnvId": id.to_string() })))
 }
 
@@ -255,7 +255,7 @@ pub async fn update(
     let config = match body.config {
         Some(dto) => {
             // The platform never changes: the current one decides which fields apply.
-            let current = state.ports.compute.describe_compute_env(&actor, workspace_id, id).await?;
+            let current = state.ports.compute_envs.describe_compute_env(&actor, workspace_id, id).await?;
             Some(config_from_dto(current.platform, dto)?)
         }
         None => None,
@@ -265,7 +265,7 @@ pub async fn update(
         None => None,
     };
     let change = ComputeEnvChange { name: body.name, credentials_id, config };
-    state.ports.compute.update_compute_env(&actor, workspace_id, id, change).await?;
+    state.ports.compute_envs.update_compute_env(&actor, workspace_id, id, change).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -277,7 +277,7 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&compute_env_id)?;
     let workspace_id = required_workspace(&query)?;
-    state.ports.compute.delete_compute_env(&actor, workspace_id, id).await?;
+    state.ports.compute_envs.delete_compute_env(&actor, workspace_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -292,7 +292,7 @@ pub async fn validate(
     let workspace_id =
         query.workspace_id.ok_or_else(|| ApiError(AppError::bad_request("workspaceId is required.")))?;
     let id: i64 = id.parse().map_err(|_| ApiError(AppError::not_found("Compute environment")))?;
-    let check = state.ports.compute.check_compute_env(&actor, workspace_id, id).await?;
+    let check = state.ports.compute_checks.check_compute_env(&actor, workspace_id, id).await?;
     Ok(Json(
         json!({ "status": check.status, "message": check.message, "fix": check.fix, "transientError": false }),
     ))

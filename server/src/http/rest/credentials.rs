@@ -137,7 +137,7 @@ pub async fn list(
     let Some(workspace_id) = query.workspace_id else {
         return Ok(Json(json!({ "credentials": [] })));
     };
-    let list = state.ports.compute.list_credentials(&actor, workspace_id).await?;
+    let list = state.ports.credentials.list_credentials(&actor, workspace_id).await?;
     let wanted = query.platform_id.as_deref().map(provider_of_platform);
     let dtos: Vec<Value> =
         list.iter().filter(|c| wanted.is_none_or(|p| p == Some(c.provider))).map(credentials_dto).collect();
@@ -155,7 +155,7 @@ pub async fn create(
     let provider = parse_provider(body.provider.as_deref())?;
     let keys = keys_input(provider, body.keys)?;
     let name = body.name.unwrap_or_default();
-    let id = state.ports.compute.create_credentials(&actor, workspace_id, name, keys).await?;
+    let id = state.ports.credentials.create_credentials(&actor, workspace_id, name, keys).await?;
     Ok(Json(json!({ "credentialsId": id.to_string() })))
 }
 
@@ -167,7 +167,7 @@ pub async fn describe(
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&credentials_id)?;
     let workspace_id = query.workspace_id.ok_or_else(not_found)?;
-    let credentials = state.ports.compute.describe_credentials(&actor, workspace_id, id).await?;
+    let credentials = state.ports.credentials.describe_credentials(&actor, workspace_id, id).await?;
     Ok(Json(json!({ "credentials": credentials_dto(&credentials) })))
 }
 
@@ -183,7 +183,7 @@ pub async fn update(
     let id = parse_id(&credentials_id)?;
     let workspace_id = query.workspace_id.ok_or_else(not_found)?;
     let body = body.credentials.ok_or_else(|| AppError::bad_request("Give the credentials object."))?;
-    let current = state.ports.compute.describe_credentials(&actor, workspace_id, id).await?;
+    let current = state.ports.credentials.describe_credentials(&actor, workspace_id, id).await?;
     if body.name.as_deref().is_some_and(|name| name != current.name) {
         return Err(AppError::bad_request("The name of credentials cannot change.").into());
     }
@@ -192,7 +192,7 @@ pub async fn update(
         None => current.provider,
     };
     let keys = keys_input(provider, body.keys)?;
-    state.ports.compute.update_credentials(&actor, workspace_id, id, keys).await?;
+    state.ports.credentials.update_credentials(&actor, workspace_id, id, keys).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -206,7 +206,7 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&credentials_id)?;
     let workspace_id = query.workspace_id.ok_or_else(not_found)?;
-    match state.ports.compute.delete_credentials(&actor, workspace_id, id).await {
+    match state.ports.credentials.delete_credentials(&actor, workspace_id, id).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
         Err(DeleteCredentialsError::Refused(error)) => Err(error.into()),
         Err(DeleteCredentialsError::InUse(in_use)) => {

@@ -22,7 +22,7 @@ pub async fn set(
     ApiJson(body): ApiJson<HostIdentityRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let allowed = body.allowed.ok_or_else(|| AppError::bad_request("Give allowed: true or false."))?;
-    let grant = state.ports.compute.set_host_identity(&actor, workspace_id, allowed).await?;
+    let grant = state.ports.host_identity.set_host_identity(&actor, workspace_id, allowed).await?;
     Ok(Json(json!({
         "workspaceId": workspace_id.to_string(),
         "hostIdentityAllowed": grant.allowed,

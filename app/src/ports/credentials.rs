@@ -1,54 +1,14 @@
-//! Compute environments, cloud credentials and the host identity, for the Compute tab and
-//! `/api/compute-envs`, `/api/credentials` and `/api/workspaces/{id}/host-identity`. Every
+//! The cloud credentials of a workspace, for the Compute tab and `/api/credentials`
+//! (`CredentialsPort`, implemented in the server's `domain/compute/credentials.rs`). Every
 //! participant lists; owners and admins write. Credentials go in, never come out.
 
 use crate::error::AppError;
-use crate::model::{
-    ComputeCheck, ComputeConfig, ComputeEnvInput, ComputeEnvSummary, CredentialsSummary, SessionUser,
-};
+use crate::model::{CredentialsSummary, SessionUser};
 use async_trait::async_trait;
 use secrecy::SecretString;
 
 #[async_trait]
-pub trait ComputePort: Send + Sync + 'static {
-    async fn list_compute_envs(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-    ) -> Result<Vec<ComputeEnvSummary>, AppError>;
-    async fn describe_compute_env(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        compute_env_id: i64,
-    ) -> Result<ComputeEnvSummary, AppError>;
-    async fn create_compute_env(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        env: ComputeEnvInput,
-    ) -> Result<i64, AppError>;
-    /// Renames an environment or replaces its settings or credentials; the platform stays.
-    async fn update_compute_env(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        compute_env_id: i64,
-        change: ComputeEnvChange,
-    ) -> Result<(), AppError>;
-    async fn delete_compute_env(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        compute_env_id: i64,
-    ) -> Result<(), AppError>;
-    /// Runs the environment's preflight now (owners, admins) and stores the outcome.
-    async fn check_compute_env(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        compute_env_id: i64,
-    ) -> Result<ComputeCheck, AppError>;
+pub trait CredentialsPort: Send + Sync + 'static {
     async fn list_credentials(
         &self,
         actor: &SessionUser,
@@ -82,13 +42,6 @@ pub trait ComputePort: Send + Sync + 'static {
         workspace_id: i64,
         credentials_id: i64,
     ) -> Result<(), DeleteCredentialsError>;
-    /// Allows or withdraws the host identity for a workspace: instance administrators only.
-    async fn set_host_identity(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        allowed: bool,
-    ) -> Result<HostIdentityGrant, AppError>;
 }
 
 /// The key material of new or replaced credentials, as it arrives from a form or a request body.
@@ -103,14 +56,6 @@ pub enum CredentialKeysInput {
     },
     /// `data` is the service-account key file (JSON) as Google issues it.
     Google { data: Option<SecretString> },
-}
-
-/// What a change to an environment may carry: absent fields keep their value.
-pub struct ComputeEnvChange {
-    pub name: Option<String>,
-    /// `Some(None)` removes the credentials.
-    pub credentials_id: Option<Option<i64>>,
-    pub config: Option<ComputeConfig>,
 }
 
 /// Credentials that compute environments or unfinished runs still use: the deletion is refused.
@@ -158,14 +103,6 @@ impl From<AppError> for DeleteCredentialsError {
     fn from(error: AppError) -> Self {
         DeleteCredentialsError::Refused(error)
     }
-}
-
-/// A workspace's host-identity grant as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostIdentityGrant {
-    pub allowed: bool,
-    /// What the role's trust policy must require as `sts:ExternalId`.
-    pub external_id: String,
 }
 
 /// The UI shows a refusal for credentials in use as a conflict with its message.
