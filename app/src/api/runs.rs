@@ -12,12 +12,12 @@ const UI_RUN_LIMIT: i64 = 100;
 
 #[server(prefix = "/sfn", endpoint = "launch_options")]
 pub async fn get_launch_options(workspace_id: i64) -> Result<LaunchOptions, AppError> {
-    finish(ports()?.runs.launch_options(&actor()?, workspace_id).await)
+    finish(ports()?.launch.launch_options(&actor()?, workspace_id).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "launch_run")]
 pub async fn launch_run(workspace_id: i64, request: LaunchRequest) -> Result<String, AppError> {
-    finish(ports()?.runs.launch(&actor()?, workspace_id, request).await)
+    finish(ports()?.launch.launch(&actor()?, workspace_id, request).await)
 }
 
 #[server(prefix = "/sfn", endpoint = "list_runs")]

@@ -10,9 +10,11 @@ mod audit;
 mod compute_envs;
 mod credentials;
 mod host_identity;
+mod launch;
 mod runs;
 mod secrets;
 mod tokens;
+mod trace;
 mod workspaces;
 
 pub use accounts::AccountsPort;
@@ -20,9 +22,11 @@ pub use audit::AuditPort;
 pub use compute_envs::{ComputeCheckPort, ComputeEnvChange, ComputeEnvsPort};
 pub use credentials::{CredentialKeysInput, CredentialsInUse, CredentialsPort, DeleteCredentialsError};
 pub use host_identity::{HostIdentityGrant, HostIdentityPort};
-pub use runs::{RunsPort, TracedRun};
+pub use launch::LaunchPort;
+pub use runs::RunsPort;
 pub use secrets::SecretsPort;
 pub use tokens::TokensPort;
+pub use trace::{TracePort, TracedRun};
 pub use workspaces::WorkspacesPort;
 
 use crate::model::SessionUser;
@@ -63,7 +67,9 @@ pub struct Ports {
     pub compute_checks: Arc<dyn ComputeCheckPort>,
     pub credentials: Arc<dyn CredentialsPort>,
     pub host_identity: Arc<dyn HostIdentityPort>,
+    pub launch: Arc<dyn LaunchPort>,
     pub runs: Arc<dyn RunsPort>,
+    pub trace: Arc<dyn TracePort>,
     pub secrets: Arc<dyn SecretsPort>,
     pub tokens: Arc<dyn TokensPort>,
     pub audit: Arc<dyn AuditPort>,

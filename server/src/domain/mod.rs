@@ -27,8 +27,9 @@ use app::ports::Ports;
 use std::sync::Arc;
 
 /// The domain as the application holds it: the shared core and each area's service, which
-/// implements that area's ports (one or more, each in the file that holds its rules). `ports()` hands the services to the HTTP layer as the one value
-/// the server functions and the REST handlers call.
+/// implements that area's ports (one or more, each in the file that holds its rules). `ports()`
+/// hands the services to the HTTP layer as the one value the server functions and the REST
+/// handlers call, one field per port.
 #[derive(Clone)]
 pub struct Domain {
     pub core: Arc<Core>,
@@ -66,7 +67,9 @@ impl Domain {
             compute_checks: self.compute.clone(),
             credentials: self.compute.clone(),
             host_identity: self.compute.clone(),
+            launch: self.runs.clone(),
             runs: self.runs.clone(),
+            trace: self.runs.clone(),
             secrets: self.secrets.clone(),
             tokens: self.tokens.clone(),
             audit: self.audit.clone(),

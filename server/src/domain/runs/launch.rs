@@ -1,6 +1,7 @@
-//! Launching a run: check the request, work out the effective set of secrets, check the target
-//! really works (preflight), then commit the run and one planned copy per secret — before any
-//! call to a cloud or a file system. The worker (`crate::jobs`) does the copying from there.
+//! Launching a run (the `LaunchPort`, with what the launch form offers): check the request, work
+//! out the effective set of secrets, check the target really works (preflight), then commit the
+//! run and one planned copy per secret — before any call to a cloud or a file system. The worker
+//! (`crate::jobs`) does the copying from there.
 
 use super::Runs;
 use crate::audit::Event;
@@ -12,6 +13,8 @@ use crate::domain::{internal, now_ms, Core};
 use crate::policy::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
+use app::ports::LaunchPort;
+use async_trait::async_trait;
 use rand::Rng;
 
 const WORKFLOW_ID_LEN: usize = 14;
@@ -49,26 +52,6 @@ fn dedup(names: &[String]) -> Vec<String> {
 }
 
 impl Runs {
-    /// What the launch form offers the caller in this workspace.
-    pub(super) async fn launch_options(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-    ) -> Result<LaunchOptions, AppError> {
-        let compute_envs = self.compute.list_compute_envs(actor, workspace_id).await?;
-        let scope = SecretScope::Workspace(workspace_id);
-        let workspace = self.secrets.list_secrets(actor, scope, String::new(), 10_000, 0).await?;
-        let mine = self.secrets.list_secrets(actor, SecretScope::Mine, String::new(), 10_000, 0).await?;
-        let access =
-            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ReadWorkspace).await?;
-        Ok(LaunchOptions {
-            compute_envs,
-            workspace_secrets: workspace.items.into_iter().map(|s| s.name).collect(),
-            user_secrets: mine.items.into_iter().map(|s| s.name).collect(),
-            can_launch: access.role.allows(Permission::LaunchWorkflow),
-        })
-    }
-
     /// The compute environment a launch uses: the one named, or the workspace's only one.
     async fn launch_env_row(
         &self,
@@ -93,7 +76,40 @@ impl Runs {
         }
     }
 
-    pub(super) async fn launch(
+    /// A launch refused by the preflight is recorded like any refusal, with the reason.
+    async fn denied_launch(&self, actor: &SessionUser, workspace_id: i64, refusal: AppError) -> AppError {
+        let event = Event::by(actor, "run.launched")
+            .outcome(crate::audit::Outcome::Failed)
+            .workspace(workspace_id)
+            .detail("the compute environment's preflight check failed");
+        self.core.record(event).await;
+        refusal
+    }
+}
+
+#[async_trait]
+impl LaunchPort for Runs {
+    /// What the launch form offers the caller in this workspace.
+    async fn launch_options(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+    ) -> Result<LaunchOptions, AppError> {
+        let compute_envs = self.compute_envs.list_compute_envs(actor, workspace_id).await?;
+        let scope = SecretScope::Workspace(workspace_id);
+        let workspace = self.secrets.list_secrets(actor, scope, String::new(), 10_000, 0).await?;
+        let mine = self.secrets.list_secrets(actor, SecretScope::Mine, String::new(), 10_000, 0).await?;
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ReadWorkspace).await?;
+        Ok(LaunchOptions {
+            compute_envs,
+            workspace_secrets: workspace.items.into_iter().map(|s| s.name).collect(),
+            user_secrets: mine.items.into_iter().map(|s| s.name).collect(),
+            can_launch: access.role.allows(Permission::LaunchWorkflow),
+        })
+    }
+
+    async fn launch(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
@@ -185,16 +201,6 @@ impl Runs {
         self.core.wake_workers();
         tracing::info!(workflow_id = %workflow_id, workspace_id, copies = effective.len(), "run launched");
         Ok(workflow_id)
-    }
-
-    /// A launch refused by the preflight is recorded like any refusal, with the reason.
-    async fn denied_launch(&self, actor: &SessionUser, workspace_id: i64, refusal: AppError) -> AppError {
-        let event = Event::by(actor, "run.launched")
-            .outcome(crate::audit::Outcome::Failed)
-            .workspace(workspace_id)
-            .detail("the compute environment's preflight check failed");
-        self.core.record(event).await;
-        refusal
     }
 }
 

@@ -1,5 +1,6 @@
-//! Runs after launch: reading them and ending them (Nextflow's report, a cancel, a timeout).
-//! Every end sends the run's copies to deletion in the same transaction (`db::runs::end`).
+//! Runs after launch: reading them and ending them (Nextflow's report, a cancel, a timeout). The
+//! `RunsPort` (list, describe, cancel) is implemented here. Every end sends the run's copies to
+//! deletion in the same transaction (`db::runs::end`).
 
 use super::Runs;
 use crate::audit::Event;
@@ -8,7 +9,8 @@ use crate::domain::{internal, now_ms, Core};
 use crate::policy::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
-use app::ports::Page;
+use app::ports::{Page, RunsPort};
+use async_trait::async_trait;
 
 fn not_found() -> AppError {
     AppError::not_found("Run")
@@ -131,8 +133,11 @@ impl Runs {
             .map_err(internal)?
             .ok_or_else(not_found)
     }
+}
 
-    pub(super) async fn list_runs(
+#[async_trait]
+impl RunsPort for Runs {
+    async fn list_runs(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
@@ -148,34 +153,29 @@ impl Runs {
         Ok(Page { items: rows.iter().map(summary).collect(), total })
     }
 
-    pub(super) async fn describe_run(
+    async fn describe_run(
         &self,
         actor: &SessionUser,
         workspace_id: i64,
-        id: &str,
+        id: String,
     ) -> Result<RunDetail, AppError> {
         let access =
             authorize_workspace(&self.core.db, actor, workspace_id, Permission::ReadWorkspace).await?;
-        let row = self.run_in_workspace(access.workspace_id(), id).await?;
+        let row = self.run_in_workspace(access.workspace_id(), &id).await?;
         let mut detail = self.core.describe_run_unchecked(&row).await?;
         detail.can_cancel =
             !detail.summary.status.is_final() && access.role.allows(Permission::LaunchWorkflow);
         Ok(detail)
     }
 
-    pub(super) async fn cancel_run(
-        &self,
-        actor: &SessionUser,
-        workspace_id: i64,
-        id: &str,
-    ) -> Result<(), AppError> {
+    async fn cancel_run(&self, actor: &SessionUser, workspace_id: i64, id: String) -> Result<(), AppError> {
         let access =
             authorize_workspace(&self.core.db, actor, workspace_id, Permission::LaunchWorkflow).await?;
-        let row = self.run_in_workspace(access.workspace_id(), id).await?;
+        let row = self.run_in_workspace(access.workspace_id(), &id).await?;
         let event = Event::by(actor, "run.cancelled")
             .workspace(row.workspace_id)
             .target(format!("run {id} ({})", row.run_name));
-        if self.core.end_run(id, RunStatus::Cancelled, Some("Cancelled by the user."), Some(event)).await? {
+        if self.core.end_run(&id, RunStatus::Cancelled, Some("Cancelled by the user."), Some(event)).await? {
             Ok(())
         } else {
             Err(AppError::bad_request(format!("The run has already ended ({}).", row.status.as_str())))

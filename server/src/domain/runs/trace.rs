@@ -1,6 +1,7 @@
-//! The trace API Nextflow's `-with-tower` client calls while a run goes on: create (naming the
-//! run it was launched for, or asking for a new record), begin, heartbeat and complete. Only the
-//! user who launched a run, and who may still launch in its workspace, reports on it.
+//! The trace API Nextflow's `-with-tower` client calls while a run goes on (the `TracePort`):
+//! create (naming the run it was launched for, or asking for a new record), begin, heartbeat and
+//! complete. Only the user who launched a run, and who may still launch in its workspace, reports
+//! on it.
 
 use super::launch_input::{check_project_name, check_run_name, check_session_id};
 use super::Runs;
@@ -10,7 +11,8 @@ use crate::domain::{internal, now_ms};
 use crate::policy::authorize_workspace;
 use app::error::AppError;
 use app::model::*;
-use app::ports::TracedRun;
+use app::ports::{TracePort, TracedRun};
+use async_trait::async_trait;
 
 fn not_found() -> AppError {
     AppError::not_found("Run")
@@ -46,10 +48,13 @@ impl Runs {
         }
         Ok(row)
     }
+}
 
+#[async_trait]
+impl TracePort for Runs {
     /// `trace/create`: Nextflow names the run it was launched for (`TOWER_WORKFLOW_ID`), or, run
     /// by hand with `-with-tower`, asks for a new record (which has no copies).
-    pub(super) async fn trace_create(
+    async fn trace_create(
         &self,
         actor: &SessionUser,
         workspace_id: Option<i64>,
@@ -101,7 +106,7 @@ impl Runs {
     }
 
     /// `trace/begin`: the run started; answers the run page's address.
-    pub(super) async fn trace_begin(
+    async fn trace_begin(
         &self,
         actor: &SessionUser,
         id: &str,
@@ -112,7 +117,7 @@ impl Runs {
         self.run_page_url(id).await
     }
 
-    pub(super) async fn trace_heartbeat(
+    async fn trace_heartbeat(
         &self,
         actor: &SessionUser,
         id: &str,
@@ -123,7 +128,7 @@ impl Runs {
     }
 
     /// `trace/complete`: Nextflow's verdict ends the run.
-    pub(super) async fn trace_complete(
+    async fn trace_complete(
         &self,
         actor: &SessionUser,
         id: &str,

@@ -61,7 +61,7 @@ pub async fn create(
     }
     let run = state
         .ports
-        .runs
+        .trace
         .trace_create(
             &actor,
             query.workspace_id,
@@ -83,7 +83,7 @@ pub async fn begin(
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     within_scope(&scope, &id)?;
-    let watch_url = state.ports.runs.trace_begin(&actor, &id, query.workspace_id).await?;
+    let watch_url = state.ports.trace.trace_begin(&actor, &id, query.workspace_id).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id, "watchUrl": watch_url })))
 }
 
@@ -96,7 +96,7 @@ pub async fn progress(
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     within_scope(&scope, &id)?;
-    state.ports.runs.trace_heartbeat(&actor, &id, query.workspace_id).await?;
+    state.ports.trace.trace_heartbeat(&actor, &id, query.workspace_id).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id })))
 }
 
@@ -109,7 +109,7 @@ pub async fn heartbeat(
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     within_scope(&scope, &id)?;
-    state.ports.runs.trace_heartbeat(&actor, &id, query.workspace_id).await?;
+    state.ports.trace.trace_heartbeat(&actor, &id, query.workspace_id).await?;
     Ok(Json(json!({ "message": "OK" })))
 }
 
@@ -141,6 +141,6 @@ pub async fn complete(
         workflow.as_ref().map(|w| w.success.unwrap_or_else(|| w.exit_status == Some(0))).unwrap_or(false);
     let error: Option<String> =
         workflow.and_then(|w| w.error_message).map(|m| m.chars().take(2000).collect());
-    state.ports.runs.trace_complete(&actor, &id, query.workspace_id, success, error.as_deref()).await?;
+    state.ports.trace.trace_complete(&actor, &id, query.workspace_id, success, error.as_deref()).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id })))
 }

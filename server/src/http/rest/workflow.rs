@@ -68,7 +68,7 @@ pub async fn launch(
         workspace_secrets: body.workspace_secrets,
         user_secrets: body.user_secrets,
     };
-    let workflow_id = state.ports.runs.launch(&actor, workspace_id, request).await?;
+    let workflow_id = state.ports.launch.launch(&actor, workspace_id, request).await?;
     Ok(Json(json!({ "workflowId": workflow_id })))
 }
 
