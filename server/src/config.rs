@@ -143,7 +143,7 @@ impl Default for Config {
 
 impl Config {
     /// Reads the file (if any) and the environment over the defaults.
-    pub fn load() -> Result<Config, figment::Error> {
+    pub fn load() -> Result<Config, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Ok(path) = std::env::var("STRONGROOM_CONFIG_FILE") {
             figment = figment.merge(Toml::file_exact(path));
@@ -151,7 +151,8 @@ impl Config {
         let mut config: Config = figment
             .merge(Env::prefixed("STRONGROOM_").ignore(&["config_file"]))
             .merge(Env::raw().only(&["DATABASE_URL"]))
-            .extract()?;
+            .extract()
+            .map_err(Box::new)?;
         // cargo-leptos tells the server where it put the site and which address to serve on
         // when it runs it (`cargo leptos serve`); our own variables still win.
         if std::env::var_os("STRONGROOM_SITE_ROOT").is_none() {

@@ -46,6 +46,8 @@ pub async fn list_credentials(workspace_id: i64) -> Result<Vec<CredentialsSummar
 
 /// `provider` is `aws` (access key, secret key, role, external id) or `google` (`key_file`).
 #[server(prefix = "/sfn", endpoint = "create_credentials")]
+// A server function's arguments are the fields of the form that posts to it.
+#[allow(clippy::too_many_arguments)]
 pub async fn create_credentials(
     workspace_id: i64,
     name: String,

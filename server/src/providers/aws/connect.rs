@@ -8,7 +8,7 @@
 //! - a parse error of the keys document never quotes it (only the expected shape is named);
 //! - without keys of its own a target acts as the host only when `HostIdentity::Allowed`, and an
 //!   AssumeRole then carries the workspace's generated external id, never the one in the keys
-//!   document (see `services::host_identity`);
+//!   document (see `domain::compute::host_identity`);
 //! - the SDK never retries on its own and every call times out within seconds (the worker retries
 //!   from durable rows, with backoff).
 
@@ -179,7 +179,7 @@ fn static_credentials(keys: &AwsKeys) -> Result<Option<Credentials>, ProviderErr
 /// Sets whose identity the calls are made with, and returns the external id an AssumeRole must
 /// carry. Without keys of its own the target acts as the Strongroom host: only where an instance
 /// administrator allowed it, and with the workspace's generated external id, never the one in the
-/// keys document (see `services::host_identity`).
+/// keys document (see `domain::compute::host_identity`).
 fn with_identity(
     loader: ConfigLoader,
     static_keys: Option<Credentials>,
