@@ -95,7 +95,12 @@ pub struct RotateKeys {
     #[arg(long)]
     pub new_key_file: PathBuf,
     /// Rows re-wrapped per transaction.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=10_000), hide = true)]
+    #[arg(
+        long,
+        default_value_t = 100,
+        value_parser = clap::value_parser!(i64).range(1..=10_000),
+        hide = true
+    )]
     pub batch_size: i64,
     /// Stop after this many batches (to test resuming an interrupted rotation).
     #[arg(long, hide = true)]

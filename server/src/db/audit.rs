@@ -68,7 +68,8 @@ pub async fn page(
     match workspace_id {
         Some(workspace_id) => {
             let sql = format!(
-                "SELECT {COLUMNS} FROM audit_log WHERE workspace_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+                "SELECT {COLUMNS} FROM audit_log WHERE workspace_id = $1 AND seq < $2 \
+                 ORDER BY seq DESC LIMIT $3"
             );
             sqlx::query_as(AssertSqlSafe(sql))
                 .bind(workspace_id)

@@ -250,7 +250,8 @@ pub struct UnfinishedRun {
 
 pub async fn unfinished_runs(tx: &mut Tx<'_>, workspace_id: i64) -> Result<Vec<UnfinishedRun>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, run_name, target FROM runs WHERE workspace_id = $1 AND stage <> 'cleaned' ORDER BY created_at, id",
+        "SELECT id, run_name, target FROM runs WHERE workspace_id = $1 AND stage <> 'cleaned' \
+         ORDER BY created_at, id",
     )
     .bind(workspace_id)
     .fetch_all(&mut **tx)

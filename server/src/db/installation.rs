@@ -7,7 +7,8 @@ pub async fn id_or_create(pool: &AnyPool, now: i64) -> Result<String, sqlx::Erro
     let fresh = format!("strongroom-{}", uuid::Uuid::new_v4().simple());
     // Two servers starting at once on a new database: the first insert wins, both read it back.
     sqlx::query(
-        "INSERT INTO installation (singleton, id, created_at) VALUES (1, $1, $2) ON CONFLICT (singleton) DO NOTHING",
+        "INSERT INTO installation (singleton, id, created_at) VALUES (1, $1, $2) \
+         ON CONFLICT (singleton) DO NOTHING",
     )
     .bind(&fresh)
     .bind(now)

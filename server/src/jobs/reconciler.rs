@@ -188,7 +188,10 @@ async fn reconcile_target(
                     deleted.push(name.clone());
                 }
                 Err(error) => {
-                    tracing::warn!(%workflow_id, secret = %name, %error, "reconciler could not delete a copy");
+                    tracing::warn!(
+                        %workflow_id, secret = %name, %error,
+                        "reconciler could not delete a copy"
+                    );
                 }
             }
         }

@@ -48,7 +48,8 @@ pub async fn step(services: &Core, now: i64) -> anyhow::Result<bool> {
                     let env = serde_json::to_string(&env)?;
                     if runs::mark_launched(&services.db.pool, &claim.id, &env, later(now, started)).await? {
                         tracing::info!(
-                            workflow_id = %claim.id, copies = created.len(), "run launched: every copy is in place"
+                            workflow_id = %claim.id, copies = created.len(),
+                            "run launched: every copy is in place"
                         );
                         services.start_launch_command(&claim.id).await;
                     } else {

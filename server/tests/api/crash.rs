@@ -72,7 +72,11 @@ async fn killing_the_server_mid_provisioning_and_mid_cleanup_leaves_nothing_behi
         fake.set_faults(0.0, 0.0, seed);
         let mut runs = Vec::new();
         for _ in 0..3 {
-            let body = json!({ "pipeline": "nf-core/demo", "computeEnvId": env.to_string(), "workspaceSecrets": names });
+            let body = json!({
+                "pipeline": "nf-core/demo",
+                "computeEnvId": env.to_string(),
+                "workspaceSecrets": names,
+            });
             let (status, body) = launch(&app, &admin, ws, body).await;
             assert_eq!(status, StatusCode::OK, "{body}");
             runs.push(body["workflowId"].as_str().unwrap().to_string());

@@ -129,7 +129,9 @@ async fn credentials_are_created_listed_described_replaced_and_deleted_without_t
         described["credentials"]["keys"],
         json!({"discriminator": "aws", "accessKey": "AKIAI44QH8DHBEXAMPLE"})
     );
-    let body = json!({"credentials": {"name": "renamed", "keys": {"accessKey": "AKIAI44QH8DHBEXAMPLE", "secretKey": "x"}}});
+    let body = json!({
+        "credentials": {"name": "renamed", "keys": {"accessKey": "AKIAI44QH8DHBEXAMPLE", "secretKey": "x"}}
+    });
     let (status, answer) = ws.call(&admin, Method::PUT, &format!("/api/credentials/{aws_id}"), body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     let body = json!({"credentials": {"provider": "google", "keys": {"data": google_key("abc")}}});
@@ -188,7 +190,11 @@ async fn invalid_credentials_are_refused_with_sentences_that_never_quote_a_key()
     let cases = [
         (json!({"name": "x1", "provider": "azure", "keys": {}}), "provider"),
         (
-            json!({"name": "bad name", "provider": "aws", "keys": {"accessKey": "AKIAIOSFODNN7EXAMPLE", "secretKey": secret}}),
+            json!({
+                "name": "bad name",
+                "provider": "aws",
+                "keys": {"accessKey": "AKIAIOSFODNN7EXAMPLE", "secretKey": secret}
+            }),
             "name",
         ),
         (json!({"name": "half", "provider": "aws", "keys": {"secretKey": secret}}), "access key id"),
@@ -198,15 +204,27 @@ async fn invalid_credentials_are_refused_with_sentences_that_never_quote_a_key()
             "IAM role ARN",
         ),
         (
-            json!({"name": "spaces", "provider": "aws", "keys": {"accessKey": "AKIAIOSFODNN7EXAMPLE", "secretKey": format!("{secret} x")}}),
+            json!({
+                "name": "spaces",
+                "provider": "aws",
+                "keys": {"accessKey": "AKIAIOSFODNN7EXAMPLE", "secretKey": format!("{secret} x")}
+            }),
             "secret access key",
         ),
         (
-            json!({"name": "gcp", "provider": "google", "keys": {"data": format!("{{\"private_key\": \"{secret}\"")}}),
+            json!({
+                "name": "gcp",
+                "provider": "google",
+                "keys": {"data": format!("{{\"private_key\": \"{secret}\"")}
+            }),
             "service-account JSON key",
         ),
         (
-            json!({"name": "gcp", "provider": "google", "keys": {"data": google_key(&secret), "secretKey": secret}}),
+            json!({
+                "name": "gcp",
+                "provider": "google",
+                "keys": {"data": google_key(&secret), "secretKey": secret}
+            }),
             "aws credentials only",
         ),
     ];
@@ -410,7 +428,9 @@ async fn compute_envs_are_checked_per_platform_and_read_back_as_written() {
         ("local2", "local-platform", None, json!({"workDir": local_dir})),
     ];
     for (name, platform, creds, config) in valid {
-        let body = json!({"computeEnv": {"name": name, "platform": platform, "credentialsId": creds, "config": config}});
+        let body = json!({
+            "computeEnv": {"name": name, "platform": platform, "credentialsId": creds, "config": config}
+        });
         let (status, created) = ws.call(&admin, Method::POST, "/api/compute-envs", body).await;
         assert_eq!(status, StatusCode::OK, "{name}: {created}");
         let id = created["computeEnvId"].as_str().unwrap();
@@ -438,7 +458,12 @@ async fn compute_envs_are_checked_per_platform_and_read_back_as_written() {
         (
             "aws-batch",
             None,
-            json!({"region": "eu-west-1", "computeQueue": "q", "executionRole": EXEC_ROLE, "endpointUrl": "file:///etc"}),
+            json!({
+                "region": "eu-west-1",
+                "computeQueue": "q",
+                "executionRole": EXEC_ROLE,
+                "endpointUrl": "file:///etc"
+            }),
             "endpointUrl",
         ),
         ("aws-batch", Some(gcp_id.as_str()), aws_config.clone(), "cannot use google credentials"),
@@ -476,7 +501,9 @@ async fn compute_envs_are_checked_per_platform_and_read_back_as_written() {
         ("kubernetes", None, json!({}), "Unknown compute platform"),
     ];
     for (platform, creds, config, expected) in refused {
-        let body = json!({"computeEnv": {"name": "refused", "platform": platform, "credentialsId": creds, "config": config}});
+        let body = json!({
+            "computeEnv": {"name": "refused", "platform": platform, "credentialsId": creds, "config": config}
+        });
         let (status, answer) = ws.call(&admin, Method::POST, "/api/compute-envs", body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{platform} {config}: {answer}");
         let message = answer["message"].as_str().unwrap();
@@ -566,7 +593,13 @@ async fn credential_keys_never_reach_a_response_a_log_a_page_or_the_database_in_
     let creds_id = ws.aws_credentials(&admin, "aws-prod", &aws_secret).await;
     canaries.push(aws_secret);
     let google_secret = secret_canary();
-    let body = json!({"credentials": {"name": "gcp-prod", "provider": "google", "keys": {"data": google_key(&google_secret)}}});
+    let body = json!({
+        "credentials": {
+            "name": "gcp-prod",
+            "provider": "google",
+            "keys": {"data": google_key(&google_secret)}
+        }
+    });
     let (status, _) = ws.call(&admin, Method::POST, "/api/credentials", body).await;
     assert_eq!(status, StatusCode::OK);
     canaries.push(google_secret);

@@ -48,7 +48,8 @@ async fn key_rotation_rewraps_credentials_with_the_secrets() {
     // id, workspace id, name, version, key id, wrapped key, ciphertext
     type SealedCredentialsRow = (i64, i64, String, i64, String, Vec<u8>, Vec<u8>);
     let rows: Vec<SealedCredentialsRow> = sqlx::query_as(
-        "SELECT id, workspace_id, name, version, key_id, wrapped_key, ciphertext FROM credentials ORDER BY name",
+        "SELECT id, workspace_id, name, version, key_id, wrapped_key, ciphertext FROM credentials \
+         ORDER BY name",
     )
     .fetch_all(&pool)
     .await

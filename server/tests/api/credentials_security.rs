@@ -183,7 +183,12 @@ async fn the_host_identity_needs_an_instance_administrators_grant_for_the_worksp
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(body["message"].as_str().unwrap().contains("instance administrator must allow"), "{body}");
     // Own keys need no grant, and their own external id stays theirs.
-    let own = json!({ "accessKey": KEYS.0, "secretKey": KEYS.1, "assumeRoleArn": ROLE_ARN, "externalId": "their-own-id" });
+    let own = json!({
+        "accessKey": KEYS.0,
+        "secretKey": KEYS.1,
+        "assumeRoleArn": ROLE_ARN,
+        "externalId": "their-own-id",
+    });
     let (status, body) = add_credentials(&app, &owner, ws, "own-keys", own).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let own_id = id(&body, "credentialsId");
@@ -312,7 +317,10 @@ async fn the_store_sends_the_generated_external_id_through_the_host_identity_and
     assert!(sent.contains("AKIAHOSTIDENTITY0001"), "signed with the host identity's keys");
 
     // Own keys: the user's external id is theirs to choose, with or without a grant.
-    let own = r#"{"accessKey":"AKIAIOSFODNN7EXAMPLE","secretKey":"x","assumeRoleArn":"arn:aws:iam::123456789012:role/strongroom","externalId":"their-own-id"}"#;
+    let own = concat!(
+        r#"{"accessKey":"AKIAIOSFODNN7EXAMPLE","secretKey":"x","#,
+        r#""assumeRoleArn":"arn:aws:iam::123456789012:role/strongroom","externalId":"their-own-id"}"#,
+    );
     let store = open(own, HostIdentity::Refused).await.expect("own keys need no grant");
     store.create_copy(CopySpec { name: "OTHER", ..copy }, &SecretBytes::from(b"v".to_vec())).await.unwrap();
     assert!(recorder.sent().contains("ExternalId=their-own-id"));
@@ -343,7 +351,11 @@ async fn a_granted_workspace_launches_through_the_host_identity_with_its_externa
     assert_eq!(status, StatusCode::OK, "{env}");
     create_secret(&app, &admin, Some(ws), "DB_PASS", "through-the-host").await;
 
-    let body = json!({ "pipeline": "nf-core/demo", "computeEnvId": id(&env, "computeEnvId"), "workspaceSecrets": ["DB_PASS"] });
+    let body = json!({
+        "pipeline": "nf-core/demo",
+        "computeEnvId": id(&env, "computeEnvId"),
+        "workspaceSecrets": ["DB_PASS"],
+    });
     let (status, launched) = launch(&app, &admin, ws, body).await;
     assert_eq!(status, StatusCode::OK, "{launched}");
     let wf = id(&launched, "workflowId");
@@ -509,11 +521,16 @@ async fn key_rotation_moves_the_kept_versions_too() {
 
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
-    let (credentials_id, workspace_id, version, key_id, wrapped_key, ciphertext): (i64, i64, i64, String, Vec<u8>, Vec<u8>) =
-        sqlx::query_as("SELECT credentials_id, workspace_id, version, key_id, wrapped_key, ciphertext FROM credential_versions")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    // credentials id, workspace id, version, key id, wrapped key, ciphertext
+    type SealedVersionRow = (i64, i64, i64, String, Vec<u8>, Vec<u8>);
+    let (credentials_id, workspace_id, version, key_id, wrapped_key, ciphertext): SealedVersionRow =
+        sqlx::query_as(
+            "SELECT credentials_id, workspace_id, version, key_id, wrapped_key, ciphertext \
+             FROM credential_versions",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     assert_eq!((credentials_id.to_string(), version), (creds_id, 1));
     assert_eq!(key_id, new.id(), "the kept version moved to the new key");

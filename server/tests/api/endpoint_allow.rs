@@ -89,19 +89,30 @@ async fn inward_and_unlisted_endpoints_are_refused_with_a_message_naming_the_set
     let key = json!({ "type": "service_account", "project_id": "genomics-prod",
         "client_email": "p@genomics-prod.iam.gserviceaccount.com",
         "private_key": "-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----\n" });
-    let body = json!({ "credentials": { "name": "gcp", "provider": "google", "keys": { "data": key.to_string() } } });
+    let body = json!({
+        "credentials": { "name": "gcp", "provider": "google", "keys": { "data": key.to_string() } }
+    });
     let (status, creds) =
         app.send_json(&admin, Method::POST, &format!("/api/credentials?workspaceId={admin_ws}"), body).await;
     assert_eq!(status, StatusCode::OK, "{creds}");
-    let body = json!({ "computeEnv": { "name": "gcp", "platform": "google-batch", "credentialsId": creds["credentialsId"],
-        "config": { "projectId": "genomics-prod", "location": "europe-west2", "endpointUrl": "https://8.8.8.8/" } } });
+    let body = json!({ "computeEnv": {
+        "name": "gcp",
+        "platform": "google-batch",
+        "credentialsId": creds["credentialsId"],
+        "config": {
+            "projectId": "genomics-prod",
+            "location": "europe-west2",
+            "endpointUrl": "https://8.8.8.8/"
+        },
+    } });
     let (status, body) =
         app.send_json(&admin, Method::POST, &format!("/api/compute-envs?workspaceId={admin_ws}"), body).await;
     assert_refused(status, &body, "a Google token to a host that is not Google's");
 
     // Stored before the rules (or changed in the database): refused again when the store opens.
     app.run_sql(&format!(
-        "UPDATE compute_envs SET config = REPLACE(config, 'http://127.0.0.2:4599', 'http://169.254.169.254') WHERE id = {env}"
+        "UPDATE compute_envs SET config = REPLACE(config, 'http://127.0.0.2:4599', 'http://169.254.169.254') \
+         WHERE id = {env}"
     ))
     .await;
     let (status, body) = app

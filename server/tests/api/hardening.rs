@@ -194,7 +194,11 @@ async fn launch_input_gets_length_and_character_rules() {
         message(launch(&app, &admin, ws, json!({ "pipeline": "p", "runName": "-name" })).await).await;
     assert!(status == StatusCode::BAD_REQUEST && text.contains("run name"), "{text}");
     // Good input still launches.
-    let body = json!({ "pipeline": "https://github.com/nf-core/demo", "revision": "v1.0.0", "workspaceSecrets": ["KNOWN"] });
+    let body = json!({
+        "pipeline": "https://github.com/nf-core/demo",
+        "revision": "v1.0.0",
+        "workspaceSecrets": ["KNOWN"],
+    });
     let (status, body) = launch(&app, &admin, ws, body).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -93,7 +93,12 @@ async fn a_launch_command_gets_none_of_the_servers_secrets_and_cannot_read_the_k
         &app,
         &admin,
         ws,
-        json!({ "pipeline": "nf-core/demo", "runName": "nosy_run", "computeEnvId": env_id, "workspaceSecrets": ["LICENCE"] }),
+        json!({
+            "pipeline": "nf-core/demo",
+            "runName": "nosy_run",
+            "computeEnvId": env_id,
+            "workspaceSecrets": ["LICENCE"],
+        }),
     )
     .await;
     wait_for_file(&out("done.txt")).await;
@@ -149,7 +154,10 @@ async fn as_root_without_a_launch_account_launch_commands_are_refused_and_the_ch
     let (_, ws) = app.org_and_workspace(&admin, "lab").await;
     let work_dir = app.launch_work_dir("unowned");
     let ran = work_dir.join("ran");
-    let config = json!({ "workDir": work_dir.display().to_string(), "launchCommand": format!("touch {}", ran.display()) });
+    let config = json!({
+        "workDir": work_dir.display().to_string(),
+        "launchCommand": format!("touch {}", ran.display()),
+    });
     let env_id = hpc_env(&app, &admin, ws, "slurm", config).await;
 
     let path = format!("/api/compute-envs/{env_id}/validate?workspaceId={ws}");
@@ -209,7 +217,9 @@ async fn work_dirs_outside_the_roots_are_refused_without_saying_what_exists() {
 
     // Inside a root is fine; moving an environment that has a launch command is not the owner's call.
     let inside = app.work_root.path().join("lab").display().to_string();
-    let body = json!({ "computeEnv": { "name": "hpc", "platform": "slurm-platform", "config": { "workDir": inside } } });
+    let body = json!({
+        "computeEnv": { "name": "hpc", "platform": "slurm-platform", "config": { "workDir": inside } }
+    });
     let (status, answer) = app.send_json(&owner, Method::POST, &path, body).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let env_id = answer["computeEnvId"].as_str().unwrap().to_string();

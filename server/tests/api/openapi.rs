@@ -149,7 +149,9 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
     let (_, envs) = app.get_json(&owner, &format!("/api/compute-envs?workspaceId={ws_id}")).await;
     let compute_env_id = envs["computeEnvs"][0]["id"].as_str().unwrap().to_string();
     // Two runs: the trace operations report on one (and complete it), cancel ends the other.
-    let launch = json!({"launch": {"pipeline": "nf-core/demo", "computeEnvId": compute_env_id, "userSecrets": ["EXISTING"]}});
+    let launch = json!({
+        "launch": {"pipeline": "nf-core/demo", "computeEnvId": compute_env_id, "userSecrets": ["EXISTING"]}
+    });
     let mut runs = Vec::new();
     for _ in 0..2 {
         let (_, run) = app

@@ -107,7 +107,12 @@ async fn a_launch_copies_the_effective_set_into_a_private_store_and_complete_rem
         &app,
         &admin,
         ws,
-        json!({ "pipeline": "nf-core/demo", "runName": "demo-1", "workspaceSecrets": ["DB_PASS", "API_KEY"], "userSecrets": ["DB_PASS"] }),
+        json!({
+            "pipeline": "nf-core/demo",
+            "runName": "demo-1",
+            "workspaceSecrets": ["DB_PASS", "API_KEY"],
+            "userSecrets": ["DB_PASS"],
+        }),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
