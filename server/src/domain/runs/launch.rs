@@ -151,8 +151,8 @@ impl LaunchPort for Runs {
         {
             return Err(AppError::bad_request(format!(
                 "The compute environment '{}' uses a custom job definition, and processes with a custom job \
-                 definition get no secrets from AWS Batch. Launch without secrets, or use a compute environment \
-                 where Strongroom registers the job definition.",
+                 definition get no secrets from AWS Batch. Launch without secrets, or use a compute \
+                 environment where Strongroom registers the job definition.",
                 env.name
             )));
         }

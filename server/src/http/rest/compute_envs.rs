@@ -293,7 +293,10 @@ pub async fn validate(
         query.workspace_id.ok_or_else(|| ApiError(AppError::bad_request("workspaceId is required.")))?;
     let id: i64 = id.parse().map_err(|_| ApiError(AppError::not_found("Compute environment")))?;
     let check = state.ports.compute_checks.check_compute_env(&actor, workspace_id, id).await?;
-    Ok(Json(
-        json!({ "status": check.status, "message": check.message, "fix": check.fix, "transientError": false }),
-    ))
+    Ok(Json(json!({
+        "status": check.status,
+        "message": check.message,
+        "fix": check.fix,
+        "transientError": false,
+    })))
 }
