@@ -6,7 +6,8 @@
 //!   API in Seqera's paths (`http/rest/`) and `/health`, `/metrics`. `http/state.rs` is the
 //!   application state alone. REST handlers and the UI's server functions call the same ports.
 //! - `domain/`: the product's rules, one folder per area (`accounts`, `workspaces`, `secrets`,
-//!   `compute`, `runs`), each implementing its `app::ports` trait where the logic lives.
+//!   `compute`, `runs`); each `app::ports` trait is implemented once, in the file that holds its
+//!   logic.
 //! - `policy/`: the one place a workspace action is authorized (deny by default).
 //! - `jobs/`: the background workers (copies, run steps, the timekeeper, the reconciler); the time
 //!   is passed in, and clippy refuses a clock read inside them.

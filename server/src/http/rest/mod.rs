@@ -1,5 +1,6 @@
-//! The REST API, shaped like the Seqera Platform API for the same resources
-//! (`shared/reference/seqera-api-subset.yaml`), so existing clients and habits carry over.
+//! The REST API, shaped like the Seqera Platform API for the same resources (the operations and
+//! schemas this server serves are in `openapi.json` beside this file, taken from Seqera's public
+//! OpenAPI document), so existing clients and habits carry over.
 //! Handlers parse, call one port method (`AppState::ports`, the same the UI's server functions
 //! call) and shape the answer; rules live in the domain.
 

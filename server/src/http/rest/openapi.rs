@@ -1,8 +1,9 @@
 //! `GET /api/openapi.json`: the OpenAPI 3 document of exactly the operations this server routes.
 //! Public, as Seqera serves its own: it describes shapes, never data.
 //!
-//! `openapi.json` is committed (slices of `shared/reference/*.yaml` plus Strongroom's documented
-//! extensions) and checked against the router by `server/tests/api/openapi.rs`.
+//! `openapi.json` is committed (the slices of Seqera's public OpenAPI document for these operations,
+//! plus Strongroom's documented extensions) and checked against the router by
+//! `server/tests/api/openapi.rs`.
 
 use axum::http::header;
 use axum::response::IntoResponse;
