@@ -11,7 +11,9 @@ use super::extract::{ApiError, ApiJson, ApiPath, ApiQuery, Caller};
 use crate::domain::RunScope;
 use crate::http::AppState;
 use app::error::AppError;
-use axum::extract::State;
+use app::model::SessionUser;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -74,43 +76,71 @@ pub async fn create(
     Ok(Json(json!({ "workflowId": run.workflow_id, "watchUrl": run.watch_url })))
 }
 
+/// What every report on one existing run names: who reports, with which run token scope (if
+/// any), the run (from the path) and the workspace. Read in the order the handlers' own
+/// extractors used, so a bad request gets the same answer; the scope is compared in the handler,
+/// after the body has been read.
+pub struct RunReport {
+    actor: SessionUser,
+    scope: Option<RunScope>,
+    workflow_id: String,
+    workspace_id: Option<i64>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RunReport {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
+        let scope = parts.extensions.get::<RunScope>().cloned();
+        let ApiPath(workflow_id) = ApiPath::<String>::from_request_parts(parts, state).await?;
+        let ApiQuery(query) = ApiQuery::<WorkspaceQuery>::from_request_parts(parts, state).await?;
+        Ok(RunReport { actor, scope, workflow_id, workspace_id: query.workspace_id })
+    }
+}
+
+impl RunReport {
+    /// Refuses a run token that names another run.
+    fn within_scope(&self) -> Result<(), ApiError> {
+        within_scope(&self.scope.clone().map(Extension), &self.workflow_id)
+    }
+}
+
 pub async fn begin(
     State(state): State<AppState>,
-    Caller(actor): Caller,
-    scope: Scope,
-    ApiPath(id): ApiPath<String>,
-    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+    report: RunReport,
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    within_scope(&scope, &id)?;
-    let watch_url = state.ports.trace.trace_begin(&actor, &id, query.workspace_id).await?;
+    report.within_scope()?;
+    let RunReport { actor, workflow_id: id, workspace_id, .. } = report;
+    let watch_url = state.ports.trace.trace_begin(&actor, &id, workspace_id).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id, "watchUrl": watch_url })))
 }
 
+/// Task progress: acknowledged as a sign of life; its task metadata is not kept.
 pub async fn progress(
     State(state): State<AppState>,
-    Caller(actor): Caller,
-    scope: Scope,
-    ApiPath(id): ApiPath<String>,
-    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+    report: RunReport,
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    within_scope(&scope, &id)?;
-    state.ports.trace.trace_heartbeat(&actor, &id, query.workspace_id).await?;
-    Ok(Json(json!({ "status": "OK", "workflowId": id })))
+    alive(&state, &report).await?;
+    Ok(Json(json!({ "status": "OK", "workflowId": report.workflow_id })))
 }
 
 pub async fn heartbeat(
     State(state): State<AppState>,
-    Caller(actor): Caller,
-    scope: Scope,
-    ApiPath(id): ApiPath<String>,
-    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+    report: RunReport,
     ApiJson(_body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    within_scope(&scope, &id)?;
-    state.ports.trace.trace_heartbeat(&actor, &id, query.workspace_id).await?;
+    alive(&state, &report).await?;
     Ok(Json(json!({ "message": "OK" })))
+}
+
+/// A sign of life from the run: progress and heartbeat differ only in their answer.
+async fn alive(state: &AppState, report: &RunReport) -> Result<(), ApiError> {
+    report.within_scope()?;
+    let RunReport { actor, workflow_id, workspace_id, .. } = report;
+    Ok(state.ports.trace.trace_heartbeat(actor, workflow_id, *workspace_id).await?)
 }
 
 #[derive(Deserialize)]
@@ -129,18 +159,16 @@ pub struct CompletedWorkflow {
 
 pub async fn complete(
     State(state): State<AppState>,
-    Caller(actor): Caller,
-    scope: Scope,
-    ApiPath(id): ApiPath<String>,
-    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+    report: RunReport,
     ApiJson(body): ApiJson<CompleteBody>,
 ) -> Result<Json<Value>, ApiError> {
-    within_scope(&scope, &id)?;
+    report.within_scope()?;
+    let RunReport { actor, workflow_id: id, workspace_id, .. } = report;
     let workflow = body.workflow;
     let success =
         workflow.as_ref().map(|w| w.success.unwrap_or_else(|| w.exit_status == Some(0))).unwrap_or(false);
     let error: Option<String> =
         workflow.and_then(|w| w.error_message).map(|m| m.chars().take(2000).collect());
-    state.ports.trace.trace_complete(&actor, &id, query.workspace_id, success, error.as_deref()).await?;
+    state.ports.trace.trace_complete(&actor, &id, workspace_id, success, error.as_deref()).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id })))
 }
