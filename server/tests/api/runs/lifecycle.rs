@@ -1,96 +1,17 @@
-//! Launch, the run lifecycle and cleanup on the `local` HPC environment, end to end over HTTP:
-//! the copies land in a private Nextflow secrets file, a stand-in head job reads them as Nextflow
-//! would and reports through the trace API, and every end (complete, cancel, timeout) removes them.
+//! A run from launch to cleanup: the copies land in a private Nextflow secrets file, a stand-in
+//! head job reads them as Nextflow would and reports through the trace API, and every end
+//! (complete, cancel, no heartbeat) removes them; the reconciler removes what ended runs and runs
+//! this database never knew left behind, and never a live run's copies.
 
+use super::{copy_states, create_secret, describe, launch, local_env_id, quick_jobs, stage, token, wait_for};
 use crate::helpers::*;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::os::unix::fs::PermissionsExt;
-use std::time::Duration;
-
-/// Fast job timing for tests; the reconciler only runs when a test calls it.
-pub fn quick_jobs(config: &mut server::config::Config) {
-    config.worker_poll_ms = 50;
-    config.retry_base_ms = 20;
-    config.retry_cap_ms = 200;
-    config.reconcile_interval_secs = 3600;
-    config.reconcile_grace_secs = 0;
-}
-
-pub async fn create_secret(app: &TestApp, client: &Client, workspace: Option<i64>, name: &str, value: &str) {
-    let path = match workspace {
-        Some(ws) => format!("/api/pipeline-secrets?workspaceId={ws}"),
-        None => "/api/pipeline-secrets".to_string(),
-    };
-    let (status, body) =
-        app.send_json(client, Method::POST, &path, json!({ "name": name, "value": value })).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
-pub async fn launch(app: &TestApp, client: &Client, ws: i64, body: Value) -> (StatusCode, Value) {
-    app.send_json(
-        client,
-        Method::POST,
-        &format!("/api/workflow/launch?workspaceId={ws}"),
-        json!({ "launch": body }),
-    )
-    .await
-}
-
-pub async fn describe(app: &TestApp, client: &Client, ws: i64, wf: &str) -> Value {
-    let (status, body) = app.get_json(client, &format!("/api/workflow/{wf}?workspaceId={ws}")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
-
-/// Polls the run until `done` holds (or fails after 20 s, printing the last answer).
-pub async fn wait_for(
-    app: &TestApp,
-    client: &Client,
-    ws: i64,
-    wf: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let run = describe(app, client, ws, wf).await;
-        if done(&run) {
-            return run;
-        }
-        assert!(std::time::Instant::now() < deadline, "the run did not get there in time: {run:#}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-pub fn stage(run: &Value) -> &str {
-    run["cleanupStage"].as_str().unwrap_or_default()
-}
-
-pub fn copy_states(run: &Value) -> Vec<(String, String)> {
-    run["secretCopies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["name"].as_str().unwrap().to_string(), c["state"].as_str().unwrap().to_string()))
-        .collect()
-}
-
-async fn token(app: &TestApp, client: &Client, name: &str) -> String {
-    let (status, body) = app.send_json(client, Method::POST, "/api/tokens", json!({ "name": name })).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["accessKey"].as_str().unwrap().to_string()
-}
 
 fn sha256(text: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
-}
-
-async fn local_env_id(app: &TestApp, client: &Client, ws: i64) -> String {
-    let (_, envs) = app.get_json(client, &format!("/api/compute-envs?workspaceId={ws}")).await;
-    let env =
-        envs["computeEnvs"].as_array().unwrap().iter().find(|e| e["name"] == "local").expect("a local env");
-    env["id"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -301,45 +222,6 @@ async fn a_run_without_heartbeat_is_failed_and_cleaned() {
 }
 
 #[tokio::test]
-async fn launch_refuses_unknown_names_missing_pipelines_and_roles_that_cannot_launch() {
-    let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    let (org, ws) = app.org_and_workspace(&admin, "lab").await;
-    create_secret(&app, &admin, Some(ws), "KNOWN", "x1").await;
-
-    let (status, body) =
-        launch(&app, &admin, ws, json!({ "pipeline": "p", "workspaceSecrets": ["KNOWN", "NOPE"], })).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["message"], "This workspace has no secret named NOPE.");
-    let (status, body) = launch(&app, &admin, ws, json!({ "pipeline": "p", "userSecrets": ["MINE"] })).await;
-    assert_eq!(
-        (status, body["message"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("You have no secret named MINE."))
-    );
-    let (status, body) = launch(&app, &admin, ws, json!({ "workspaceSecrets": ["KNOWN"] })).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["message"].as_str().unwrap().contains("Choose a pipeline"), "{body}");
-    let (status, _) = launch(&app, &admin, ws, json!({ "pipeline": "p", "runName": "bad name" })).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-
-    let viewer = app.user(&admin, "viewer@example.com").await;
-    app.add_participant(&admin, org, ws, "viewer@example.com", "view").await;
-    let (status, _) = launch(&app, &viewer, ws, json!({ "pipeline": "p" })).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let launcher = app.user(&admin, "launcher@example.com").await;
-    app.add_participant(&admin, org, ws, "launcher@example.com", "launch").await;
-    let (status, body) =
-        launch(&app, &launcher, ws, json!({ "pipeline": "p", "workspaceSecrets": ["KNOWN"] })).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    // Only the launcher reports on a run.
-    let wf = body["workflowId"].as_str().unwrap();
-    let admin_bearer = client_with_bearer(&token(&app, &admin, "other").await);
-    let (status, _) =
-        app.send_json(&admin_bearer, Method::PUT, &format!("/api/trace/{wf}/complete"), json!({})).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-}
-
-#[tokio::test]
 async fn the_reconciler_deletes_leftovers_of_ended_and_unknown_runs_but_not_live_ones() {
     let app = spawn_app_with(quick_jobs).await;
     let admin = app.setup_admin().await;
@@ -366,54 +248,4 @@ async fn the_reconciler_deletes_leftovers_of_ended_and_unknown_runs_but_not_live
     assert_eq!(report.deleted, 1, "{report:?}");
     assert!(!orphan_dir.exists(), "the orphaned store and Nextflow's temp file are gone");
     assert!(live_store.exists(), "a live run keeps its copies");
-}
-
-#[tokio::test]
-async fn only_an_instance_administrator_may_set_a_launch_command() {
-    let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    let owner = app.user(&admin, "owner@example.com").await;
-    let (_, ws) = app.org_and_workspace(&owner, "lab").await;
-    let work_dir = app.data_dir.path().join("work").join(ws.to_string()).display().to_string();
-    let env = |command: Option<&str>| {
-        json!({ "computeEnv": { "name": "slurm", "platform": "slurm-platform",
-            "config": { "workDir": work_dir, "launchCommand": command } } })
-    };
-    let path = format!("/api/compute-envs?workspaceId={ws}");
-    let (status, body) =
-        app.send_json(&owner, Method::POST, &path, env(Some("sbatch --wrap 'nextflow run'"))).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("instance administrator"), "{body}");
-    let (status, body) = app.send_json(&owner, Method::POST, &path, env(None)).await;
-    assert_eq!(status, StatusCode::OK, "without a command the owner may: {body}");
-}
-
-#[tokio::test]
-async fn checking_an_environment_runs_its_preflight_and_stores_the_outcome() {
-    let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    let (_, ws) = app.org_and_workspace(&admin, "lab").await;
-    let env = local_env_id(&app, &admin, ws).await;
-    let path = format!("/api/compute-envs/{env}/validate?workspaceId={ws}");
-    let (status, body) = app.send_json(&admin, Method::POST, &path, json!({})).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("AVAILABLE")), "{body}");
-
-    // A work directory Strongroom cannot write: INVALID, with the reason and the fix.
-    let blocked = app.data_dir.path().join("blocked");
-    std::fs::write(&blocked, "a file, not a directory").unwrap();
-    app.run_sql(&format!(
-        "UPDATE compute_envs SET config = '{}' WHERE id = {env}",
-        json!({ "scheduler": "local", "workDir": blocked.join("work").display().to_string() })
-    ))
-    .await;
-    let (status, body) = app.send_json(&admin, Method::POST, &path, json!({})).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("INVALID")), "{body}");
-    assert!(body["message"].as_str().unwrap().contains("private secrets file"), "{body}");
-    assert!(body["fix"].as_str().unwrap().contains("writable"), "{body}");
-    let (_, described) = app.get_json(&admin, &format!("/api/compute-envs/{env}?workspaceId={ws}")).await;
-    assert_eq!(described["computeEnv"]["status"], "INVALID", "{described}");
-    // A launch runs the same check and refuses with the same words.
-    let (status, body) = launch(&app, &admin, ws, json!({ "pipeline": "p", "computeEnvId": env })).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["message"].as_str().unwrap().contains("How to fix it"), "{body}");
 }
