@@ -58,7 +58,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/setup") view=SetupPage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
-                    <ParentRoute path=path!("/orgs/:org_id/workspaces/:workspace_id") view=WorkspaceLayout ssr=SsrMode::Async>
+                    <ParentRoute path=path!("/orgs/:org_id/workspaces/:workspace_id") view=WorkspaceLayout
+                        ssr=SsrMode::Async>
                         <Route path=path!("") view=WorkspaceSecretsTab ssr=SsrMode::Async/>
                         <Route path=path!("secrets") view=WorkspaceSecretsTab ssr=SsrMode::Async/>
                         <Route path=path!("members") view=MembersTab ssr=SsrMode::Async/>

@@ -5,7 +5,11 @@ use leptos::prelude::*;
 #[component]
 pub fn AuditTable(page: AuditPage, #[prop(optional)] show_workspace: bool) -> impl IntoView {
     let older = page.older_than.map(|seq| {
-        view! { <a class="button secondary" href=format!("?older_than={seq}") data-testid="audit-older">"Older entries"</a> }
+        view! {
+            <a class="button secondary" href=format!("?older_than={seq}") data-testid="audit-older">
+                "Older entries"
+            </a>
+        }
     });
     let empty = page.entries.is_empty();
     view! {
@@ -39,7 +43,10 @@ pub fn AuditTable(page: AuditPage, #[prop(optional)] show_workspace: bool) -> im
                                     <td class="mono">{e.action}</td>
                                     <td><span class=outcome_class>{e.outcome}</span></td>
                                     {show_workspace.then(|| view! {
-                                        <td class="mono">{e.workspace_id.map(|id| id.to_string()).unwrap_or_else(|| "—".into())}</td>
+                                        <td class="mono">
+                                            {e.workspace_id.map(|id| id.to_string())
+                                                .unwrap_or_else(|| "—".into())}
+                                        </td>
                                     })}
                                     <td>{e.target}</td>
                                     <td>{e.detail}</td>

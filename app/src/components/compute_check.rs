@@ -18,7 +18,9 @@ pub fn ComputeCheckButton(workspace_id: i64, compute_env_id: i64) -> impl IntoVi
             </button>
             {move || outcome.get().map(|result| match result {
                 Ok(found) if found.status == "AVAILABLE" => view! {
-                    <p class="check-ok" role="status" data-testid="check-result">"Ready: every step of a launch works."</p>
+                    <p class="check-ok" role="status" data-testid="check-result">
+                        "Ready: every step of a launch works."
+                    </p>
                 }.into_any(),
                 Ok(found) => view! {
                     <div class="check-failed" role="alert" data-testid="check-result">
@@ -26,7 +28,9 @@ pub fn ComputeCheckButton(workspace_id: i64, compute_env_id: i64) -> impl IntoVi
                         <pre class="fix">{found.fix.unwrap_or_default()}</pre>
                     </div>
                 }.into_any(),
-                Err(error) => view! { <FormError message=Signal::derive(move || Some(error.to_string()))/> }.into_any(),
+                Err(error) => view! {
+                    <FormError message=Signal::derive(move || Some(error.to_string()))/>
+                }.into_any(),
             })}
         </div>
     }

@@ -104,16 +104,29 @@ pub fn AddComputeEnvForm(
             config,
         });
     };
+    let no_credentials = move || {
+        if is(Platform::AwsBatch) {
+            "None: the host's own AWS credentials"
+        } else {
+            "Choose credentials"
+        }
+    };
     view! {
         <section class="card">
             <h2>"Add compute environment"</h2>
-            <form method="post" action=CreateComputeEnv::PATH data-testid="add-compute-env-form" on:submit=submit>
+            <form method="post" action=CreateComputeEnv::PATH data-testid="add-compute-env-form"
+                on:submit=submit>
                 <input type="hidden" name="workspace_id" value=workspace_id/>
                 <label for="compute-env-name">"Name"</label>
-                <input id="compute-env-name" name="name" required autocomplete="off" placeholder="aws-batch-prod"
+                <input id="compute-env-name" name="name" required autocomplete="off"
+                    placeholder="aws-batch-prod"
                     data-testid="compute-env-name"
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-                <p class="hint">{move || name.with(|n| (!n.is_empty()).then(|| check_compute_name("compute environment", n).err()).flatten())}</p>
+                <p class="hint">
+                    {move || name.with(|n| {
+                        (!n.is_empty()).then(|| check_compute_name("compute environment", n).err()).flatten()
+                    })}
+                </p>
                 <label for="compute-env-platform">"Platform"</label>
                 <select id="compute-env-platform" name="platform" data-testid="compute-env-platform"
                     on:change=move |ev| {
@@ -123,7 +136,9 @@ pub fn AddComputeEnvForm(
                         }
                     }>
                     {Platform::ALL.into_iter().map(|p| view! {
-                        <option value=p.as_str() selected=move || platform.get() == p>{platform_label(p)}</option>
+                        <option value=p.as_str() selected=move || platform.get() == p>
+                            {platform_label(p)}
+                        </option>
                     }).collect_view()}
                 </select>
                 <Show when=move || is(Platform::AwsBatch)>
@@ -144,11 +159,12 @@ pub fn AddComputeEnvForm(
                 <Show when=move || !is_hpc()>
                     {text_field("compute-env-endpoint", "Endpoint URL (optional)", "endpointUrl", endpoint)}
                     <label for="compute-env-credentials">"Credentials"</label>
-                    <select id="compute-env-credentials" name="credentials_id" data-testid="compute-env-credentials"
+                    <select id="compute-env-credentials" name="credentials_id"
+                        data-testid="compute-env-credentials"
                         prop:value=move || credentials_id.get()
                         on:change=move |ev| credentials_id.set(event_target_value(&ev))>
                         <option value="0">
-                            {move || if is(Platform::AwsBatch) { "None: the host's own AWS credentials" } else { "Choose credentials" }}
+                            {no_credentials}
                         </option>
                         {move || credentials.with_value(|list| {
                             list.iter()
@@ -161,7 +177,12 @@ pub fn AddComputeEnvForm(
                 <Show when=is_hpc>
                     {text_field("compute-env-work-dir", "Work directory (absolute)", "workDir", work_dir)}
                     <Show when=move || !is(Platform::Local)>
-                        {text_field("compute-env-launch", "Launch command (optional)", "launchCommand", launch_command)}
+                        {text_field(
+                            "compute-env-launch",
+                            "Launch command (optional)",
+                            "launchCommand",
+                            launch_command,
+                        )}
                     </Show>
                 </Show>
                 <button type="submit" class="primary" data-testid="add-compute-env"

@@ -12,7 +12,8 @@ pub fn ConfirmDelete(
     let on_confirm = StoredValue::new(on_confirm);
     view! {
         <Show when=move || asking.get() fallback=move || view! {
-            <button type="button" class="danger-outline" data-testid=testid on:click=move |_| asking.set(true)>
+            <button type="button" class="danger-outline" data-testid=testid
+                on:click=move |_| asking.set(true)>
                 "Delete"
             </button>
         }>

@@ -64,7 +64,8 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
                 <Show when=is_aws fallback=move || view! {
                     <label for="credentials-key-file">"Service account key (JSON)"</label>
                     <input id="credentials-key-file" name="key_file" type="password" autocomplete="off"
-                        data-testid="credentials-key-file" placeholder="Paste the key file; it cannot be shown again"
+                        data-testid="credentials-key-file"
+                        placeholder="Paste the key file; it cannot be shown again"
                         prop:value=move || key_file.get() on:input=text(key_file)/>
                     <input type="hidden" name="access_key" value=""/>
                     <input type="hidden" name="secret_key" value=""/>
@@ -76,8 +77,9 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
                         data-testid="credentials-access-key" placeholder="AKIA…"
                         prop:value=move || access_key.get() on:input=text(access_key)/>
                     <label for="credentials-secret-key">"Secret access key"</label>
-                    <input id="credentials-secret-key" name="secret_key" type="password" autocomplete="new-password"
-                        data-testid="credentials-secret-key" placeholder="Write-only: it cannot be shown again"
+                    <input id="credentials-secret-key" name="secret_key" type="password"
+                        autocomplete="new-password" data-testid="credentials-secret-key"
+                        placeholder="Write-only: it cannot be shown again"
                         prop:value=move || secret_key.get() on:input=text(secret_key)/>
                     <label for="credentials-role">"Role to assume (optional)"</label>
                     <input id="credentials-role" name="assume_role_arn" autocomplete="off" spellcheck="false"
@@ -88,17 +90,22 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
                         prop:value=move || external_id.get() on:input=text(external_id)/>
                     <input type="hidden" name="key_file" value=""/>
                     <p class="hint">
-                        "Without keys, the role is assumed with the Strongroom host's own AWS credentials: an \
-                         instance administrator must allow that for this workspace, and the external id is then \
-                         the workspace's own (shown in the list below once added; leave the field empty)."
+                        "Without keys, the role is assumed with the Strongroom host's own AWS credentials: \
+                         an instance administrator must allow that for this workspace, and the external id \
+                         is then the workspace's own (shown in the list below once added; leave the field \
+                         empty)."
                     </p>
                 </Show>
                 <button type="submit" class="primary" data-testid="add-credentials"
-                    disabled=move || name.with(|n| check_compute_name("credentials", n).is_err())>"Add credentials"</button>
+                    disabled=move || name.with(|n| check_compute_name("credentials", n).is_err())>
+                    "Add credentials"
+                </button>
             </form>
             <FormError message=action_error(create)/>
             {move || matches!(create.value().get(), Some(Ok(_))).then(|| view! {
-                <p class="form-success" role="status">"Credentials saved. Their keys cannot be shown again."</p>
+                <p class="form-success" role="status">
+                    "Credentials saved. Their keys cannot be shown again."
+                </p>
             })}
         </section>
     }

@@ -120,11 +120,15 @@ fn SecretsTable(
         </div>
         {(pages > 1).then(|| view! {
             <nav class="pager" aria-label="Pages">
-                <button type="button" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p -= 1)>
+                <button type="button" disabled=move || page.get() == 0
+                    on:click=move |_| page.update(|p| *p -= 1)>
                     "Previous"
                 </button>
-                <span data-testid="secrets-page">{move || format!("Page {} of {pages} ({total} secrets)", page.get() + 1)}</span>
-                <button type="button" disabled=move || page.get() + 1 >= pages on:click=move |_| page.update(|p| *p += 1)>
+                <span data-testid="secrets-page">
+                    {move || format!("Page {} of {pages} ({total} secrets)", page.get() + 1)}
+                </span>
+                <button type="button" disabled=move || page.get() + 1 >= pages
+                    on:click=move |_| page.update(|p| *p += 1)>
                     "Next"
                 </button>
             </nav>
@@ -157,7 +161,8 @@ fn SecretRow(
                 <td class="actions">
                     <Show when=move || editing.get() == Some(id) fallback=move || view! {
                         <Show when=move || confirming.get() == Some(id) fallback=move || view! {
-                            <button type="button" data-testid="edit-secret" on:click=move |_| editing.set(Some(id))>"Update value"</button>
+                            <button type="button" data-testid="edit-secret"
+                                on:click=move |_| editing.set(Some(id))>"Update value"</button>
                             " "
                             <button type="button" class="danger-outline" data-testid="delete-secret"
                                 on:click=move |_| confirming.set(Some(id))>"Delete"</button>
@@ -173,7 +178,8 @@ fn SecretRow(
                             </span>
                         </Show>
                     }>
-                        <form method="post" action=UpdateSecret::PATH class="inline-form" data-testid="update-secret-form"
+                        <form method="post" action=UpdateSecret::PATH class="inline-form"
+                            data-testid="update-secret-form"
                             on:submit=move |ev| {
                                 ev.prevent_default();
                                 let value = new_value.get_untracked();
@@ -189,8 +195,14 @@ fn SecretRow(
                                 prop:value=move || new_value.get()
                                 on:input=move |ev| new_value.set(event_target_value(&ev))></textarea>
                             <button type="submit" class="primary"
-                                disabled=move || check_secret_value_len(new_value.with(String::len)).is_err()>"Save"</button>
-                            <button type="button" on:click=move |_| { new_value.set(String::new()); editing.set(None); }>"Cancel"</button>
+                                disabled=move || check_secret_value_len(new_value.with(String::len)).is_err()>
+                                "Save"
+                            </button>
+                            <button type="button"
+                                on:click=move |_| {
+                                    new_value.set(String::new());
+                                    editing.set(None);
+                                }>"Cancel"</button>
                         </form>
                     </Show>
                 </td>
@@ -224,7 +236,11 @@ fn AddSecretForm(workspace_id: i64, create: ServerAction<CreateSecret>) -> impl 
                     ev.prevent_default();
                     let secret_value = value.get_untracked();
                     value.set(String::new());
-                    create.dispatch(CreateSecret { workspace_id, name: name.get_untracked(), value: secret_value });
+                    create.dispatch(CreateSecret {
+                        workspace_id,
+                        name: name.get_untracked(),
+                        value: secret_value,
+                    });
                 }>
                 <input type="hidden" name="workspace_id" value=workspace_id/>
                 <label for="secret-name">"Name"</label>
@@ -232,15 +248,21 @@ fn AddSecretForm(workspace_id: i64, create: ServerAction<CreateSecret>) -> impl 
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                 <p class="hint" data-testid="secret-name-hint">{name_hint}</p>
                 <label for="secret-value">"Value"</label>
-                <textarea id="secret-value" name="value" rows="3" required autocomplete="off" spellcheck="false"
+                <textarea id="secret-value" name="value" rows="3" required autocomplete="off"
+                    spellcheck="false"
                     data-testid="secret-value" placeholder="Write-only: it cannot be shown again after saving"
-                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+                    prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))></textarea>
                 <p class="hint">{value_hint}</p>
                 <button type="submit" class="primary" disabled=invalid>"Add"</button>
             </form>
             <FormError message=action_error(create)/>
             {move || matches!(create.value().get(), Some(Ok(_)))
-                .then(|| view! { <p class="form-success" role="status">"Secret saved. Its value cannot be shown again."</p> })}
+                .then(|| view! {
+                    <p class="form-success" role="status">
+                        "Secret saved. Its value cannot be shown again."
+                    </p>
+                })}
         </section>
     }
 }

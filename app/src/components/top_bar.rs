@@ -50,7 +50,8 @@ pub fn TopBar() -> impl IntoView {
                                             <a href="/admin/audit" role="menuitem">"Audit log"</a>
                                         })}
                                     <ActionForm action=logout>
-                                        <button type="submit" class="link-button" role="menuitem" data-testid="sign-out">
+                                        <button type="submit" class="link-button" role="menuitem"
+                                            data-testid="sign-out">
                                             "Sign out"
                                         </button>
                                     </ActionForm>

@@ -22,24 +22,42 @@ pub fn AdminUsersPage() -> impl IntoView {
                             <section class="card">
                                 <div class="table-scroll">
                                     <table class="table" data-testid="users-table">
-                                        <thead><tr><th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Status"</th><th>"Created"</th><th></th></tr></thead>
+                                        <thead>
+                                            <tr>
+                                                <th>"Email"</th>
+                                                <th>"Name"</th>
+                                                <th>"Role"</th>
+                                                <th>"Status"</th>
+                                                <th>"Created"</th>
+                                                <th></th>
+                                            </tr>
+                                        </thead>
                                         <tbody>
                                             {list.into_iter().map(|u| {
                                                 let is_me = Some(u.id) == my_id;
+                                                let role = if u.is_instance_admin {
+                                                    "administrator"
+                                                } else {
+                                                    "user"
+                                                };
+                                                let status = if u.disabled { "disabled" } else { "active" };
+                                                let verb = if u.disabled { "Enable" } else { "Disable" };
                                                 view! {
                                                     <tr>
                                                         <td class="mono">{u.email.clone()}</td>
                                                         <td>{u.display_name.clone()}</td>
-                                                        <td>{if u.is_instance_admin { "administrator" } else { "user" }}</td>
-                                                        <td>{if u.disabled { "disabled" } else { "active" }}</td>
+                                                        <td>{role}</td>
+                                                        <td>{status}</td>
                                                         <td>{format_timestamp(u.created_at)}</td>
                                                         <td>
                                                             {(!is_me).then(|| view! {
                                                                 <ActionForm action=toggle>
-                                                                    <input type="hidden" name="user_id" value=u.id/>
-                                                                    <input type="hidden" name="disabled" value=(!u.disabled).to_string()/>
+                                                                    <input type="hidden" name="user_id"
+                                                                        value=u.id/>
+                                                                    <input type="hidden" name="disabled"
+                                                                        value=(!u.disabled).to_string()/>
                                                                     <button type="submit" class="secondary">
-                                                                        {if u.disabled { "Enable" } else { "Disable" }}
+                                                                        {verb}
                                                                     </button>
                                                                 </ActionForm>
                                                             })}
@@ -54,7 +72,8 @@ pub fn AdminUsersPage() -> impl IntoView {
                             </section>
                             <section class="card">
                                 <h2>"Create user"</h2>
-                                <ActionForm action=create attr:data-testid="create-user-form" attr:class="inline-form">
+                                <ActionForm action=create attr:data-testid="create-user-form"
+                                    attr:class="inline-form">
                                     <div class="field">
                                         <label for="new-user-email">"Email"</label>
                                         <input id="new-user-email" name="email" type="email" required/>
@@ -65,7 +84,8 @@ pub fn AdminUsersPage() -> impl IntoView {
                                     </div>
                                     <div class="field">
                                         <label for="new-user-password">"Initial password"</label>
-                                        <input id="new-user-password" name="password" type="password" required minlength="8" autocomplete="new-password"/>
+                                        <input id="new-user-password" name="password" type="password"
+                                            required minlength="8" autocomplete="new-password"/>
                                     </div>
                                     <button type="submit" class="primary">"Create user"</button>
                                 </ActionForm>

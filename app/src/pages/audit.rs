@@ -41,7 +41,8 @@ pub fn InstanceAuditPage() -> impl IntoView {
             <h1>"Audit log"</h1>
             <p class="muted">
                 "Every sign-in, change and refusal on this instance, newest first. "
-                "Run " <code>"strongroom audit verify"</code> " to check that no entry was altered or removed."
+                "Run " <code>"strongroom audit verify"</code>
+                " to check that no entry was altered or removed."
             </p>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {

@@ -28,7 +28,8 @@ pub fn HomePage() -> impl IntoView {
                     match orgs.await {
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty" data-testid="no-orgs">
-                                "You are not in any workspace yet. Create an organization below, or ask a workspace admin to add you."
+                                "You are not in any workspace yet. Create an organization below, or ask a \
+                                 workspace admin to add you."
                             </p>
                         }.into_any(),
                         Ok(list) => list
@@ -123,7 +124,9 @@ fn NewOrgForm(action: ServerAction<CreateOrg>) -> impl IntoView {
                     <label for="org-description">"Description"</label>
                     <input id="org-description" name="description"/>
                 </div>
-                <button type="submit" class="primary" disabled=move || feedback().is_some()>"Create organization"</button>
+                <button type="submit" class="primary" disabled=move || feedback().is_some()>
+                    "Create organization"
+                </button>
             </ActionForm>
             <p class="hint" data-testid="org-name-hint">{feedback}</p>
             <FormError message=action_error(action)/>
@@ -148,14 +151,17 @@ fn NewWorkspaceForm(org_id: i64, action: ServerAction<CreateWorkspace>) -> impl 
                 </div>
                 <div class="field">
                     <label for=format!("ws-full-{org_id}")>"Full name"</label>
-                    <input id=format!("ws-full-{org_id}") name="full_name" required placeholder="RNA-seq production"
+                    <input id=format!("ws-full-{org_id}") name="full_name" required
+                        placeholder="RNA-seq production"
                         on:input=move |ev| full.set(event_target_value(&ev))/>
                 </div>
                 <div class="field">
                     <label for=format!("ws-desc-{org_id}")>"Description"</label>
                     <input id=format!("ws-desc-{org_id}") name="description"/>
                 </div>
-                <button type="submit" class="primary" disabled=move || feedback().is_some()>"Create workspace"</button>
+                <button type="submit" class="primary" disabled=move || feedback().is_some()>
+                    "Create workspace"
+                </button>
             </ActionForm>
             <p class="hint" data-testid="workspace-name-hint">{feedback}</p>
             <FormError message=action_error(action)/>

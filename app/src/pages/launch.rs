@@ -113,13 +113,15 @@ fn LaunchFormView(
                 </div>
                 <div class="field">
                     <label for="launch-run-name">"Run name (optional)"</label>
-                    <input id="launch-run-name" name="run_name" autocomplete="off" placeholder="generated when empty"
+                    <input id="launch-run-name" name="run_name" autocomplete="off"
+                        placeholder="generated when empty"
                         prop:value=move || form.run_name.get()
                         on:input=move |ev| form.run_name.set(event_target_value(&ev))/>
                 </div>
                 <div class="field">
                     <label for="launch-revision">"Revision (optional)"</label>
-                    <input id="launch-revision" name="revision" autocomplete="off" placeholder="main, a tag or a commit"
+                    <input id="launch-revision" name="revision" autocomplete="off"
+                        placeholder="main, a tag or a commit"
                         prop:value=move || form.revision.get()
                         on:input=move |ev| form.revision.set(event_target_value(&ev))/>
                 </div>
@@ -137,7 +139,9 @@ fn LaunchFormView(
                         }).collect_view()}
                     </select>
                     {no_envs.then(|| view! {
-                        <p class="hint">"This workspace has no compute environment; an admin must add one first."</p>
+                        <p class="hint">
+                            "This workspace has no compute environment; an admin must add one first."
+                        </p>
                     })}
                 </div>
             </div>
@@ -157,7 +161,9 @@ fn LaunchFormView(
             </div>
             <EffectiveSet form/>
             <button type="submit" class="primary" data-testid="launch-submit"
-                disabled=move || no_envs || launch.pending().get() || form.pipeline.with(|p| p.trim().is_empty())>
+                disabled=move || {
+                    no_envs || launch.pending().get() || form.pipeline.with(|p| p.trim().is_empty())
+                }>
                 {move || if launch.pending().get() { "Launching…" } else { "Launch" }}
             </button>
             // Preflight failures can be long, with a policy to paste: keep their line breaks.
@@ -189,7 +195,12 @@ fn SecretPicker(
     let count = move || chosen.with(Vec::len);
     view! {
         <fieldset class="secret-picker" data-testid=testid>
-            <legend>{legend} " " <span class="muted" data-testid="chosen-count">{move || format!("({} chosen)", count())}</span></legend>
+            <legend>
+                {legend} " "
+                <span class="muted" data-testid="chosen-count">
+                    {move || format!("({} chosen)", count())}
+                </span>
+            </legend>
             {if is_empty {
                 view! { <p class="empty">{empty}</p> }.into_any()
             } else {
@@ -203,7 +214,9 @@ fn SecretPicker(
                         {move || {
                             let shown = visible();
                             if shown.is_empty() {
-                                return view! { <li class="muted">"No name matches the filter."</li> }.into_any();
+                                return view! {
+                                    <li class="muted">"No name matches the filter."</li>
+                                }.into_any();
                             }
                             shown.into_iter().map(|name| {
                                 let id = format!("{testid}-{name}");
@@ -244,7 +257,11 @@ fn EffectiveSet(form: LaunchForm) -> impl IntoView {
             {move || {
                 let set = set();
                 if set.is_empty() {
-                    return view! { <p class="muted" data-testid="effective-empty">"No secrets chosen: the run gets none."</p> }.into_any();
+                    return view! {
+                        <p class="muted" data-testid="effective-empty">
+                            "No secrets chosen: the run gets none."
+                        </p>
+                    }.into_any();
                 }
                 view! {
                     <table class="table">
@@ -256,13 +273,17 @@ fn EffectiveSet(form: LaunchForm) -> impl IntoView {
                                     SecretSource::Workspace => "workspace",
                                 };
                                 view! {
-                                    <tr data-testid="effective-row" data-name=s.name.clone() data-source=s.source.as_str()>
+                                    <tr data-testid="effective-row" data-name=s.name.clone()
+                                        data-source=s.source.as_str()>
                                         <td class="mono">{s.name.clone()}</td>
                                         <td>
-                                            <span class=format!("badge source-{}", s.source.as_str())>{whose}</span>
+                                            <span class=format!("badge source-{}", s.source.as_str())>
+                                                {whose}
+                                            </span>
                                             {s.overrides_workspace.then(|| view! {
                                                 <span class="badge override" data-testid="effective-override"
-                                                    title="You chose both; your own value is copied, the workspace's is not.">
+                                                    title="You chose both; your own value is copied, the \
+                                                           workspace's is not.">
                                                     "Yours overrides the workspace secret"
                                                 </span>
                                             })}

@@ -12,7 +12,8 @@ pub fn LoginPage() -> impl IntoView {
                 <label for="login-email">"Email"</label>
                 <input id="login-email" name="email" type="email" required autocomplete="username"/>
                 <label for="login-password">"Password"</label>
-                <input id="login-password" name="password" type="password" required autocomplete="current-password"/>
+                <input id="login-password" name="password" type="password" required
+                    autocomplete="current-password"/>
                 <button type="submit" class="primary">"Sign in"</button>
             </ActionForm>
             <FormError message=action_error(login)/>

@@ -33,13 +33,16 @@ pub fn MembersTab() -> impl IntoView {
                         <h2>"Participants"</h2>
                         {match list {
                             Ok(list) => view! {
-                                <ParticipantsTable list manage org_id=org_id() workspace_id=workspace_id() set_role remove/>
+                                <ParticipantsTable list manage org_id=org_id() workspace_id=workspace_id()
+                                    set_role remove/>
                             }.into_any(),
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
                         }}
                         <FormError message=table_error/>
                     </section>
-                    {manage.then(|| view! { <AddParticipantForm org_id=org_id() workspace_id=workspace_id() add/> })}
+                    {manage.then(|| view! {
+                        <AddParticipantForm org_id=org_id() workspace_id=workspace_id() add/>
+                    })}
                 }
             })}
         </Suspense>
@@ -102,7 +105,8 @@ fn ParticipantsTable(
                                         <Show
                                             when=move || confirming.get() == Some(participant_id)
                                             fallback=move || view! {
-                                                <button type="button" class="danger-outline" data-testid="remove-participant"
+                                                <button type="button" class="danger-outline"
+                                                    data-testid="remove-participant"
                                                     on:click=move |_| confirming.set(Some(participant_id))>
                                                     "Remove"
                                                 </button>
@@ -110,14 +114,21 @@ fn ParticipantsTable(
                                         >
                                             <span class="confirm">
                                                 "Remove this participant? "
-                                                <button type="button" class="danger" data-testid="confirm-remove"
+                                                <button type="button" class="danger"
+                                                    data-testid="confirm-remove"
                                                     on:click=move |_| {
                                                         confirming.set(None);
-                                                        remove.dispatch(RemoveParticipant { org_id, workspace_id, participant_id });
+                                                        remove.dispatch(RemoveParticipant {
+                                                            org_id,
+                                                            workspace_id,
+                                                            participant_id,
+                                                        });
                                                     }>
                                                     "Remove"
                                                 </button>
-                                                <button type="button" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                                                <button type="button" on:click=move |_| confirming.set(None)>
+                                                    "Cancel"
+                                                </button>
                                             </span>
                                         </Show>
                                     </td>
@@ -136,7 +147,9 @@ fn AddParticipantForm(org_id: i64, workspace_id: i64, add: ServerAction<AddParti
     view! {
         <section class="card">
             <h2>"Add participant"</h2>
-            <p class="muted">"The person needs a Strongroom account first; the instance administrator creates accounts."</p>
+            <p class="muted">
+                "The person needs a Strongroom account first; the instance administrator creates accounts."
+            </p>
             <ActionForm action=add attr:data-testid="add-participant-form" attr:class="inline-form">
                 <input type="hidden" name="org_id" value=org_id/>
                 <input type="hidden" name="workspace_id" value=workspace_id/>

@@ -118,7 +118,9 @@ pub fn RunPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match initial.await {
-                        Ok(_) => view! { <RunBody current cancel confirming workspace_id=workspace_id()/> }.into_any(),
+                        Ok(_) => view! {
+                            <RunBody current cancel confirming workspace_id=workspace_id()/>
+                        }.into_any(),
                         Err(error) => view! { <ErrorPanel error/> }.into_any(),
                     }
                 })}
@@ -183,17 +185,25 @@ fn RunBody(
                 <p class="run-message" role="alert" data-testid="run-message">{m}</p>
             })}
             <dl class="facts">
-                <dt>"Pipeline"</dt><dd class="mono" data-testid="run-pipeline">{field(|s| s.pipeline.clone())}</dd>
+                <dt>"Pipeline"</dt>
+                <dd class="mono" data-testid="run-pipeline">{field(|s| s.pipeline.clone())}</dd>
                 <dt>"Revision"</dt>
-                <dd class="mono">{move || facts.get().and_then(|f| f.0).unwrap_or_else(|| "default".into())}</dd>
+                <dd class="mono">
+                    {move || facts.get().and_then(|f| f.0).unwrap_or_else(|| "default".into())}
+                </dd>
                 <dt>"Compute environment"</dt>
                 <dd>{field(|s| s.compute_env_name.clone().unwrap_or_else(|| "none".into()))}</dd>
-                <dt>"Launched by"</dt><dd data-testid="run-launched-by">{field(|s| s.launched_by.clone())}</dd>
+                <dt>"Launched by"</dt>
+                <dd data-testid="run-launched-by">{field(|s| s.launched_by.clone())}</dd>
                 <dt>"Launched"</dt><dd>{field(|s| format_timestamp(s.created_at))}</dd>
                 <dt>"Started"</dt>
-                <dd>{move || facts.get().and_then(|f| f.1).map(format_timestamp).unwrap_or_else(|| "not yet".into())}</dd>
+                <dd>{move || {
+                    facts.get().and_then(|f| f.1).map(format_timestamp).unwrap_or_else(|| "not yet".into())
+                }}</dd>
                 <dt>"Last heartbeat"</dt>
-                <dd>{move || facts.get().and_then(|f| f.2).map(format_timestamp).unwrap_or_else(|| "none".into())}</dd>
+                <dd>{move || {
+                    facts.get().and_then(|f| f.2).map(format_timestamp).unwrap_or_else(|| "none".into())
+                }}</dd>
                 <dt>"Ended"</dt>
                 <dd>{field(|s| s.ended_at.map(format_timestamp).unwrap_or_else(|| "not yet".into()))}</dd>
             </dl>
@@ -204,14 +214,19 @@ fn RunBody(
                             on:click=move |_| confirming.set(true)>"Cancel run"</button>
                     }>
                         <span class="confirm" data-testid="confirm-cancel">
-                            "Cancel this run? Its secret copies are deleted, so a running pipeline loses them. "
+                            "Cancel this run? Its secret copies are deleted, so a running pipeline \
+                             loses them. "
                             <button type="button" class="danger" data-testid="confirm-cancel-run"
                                 on:click=move |_| {
                                     confirming.set(false);
-                                    let workflow_id = summary.with_untracked(|s| s.as_ref().map(|s| s.id.clone()).unwrap_or_default());
+                                    let workflow_id = summary.with_untracked(|s| {
+                                        s.as_ref().map(|s| s.id.clone()).unwrap_or_default()
+                                    });
                                     cancel.dispatch(CancelRun { workspace_id, workflow_id });
                                 }>"Cancel run"</button>
-                            <button type="button" on:click=move |_| confirming.set(false)>"Keep it running"</button>
+                            <button type="button" on:click=move |_| confirming.set(false)>
+                                "Keep it running"
+                            </button>
                         </span>
                     </Show>
                 </div>
@@ -227,7 +242,10 @@ fn RunBody(
         </section>
         <section class="card">
             <h2>"Launch environment"</h2>
-            <p class="muted">"Names and values Nextflow starts with. Secret values are not here: Nextflow reads them from the copies."</p>
+            <p class="muted">
+                "Names and values Nextflow starts with. Secret values are not here: Nextflow reads them \
+                 from the copies."
+            </p>
             <div class="table-scroll">
                 <table class="table" data-testid="launch-env">
                     <thead><tr><th>"Name"</th><th>"Value"</th></tr></thead>
@@ -271,14 +289,18 @@ fn CopiesTable(copies: Memo<Vec<CopyView>>) -> impl IntoView {
                         };
                         let state = copy.state.as_str();
                         view! {
-                            <tr data-testid="copy-row" data-name=copy.name.clone() data-source=copy.source.as_str()
+                            <tr data-testid="copy-row" data-name=copy.name.clone()
+                                data-source=copy.source.as_str()
                                 data-state=state>
                                 <td class="mono">{copy.name.clone()}</td>
                                 <td>{whose}</td>
                                 <td>
-                                    <span class=format!("badge copy-state state-{state}") data-testid="copy-state">{state}</span>
+                                    <span class=format!("badge copy-state state-{state}")
+                                        data-testid="copy-state">{state}</span>
                                 </td>
-                                <td class="mono wrap">{copy.reference.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td class="mono wrap">
+                                    {copy.reference.clone().unwrap_or_else(|| "—".into())}
+                                </td>
                                 <td class="copy-error">{copy.error.clone().unwrap_or_default()}</td>
                             </tr>
                         }
@@ -309,7 +331,11 @@ fn CommandBlock(command: Memo<String>) -> impl IntoView {
             {move || copied.get().map(|ok| if ok {
                 view! { <p class="hint" role="status">"Copied to the clipboard."</p> }
             } else {
-                view! { <p class="hint" role="status">"Could not copy: the command is selected, press Ctrl+C (⌘C)."</p> }
+                view! {
+                    <p class="hint" role="status">
+                        "Could not copy: the command is selected, press Ctrl+C (⌘C)."
+                    </p>
+                }
             })}
         </div>
     }

@@ -10,7 +10,8 @@ use leptos::prelude::*;
 #[component]
 pub fn StatusBadge(status: RunStatus) -> impl IntoView {
     view! {
-        <span class=format!("badge status status-{}", status.as_str().to_lowercase()) data-testid="run-status">
+        <span class=format!("badge status status-{}", status.as_str().to_lowercase())
+            data-testid="run-status">
             {status.as_str()}
         </span>
     }
@@ -42,7 +43,8 @@ pub fn RunsTab() -> impl IntoView {
                     {move || Suspend::new(async move {
                         let may_launch = workspace.await.map(|w| w.grants.launch).unwrap_or(false);
                         may_launch.then(|| view! {
-                            <a class="button primary" href=format!("{}/launch", base()) data-testid="launch-button">
+                            <a class="button primary" href=format!("{}/launch", base())
+                                data-testid="launch-button">
                                 "Launch pipeline"
                             </a>
                         })

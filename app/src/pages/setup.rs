@@ -32,7 +32,9 @@ pub fn SetupPage() -> impl IntoView {
                 <input id="setup-confirm" type="password" required autocomplete="new-password"
                     on:input=move |ev| confirm.set(event_target_value(&ev))/>
                 <p class="hint" data-testid="setup-hint">{hint}</p>
-                <button type="submit" class="primary" disabled=move || hint().is_some()>"Create administrator"</button>
+                <button type="submit" class="primary" disabled=move || hint().is_some()>
+                    "Create administrator"
+                </button>
             </ActionForm>
             <FormError message=action_error(setup)/>
         </section>

@@ -51,9 +51,11 @@ pub fn TokensPage() -> impl IntoView {
         <div class="page" data-testid="tokens-page">
             <h1>"Access tokens"</h1>
             <p class="muted">
-                "Personal access tokens let scripts, pipelines and the command line call the REST API as you: "
+                "Personal access tokens let scripts, pipelines and the command line call the REST API \
+                 as you: "
                 "send one as " <code>"Authorization: Bearer <token>"</code> ". "
-                "A token can do everything you can, so give each use its own token and delete those you no longer need."
+                "A token can do everything you can, so give each use its own token and delete those you \
+                 no longer need."
             </p>
             <CreateTokenForm create/>
             <section class="card">
@@ -158,12 +160,14 @@ fn CreateTokenForm(create: ServerAction<CreateToken>) -> impl IntoView {
                 }>
                 <div class="field">
                     <label for="token-name">"Name"</label>
-                    <input id="token-name" name="name" required maxlength="50" autocomplete="off" placeholder="ci-pipeline"
+                    <input id="token-name" name="name" required maxlength="50" autocomplete="off"
+                        placeholder="ci-pipeline"
                         prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                 </div>
                 <div class="field">
                     <label for="token-days">"Expires after (days)"</label>
-                    <input id="token-days" name="expires_in_days" type="number" min="1" max=TOKEN_MAX_LIFETIME_DAYS
+                    <input id="token-days" name="expires_in_days" type="number" min="1"
+                        max=TOKEN_MAX_LIFETIME_DAYS
                         placeholder="never" inputmode="numeric"
                         prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev))/>
                 </div>

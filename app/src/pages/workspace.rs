@@ -29,7 +29,11 @@ pub fn WorkspaceLayout() -> impl IntoView {
                                         let path = location.pathname.get();
                                         path == current
                                             || (name == "runs" && runs_path(&path))
-                                            || (name == "secrets" && !runs_path(&path) && !["/members", "/compute", "/settings", "/audit"].iter().any(|t| path.ends_with(t)))
+                                            || (name == "secrets"
+                                                && !runs_path(&path)
+                                                && !["/members", "/compute", "/settings", "/audit"]
+                                                    .iter()
+                                                    .any(|t| path.ends_with(t)))
                                     }>
                                     {label}
                                 </a>
@@ -118,7 +122,9 @@ fn RoleTable() -> impl IntoView {
                                 <td><RoleBadge role/></td>
                                 {columns.iter().map(|(perm, _)| {
                                     let yes = role.allows(*perm);
-                                    view! { <td class=if yes { "yes" } else { "no" }>{if yes { "yes" } else { "—" }}</td> }
+                                    let class = if yes { "yes" } else { "no" };
+                                    let mark = if yes { "yes" } else { "—" };
+                                    view! { <td class=class>{mark}</td> }
                                 }).collect_view()}
                             </tr>
                         }).collect_view()}

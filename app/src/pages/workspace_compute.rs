@@ -149,9 +149,15 @@ fn EnvsTable(
                                     <td class="actions">
                                         <ComputeCheckButton workspace_id compute_env_id=id/>
                                         <ConfirmDelete
-                                            question="Delete this compute environment? Launches can no longer use it."
+                                            question="Delete this compute environment? Launches can no \
+                                                      longer use it."
                                             testid="delete-compute-env"
-                                            on_confirm=move || { delete.dispatch(DeleteComputeEnv { workspace_id, compute_env_id: id }); }
+                                            on_confirm=move || {
+                                                delete.dispatch(DeleteComputeEnv {
+                                                    workspace_id,
+                                                    compute_env_id: id,
+                                                });
+                                            }
                                         />
                                     </td>
                                 })}
@@ -211,13 +217,21 @@ fn CredentialsTable(
                                 <td class="mono small">{details}</td>
                                 <td>{format_timestamp(c.created_at)}</td>
                                 <td>{format_timestamp(c.updated_at)}</td>
-                                <td>{c.last_used_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
+                                <td>
+                                    {c.last_used_at.map(format_timestamp).unwrap_or_else(|| "never".into())}
+                                </td>
                                 {manage.then(|| view! {
                                     <td class="actions">
                                         <ConfirmDelete
-                                            question="Delete these credentials? Compute environments must not use them."
+                                            question="Delete these credentials? Compute environments must \
+                                                      not use them."
                                             testid="delete-credentials"
-                                            on_confirm=move || { delete.dispatch(DeleteCredentials { workspace_id, credentials_id: id }); }
+                                            on_confirm=move || {
+                                                delete.dispatch(DeleteCredentials {
+                                                    workspace_id,
+                                                    credentials_id: id,
+                                                });
+                                            }
                                         />
                                     </td>
                                 })}

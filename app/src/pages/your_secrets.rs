@@ -9,7 +9,8 @@ pub fn YourSecretsPage() -> impl IntoView {
             <h1>"Your secrets"</h1>
             <p class="muted">
                 "Your secrets belong to you alone: no workspace role reaches them, not even owner. "
-                "When one has the same name as a secret of a workspace you launch in, your value wins for your own launches."
+                "When one has the same name as a secret of a workspace you launch in, your value wins for \
+                 your own launches."
             </p>
             <SecretsManager workspace_id=0 workspace=None/>
         </div>
