@@ -119,13 +119,7 @@ impl ComputeEnvsPort for Compute {
             .await?;
         let mut tx = self.core.db.begin().await.map_err(internal)?;
         let (env, config) = self.checked_env(&mut tx, workspace_id, input).await?;
-        let new = compute_envs::NewComputeEnv {
-            workspace_id,
-            name: &env.name,
-            platform: env.platform.kind(),
-            config: &config,
-            credentials_id: env.credentials_id,
-        };
+        let new = new_row(workspace_id, &env, &config);
         let id = match compute_envs::insert(&mut tx, new, now_ms()).await {
             Ok(id) => id,
             Err(e) if db::is_unique_violation(&e) => return Err(taken(&env.name)),
@@ -174,13 +168,7 @@ impl ComputeEnvsPort for Compute {
         };
         let mut tx = self.core.db.begin().await.map_err(internal)?;
         let (env, config) = self.checked_env(&mut tx, workspace_id, input).await?;
-        let new = compute_envs::NewComputeEnv {
-            workspace_id,
-            name: &env.name,
-            platform: env.platform.kind(),
-            config: &config,
-            credentials_id: env.credentials_id,
-        };
+        let new = new_row(workspace_id, &env, &config);
         match compute_envs::update(&mut tx, workspace_id, id, new, now_ms()).await {
             Ok(true) => {}
             Ok(false) => return Err(not_found()),
@@ -214,5 +202,20 @@ impl ComputeEnvsPort for Compute {
         self.core.commit_audited(tx, event(actor, "compute_env.deleted", workspace_id, id, &name)).await?;
         tracing::info!(compute_env_id = id, workspace_id, by = actor.id, "compute environment deleted");
         Ok(())
+    }
+}
+
+/// The row a checked environment is written as, on create and on update alike.
+fn new_row<'a>(
+    workspace_id: i64,
+    env: &'a ComputeEnvInput,
+    config: &'a str,
+) -> compute_envs::NewComputeEnv<'a> {
+    compute_envs::NewComputeEnv {
+        workspace_id,
+        name: &env.name,
+        platform: env.platform.kind(),
+        config,
+        credentials_id: env.credentials_id,
     }
 }
