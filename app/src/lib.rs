@@ -11,6 +11,8 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;
 mod routes;
+#[cfg(feature = "ssr")]
+pub mod security_policy;
 
 pub use routes::{shell, App};
 

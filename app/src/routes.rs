@@ -25,6 +25,8 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 pub fn shell(options: leptos::config::LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::security_policy::send_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

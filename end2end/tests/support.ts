@@ -1,8 +1,9 @@
 import { test, expect, Page } from '@playwright/test';
 
 /**
- * Fails the test in which the WASM bundle panicked (a hydration mismatch, a failed unwrap): such
- * a panic shows up as a page error or as a console error that says "panicked".
+ * Fails the test in which the WASM bundle panicked (a hydration mismatch, a failed unwrap), which
+ * shows up as a page error or as a console error that says "panicked", or in which the page's
+ * Content-Security-Policy refused anything (a script, a style, a connection).
  */
 export function failOnBrowserErrors() {
   let browserErrors: string[] = [];
@@ -10,7 +11,10 @@ export function failOnBrowserErrors() {
     browserErrors = [];
     page.on('pageerror', (error) => browserErrors.push(error.message));
     page.on('console', (message) => {
-      if (message.type() === 'error' && /panicked|hydrat/i.test(message.text())) browserErrors.push(message.text());
+      // A Content-Security-Policy violation is reported as a console error ("Refused to ...
+      // because it violates the following Content Security Policy directive").
+      const text = message.text();
+      if (message.type() === 'error' && /panicked|hydrat|Content Security Policy/i.test(text)) browserErrors.push(text);
     });
   });
   test.afterEach(() => {

@@ -1,8 +1,9 @@
 //! The router: pages (Leptos, with the domain's ports as their one context), server functions,
 //! the REST API and the operations endpoints, under the request middleware (request ids, tracing,
-//! authentication, metrics).
+//! authentication, metrics, browser security headers).
 
 use crate::http::middleware::authenticate;
+use crate::http::middleware::browser_headers::browser_headers;
 use crate::http::ops;
 use crate::http::state::AppState;
 use axum::routing::get;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         // A route layer sees the matched route template, which labels the metrics.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), ops::track))
         .layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), browser_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

@@ -5,6 +5,7 @@ mod accounts;
 mod audit;
 mod aws_provider;
 mod aws_runs;
+mod browser_headers;
 mod cli;
 mod compute_envs;
 mod crash;
