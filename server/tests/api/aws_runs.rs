@@ -7,7 +7,7 @@
 use crate::fakes::aws_env::{aws_env, aws_env_with, EXEC_ROLE};
 use crate::fakes::moto::Moto;
 use crate::helpers::*;
-use crate::runs::{create_secret, launch, quick_jobs, stage, wait_for};
+use crate::runs::{create_secret, launch, quick_jobs, report_success, stage, wait_for};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -76,15 +76,7 @@ async fn aws_copies_live_with_the_run_and_go_after_complete_cancel_and_timeout()
     assert_eq!(container.execution_role_arn(), Some(EXEC_ROLE));
 
     // Completion: copies force-deleted, job definition deregistered.
-    let (status, _) = app
-        .send_json(
-            &bearer,
-            Method::PUT,
-            &format!("/api/trace/{wf}/complete"),
-            json!({ "workflow": { "success": true } }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    report_success(&app, &bearer, &wf).await;
     wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
     assert!(
         secret_names_in_moto(&moto).await.iter().all(|n| !n.contains(&wf)),

@@ -9,7 +9,7 @@ use crate::cli::db_env;
 use crate::fakes::gsm::FakeGsm;
 use crate::faults::google_env;
 use crate::helpers::*;
-use crate::runs::{create_secret, describe, launch, quick_jobs, stage};
+use crate::runs::{create_secret, describe, launch, quick_jobs, report_success, stage};
 use rand::{Rng, SeedableRng};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -89,15 +89,7 @@ async fn killing_the_server_mid_provisioning_and_mid_cleanup_leaves_nothing_behi
         // Some runs end while their copies may still be half made; Nextflow's reports reach the
         // web replica whatever the worker is doing.
         for wf in &runs {
-            let (status, _) = app
-                .send_json(
-                    &bearer,
-                    Method::PUT,
-                    &format!("/api/trace/{wf}/complete"),
-                    json!({ "workflow": { "success": true } }),
-                )
-                .await;
-            assert_eq!(status, StatusCode::OK);
+            report_success(&app, &bearer, wf).await;
         }
         // Killed while deleting.
         for _ in 0..3 {

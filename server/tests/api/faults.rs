@@ -5,7 +5,7 @@
 
 use crate::fakes::gsm::FakeGsm;
 use crate::helpers::*;
-use crate::runs::{create_secret, describe, launch, quick_jobs, stage, wait_for};
+use crate::runs::{create_secret, describe, launch, quick_jobs, report_success, stage, wait_for};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::Duration;
@@ -86,15 +86,7 @@ async fn every_run_is_cleaned_without_duplicates_when_the_provider_throttles_and
         t["accessKey"].as_str().unwrap().to_string()
     });
     for wf in &runs {
-        let (status, _) = app
-            .send_json(
-                &bearer,
-                Method::PUT,
-                &format!("/api/trace/{wf}/complete"),
-                json!({ "workflow": { "success": true } }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
+        report_success(&app, &bearer, wf).await;
     }
     for wf in &runs {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);

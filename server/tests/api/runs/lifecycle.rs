@@ -3,7 +3,10 @@
 //! (complete, cancel, no heartbeat) removes them; the reconciler removes what ended runs and runs
 //! this database never knew left behind, and never a live run's copies.
 
-use super::{copy_states, create_secret, describe, launch, local_env_id, quick_jobs, stage, token, wait_for};
+use super::{
+    copy_states, create_secret, describe, launch, local_env_id, quick_jobs, report_success, stage, token,
+    wait_for,
+};
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -115,15 +118,7 @@ async fn a_launch_copies_the_effective_set_into_a_private_store_and_complete_rem
     let (status, _) =
         app.send_json(&bearer, Method::PUT, &format!("/api/trace/{wf}/heartbeat"), json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = app
-        .send_json(
-            &bearer,
-            Method::PUT,
-            &format!("/api/trace/{wf}/complete"),
-            json!({ "workflow": { "success": true } }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    report_success(&app, &bearer, &wf).await;
     let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
     assert_eq!(run["workflow"]["status"], "SUCCEEDED");
     assert!(copy_states(&run).iter().all(|(_, s)| s == "deleted"), "{run:#}");

@@ -89,3 +89,11 @@ async fn local_env_id(app: &TestApp, client: &Client, ws: i64) -> String {
         envs["computeEnvs"].as_array().unwrap().iter().find(|e| e["name"] == "local").expect("a local env");
     env["id"].as_str().unwrap().to_string()
 }
+
+/// Reports, as Nextflow does with the launcher's (or the run's) token, that the run succeeded.
+pub async fn report_success(app: &TestApp, bearer: &Client, wf: &str) {
+    let complete = format!("/api/trace/{wf}/complete");
+    let body = serde_json::json!({ "workflow": { "success": true } });
+    let (status, _) = app.send_json(bearer, reqwest::Method::PUT, &complete, body).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{complete}");
+}
