@@ -36,9 +36,9 @@ pub struct CreateBody {
 type Scope = Option<Extension<RunScope>>;
 
 /// Refuses a run token that names another run.
-fn within_scope(scope: &Scope, workflow_id: &str) -> Result<(), ApiError> {
+fn within_scope(scope: Option<&RunScope>, workflow_id: &str) -> Result<(), ApiError> {
     match scope {
-        Some(Extension(run)) if run.workflow_id != workflow_id => {
+        Some(run) if run.workflow_id != workflow_id => {
             Err(ApiError(AppError::Forbidden("This run token belongs to another run.".into())))
         }
         _ => Ok(()),
@@ -59,7 +59,7 @@ pub async fn create(
         (_, named) => named,
     };
     if let Some(id) = workflow_id {
-        within_scope(&scope, id)?;
+        within_scope(scope.as_ref().map(|Extension(run)| run), id)?;
     }
     let run = state
         .ports
@@ -102,7 +102,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RunReport {
 impl RunReport {
     /// Refuses a run token that names another run.
     fn within_scope(&self) -> Result<(), ApiError> {
-        within_scope(&self.scope.clone().map(Extension), &self.workflow_id)
+        within_scope(self.scope.as_ref(), &self.workflow_id)
     }
 }
 
