@@ -15,6 +15,8 @@ fn platform_label(platform: Platform) -> &'static str {
         Platform::Slurm => "Slurm",
         Platform::Lsf => "IBM LSF",
         Platform::AltairPbs => "Altair PBS Pro",
+        Platform::Moab => "Moab",
+        Platform::Uge => "Univa Grid Engine",
         Platform::Local => "Local (this host)",
     }
 }

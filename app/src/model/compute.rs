@@ -33,17 +33,24 @@ pub enum Platform {
     /// Altair PBS Pro.
     #[serde(rename = "altair-platform")]
     AltairPbs,
+    #[serde(rename = "moab-platform")]
+    Moab,
+    /// Univa / Altair Grid Engine.
+    #[serde(rename = "uge-platform")]
+    Uge,
     #[serde(rename = "local-platform")]
     Local,
 }
 
 impl Platform {
-    pub const ALL: [Platform; 6] = [
+    pub const ALL: [Platform; 8] = [
         Platform::AwsBatch,
         Platform::GoogleBatch,
         Platform::Slurm,
         Platform::Lsf,
         Platform::AltairPbs,
+        Platform::Moab,
+        Platform::Uge,
         Platform::Local,
     ];
 
@@ -55,6 +62,8 @@ impl Platform {
             Platform::Slurm => "slurm-platform",
             Platform::Lsf => "lsf-platform",
             Platform::AltairPbs => "altair-platform",
+            Platform::Moab => "moab-platform",
+            Platform::Uge => "uge-platform",
             Platform::Local => "local-platform",
         }
     }
@@ -74,6 +83,8 @@ impl Platform {
             Platform::Slurm => Some(HpcScheduler::Slurm),
             Platform::Lsf => Some(HpcScheduler::Lsf),
             Platform::AltairPbs => Some(HpcScheduler::Pbs),
+            Platform::Moab => Some(HpcScheduler::Moab),
+            Platform::Uge => Some(HpcScheduler::Uge),
             Platform::Local => Some(HpcScheduler::Local),
             Platform::AwsBatch | Platform::GoogleBatch => None,
         }
@@ -114,6 +125,9 @@ pub enum HpcScheduler {
     Slurm,
     Lsf,
     Pbs,
+    Moab,
+    /// Univa / Altair Grid Engine (SGE's successor).
+    Uge,
     /// Runs Nextflow on the Strongroom host itself.
     Local,
 }
@@ -124,6 +138,8 @@ impl HpcScheduler {
             HpcScheduler::Slurm => "slurm",
             HpcScheduler::Lsf => "lsf",
             HpcScheduler::Pbs => "pbs",
+            HpcScheduler::Moab => "moab",
+            HpcScheduler::Uge => "uge",
             HpcScheduler::Local => "local",
         }
     }
@@ -133,6 +149,8 @@ impl HpcScheduler {
             HpcScheduler::Slurm => Platform::Slurm,
             HpcScheduler::Lsf => Platform::Lsf,
             HpcScheduler::Pbs => Platform::AltairPbs,
+            HpcScheduler::Moab => Platform::Moab,
+            HpcScheduler::Uge => Platform::Uge,
             HpcScheduler::Local => Platform::Local,
         }
     }
@@ -146,6 +164,8 @@ impl FromStr for HpcScheduler {
             "slurm" => Ok(HpcScheduler::Slurm),
             "lsf" => Ok(HpcScheduler::Lsf),
             "pbs" => Ok(HpcScheduler::Pbs),
+            "moab" => Ok(HpcScheduler::Moab),
+            "uge" => Ok(HpcScheduler::Uge),
             "local" => Ok(HpcScheduler::Local),
             _ => Err(format!("Unknown HPC scheduler '{s}'.")),
         }
@@ -184,6 +204,64 @@ pub struct ComputeConfig {
     pub work_dir: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_command: Option<String>,
+    // HPC over SSH: Seqera's `AbstractGridConfig` names. With `hostName` set, the cluster is
+    // reached over SSH and nothing is written on the Strongroom host; without it (and always for
+    // `local-platform`), the work directory is on the Strongroom host under an allowed root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The cluster account for shared SSH credentials (a managed identity uses each launcher's
+    /// own registered account instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_queue: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_queue: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_job_options: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_run_script: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_run_script: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nextflow_config: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Vec<ConfigEnvVariable>>,
+    /// Runs as each launcher's own cluster account, registered with this managed identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_identity_id: Option<i64>,
+    /// The cluster's pinned SSH host key, as OpenSSH prints it (`SHA256:<base64>`): given by an
+    /// admin or recorded by the first successful Check. A different key is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_key_fingerprint: Option<String>,
+}
+
+/// An environment variable of a compute environment (Seqera's `ConfigEnvVariable`): set in the
+/// head job, in the compute jobs, or both. Not a secret: secrets go in the Secrets tab.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigEnvVariable {
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub head: bool,
+    #[serde(default)]
+    pub compute: bool,
+}
+
+impl ComputeConfig {
+    /// Whether the cluster is reached over SSH (an HPC platform other than local, with a host).
+    pub fn uses_ssh(&self, platform: Platform) -> bool {
+        platform != Platform::Local
+            && platform.scheduler().is_some()
+            && (self.host_name.as_deref().is_some_and(|h| !h.trim().is_empty())
+                || self.managed_identity_id.is_some())
+    }
 }
 
 /// A compute environment as listed and described. Holds no credential, only its id.

@@ -116,6 +116,78 @@ pub trait SecretStore: Send + Sync {
     /// Really tries what launches need (list, create and delete a `tower-preflight-…` probe;
     /// HPC: write with enforced modes) and says what is missing.
     async fn preflight(&self) -> Result<(), PreflightFailure>;
+
+    /// The target's head-job runner, when Strongroom starts the Nextflow head job itself (HPC
+    /// over SSH; the clouds' Batch services). `None`: someone else starts Nextflow.
+    fn head_jobs(&self) -> Option<&dyn HeadJobs> {
+        None
+    }
+
+    /// The host key the last connection saw (`SHA256:<base64>`), for a target that pins one, so
+    /// a successful Check can record it.
+    fn host_key_seen(&self) -> Option<String> {
+        None
+    }
+}
+
+/// What a head job is started with. Holds the run token, which goes only where the job reads it
+/// (a 0600 file on a cluster, the job's environment in the cloud), never in a command line, a
+/// script or the scheduler's record, and never in a log line.
+pub struct HeadJobSpec<'a> {
+    pub workflow_id: &'a str,
+    pub run_name: &'a str,
+    pub pipeline: &'a str,
+    pub revision: Option<&'a str>,
+    /// `<public url>/api`, for `-with-tower`.
+    pub tower_endpoint: &'a str,
+    /// The launch environment (`TOWER_WORKFLOW_ID`, `NXF_ENABLE_SECRETS`, `NXF_SECRETS_FILE`, …).
+    pub launch_env: &'a [(String, String)],
+    pub run_token: &'a secrecy::SecretString,
+    /// Seqera's launch fields, when given.
+    pub params_text: Option<&'a str>,
+    pub config_text: Option<&'a str>,
+}
+
+/// A head job's state, as the scheduler or Batch service tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadJobState {
+    Queued,
+    Running,
+    /// Ended with success (Nextflow should have reported the end by now).
+    Succeeded,
+    /// Ended otherwise; the reason in the scheduler's words (state, exit code, reason).
+    Failed(String),
+    /// The scheduler no longer knows the job and cannot say how it ended.
+    Gone,
+}
+
+impl HeadJobState {
+    pub fn is_over(&self) -> bool {
+        matches!(self, HeadJobState::Succeeded | HeadJobState::Failed(_) | HeadJobState::Gone)
+    }
+
+    /// The stored form (`runs.head_job_state`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            HeadJobState::Queued => "QUEUED",
+            HeadJobState::Running => "RUNNING",
+            HeadJobState::Succeeded => "SUCCEEDED",
+            HeadJobState::Failed(_) => "FAILED",
+            HeadJobState::Gone => "GONE",
+        }
+    }
+}
+
+/// Starts, follows and stops a run's Nextflow head job. Every method is idempotent across
+/// crashes: `submit` called again for a run whose job exists must not start a second one (it
+/// returns the same id, found by the job's name `sr-<workflowId>` or a marker file), and
+/// `cancel` of a job that has ended succeeds.
+#[async_trait]
+pub trait HeadJobs: Send + Sync {
+    /// Submits the head job; returns the scheduler's or Batch service's job id.
+    async fn submit(&self, job: &HeadJobSpec<'_>) -> Result<String, ProviderError>;
+    async fn status(&self, workflow_id: &str, job_id: &str) -> Result<HeadJobState, ProviderError>;
+    async fn cancel(&self, workflow_id: &str, job_id: &str) -> Result<(), ProviderError>;
 }
 
 pub type SharedStore = Arc<dyn SecretStore>;
@@ -162,7 +234,12 @@ pub async fn open_with_hpc(
 ) -> Result<SharedStore, ProviderError> {
     use app::model::Platform;
     match target.platform {
-        Platform::Slurm | Platform::Lsf | Platform::AltairPbs | Platform::Local => {
+        Platform::Slurm
+        | Platform::Lsf
+        | Platform::AltairPbs
+        | Platform::Moab
+        | Platform::Uge
+        | Platform::Local => {
             Ok(Arc::new(hpc::HpcStore::open(target.config, target.install_id, hpc)?))
         }
         Platform::AwsBatch => Ok(Arc::new(aws::AwsStore::from_target(&target).await?)),
