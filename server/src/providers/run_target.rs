@@ -21,6 +21,12 @@ pub struct RunTarget {
     /// replaced, so its copies are deleted in the account they were made in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_version: Option<i64>,
+    /// For an environment that uses a managed identity: the launcher's own managed credentials
+    /// (cluster account and SSH key) the run was launched with, so its cleanup connects as the
+    /// same account. The config then holds the identity's host, port and pinned host key and
+    /// the account's `userName`, copied at launch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_credentials_id: Option<i64>,
 }
 
 impl RunTarget {
@@ -51,6 +57,7 @@ mod tests {
             config,
             credentials_id: Some(4),
             credentials_version: Some(2),
+            managed_credentials_id: None,
         };
         let stored =
             "{\"platform\":\"aws-batch\",\"config\":{\"region\":\"eu-west-1\",\"jobQueue\":\"queue\"},\
