@@ -28,7 +28,13 @@ impl ComputeEnvRow {
         let platform = Platform::from_stored(&self.platform, config.scheduler).ok_or_else(|| {
             format!("compute environment {} has an unknown platform '{}'", self.id, self.platform)
         })?;
-        Ok(RunTarget { platform, config, credentials_id: self.credentials_id, credentials_version: None, managed_credentials_id: None })
+        Ok(RunTarget {
+            platform,
+            config,
+            credentials_id: self.credentials_id,
+            credentials_version: None,
+            managed_credentials_id: None,
+        })
     }
 }
 
