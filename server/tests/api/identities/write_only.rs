@@ -32,7 +32,7 @@ async fn the_key_and_passphrase_never_come_out_and_only_the_fingerprint_shows() 
     let response = app.sfn(&bob, "add_cluster_credentials", &form).await;
     assert_eq!(response.status(), reqwest::StatusCode::OK, "{}", response.text().await.unwrap());
 
-    let mut seen = String::new();
+    let (mut seen, mut pages) = (String::new(), String::new());
     for who in [&alice, &bob, &org.owner] {
         for path in [
             format!("/api/identities/{id}/credentials"),
@@ -47,11 +47,15 @@ async fn the_key_and_passphrase_never_come_out_and_only_the_fingerprint_shows() 
         for page in ["/user/cluster-credentials", "/identities"] {
             let response = app.get(who, page).await;
             assert_eq!(response.status(), reqwest::StatusCode::OK, "{page}");
-            seen.push_str(&response.text().await.unwrap());
+            pages.push_str(&response.text().await.unwrap());
         }
     }
     assert!(seen.contains(&key.fingerprint) && seen.contains(&ui_key.fingerprint), "fingerprints show");
-    assert!(seen.contains("hpc-main") && seen.contains("alice"), "the pages list the identity");
+    // The pages render on the server with the identity, accounts and fingerprints.
+    for shown in ["hpc-main", "alice@example.org", &key.fingerprint, &ui_key.fingerprint] {
+        assert!(pages.contains(shown), "the pages show {shown}");
+    }
+    seen.push_str(&pages);
     let logs = captured_logs();
     assert!(logs.contains("managed credentials created"), "the log scan has the service's lines");
     let database = database_bytes(&app).await;
