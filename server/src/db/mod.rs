@@ -16,6 +16,8 @@ pub mod head_jobs;
 pub mod host_identity;
 pub mod installation;
 pub mod key_rotation;
+pub mod managed_credentials;
+pub mod managed_identities;
 pub mod orgs;
 pub mod participants;
 pub mod run_copies;
