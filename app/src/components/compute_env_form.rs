@@ -96,6 +96,7 @@ pub fn AddComputeEnvForm(
             scheduler: None,
             work_dir: some(work_dir).filter(|_| hpc),
             launch_command: some(launch_command).filter(|_| hpc && p != Platform::Local),
+            ..ComputeConfig::default()
         };
         let credentials_id = if hpc { 0 } else { credentials_id.get_untracked().parse().unwrap_or(0) };
         create.dispatch(CreateComputeEnv {

@@ -93,6 +93,7 @@ pub(crate) fn check_config(
         scheduler: platform.scheduler(),
         work_dir: tidy(config.work_dir),
         launch_command: tidy(config.launch_command),
+        ..config
     };
     let c = &config;
     let is_aws = platform == Platform::AwsBatch;
