@@ -15,6 +15,7 @@ use crate::db::compute_envs::{self, ComputeEnvRow};
 use crate::domain::runs::ssh_target::is_pinned;
 use crate::domain::{internal, now_ms, Core};
 use crate::policy::authorize_workspace;
+use crate::providers::PreflightFailure;
 use app::error::AppError;
 use app::model::{ComputeCheck, ComputeConfig, Permission, SessionUser};
 use app::ports::ComputeCheckPort;
@@ -37,7 +38,11 @@ impl ComputeCheckPort for Compute {
             .ok_or_else(|| AppError::not_found("Compute environment"))?;
         let target = env.target().map_err(internal)?;
         let checked = self.core.check_target(workspace_id, &env.name, target, actor.id).await?;
-        let outcome = self.core.preflight_seeing_host_key(workspace_id, &checked.target).await;
+        let outcome = match checked.connect_only_note {
+            // No account to log in as: the login node and its host key only.
+            Some(_) => host_key_only(&checked.target.config).await.map(Some),
+            None => self.core.preflight_seeing_host_key(workspace_id, &checked.target).await,
+        };
         let check = match &outcome {
             Ok(seen) => {
                 let mut notes = Vec::new();
@@ -71,6 +76,13 @@ impl ComputeCheckPort for Compute {
         self.core.record(event).await;
         Ok(check)
     }
+}
+
+/// Reaches the cluster of `config` for its host key alone (checked against the pinned one).
+async fn host_key_only(config: &ComputeConfig) -> Result<String, PreflightFailure> {
+    let host = config.host_name.as_deref().unwrap_or_default();
+    let pinned = config.host_key_fingerprint.as_deref().filter(|f| !f.trim().is_empty());
+    crate::providers::ssh::probe_host_key(host, config.port.unwrap_or(22), pinned).await
 }
 
 impl Core {

@@ -35,6 +35,7 @@ mod exec;
 mod head_job;
 mod head_script;
 mod host_key;
+mod host_probe;
 mod key;
 pub mod layout;
 mod preflight;
@@ -44,4 +45,5 @@ mod sftp;
 mod store;
 
 pub use host_key::fingerprint_is_valid;
+pub use host_probe::probe_host_key;
 pub use store::SshStore;
