@@ -178,6 +178,7 @@ fn public_fields(c: &CredentialsSummary) -> String {
         p.assume_role_arn.as_ref().map(|r| format!("role {r}")),
         p.external_id.as_ref().map(|e| format!("external id {e}")),
         p.service_account_email.clone(),
+        p.ssh_key_fingerprint.as_ref().map(|f| format!("key {f}")),
     ]
     .into_iter()
     .flatten()

@@ -75,7 +75,7 @@ impl Compute {
             }
             None => (None, None),
         };
-        check_credentials_fit(input.platform, provider)?;
+        check_credentials_fit(input.platform, &config, provider)?;
         if uses_host_identity(input.platform, public.as_ref()) {
             self.require_host_identity(workspace_id).await?;
         }
