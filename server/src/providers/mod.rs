@@ -239,9 +239,7 @@ pub async fn open_with_hpc(
         | Platform::AltairPbs
         | Platform::Moab
         | Platform::Uge
-        | Platform::Local => {
-            Ok(Arc::new(hpc::HpcStore::open(target.config, target.install_id, hpc)?))
-        }
+        | Platform::Local => Ok(Arc::new(hpc::HpcStore::open(target.config, target.install_id, hpc)?)),
         Platform::AwsBatch => Ok(Arc::new(aws::AwsStore::from_target(&target).await?)),
         Platform::GoogleBatch => Ok(Arc::new(gcp::GoogleStore::open(&target).await?)),
     }
