@@ -11,7 +11,8 @@
 //!   reconciler never touches anything else in the account.
 //!
 //! One folder per target: `aws/` (Secrets Manager copies and the Batch job definition), `gcp/`
-//! (Secret Manager copies), `hpc/` (a Nextflow secrets file per run). Beside them:
+//! (Secret Manager copies), `hpc/` (a Nextflow secrets file per run on the Strongroom host),
+//! `ssh/` (the same file on a cluster reached over SSH, and the head job). Beside them:
 //! `endpoints` (where a custom endpoint may point), `opaque` (errors from an endpoint that is not
 //! the provider's own) and `paging` (listings that cannot run forever).
 
@@ -22,6 +23,7 @@ pub mod hpc;
 mod opaque;
 mod paging;
 mod run_target;
+pub mod ssh;
 
 pub use run_target::RunTarget;
 
@@ -234,6 +236,8 @@ pub async fn open_with_hpc(
 ) -> Result<SharedStore, ProviderError> {
     use app::model::Platform;
     match target.platform {
+        // A cluster reached over SSH: nothing on the Strongroom host, so no work roots apply.
+        platform if target.config.uses_ssh(platform) => Ok(Arc::new(ssh::SshStore::open(&target)?)),
         Platform::Slurm
         | Platform::Lsf
         | Platform::AltairPbs
