@@ -7,6 +7,7 @@
 
 use super::credentials_input::CheckedKeys;
 use crate::crypto::SecretBytes;
+use crate::providers::ssh::key::SshKey;
 use app::error::AppError;
 use app::model::{CloudProvider, CredentialsPublic};
 use secrecy::{ExposeSecret, SecretString};
@@ -42,8 +43,9 @@ pub(crate) fn check_ssh(
         return Err(AppError::bad_request("The passphrase can be at most 1024 characters."));
     }
     let passphrase_text = passphrase.as_ref().map(|p| p.expose_secret());
-    let fingerprint = crate::providers::ssh::key::public_fingerprint(key, passphrase_text)
-        .map_err(AppError::BadRequest)?;
+    let fingerprint = SshKey::parse(key, passphrase_text)
+        .map(|key| key.fingerprint())
+        .map_err(|message| AppError::BadRequest(sentence(&message)))?;
     let document = SshDocument { private_key: key, passphrase: passphrase_text };
     let sealed_document = SecretBytes::from(serde_json::to_vec(&document).map_err(crate::domain::internal)?);
     Ok(CheckedKeys {
@@ -51,4 +53,11 @@ pub(crate) fn check_ssh(
         public: CredentialsPublic { ssh_key_fingerprint: Some(fingerprint), ..CredentialsPublic::default() },
         sealed_document,
     })
+}
+
+/// The provider's message as a sentence: capitalised, ending with a full stop.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    format!("{first}{}.", chars.as_str().trim_end_matches('.'))
 }
