@@ -87,7 +87,7 @@ pub(crate) fn check_private_key(key: &str, passphrase: Option<&str>) -> Result<O
     let label = KEY_LABELS
         .into_iter()
         .find(|label| first == format!("-----BEGIN {label}-----"))
-        .ok_or_else(|| not_a_key())?;
+        .ok_or_else(not_a_key)?;
     let lines: Vec<&str> = key.lines().map(str::trim).collect();
     let end = format!("-----END {label}-----");
     if lines.last() != Some(&end.as_str()) {
