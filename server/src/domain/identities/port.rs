@@ -23,7 +23,8 @@ fn taken(name: &str) -> AppError {
 
 fn already_registered(identity_name: &str) -> AppError {
     AppError::conflict(format!(
-        "You already have cluster credentials for the managed identity '{identity_name}': replace them instead."
+        "You already have cluster credentials for the managed identity '{identity_name}': replace them \
+         instead."
     ))
 }
 
