@@ -5,7 +5,9 @@ use crate::pages::{
     account::AccountPage,
     admin_users::AdminUsersPage,
     audit::{InstanceAuditPage, WorkspaceAuditTab},
+    cluster_credentials::ClusterCredentialsPage,
     home::HomePage,
+    identities::IdentitiesPage,
     launch::LaunchPage,
     login::LoginPage,
     members::MembersTab,
@@ -74,6 +76,9 @@ pub fn App() -> impl IntoView {
                     </ParentRoute>
                     <Route path=path!("/user/secrets") view=YourSecretsPage/>
                     <Route path=path!("/user/tokens") view=TokensPage/>
+                    // `model::CLUSTER_CREDENTIALS_PAGE`: the launch's refusal points here.
+                    <Route path=path!("/user/cluster-credentials") view=ClusterCredentialsPage/>
+                    <Route path=path!("/identities") view=IdentitiesPage/>
                     <Route path=path!("/account") view=AccountPage/>
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=InstanceAuditPage ssr=SsrMode::Async/>

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod compute;
+pub mod identities;
 pub mod members;
 pub mod runs;
 pub mod secrets;

@@ -41,6 +41,10 @@ pub fn TopBar() -> impl IntoView {
                                 <div class="user-menu-items" class:open=move || menu_open.get() role="menu">
                                     <p class="user-menu-email">{user.email.clone()}</p>
                                     <a href="/user/secrets" role="menuitem">"Your secrets"</a>
+                                    <a href="/user/cluster-credentials" role="menuitem">
+                                        "Your cluster credentials"
+                                    </a>
+                                    <a href="/identities" role="menuitem">"Identities"</a>
                                     <a href="/user/tokens" role="menuitem">"Access tokens"</a>
                                     <a href="/account" role="menuitem">"Account"</a>
                                     {user

@@ -3,7 +3,9 @@
 pub mod account;
 pub mod admin_users;
 pub mod audit;
+pub mod cluster_credentials;
 pub mod home;
+pub mod identities;
 pub mod launch;
 pub mod login;
 pub mod members;

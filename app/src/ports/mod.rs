@@ -10,6 +10,7 @@ mod audit;
 mod compute_envs;
 mod credentials;
 mod host_identity;
+mod identities;
 mod launch;
 mod runs;
 mod secrets;
@@ -22,6 +23,10 @@ pub use audit::AuditPort;
 pub use compute_envs::{ComputeCheckPort, ComputeEnvChange, ComputeEnvsPort};
 pub use credentials::{CredentialKeysInput, CredentialsInUse, CredentialsPort, DeleteCredentialsError};
 pub use host_identity::{HostIdentityGrant, HostIdentityPort};
+pub use identities::{
+    IdentitiesPort, InUseSubject, ManagedCredentialsError, ManagedCredentialsInUse, ManagedCredentialsInput,
+    ManagedCredentialsQuery, SshKeysInput,
+};
 pub use launch::LaunchPort;
 pub use runs::RunsPort;
 pub use secrets::SecretsPort;
@@ -67,6 +72,7 @@ pub struct Ports {
     pub compute_checks: Arc<dyn ComputeCheckPort>,
     pub credentials: Arc<dyn CredentialsPort>,
     pub host_identity: Arc<dyn HostIdentityPort>,
+    pub identities: Arc<dyn IdentitiesPort>,
     pub launch: Arc<dyn LaunchPort>,
     pub runs: Arc<dyn RunsPort>,
     pub trace: Arc<dyn TracePort>,

@@ -12,8 +12,11 @@ use super::envelope::ALGORITHM;
 /// Where a sealed value belongs. Holds no secret: ids and a scope name only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding<'a> {
-    /// `workspace` or `user` (a pipeline secret's owner), or `credentials`.
+    /// `workspace` or `user` (a pipeline secret's owner), `credentials` or `managed-credentials`.
     scope: &'a str,
+    /// Managed credentials only: their managed identity, named before the owner (the member).
+    /// `None` keeps the older scopes' stored format unchanged.
+    parent_id: Option<i64>,
     owner_id: i64,
     item_id: i64,
     version: i64,
@@ -21,24 +24,50 @@ pub struct Binding<'a> {
 
 /// The scope bound into cloud credentials (and their kept versions).
 const CREDENTIALS_SCOPE: &str = "credentials";
+/// The scope bound into a member's own SSH key for a managed identity.
+const MANAGED_CREDENTIALS_SCOPE: &str = "managed-credentials";
 
 impl<'a> Binding<'a> {
     /// A pipeline secret. `owner_scope` is the `secrets.scope` column (`workspace` or `user`, as
     /// `db::secrets::Owner::scope` spells it) and `owner_id` that workspace's or user's id.
     pub fn secret(owner_scope: &'a str, owner_id: i64, secret_id: i64, version: i64) -> Binding<'a> {
-        Binding { scope: owner_scope, owner_id, item_id: secret_id, version }
+        Binding { scope: owner_scope, parent_id: None, owner_id, item_id: secret_id, version }
     }
 
     /// A set of cloud credentials, or a replaced version of it kept for its runs: bound to the
     /// workspace and to the credentials' id (a kept version keeps that id, not its own row id).
     pub fn credentials(workspace_id: i64, credentials_id: i64, version: i64) -> Binding<'static> {
-        Binding { scope: CREDENTIALS_SCOPE, owner_id: workspace_id, item_id: credentials_id, version }
+        Binding {
+            scope: CREDENTIALS_SCOPE,
+            parent_id: None,
+            owner_id: workspace_id,
+            item_id: credentials_id,
+            version,
+        }
+    }
+
+    /// A member's managed credentials (cluster account key): bound to the managed identity, the
+    /// member (user id) and the row, so a key moved to another identity or member does not open.
+    pub fn managed_credentials(
+        identity_id: i64,
+        user_id: i64,
+        credentials_id: i64,
+        version: i64,
+    ) -> Binding<'static> {
+        Binding {
+            scope: MANAGED_CREDENTIALS_SCOPE,
+            parent_id: Some(identity_id),
+            owner_id: user_id,
+            item_id: credentials_id,
+            version,
+        }
     }
 
     /// The associated data of one of the two encryptions (`part`: `value` or `key`).
     pub(super) fn aad(&self, part: &str) -> Vec<u8> {
+        let parent = self.parent_id.map(|id| format!("{id}/")).unwrap_or_default();
         format!(
-            "strongroom/{ALGORITHM}/{part}/{}/{}/{}/{}",
+            "strongroom/{ALGORITHM}/{part}/{}/{parent}{}/{}/{}",
             self.scope, self.owner_id, self.item_id, self.version
         )
         .into_bytes()
@@ -63,6 +92,10 @@ mod tests {
         assert_eq!(
             Binding::credentials(4, 9, 3).aad("key"),
             b"strongroom/AES-256-GCM/envelope-v1/key/credentials/4/9/3"
+        );
+        assert_eq!(
+            Binding::managed_credentials(6, 8, 10, 1).aad("value"),
+            b"strongroom/AES-256-GCM/envelope-v1/value/managed-credentials/6/8/10/1"
         );
     }
 }

@@ -1,5 +1,6 @@
-//! Key rotation: moves every sealed value (secrets, cloud credentials and their kept versions) to
-//! a new key-encryption key while the server keeps serving. `strongroom keys rotate` runs it.
+//! Key rotation: moves every sealed value (secrets, cloud credentials and their kept versions,
+//! members' managed credentials) to a new key-encryption key while the server keeps serving.
+//! `strongroom keys rotate` runs it.
 //!
 //! Guarantees:
 //! - Only data keys are re-wrapped: values are never decrypted, and nothing is reported but key
@@ -157,13 +158,14 @@ async fn rewrap_batch(
 }
 
 /// The binding the row was sealed with: a secret is bound to its workspace or user, credentials
-/// (and their kept versions) to their workspace.
+/// (and their kept versions) to their workspace, managed credentials to their identity and member.
 fn binding_of(table: SealedTable, row: &RotationRow) -> anyhow::Result<Binding<'_>> {
     let owner_id = match (table, row.scope.as_str()) {
         (SealedTable::Secrets, "workspace") => row.workspace_id,
         (SealedTable::Secrets, "user") => row.user_id,
         (SealedTable::Secrets, _) => None,
         (SealedTable::Credentials | SealedTable::CredentialVersions, _) => row.workspace_id,
+        (SealedTable::ManagedCredentials, _) => row.user_id,
     }
     .with_context(|| format!("{table:?} row {} has no owner for its scope {}", row.id, row.scope))?;
     Ok(match table {
@@ -171,10 +173,16 @@ fn binding_of(table: SealedTable, row: &RotationRow) -> anyhow::Result<Binding<'
         SealedTable::Credentials | SealedTable::CredentialVersions => {
             Binding::credentials(owner_id, row.item_id, row.version)
         }
+        SealedTable::ManagedCredentials => {
+            let identity_id = row
+                .identity_id
+                .with_context(|| format!("managed credentials row {} has no identity", row.id))?;
+            Binding::managed_credentials(identity_id, owner_id, row.item_id, row.version)
+        }
     })
 }
 
-/// Sealed rows (secrets and credentials) no longer under the old key, of all of them.
+/// Sealed rows (secrets, credentials, managed credentials) no longer under the old key, of all of them.
 async fn progress(pool: &sqlx::AnyPool, old: &Kek) -> anyhow::Result<Progress<'static>> {
     let total = key_rotation::count_all(pool).await?;
     Ok(Progress::Rewrapped { done: total - key_rotation::count_under(pool, old.id()).await?, total })

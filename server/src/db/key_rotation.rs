@@ -1,7 +1,7 @@
 //! The rows key rotation reads and re-wraps: every table holding a value sealed under the
-//! key-encryption key (secrets and cloud credentials, see [`SealedTable`]), counted by key, read
-//! in batches and updated one row at a time; and the switch of the active key. The rotation
-//! itself (which rows, with which binding, in what order) is `crypto::rotation`.
+//! key-encryption key (secrets, cloud credentials and managed credentials, see [`SealedTable`]),
+//! counted by key, read in batches and updated one row at a time; and the switch of the active
+//! key. The rotation itself (which rows, with which binding, in what order) is `crypto::rotation`.
 //!
 //! Re-wrapping touches only `key_id` and `wrapped_key` (never the ciphertext, `version` or
 //! `updated_at`), and only when the row still holds the exact version and key that were read, so a
@@ -18,32 +18,47 @@ pub enum SealedTable {
     Credentials,
     /// Replaced credentials kept for the runs launched with them (migration 0008).
     CredentialVersions,
+    /// Members' SSH keys for managed identities (migration 0010).
+    ManagedCredentials,
 }
 
 impl SealedTable {
-    pub const ALL: [SealedTable; 3] =
-        [SealedTable::Secrets, SealedTable::Credentials, SealedTable::CredentialVersions];
+    pub const ALL: [SealedTable; 4] = [
+        SealedTable::Secrets,
+        SealedTable::Credentials,
+        SealedTable::CredentialVersions,
+        SealedTable::ManagedCredentials,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             SealedTable::Secrets => "secrets",
             SealedTable::Credentials => "credentials",
             SealedTable::CredentialVersions => "credential_versions",
+            SealedTable::ManagedCredentials => "managed_credentials",
         }
     }
 
     /// The columns that make up a row's binding, as `RotationRow` reads them.
     fn binding_columns(self) -> &'static str {
         match self {
-            SealedTable::Secrets => "id AS item_id, scope, workspace_id, user_id",
+            SealedTable::Secrets => {
+                "id AS item_id, scope, workspace_id, user_id, CAST(NULL AS BIGINT) AS identity_id"
+            }
             // Credentials are bound to their workspace under the scope `credentials`.
             SealedTable::Credentials => {
-                "id AS item_id, 'credentials' AS scope, workspace_id, CAST(NULL AS BIGINT) AS user_id"
+                "id AS item_id, 'credentials' AS scope, workspace_id, CAST(NULL AS BIGINT) AS user_id, \
+                 CAST(NULL AS BIGINT) AS identity_id"
             }
             // A kept version stays bound to its credentials' id, not to its own row id.
             SealedTable::CredentialVersions => {
                 "credentials_id AS item_id, 'credentials' AS scope, workspace_id, \
-                 CAST(NULL AS BIGINT) AS user_id"
+                 CAST(NULL AS BIGINT) AS user_id, CAST(NULL AS BIGINT) AS identity_id"
+            }
+            // Managed credentials are bound to their identity and their member.
+            SealedTable::ManagedCredentials => {
+                "id AS item_id, 'managed-credentials' AS scope, CAST(NULL AS BIGINT) AS workspace_id, \
+                 user_id, identity_id"
             }
         }
     }
@@ -51,7 +66,8 @@ impl SealedTable {
 
 /// Every sealed table's `key_id` column, for the counts below.
 const ALL_KEY_IDS: &str = "SELECT key_id FROM secrets UNION ALL SELECT key_id FROM credentials \
-                           UNION ALL SELECT key_id FROM credential_versions";
+                           UNION ALL SELECT key_id FROM credential_versions \
+                           UNION ALL SELECT key_id FROM managed_credentials";
 
 /// The distinct key ids sealed rows are under, with their row counts (over every sealed table).
 pub async fn rows_per_key(pool: &AnyPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
@@ -88,6 +104,8 @@ pub struct RotationRow {
     pub scope: String,
     pub workspace_id: Option<i64>,
     pub user_id: Option<i64>,
+    /// Managed credentials: the managed identity bound with the member.
+    pub identity_id: Option<i64>,
     pub version: i64,
     pub key_id: String,
     pub wrapped_key: Vec<u8>,
@@ -138,8 +156,8 @@ pub async fn store_rewrapped(
 }
 
 /// Makes `new_key_id` the active key and retires every other one, in one transaction, provided
-/// no sealed row (secret or credentials) is under any other key. Returns the number of such rows
-/// (0 = done).
+/// no sealed row (secret, credentials or managed credentials) is under any other key. Returns the
+/// number of such rows (0 = done).
 pub async fn activate(pool: &AnyPool, new_key_id: &str) -> Result<i64, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let remaining: i64 = sqlx::query_scalar(AssertSqlSafe(format!(

@@ -15,6 +15,8 @@ pub mod encryption_keys;
 pub mod host_identity;
 pub mod installation;
 pub mod key_rotation;
+pub mod managed_credentials;
+pub mod managed_identities;
 pub mod orgs;
 pub mod participants;
 pub mod run_copies;

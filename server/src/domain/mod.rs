@@ -1,11 +1,13 @@
 //! The product's rules, one folder per area (`accounts`, `workspaces`, `secrets`, `compute`,
-//! `runs`), and the shared core they stand on (`Core`: the database, the key-encryption key, the
-//! settings, and the audit helpers `commit_audited`, `record` and `denied`). The UI's server
+//! `identities`, `runs`), and the shared core they stand on (`Core`: the database, the
+//! key-encryption key, the settings, and the audit helpers `commit_audited`, `record` and
+//! `denied`). The UI's server
 //! functions and the REST API both reach these, so each rule is written once.
 
 pub mod accounts;
 mod audit_trail;
 pub mod compute;
+pub mod identities;
 pub mod runs;
 pub mod secrets;
 pub mod workspaces;
@@ -36,6 +38,7 @@ pub struct Domain {
     pub accounts: Arc<accounts::Accounts>,
     pub workspaces: Arc<workspaces::Workspaces>,
     pub compute: Arc<compute::Compute>,
+    pub identities: Arc<identities::Identities>,
     pub runs: Arc<runs::Runs>,
     pub secrets: Arc<secrets::Secrets>,
     pub tokens: Arc<accounts::tokens::Tokens>,
@@ -51,6 +54,7 @@ impl Domain {
             accounts: Arc::new(accounts::Accounts::new(core.clone(), sessions, login_limiter)),
             workspaces: Arc::new(workspaces::Workspaces::new(core.clone())),
             compute: compute.clone(),
+            identities: Arc::new(identities::Identities::new(core.clone())),
             runs: Arc::new(runs::Runs::new(core.clone(), secrets.clone(), compute)),
             secrets,
             tokens: Arc::new(accounts::tokens::Tokens::new(core.clone())),
@@ -67,6 +71,7 @@ impl Domain {
             compute_checks: self.compute.clone(),
             credentials: self.compute.clone(),
             host_identity: self.compute.clone(),
+            identities: self.identities.clone(),
             launch: self.runs.clone(),
             runs: self.runs.clone(),
             trace: self.runs.clone(),

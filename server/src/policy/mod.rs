@@ -7,17 +7,22 @@
 //! the caller's reach reveal nothing; a role change is seen by the very next request, because the
 //! role is read from the database on every call and never cached.
 //!
+//! Organization-scoped actions (managed identities) ask `authorize_org` and receive an
+//! `OrgAccess` the same way: members (owners, and participants of any of its workspaces) use the
+//! organization's identities, owners and instance administrators manage them, and anyone else is
+//! told the organization is "not found".
+//!
 //! This file reads and records; the decision itself is a pure function of the caller's row
 //! (`rules.rs`), and the role table is `app::model::Role::allows`.
 
 mod rules;
 
 use crate::audit::{self, Event};
-use crate::db::{workspaces, Db};
+use crate::db::{managed_identities, orgs, workspaces, Db};
 use crate::error::internal;
 use app::error::AppError;
 use app::model::{Permission, Role, SessionUser};
-use rules::{decide, permission_label};
+use rules::{decide, decide_org, permission_label};
 
 /// Proof that `actor` may do `permission` in this workspace.
 #[derive(Debug, Clone)]
@@ -86,4 +91,45 @@ pub async fn require_instance_admin(db: &Db, actor: &SessionUser, what: &str) ->
     let event = Event::denied(actor, format!("{what} needs an instance administrator"));
     audit::append_alone(db, event, crate::clock::now_ms()).await;
     Err(AppError::Forbidden(format!("Only an instance administrator can {what}.")))
+}
+
+/// What an organization-scoped action needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgPermission {
+    /// List and describe managed identities, manage one's own managed credentials.
+    UseIdentities,
+    /// Create, change and delete managed identities; list and delete anyone's credentials.
+    ManageIdentities,
+}
+
+/// Proof that `actor` may do an `OrgPermission` in this organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgAccess {
+    pub org_id: i64,
+    /// An owner of the organization, or an instance administrator (who count as owners here).
+    pub is_owner: bool,
+}
+
+pub async fn authorize_org(
+    db: &Db,
+    actor: &SessionUser,
+    org_id: i64,
+    permission: OrgPermission,
+) -> Result<OrgAccess, AppError> {
+    let ip = audit::client_ip();
+    let membership = orgs::find_for_user(&db.pool, actor.id, org_id).await.map_err(internal)?;
+    let membership = membership.map(|org| org.is_owner != 0);
+    // Instance administrators act as owners of organizations they take no part in.
+    let exists = match membership {
+        None if actor.is_instance_admin => {
+            managed_identities::org_exists(&db.pool, org_id).await.map_err(internal)?
+        }
+        _ => membership.is_some(),
+    };
+    let decision = decide_org(actor, membership, exists, org_id, permission);
+    if let Err(AppError::Forbidden(refusal)) = &decision {
+        let event = Event::denied(actor, format!("organization {org_id}: {refusal}")).from_ip(&ip);
+        audit::append_alone(db, event, crate::clock::now_ms()).await;
+    }
+    decision
 }

@@ -4,7 +4,7 @@
 //! Guarantees: no row or no known role is "not found" (deny by default, and ids outside the
 //! caller's reach reveal nothing); a known role without the permission is "forbidden".
 
-use super::WorkspaceAccess;
+use super::{OrgAccess, OrgPermission, WorkspaceAccess};
 use crate::db::workspaces;
 use app::error::AppError;
 use app::model::{Permission, Role, SessionUser};
@@ -40,6 +40,32 @@ pub(super) fn decide(
     Ok(WorkspaceAccess { workspace, role })
 }
 
+/// Deny by default, for an organization: `membership` is `Some(is_owner)` for a member, `exists`
+/// whether the organization exists. Instance administrators count as owners; a non-member is
+/// "not found"; a member who is not an owner cannot manage.
+pub(super) fn decide_org(
+    actor: &SessionUser,
+    membership: Option<bool>,
+    exists: bool,
+    org_id: i64,
+    permission: OrgPermission,
+) -> Result<OrgAccess, AppError> {
+    let is_owner = match membership {
+        Some(is_owner) => is_owner || actor.is_instance_admin,
+        None if actor.is_instance_admin && exists => true,
+        None => return Err(AppError::not_found("Organization")),
+    };
+    if permission == OrgPermission::ManageIdentities && !is_owner {
+        tracing::info!(user_id = actor.id, org_id, ?permission, "access denied");
+        return Err(AppError::Forbidden(
+            "Only the organization's owners can manage its managed identities and other members' \
+             credentials."
+                .into(),
+        ));
+    }
+    Ok(OrgAccess { org_id, is_owner })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +96,23 @@ mod tests {
         for row in [None, row(None), row(Some("superuser"))] {
             let refusal = decide(&actor(), row, 7, Permission::ReadWorkspace).unwrap_err();
             assert!(matches!(refusal, AppError::NotFound(_)), "{refusal:?}");
+        }
+    }
+
+    #[test]
+    fn organizations_let_members_use_and_owners_and_instance_admins_manage_identities() {
+        use OrgPermission::{ManageIdentities, UseIdentities};
+        let admin = SessionUser { is_instance_admin: true, ..actor() };
+        let not_found = |r: Result<OrgAccess, AppError>| matches!(r, Err(AppError::NotFound(_)));
+        assert!(not_found(decide_org(&actor(), None, true, 3, UseIdentities)));
+        assert!(not_found(decide_org(&admin, None, false, 3, UseIdentities)));
+        let member = decide_org(&actor(), Some(false), true, 3, UseIdentities).unwrap();
+        assert_eq!(member, OrgAccess { org_id: 3, is_owner: false });
+        let refusal = decide_org(&actor(), Some(false), true, 3, ManageIdentities);
+        assert!(matches!(refusal, Err(AppError::Forbidden(_))), "{refusal:?}");
+        for (who, membership) in [(actor(), Some(true)), (admin.clone(), None), (admin, Some(false))] {
+            let access = decide_org(&who, membership, true, 3, ManageIdentities).unwrap();
+            assert!(access.is_owner, "{who:?} {membership:?}");
         }
     }
 

@@ -176,6 +176,20 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
     let credentials_id = credentials["credentialsId"].as_str().unwrap().to_string();
     let aws_batch = json!({"region": "eu-west-1", "computeQueue": "q",
         "executionRole": "arn:aws:iam::123456789012:role/exec"});
+    // Two managed identities: the owner's credentials on the first (replaced, then deleted); the
+    // second gets new credentials and is deleted with them.
+    let org_path = |path: &str| format!("{path}?orgId={org_id}");
+    let mut identities = Vec::new();
+    for name in ["hpc-one", "hpc-two"] {
+        let body =
+            json!({"name": name, "platform": "slurm-platform", "config": {"hostName": "h.example.org"}});
+        let (_, made) = app.send_json(&owner, Method::POST, &org_path("/api/identities"), body).await;
+        identities.push(made["id"].as_i64().unwrap_or_else(|| panic!("identity: {made}")).to_string());
+    }
+    let ssh_key = crate::identities::TestKey::new(None);
+    let path = org_path(&format!("/api/identities/{}/credentials", identities[0]));
+    let (_, made) = app.send_json(&owner, Method::POST, &path, ssh_key.request("owner")).await;
+    let managed_credentials_id = made["managedCredentials"]["id"].as_i64().unwrap().to_string();
 
     // Deletes last, so every other operation still finds its object.
     let mut ops = ops;
@@ -189,9 +203,13 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
             .replace("{secretId}", &secret_id.to_string())
             .replace("{computeEnvId}", &compute_env_id)
             .replace("{workflowId}", if path.ends_with("/cancel") { &runs[1] } else { &runs[0] })
-            .replace("{credentialsId}", &credentials_id);
-        assert!(!url.contains('{'), "no id to substitute in {path}");
+            .replace("{credentialsId}", &credentials_id)
+            .replace("{managedCredentialsId}", &managed_credentials_id);
         let operation = op["operationId"].as_str().unwrap_or_default();
+        // New credentials and the identity delete go to the second identity (see above).
+        let second = matches!(operation, "CreateManagedCredentials" | "DeleteManagedIdentity");
+        let url = url.replace("{managedIdentityId}", &identities[usize::from(second)]);
+        assert!(!url.contains('{'), "no id to substitute in {path}");
         let (url, body) = match operation {
             "CreateOrganization" => {
                 (url, json!({"organization": {"name": "openapi2", "fullName": "Second"}}))
@@ -242,6 +260,21 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
             ),
             "UpdateComputeEnv" => (format!("{url}?workspaceId={ws_id}"), json!({"name": "renamed"})),
             "SetWorkspaceHostIdentity" => (url, json!({"allowed": true})),
+            "ListManagedIdentities"
+            | "DescribeManagedIdentity"
+            | "DeleteManagedIdentity"
+            | "ListManagedCredentials"
+            | "DeleteManagedCredentials" => (org_path(&url), Value::Null),
+            "CreateManagedIdentity" => (
+                org_path(&url),
+                json!({"name": "hpc-three", "platform": "uge-platform",
+                       "config": {"hostName": "h.example.org"}}),
+            ),
+            "UpdateManagedIdentity" => (org_path(&url), json!({"managedIdentity": {"name": "hpc-renamed"}})),
+            "CreateManagedCredentials" => {
+                (org_path(&url), crate::identities::TestKey::new(None).request("owner"))
+            }
+            "UpdateManagedCredentials" => (org_path(&url), json!({"metadata": {"userName": "owner2"}})),
             _ => (url, Value::Null),
         };
         let mut request = owner.request(method.parse::<Method>().unwrap(), app.url(&url));

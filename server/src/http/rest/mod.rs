@@ -9,6 +9,7 @@ mod compute_envs;
 mod credentials;
 mod extract;
 mod host_identity;
+mod identities;
 mod openapi;
 mod orgs;
 mod participants;
@@ -40,6 +41,19 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/credentials/{credentials_id}",
             get(credentials::describe).put(credentials::update).delete(credentials::delete),
+        )
+        .route("/api/identities", get(identities::list).post(identities::create))
+        .route(
+            "/api/identities/{managed_identity_id}",
+            get(identities::describe).put(identities::update).delete(identities::delete),
+        )
+        .route(
+            "/api/identities/{managed_identity_id}/credentials",
+            get(identities::list_credentials).post(identities::create_credentials),
+        )
+        .route(
+            "/api/identities/{managed_identity_id}/credentials/{managed_credentials_id}",
+            put(identities::update_credentials).delete(identities::delete_credentials),
         )
         .route("/api/workflow", get(workflow::list))
         .route("/api/workflow/launch", post(workflow::launch))
