@@ -5,7 +5,9 @@
 
 use crate::api::compute::CreateComputeEnv;
 use crate::components::{action_error, FormError};
-use crate::model::{check_compute_name, CloudProvider, ComputeConfig, CredentialsSummary, Platform};
+use crate::model::{
+    check_compute_name, CloudProvider, ComputeConfig, CredentialsSummary, ManagedIdentity, Platform,
+};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -65,6 +67,8 @@ pub fn AddComputeEnvForm(
     workspace_id: i64,
     create: ServerAction<CreateComputeEnv>,
     credentials: Vec<CredentialsSummary>,
+    /// The organization's managed identities, offered for cluster platforms.
+    identities: Vec<ManagedIdentity>,
 ) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let platform = RwSignal::new(Platform::AwsBatch);
@@ -81,6 +85,10 @@ pub fn AddComputeEnvForm(
     let work_dir = RwSignal::new(String::new());
     let ssh = SshFields::new();
     let credentials = StoredValue::new(credentials);
+    let identities = StoredValue::new(identities);
+    // "0": no managed identity (shared SSH credentials instead).
+    let identity_id = RwSignal::new("0".to_string());
+    let managed = move || identity_id.with(|id| id != "0");
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {
             for field in
@@ -89,6 +97,7 @@ pub fn AddComputeEnvForm(
                 field.set(String::new());
             }
             ssh.clear();
+            identity_id.set("0".to_string());
             custom_job_definition.set(false);
             credentials_id.set("0".to_string());
         }
@@ -109,6 +118,7 @@ pub fn AddComputeEnvForm(
         let google = p == Platform::GoogleBatch;
         let hpc = p.scheduler().is_some();
         let cluster = hpc && p != Platform::Local;
+        let managed_now = identity_id.get_untracked() != "0";
         let config = ComputeConfig {
             region: some(region).filter(|_| aws),
             execution_role_arn: some(role).filter(|_| aws),
@@ -121,10 +131,14 @@ pub fn AddComputeEnvForm(
             scheduler: None,
             work_dir: some(work_dir).filter(|_| hpc),
             launch_command: None,
-            ..ssh.config(cluster)
+            managed_identity_id: identity_id.get_untracked().parse().ok().filter(|id| cluster && *id > 0),
+            ..ssh.config(cluster && !managed_now)
         };
-        let credentials_id =
-            if p == Platform::Local { 0 } else { credentials_id.get_untracked().parse().unwrap_or(0) };
+        let credentials_id = if p == Platform::Local || managed_now {
+            0
+        } else {
+            credentials_id.get_untracked().parse().unwrap_or(0)
+        };
         create.dispatch(CreateComputeEnv {
             workspace_id,
             name: name.get_untracked(),
@@ -136,8 +150,6 @@ pub fn AddComputeEnvForm(
     let no_credentials = move || {
         if is(Platform::AwsBatch) {
             "None: the host's own AWS credentials"
-        } else if is_cluster() {
-            "None: each launcher's own account (managed identity)"
         } else {
             "Choose credentials"
         }
@@ -164,6 +176,7 @@ pub fn AddComputeEnvForm(
                         if let Ok(p) = event_target_value(&ev).parse::<Platform>() {
                             platform.set(p);
                             credentials_id.set("0".to_string());
+                            identity_id.set("0".to_string());
                         }
                     }>
                     {Platform::ALL.into_iter().map(|p| view! {
@@ -191,9 +204,31 @@ pub fn AddComputeEnvForm(
                     {text_field("compute-env-endpoint", "Endpoint URL (optional)", "endpointUrl", endpoint)}
                 </Show>
                 <Show when=is_cluster>
+                    <label for="compute-env-identity">"Managed identity"</label>
+                    <select id="compute-env-identity" data-testid="compute-env-identity"
+                        prop:value=move || identity_id.get()
+                        on:change=move |ev| identity_id.set(event_target_value(&ev))>
+                        <option value="0">"None: one shared account (SSH credentials below)"</option>
+                        {move || identities.with_value(|list| {
+                            list.iter()
+                                .filter(|i| i.platform == platform.get())
+                                .map(|i| view! {
+                                    <option value=i.id.to_string()>
+                                        {format!("{} ({}:{})", i.name, i.config.host_name, i.config.port)}
+                                    </option>
+                                })
+                                .collect_view()
+                        })}
+                    </select>
+                    <p class="hint">
+                        "With a managed identity every run acts as the launcher's own cluster account, \
+                         registered under Your cluster credentials."
+                    </p>
+                </Show>
+                <Show when=move || is_cluster() && !managed()>
                     {ssh.connection_fields()}
                 </Show>
-                <Show when=move || provider().is_some()>
+                <Show when=move || provider().is_some() && !managed()>
                     <label for="compute-env-credentials">"Credentials"</label>
                     <select id="compute-env-credentials" name="credentials_id"
                         data-testid="compute-env-credentials"
@@ -316,10 +351,7 @@ impl SshFields {
                 "hostKeyFingerprint",
                 self.host_key,
             )}
-            <p class="hint">
-                "Choose SSH credentials and the account they log in as, or no credentials to run as each \
-                 launcher's own cluster account (a managed identity, set up by an organization owner)."
-            </p>
+            <p class="hint">"Choose SSH credentials below and the account they log in as."</p>
         }
     }
 
