@@ -44,7 +44,8 @@ pub async fn list_credentials(workspace_id: i64) -> Result<Vec<CredentialsSummar
     finish(ports()?.credentials.list_credentials(&actor()?, workspace_id).await)
 }
 
-/// `provider` is `aws` (access key, secret key, role, external id) or `google` (`key_file`).
+/// `provider` is `aws` (access key, secret key, role, external id), `google` (`key_file`) or
+/// `ssh` (`key_file` holds the private key, `secret_key` its passphrase, if any).
 #[server(prefix = "/sfn", endpoint = "create_credentials")]
 // A server function's arguments are the fields of the form that posts to it.
 #[allow(clippy::too_many_arguments)]
@@ -66,7 +67,8 @@ pub async fn create_credentials(
             external_id: Some(external_id),
         },
         "google" => CredentialKeysInput::Google { data: Some(key_file.into()) },
-        _ => return finish(Err(AppError::bad_request("The provider must be 'aws' or 'google'."))),
+        "ssh" => CredentialKeysInput::Ssh { private_key: Some(key_file.into()), passphrase: Some(secret_key.into()) },
+        _ => return finish(Err(AppError::bad_request("The provider must be 'aws', 'google' or 'ssh'."))),
     };
     finish(ports()?.credentials.create_credentials(&actor()?, workspace_id, name, keys).await)
 }

@@ -1,10 +1,13 @@
 //! Adding a compute environment. The fields shown follow the platform; only the shown fields
 //! are sent, and the server checks them again (its messages name the REST API's field names,
-//! which the labels give in brackets).
+//! which the labels give in brackets). A cluster (Slurm, LSF, PBS Pro, Moab, Grid Engine) is
+//! reached over SSH with Seqera's grid settings; `local-platform` runs on this host.
 
 use crate::api::compute::CreateComputeEnv;
 use crate::components::{action_error, FormError};
-use crate::model::{check_compute_name, CloudProvider, ComputeConfig, CredentialsSummary, Platform};
+use crate::model::{
+    check_compute_name, CloudProvider, ComputeConfig, CredentialsSummary, ManagedIdentity, Platform,
+};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -23,6 +26,26 @@ fn platform_label(platform: Platform) -> &'static str {
 
 fn some(signal: RwSignal<String>) -> Option<String> {
     Some(signal.get_untracked().trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// A script or configuration: inner spacing kept, blank means none.
+fn some_text(signal: RwSignal<String>) -> Option<String> {
+    Some(signal.get_untracked()).filter(|v| !v.trim().is_empty())
+}
+
+/// A labelled textarea bound to `signal` (scripts, Nextflow configuration).
+fn text_area(
+    id: &'static str,
+    label: &'static str,
+    field: &'static str,
+    signal: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label for=id>{label} " " <span class="muted mono">"(" {field} ")"</span></label>
+        <textarea id=id name=format!("config[{field}]") rows="3" spellcheck="false" class="mono"
+            data-testid=id prop:value=move || signal.get()
+            on:input=move |ev| signal.set(event_target_value(&ev))></textarea>
+    }
 }
 
 /// A labelled text input bound to `signal`; `field` is the REST API's name for it.
@@ -44,6 +67,8 @@ pub fn AddComputeEnvForm(
     workspace_id: i64,
     create: ServerAction<CreateComputeEnv>,
     credentials: Vec<CredentialsSummary>,
+    /// The organization's managed identities, offered for cluster platforms.
+    identities: Vec<ManagedIdentity>,
 ) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let platform = RwSignal::new(Platform::AwsBatch);
@@ -58,25 +83,33 @@ pub fn AddComputeEnvForm(
     let project = RwSignal::new(String::new());
     let location = RwSignal::new(String::new());
     let work_dir = RwSignal::new(String::new());
-    let launch_command = RwSignal::new(String::new());
+    let ssh = SshFields::new();
     let credentials = StoredValue::new(credentials);
+    let identities = StoredValue::new(identities);
+    // "0": no managed identity (shared SSH credentials instead).
+    let identity_id = RwSignal::new("0".to_string());
+    let managed = move || identity_id.with(|id| id != "0");
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {
             for field in
-                [name, region, queue, role, kms, endpoint, project, location, work_dir, launch_command]
+                [name, region, queue, role, kms, endpoint, project, location, work_dir]
             {
                 field.set(String::new());
             }
+            ssh.clear();
+            identity_id.set("0".to_string());
             custom_job_definition.set(false);
             credentials_id.set("0".to_string());
         }
     });
     let is = move |p: Platform| platform.get() == p;
     let is_hpc = move || platform.get().scheduler().is_some();
+    let is_cluster = move || is_hpc() && !is(Platform::Local);
     let provider = move || match platform.get() {
         Platform::AwsBatch => Some(CloudProvider::Aws),
         Platform::GoogleBatch => Some(CloudProvider::Google),
-        _ => None,
+        Platform::Local => None,
+        _ => Some(CloudProvider::Ssh),
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -84,6 +117,8 @@ pub fn AddComputeEnvForm(
         let aws = p == Platform::AwsBatch;
         let google = p == Platform::GoogleBatch;
         let hpc = p.scheduler().is_some();
+        let cluster = hpc && p != Platform::Local;
+        let managed_now = identity_id.get_untracked() != "0";
         let config = ComputeConfig {
             region: some(region).filter(|_| aws),
             execution_role_arn: some(role).filter(|_| aws),
@@ -95,10 +130,15 @@ pub fn AddComputeEnvForm(
             location: some(location).filter(|_| google),
             scheduler: None,
             work_dir: some(work_dir).filter(|_| hpc),
-            launch_command: some(launch_command).filter(|_| hpc && p != Platform::Local),
-            ..ComputeConfig::default()
+            launch_command: None,
+            managed_identity_id: identity_id.get_untracked().parse().ok().filter(|id| cluster && *id > 0),
+            ..ssh.config(cluster && !managed_now)
         };
-        let credentials_id = if hpc { 0 } else { credentials_id.get_untracked().parse().unwrap_or(0) };
+        let credentials_id = if p == Platform::Local || managed_now {
+            0
+        } else {
+            credentials_id.get_untracked().parse().unwrap_or(0)
+        };
         create.dispatch(CreateComputeEnv {
             workspace_id,
             name: name.get_untracked(),
@@ -136,6 +176,7 @@ pub fn AddComputeEnvForm(
                         if let Ok(p) = event_target_value(&ev).parse::<Platform>() {
                             platform.set(p);
                             credentials_id.set("0".to_string());
+                            identity_id.set("0".to_string());
                         }
                     }>
                     {Platform::ALL.into_iter().map(|p| view! {
@@ -161,6 +202,33 @@ pub fn AddComputeEnvForm(
                 </Show>
                 <Show when=move || !is_hpc()>
                     {text_field("compute-env-endpoint", "Endpoint URL (optional)", "endpointUrl", endpoint)}
+                </Show>
+                <Show when=is_cluster>
+                    <label for="compute-env-identity">"Managed identity"</label>
+                    <select id="compute-env-identity" data-testid="compute-env-identity"
+                        prop:value=move || identity_id.get()
+                        on:change=move |ev| identity_id.set(event_target_value(&ev))>
+                        <option value="0">"None: one shared account (SSH credentials below)"</option>
+                        {move || identities.with_value(|list| {
+                            list.iter()
+                                .filter(|i| i.platform == platform.get())
+                                .map(|i| view! {
+                                    <option value=i.id.to_string()>
+                                        {format!("{} ({}:{})", i.name, i.config.host_name, i.config.port)}
+                                    </option>
+                                })
+                                .collect_view()
+                        })}
+                    </select>
+                    <p class="hint">
+                        "With a managed identity every run acts as the launcher's own cluster account, \
+                         registered under Your cluster credentials."
+                    </p>
+                </Show>
+                <Show when=move || is_cluster() && !managed()>
+                    {ssh.connection_fields()}
+                </Show>
+                <Show when=move || provider().is_some() && !managed()>
                     <label for="compute-env-credentials">"Credentials"</label>
                     <select id="compute-env-credentials" name="credentials_id"
                         data-testid="compute-env-credentials"
@@ -179,14 +247,9 @@ pub fn AddComputeEnvForm(
                 </Show>
                 <Show when=is_hpc>
                     {text_field("compute-env-work-dir", "Work directory (absolute)", "workDir", work_dir)}
-                    <Show when=move || !is(Platform::Local)>
-                        {text_field(
-                            "compute-env-launch",
-                            "Launch command (optional)",
-                            "launchCommand",
-                            launch_command,
-                        )}
-                    </Show>
+                </Show>
+                <Show when=is_cluster>
+                    {ssh.job_fields()}
                 </Show>
                 <button type="submit" class="primary" data-testid="add-compute-env"
                     disabled=move || name.with(|n| check_compute_name("compute environment", n).is_err())>
@@ -198,5 +261,124 @@ pub fn AddComputeEnvForm(
                 <p class="form-success" role="status">"Compute environment added."</p>
             })}
         </section>
+    }
+}
+
+/// The grid settings of a cluster reached over SSH (Seqera's names in brackets).
+#[derive(Clone, Copy)]
+struct SshFields {
+    host: RwSignal<String>,
+    port: RwSignal<String>,
+    user: RwSignal<String>,
+    host_key: RwSignal<String>,
+    launch_dir: RwSignal<String>,
+    head_queue: RwSignal<String>,
+    compute_queue: RwSignal<String>,
+    head_job_options: RwSignal<String>,
+    pre_run: RwSignal<String>,
+    post_run: RwSignal<String>,
+    nextflow_config: RwSignal<String>,
+}
+
+impl SshFields {
+    fn new() -> SshFields {
+        let text = || RwSignal::new(String::new());
+        SshFields {
+            host: text(),
+            port: text(),
+            user: text(),
+            host_key: text(),
+            launch_dir: text(),
+            head_queue: text(),
+            compute_queue: text(),
+            head_job_options: text(),
+            pre_run: text(),
+            post_run: text(),
+            nextflow_config: text(),
+        }
+    }
+
+    fn all(self) -> [RwSignal<String>; 11] {
+        [
+            self.host,
+            self.port,
+            self.user,
+            self.host_key,
+            self.launch_dir,
+            self.head_queue,
+            self.compute_queue,
+            self.head_job_options,
+            self.pre_run,
+            self.post_run,
+            self.nextflow_config,
+        ]
+    }
+
+    fn clear(self) {
+        self.all().into_iter().for_each(|field| field.set(String::new()));
+    }
+
+    /// The settings to send: none unless the platform is a cluster. A port that is not a number
+    /// is sent as none and the default (22) applies; the hint under the field says so.
+    fn config(self, cluster: bool) -> ComputeConfig {
+        if !cluster {
+            return ComputeConfig::default();
+        }
+        ComputeConfig {
+            host_name: some(self.host),
+            port: some(self.port).and_then(|p| p.parse().ok()),
+            user_name: some(self.user),
+            host_key_fingerprint: some(self.host_key),
+            launch_dir: some(self.launch_dir),
+            head_queue: some(self.head_queue),
+            compute_queue: some(self.compute_queue),
+            head_job_options: some(self.head_job_options),
+            pre_run_script: some_text(self.pre_run),
+            post_run_script: some_text(self.post_run),
+            nextflow_config: some_text(self.nextflow_config),
+            ..ComputeConfig::default()
+        }
+    }
+
+    fn connection_fields(self) -> impl IntoView {
+        view! {
+            {text_field("compute-env-host", "Login node host name", "hostName", self.host)}
+            {text_field("compute-env-port", "SSH port (default 22)", "port", self.port)}
+            {text_field("compute-env-user", "Cluster account for the SSH credentials", "userName", self.user)}
+            {text_field(
+                "compute-env-host-key",
+                "Host key fingerprint (optional: the first Check records it)",
+                "hostKeyFingerprint",
+                self.host_key,
+            )}
+            <p class="hint">"Choose SSH credentials below and the account they log in as."</p>
+        }
+    }
+
+    fn job_fields(self) -> impl IntoView {
+        view! {
+            {text_field("compute-env-launch-dir", "Launch directory (optional)", "launchDir", self.launch_dir)}
+            {text_field("compute-env-head-queue", "Head job queue (optional)", "headQueue", self.head_queue)}
+            {text_field(
+                "compute-env-compute-queue",
+                "Compute jobs queue (optional)",
+                "computeQueue",
+                self.compute_queue,
+            )}
+            {text_field(
+                "compute-env-head-options",
+                "Head job options (optional)",
+                "headJobOptions",
+                self.head_job_options,
+            )}
+            {text_area("compute-env-pre-run", "Pre-run script (optional)", "preRunScript", self.pre_run)}
+            {text_area("compute-env-post-run", "Post-run script (optional)", "postRunScript", self.post_run)}
+            {text_area(
+                "compute-env-nextflow-config",
+                "Nextflow configuration (optional)",
+                "nextflowConfig",
+                self.nextflow_config,
+            )}
+        }
     }
 }

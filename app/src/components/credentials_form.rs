@@ -1,6 +1,7 @@
-//! Adding cloud credentials. Secret fields (the AWS secret access key, the Google key file) are
-//! password inputs, never autocompleted, emptied as soon as the form is sent and never filled
-//! from anything the server returns.
+//! Adding credentials. Secret fields (the AWS secret access key, the Google key file, an SSH
+//! private key and its passphrase) are never autocompleted, emptied as soon as the form is sent
+//! and never filled from anything the server returns. The SSH key is a textarea (a key file has
+//! line breaks a password input would drop), with spellcheck off so no browser service sees it.
 
 use crate::api::compute::CreateCredentials;
 use crate::components::{action_error, FormError};
@@ -20,6 +21,7 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
     let name_hint =
         move || name.with(|n| (!n.is_empty()).then(|| check_compute_name("credentials", n).err()).flatten());
     let is_aws = move || provider.with(|p| p == "aws");
+    let is_ssh = move || provider.with(|p| p == "ssh");
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {
             for field in [name, access_key, role, external_id] {
@@ -60,7 +62,26 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
                     prop:value=move || provider.get() on:change=text(provider)>
                     <option value="aws">"Amazon Web Services"</option>
                     <option value="google">"Google Cloud"</option>
+                    <option value="ssh">"SSH (HPC cluster)"</option>
                 </select>
+                <Show when=is_ssh>
+                    <label for="credentials-private-key">"SSH private key"</label>
+                    <textarea id="credentials-private-key" name="key_file" rows="6" autocomplete="off"
+                        spellcheck="false" data-testid="credentials-private-key" class="mono"
+                        placeholder="-----BEGIN OPENSSH PRIVATE KEY-----  (write-only: it cannot be shown again)"
+                        prop:value=move || key_file.get() on:input=text(key_file)></textarea>
+                    <label for="credentials-passphrase">"Passphrase (if the key has one)"</label>
+                    <input id="credentials-passphrase" name="secret_key" type="password"
+                        autocomplete="new-password" data-testid="credentials-passphrase"
+                        prop:value=move || secret_key.get() on:input=text(secret_key)/>
+                    <input type="hidden" name="access_key" value=""/>
+                    <input type="hidden" name="assume_role_arn" value=""/>
+                    <input type="hidden" name="external_id" value=""/>
+                    <p class="hint">
+                        "The cluster account's key: add its public half to ~/.ssh/authorized_keys of that                          account. The list shows the key's fingerprint."
+                    </p>
+                </Show>
+                <Show when=move || !is_ssh()>
                 <Show when=is_aws fallback=move || view! {
                     <label for="credentials-key-file">"Service account key (JSON)"</label>
                     <input id="credentials-key-file" name="key_file" type="password" autocomplete="off"
@@ -95,6 +116,7 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
                          is then the workspace's own (shown in the list below once added; leave the field \
                          empty)."
                     </p>
+                </Show>
                 </Show>
                 <button type="submit" class="primary" data-testid="add-credentials"
                     disabled=move || name.with(|n| check_compute_name("credentials", n).is_err())>

@@ -12,15 +12,18 @@ use std::str::FromStr;
 pub enum CloudProvider {
     Aws,
     Google,
+    /// An SSH private key (and optional passphrase) for an HPC cluster's login node.
+    Ssh,
 }
 
 impl CloudProvider {
-    pub const ALL: [CloudProvider; 2] = [CloudProvider::Aws, CloudProvider::Google];
+    pub const ALL: [CloudProvider; 3] = [CloudProvider::Aws, CloudProvider::Google, CloudProvider::Ssh];
 
     pub fn as_str(self) -> &'static str {
         match self {
             CloudProvider::Aws => "aws",
             CloudProvider::Google => "google",
+            CloudProvider::Ssh => "ssh",
         }
     }
 
@@ -28,6 +31,7 @@ impl CloudProvider {
         match self {
             CloudProvider::Aws => "Amazon Web Services",
             CloudProvider::Google => "Google Cloud",
+            CloudProvider::Ssh => "SSH (HPC cluster)",
         }
     }
 }
@@ -45,7 +49,7 @@ impl FromStr for CloudProvider {
         CloudProvider::ALL
             .into_iter()
             .find(|p| p.as_str() == s)
-            .ok_or_else(|| "The provider must be 'aws' or 'google'.".to_string())
+            .ok_or_else(|| "The provider must be 'aws', 'google' or 'ssh'.".to_string())
     }
 }
 
@@ -64,6 +68,10 @@ pub struct CredentialsPublic {
     /// From the Google key's `client_email`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_account_email: Option<String>,
+    /// The SSH key's public half, as OpenSSH prints its fingerprint (`SHA256:…`), so an admin
+    /// can find it in `authorized_keys` without the private key ever being shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_key_fingerprint: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -104,7 +104,8 @@ fn ClusterCard(entry: ClusterCredentialsEntry, actions: Actions) -> impl IntoVie
                               add new ones."
                     testid="remove-cluster-credentials"
                     on_confirm=move || {
-                        actions.remove.dispatch(DeleteClusterCredentials { org_id, identity_id, credentials_id });
+                        let remove = DeleteClusterCredentials { org_id, identity_id, credentials_id };
+                        actions.remove.dispatch(remove);
                     }
                 />
             </p>
@@ -125,7 +126,8 @@ fn ClusterCard(entry: ClusterCredentialsEntry, actions: Actions) -> impl IntoVie
                 {if credentials_id.is_some() {
                     view! { <span class="badge">"registered"</span> }.into_any()
                 } else {
-                    view! { <span class="badge" data-testid="cluster-missing">"not registered"</span> }.into_any()
+                    view! { <span class="badge" data-testid="cluster-missing">"not registered"</span> }
+                        .into_any()
                 }}
             </header>
             {current}
@@ -206,7 +208,8 @@ fn KeyForm(
             <label for=id("passphrase")>"Key passphrase (if it has one)"</label>
             <input id=id("passphrase") name="passphrase" type="password" autocomplete="off"
                 data-testid="cluster-passphrase"
-                prop:value=move || passphrase.get() on:input=move |ev| passphrase.set(event_target_value(&ev))/>
+                prop:value=move || passphrase.get()
+                on:input=move |ev| passphrase.set(event_target_value(&ev))/>
             <p class="hint">
                 "Strongroom logs in with this key as this account: add its public half to \
                  ~/.ssh/authorized_keys of your account on the cluster."

@@ -155,7 +155,11 @@ fn IdentityCard(
     let (registered, missing): (Vec<_>, Vec<_>) =
         members.into_iter().partition(|m| m.credentials_id.is_some());
     let missing = missing.into_iter().map(|m| m.email).collect::<Vec<_>>();
+    let missing_count = missing.len();
     let stored = StoredValue::new(identity.clone());
+    let address = format!("{}:{}", identity.config.host_name, identity.config.port);
+    let missing =
+        if missing.is_empty() { "Every member has registered.".to_string() } else { missing.join(", ") };
     view! {
         <article class="identity" data-testid="identity" data-identity-id=identity_id>
             <header class="card-header">
@@ -163,7 +167,7 @@ fn IdentityCard(
                     <h3 class="mono">{identity.name.clone()}</h3>
                     <p class="muted small">
                         {identity.platform.as_str()} " · "
-                        <span class="mono">{format!("{}:{}", identity.config.host_name, identity.config.port)}</span>
+                        <span class="mono">{address}</span>
                         " · host key " <span class="mono" data-testid="identity-host-key">{pin}</span>
                     </p>
                 </div>
@@ -189,9 +193,9 @@ fn IdentityCard(
             } else {
                 view! { <MembersTable org_id identity_id registered remove=actions.remove/> }.into_any()
             }}
-            <h4>{format!("Missing ({})", missing.len())}</h4>
+            <h4>{format!("Missing ({missing_count})")}</h4>
             <p class="muted" data-testid="identity-missing">
-                {if missing.is_empty() { "Every member has registered.".to_string() } else { missing.join(", ") }}
+                {missing}
             </p>
         </article>
     }
@@ -227,8 +231,8 @@ fn MembersTable(
                                 </td>
                                 <td class="actions">
                                     <ConfirmDelete
-                                        question="Remove this member's cluster credentials? Their launches on \
-                                                  this cluster stop until they add new ones."
+                                        question="Remove this member's cluster credentials? Their \
+                                                  launches on this cluster stop until they add new ones."
                                         testid="remove-member-credentials"
                                         on_confirm=move || {
                                             remove.dispatch(DeleteClusterCredentials {

@@ -13,6 +13,8 @@ use crate::components::{
 use crate::model::{format_timestamp, ComputeEnvSummary, CredentialsSummary, Platform};
 use leptos::prelude::*;
 
+use crate::api::identities::list_identities;
+
 #[component]
 pub fn WorkspaceComputeTab() -> impl IntoView {
     let ws = expect_context::<WorkspaceResource>();
@@ -77,9 +79,14 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
                     let manage = ws.await.map(|w| w.grants.manage_compute).unwrap_or(false);
                     // Re-rendered when credentials are added, so the new ones can be chosen.
                     let credentials = creds.await.unwrap_or_default();
+                    // The organization's managed identities (none when they cannot be listed).
+                    let identities = match ws.await {
+                        Ok(view) if manage => list_identities(view.org.id).await.unwrap_or_default(),
+                        _ => Vec::new(),
+                    };
                     manage.then(|| view! {
                         <AddCredentialsForm workspace_id create=add_creds/>
-                        <AddComputeEnvForm workspace_id create=add_env credentials/>
+                        <AddComputeEnvForm workspace_id create=add_env credentials identities/>
                     })
                 })}
             </Suspense>
@@ -178,6 +185,7 @@ fn public_fields(c: &CredentialsSummary) -> String {
         p.assume_role_arn.as_ref().map(|r| format!("role {r}")),
         p.external_id.as_ref().map(|e| format!("external id {e}")),
         p.service_account_email.clone(),
+        p.ssh_key_fingerprint.as_ref().map(|f| format!("key {f}")),
     ]
     .into_iter()
     .flatten()

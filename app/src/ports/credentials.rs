@@ -56,6 +56,8 @@ pub enum CredentialKeysInput {
     },
     /// `data` is the service-account key file (JSON) as Google issues it.
     Google { data: Option<SecretString> },
+    /// Seqera's `SSHSecurityKeys`: an OpenSSH or PEM private key and its passphrase, if any.
+    Ssh { private_key: Option<SecretString>, passphrase: Option<SecretString> },
 }
 
 /// Credentials that compute environments or unfinished runs still use: the deletion is refused.

@@ -1,5 +1,6 @@
 //! Key rotation: moves every sealed value (secrets, cloud credentials and their kept versions,
-//! members' managed credentials) to a new key-encryption key while the server keeps serving. `strongroom keys rotate` runs it.
+//! members' managed credentials) to a new key-encryption key while the server keeps serving.
+//! `strongroom keys rotate` runs it.
 //!
 //! Guarantees:
 //! - Only data keys are re-wrapped: values are never decrypted, and nothing is reported but key

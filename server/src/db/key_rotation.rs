@@ -1,7 +1,7 @@
 //! The rows key rotation reads and re-wraps: every table holding a value sealed under the
-//! key-encryption key (secrets, cloud credentials and managed credentials, see [`SealedTable`]), counted by key, read
-//! in batches and updated one row at a time; and the switch of the active key. The rotation
-//! itself (which rows, with which binding, in what order) is `crypto::rotation`.
+//! key-encryption key (secrets, cloud credentials and managed credentials, see [`SealedTable`]),
+//! counted by key, read in batches and updated one row at a time; and the switch of the active
+//! key. The rotation itself (which rows, with which binding, in what order) is `crypto::rotation`.
 //!
 //! Re-wrapping touches only `key_id` and `wrapped_key` (never the ciphertext, `version` or
 //! `updated_at`), and only when the row still holds the exact version and key that were read, so a
@@ -156,8 +156,8 @@ pub async fn store_rewrapped(
 }
 
 /// Makes `new_key_id` the active key and retires every other one, in one transaction, provided
-/// no sealed row (secret, credentials or managed credentials) is under any other key. Returns the number of such rows
-/// (0 = done).
+/// no sealed row (secret, credentials or managed credentials) is under any other key. Returns the
+/// number of such rows (0 = done).
 pub async fn activate(pool: &AnyPool, new_key_id: &str) -> Result<i64, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let remaining: i64 = sqlx::query_scalar(AssertSqlSafe(format!(

@@ -1,6 +1,7 @@
 //! The product's rules, one folder per area (`accounts`, `workspaces`, `secrets`, `compute`,
-//! `identities`, `runs`), and the shared core they stand on (`Core`: the database, the key-encryption key, the
-//! settings, and the audit helpers `commit_audited`, `record` and `denied`). The UI's server
+//! `identities`, `runs`), and the shared core they stand on (`Core`: the database, the
+//! key-encryption key, the settings, and the audit helpers `commit_audited`, `record` and
+//! `denied`). The UI's server
 //! functions and the REST API both reach these, so each rule is written once.
 
 pub mod accounts;

@@ -267,7 +267,8 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
             | "DeleteManagedCredentials" => (org_path(&url), Value::Null),
             "CreateManagedIdentity" => (
                 org_path(&url),
-                json!({"name": "hpc-three", "platform": "uge-platform", "config": {"hostName": "h.example.org"}}),
+                json!({"name": "hpc-three", "platform": "uge-platform",
+                       "config": {"hostName": "h.example.org"}}),
             ),
             "UpdateManagedIdentity" => (org_path(&url), json!({"managedIdentity": {"name": "hpc-renamed"}})),
             "CreateManagedCredentials" => {

@@ -74,6 +74,9 @@ pub(crate) fn check(keys: CredentialKeysInput) -> Result<CheckedKeys, AppError> 
             present(external_id),
         ),
         CredentialKeysInput::Google { data } => check_google(present_secret(data)),
+        CredentialKeysInput::Ssh { private_key, passphrase } => {
+            super::ssh_key_input::check_ssh(present_secret(private_key), present_secret(passphrase))
+        }
     }
 }
 

@@ -5,7 +5,8 @@
 //! directory it runs in).
 
 use super::Compute;
-use crate::db::{credentials, Tx};
+use crate::db::{credentials, workspaces, Tx};
+use crate::domain::identities::for_launch;
 use crate::domain::compute::settings_check::{check_config, check_credentials_fit, uses_host_identity};
 use crate::domain::internal;
 use app::error::AppError;
@@ -75,12 +76,40 @@ impl Compute {
             }
             None => (None, None),
         };
-        check_credentials_fit(input.platform, provider)?;
+        check_credentials_fit(input.platform, &config, provider)?;
+        if let Some(identity_id) = config.managed_identity_id {
+            self.check_managed_identity(workspace_id, input.platform, identity_id).await?;
+        }
         if uses_host_identity(input.platform, public.as_ref()) {
             self.require_host_identity(workspace_id).await?;
         }
         let json = serde_json::to_string(&config).map_err(internal)?;
         Ok((ComputeEnvInput { config, ..input }, json))
+    }
+}
+
+impl Compute {
+    /// A managed identity must be one of the workspace's organization, for the same platform.
+    async fn check_managed_identity(
+        &self,
+        workspace_id: i64,
+        platform: Platform,
+        identity_id: i64,
+    ) -> Result<(), AppError> {
+        let org_id = workspaces::org_of(&self.core.db.pool, workspace_id).await.map_err(internal)?;
+        let identity = for_launch::managed_identity(&self.core, identity_id).await.map_err(internal)?;
+        let Some(identity) = identity.filter(|i| Some(i.org_id) == org_id) else {
+            return Err(AppError::bad_request(
+                "That managed identity does not exist in this workspace's organization.",
+            ));
+        };
+        if identity.platform != platform {
+            return Err(AppError::bad_request(format!(
+                "The managed identity '{}' is for {}, not {platform}.",
+                identity.name, identity.platform
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -164,7 +164,10 @@ impl ComputeEnvsPort for Compute {
             name: change.name.unwrap_or(current.name.clone()),
             platform,
             credentials_id: change.credentials_id.unwrap_or(current.credentials_id),
-            config: change.config.unwrap_or(current_config),
+            config: match change.config {
+                Some(config) => keep_pinned_host_key(&current_config, config),
+                None => current_config,
+            },
         };
         let mut tx = self.core.db.begin().await.map_err(internal)?;
         let (env, config) = self.checked_env(&mut tx, workspace_id, input).await?;
@@ -218,4 +221,15 @@ fn new_row<'a>(
         config,
         credentials_id: env.credentials_id,
     }
+}
+
+/// A changed configuration that leaves out the pinned host key keeps it while it points at the
+/// same host (forms and clients that know nothing of pinning must not drop a pin by accident); a
+/// new host, or a new fingerprint given by the admin, replaces it.
+fn keep_pinned_host_key(current: &ComputeConfig, mut new: ComputeConfig) -> ComputeConfig {
+    let same_host = current.host_name == new.host_name && current.port == new.port;
+    if new.host_key_fingerprint.is_none() && same_host {
+        new.host_key_fingerprint = current.host_key_fingerprint.clone();
+    }
+    new
 }

@@ -2,10 +2,12 @@
 //! four ports, each in the file that holds its rules:
 //!
 //! - `ComputeEnvsPort` in `environments` (listing and writing; the write rules are in
-//!   `environment_rules`, the settings check per platform in `settings_check`, who may point an
+//!   `environment_rules`, the settings check per platform in `settings_check` (HPC over SSH in
+//!   `ssh_settings`), who may point an
 //!   environment at which endpoint in `endpoint_check`);
 //! - `ComputeCheckPort` in `live_check` (the check against the real target);
-//! - `CredentialsPort` in `credentials` (with `credentials_input` and `credential_versions`);
+//! - `CredentialsPort` in `credentials` (with `credentials_input`, `ssh_key_input` and
+//!   `credential_versions`);
 //! - `HostIdentityPort` in `host_identity` (the Strongroom host's own cloud identity lent to
 //!   allowed workspaces).
 
@@ -20,6 +22,8 @@ pub mod environments;
 pub mod host_identity;
 pub mod live_check;
 pub mod settings_check;
+pub mod ssh_key_input;
+pub mod ssh_settings;
 
 use crate::domain::Core;
 use std::sync::Arc;

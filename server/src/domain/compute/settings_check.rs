@@ -3,9 +3,10 @@
 //! follow too.
 
 use crate::domain::compute::credentials_input::check_role_arn;
+use crate::domain::compute::ssh_settings;
 use crate::providers::hpc::host::HpcHost;
 use app::error::AppError;
-use app::model::{CloudProvider, ComputeConfig, CredentialsPublic, Platform};
+use app::model::{CloudProvider, ComputeConfig, ConfigEnvVariable, CredentialsPublic, Platform};
 use std::path::Path;
 
 const MAX_FIELD: usize = 1024;
@@ -93,7 +94,22 @@ pub(crate) fn check_config(
         scheduler: platform.scheduler(),
         work_dir: tidy(config.work_dir),
         launch_command: tidy(config.launch_command),
-        ..config
+        host_name: tidy(config.host_name),
+        port: config.port,
+        user_name: tidy(config.user_name),
+        launch_dir: tidy(config.launch_dir),
+        head_queue: tidy(config.head_queue),
+        compute_queue: tidy(config.compute_queue),
+        head_job_options: tidy(config.head_job_options),
+        // Scripts and Nextflow configuration keep their inner spacing; only blank ones go.
+        pre_run_script: config.pre_run_script.filter(|v| !v.trim().is_empty()),
+        post_run_script: config.post_run_script.filter(|v| !v.trim().is_empty()),
+        nextflow_config: config.nextflow_config.filter(|v| !v.trim().is_empty()),
+        environment: config.environment.filter(|e| !e.is_empty()).map(|entries| {
+            entries.into_iter().map(|e| ConfigEnvVariable { name: e.name.trim().to_string(), ..e }).collect()
+        }),
+        managed_identity_id: config.managed_identity_id,
+        host_key_fingerprint: tidy(config.host_key_fingerprint),
     };
     let c = &config;
     let is_aws = platform == Platform::AwsBatch;
@@ -109,6 +125,16 @@ pub(crate) fn check_config(
     absent(is_hpc && c.endpoint_url.is_some(), "endpointUrl", platform)?;
     absent(!is_hpc && c.work_dir.is_some(), "workDir", platform)?;
     absent(!is_hpc && c.launch_command.is_some(), "launchCommand", platform)?;
+    let over_ssh = c.uses_ssh(platform);
+    absent(!over_ssh && c.host_name.is_some(), "hostName", platform)?;
+    absent(!over_ssh && c.managed_identity_id.is_some(), "managedIdentityId", platform)?;
+    if !over_ssh {
+        if let Some(field) = ssh_settings::ssh_only_fields(c) {
+            return Err(bad(format!(
+                "{field} applies only to a cluster reached over SSH (with hostName or a managed identity)."
+            )));
+        }
+    }
     match platform {
         Platform::AwsBatch => {
             required(&c.region, "region", platform)?;
@@ -139,6 +165,7 @@ pub(crate) fn check_config(
             }
             check_endpoint(&c.endpoint_url)?;
         }
+        _ if over_ssh => ssh_settings::check(platform, c)?,
         _ => check_hpc(platform, c, local_root, host)?,
     }
     Ok(config)
@@ -174,11 +201,25 @@ fn check_hpc(
 }
 
 /// Which credentials a platform takes: AWS Batch aws ones or none (the host's own credentials),
-/// Google Batch google ones, HPC none.
+/// Google Batch google ones, a cluster over SSH ssh ones (none with a managed identity: each
+/// launcher brings their own), HPC on the Strongroom host none.
 pub(crate) fn check_credentials_fit(
     platform: Platform,
+    config: &ComputeConfig,
     provider: Option<CloudProvider>,
 ) -> Result<(), AppError> {
+    if config.uses_ssh(platform) {
+        return match (config.managed_identity_id, provider) {
+            (None, Some(CloudProvider::Ssh)) => Ok(()),
+            (None, _) => Err(bad(format!(
+                "Compute environments on {platform} over SSH need ssh credentials (the private key of                  userName), or a managed identity."
+            ))),
+            (Some(_), None) => Ok(()),
+            (Some(_), Some(_)) => Err(bad(
+                "An environment with a managed identity takes no credentials: each launcher uses the SSH key                  they registered under Your cluster credentials.",
+            )),
+        };
+    }
     match (platform, provider) {
         (Platform::AwsBatch, None | Some(CloudProvider::Aws)) => Ok(()),
         (Platform::GoogleBatch, Some(CloudProvider::Google)) => Ok(()),
@@ -272,13 +313,23 @@ mod tests {
     #[test]
     fn credentials_must_fit_the_platform() {
         use CloudProvider::*;
-        assert!(check_credentials_fit(Platform::AwsBatch, None).is_ok());
-        assert!(check_credentials_fit(Platform::AwsBatch, Some(Aws)).is_ok());
-        assert!(check_credentials_fit(Platform::AwsBatch, Some(Google)).is_err());
-        assert!(check_credentials_fit(Platform::GoogleBatch, None).is_err());
-        assert!(check_credentials_fit(Platform::GoogleBatch, Some(Google)).is_ok());
-        assert!(check_credentials_fit(Platform::Slurm, Some(Aws)).is_err());
-        assert!(check_credentials_fit(Platform::Local, None).is_ok());
+        let none = ComputeConfig::default();
+        let fit = |platform, provider| check_credentials_fit(platform, &none, provider);
+        assert!(fit(Platform::AwsBatch, None).is_ok());
+        assert!(fit(Platform::AwsBatch, Some(Aws)).is_ok());
+        assert!(fit(Platform::AwsBatch, Some(Google)).is_err());
+        assert!(fit(Platform::GoogleBatch, None).is_err());
+        assert!(fit(Platform::GoogleBatch, Some(Google)).is_ok());
+        assert!(fit(Platform::Slurm, Some(Aws)).is_err());
+        assert!(fit(Platform::Slurm, Some(Ssh)).is_err(), "ssh keys without a host");
+        assert!(fit(Platform::Local, None).is_ok());
+        let ssh = ComputeConfig { host_name: Some("login".into()), ..ComputeConfig::default() };
+        assert!(check_credentials_fit(Platform::Slurm, &ssh, Some(Ssh)).is_ok());
+        assert!(check_credentials_fit(Platform::Slurm, &ssh, None).is_err());
+        assert!(check_credentials_fit(Platform::Slurm, &ssh, Some(Aws)).is_err());
+        let managed = ComputeConfig { managed_identity_id: Some(1), ..ComputeConfig::default() };
+        assert!(check_credentials_fit(Platform::Slurm, &managed, None).is_ok());
+        assert!(check_credentials_fit(Platform::Slurm, &managed, Some(Ssh)).is_err());
     }
 
     #[test]

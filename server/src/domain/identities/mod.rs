@@ -16,7 +16,7 @@ mod identity_input;
 mod in_use;
 mod port;
 mod sealing;
-mod ssh_key;
+pub(crate) mod ssh_key;
 
 use crate::audit::Event;
 use crate::db::managed_credentials::MemberCredentialsRow;

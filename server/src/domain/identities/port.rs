@@ -21,6 +21,13 @@ fn taken(name: &str) -> AppError {
     AppError::conflict(format!("This organization already has a managed identity named '{name}'."))
 }
 
+fn already_registered(identity_name: &str) -> AppError {
+    AppError::conflict(format!(
+        "You already have cluster credentials for the managed identity '{identity_name}': replace them \
+         instead."
+    ))
+}
+
 fn credentials_not_found() -> AppError {
     AppError::not_found("Managed credentials")
 }
@@ -201,20 +208,11 @@ impl IdentitiesPort for Identities {
         let key = ssh_key::check(&keys)?;
         let now = now_ms();
         let mut tx = self.core.db.begin().await.map_err(internal)?;
-        let id = match managed_credentials::insert_placeholder(
-            &mut tx,
-            identity.id,
-            actor.id,
-            &user_name,
-            now,
-        )
-        .await
-        {
+        let inserted =
+            managed_credentials::insert_placeholder(&mut tx, identity.id, actor.id, &user_name, now).await;
+        let id = match inserted {
             Ok(id) => id,
-            Err(e) if db::is_unique_violation(&e) => return Err(AppError::conflict(format!(
-                "You already have cluster credentials for the managed identity '{}': replace them instead.",
-                identity.name
-            ))),
+            Err(e) if db::is_unique_violation(&e) => return Err(already_registered(&identity.name)),
             Err(e) => return Err(internal(e)),
         };
         let row = RowRef { identity_id: identity.id, user_id: actor.id, id, version: 1 };

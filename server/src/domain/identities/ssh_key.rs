@@ -5,33 +5,19 @@
 //! `SSHSecurityKeys` JSON, `{"privateKey": "…", "passphrase": "…"}` (passphrase omitted when
 //! none), which the SSH provider reads as `Target.credentials`.
 //!
-//! `check_private_key` is the interim check until the SSH provider's key parser
-//! (`providers/ssh/key.rs`) is on main: it accepts an OpenSSH or PEM private key block and reads
-//! the public key's fingerprint from OpenSSH keys (stored unencrypted in that format), without
-//! proving the passphrase.
+//! The key is decoded with the SSH provider's parser (`providers/ssh/key.rs`), with its
+//! passphrase: workspace SSH credentials (`compute::ssh_key_input`) are checked here too.
 
 use crate::crypto::SecretBytes;
 use app::error::AppError;
 use app::ports::SshKeysInput;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use base64::Engine;
+use crate::providers::ssh::key::SshKey;
 use secrecy::ExposeSecret;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// A private key file is a few KiB at most (RSA 16384 is under 13 KiB).
 const MAX_KEY: usize = 16 * 1024;
 const MAX_PASSPHRASE: usize = 1024;
-
-/// The private key blocks SSH clients read.
-const KEY_LABELS: [&str; 6] = [
-    "OPENSSH PRIVATE KEY",
-    "RSA PRIVATE KEY",
-    "EC PRIVATE KEY",
-    "DSA PRIVATE KEY",
-    "PRIVATE KEY",
-    "ENCRYPTED PRIVATE KEY",
-];
 
 /// A key that passed the check: the document to seal and what may be shown of it.
 pub(crate) struct CheckedKey {
@@ -67,9 +53,9 @@ pub(crate) fn check(keys: &SshKeysInput) -> Result<CheckedKey, AppError> {
     Ok(CheckedKey { sealed_document, fingerprint })
 }
 
-/// The interim key check (see the module doc): the text must be one private key block of a
-/// known kind whose body is base64; an OpenSSH key must hold exactly one key, and a passphrase
-/// when it is encrypted. Returns the public key's fingerprint where the format shows it.
+/// Checks the key with the SSH provider's own parser (so a key that passes here is one a launch
+/// can use, and its passphrase really opens it), after friendlier messages for the usual
+/// mistakes. Returns the public key's fingerprint.
 pub(crate) fn check_private_key(key: &str, passphrase: Option<&str>) -> Result<Option<String>, AppError> {
     if key.trim().is_empty() {
         return Err(bad("Paste your SSH private key (the whole file, from -----BEGIN to -----END)."));
@@ -84,78 +70,22 @@ pub(crate) fn check_private_key(key: &str, passphrase: Option<&str>) -> Result<O
              starts with -----BEGIN OPENSSH PRIVATE KEY-----).",
         ));
     }
-    let label = KEY_LABELS
-        .into_iter()
-        .find(|label| first == format!("-----BEGIN {label}-----"))
-        .ok_or_else(|| not_a_key())?;
-    let lines: Vec<&str> = key.lines().map(str::trim).collect();
-    let end = format!("-----END {label}-----");
-    if lines.last() != Some(&end.as_str()) {
-        return Err(bad("The private key is cut short: paste the whole file, up to its -----END line."));
-    }
-    // Legacy encrypted PEM keys carry `Proc-Type:` and `DEK-Info:` headers before the body.
-    let body: String = lines[1..lines.len() - 1].iter().filter(|line| !line.contains(':')).copied().collect();
-    let der = zeroize::Zeroizing::new(STANDARD.decode(body.as_bytes()).map_err(|_| not_a_key())?);
-    if label != "OPENSSH PRIVATE KEY" {
-        let encrypted = label == "ENCRYPTED PRIVATE KEY" || key.contains("Proc-Type: 4,ENCRYPTED");
-        if encrypted && passphrase.is_none() {
-            return Err(needs_passphrase());
+    let label = first.strip_prefix("-----BEGIN ").and_then(|rest| rest.strip_suffix("-----"));
+    if let Some(label) = label {
+        if !key.trim_end().ends_with(&format!("-----END {label}-----")) {
+            return Err(bad("The private key is cut short: paste the whole file, up to its -----END line."));
         }
-        return Ok(None);
     }
-    let container = OpenSshContainer::parse(&der).ok_or_else(not_a_key)?;
-    if container.keys != 1 {
-        return Err(bad("The key file holds several keys: paste a file with one private key."));
-    }
-    if container.cipher != b"none" && passphrase.is_none() {
-        return Err(needs_passphrase());
-    }
-    Ok(Some(format!("SHA256:{}", STANDARD_NO_PAD.encode(Sha256::digest(container.public_key)))))
+    SshKey::parse(key, passphrase)
+        .map(|key| Some(key.fingerprint()))
+        .map_err(|message| AppError::BadRequest(sentence(&message)))
 }
 
-fn not_a_key() -> AppError {
-    bad("That is not an SSH private key: paste the whole private key file (for example ~/.ssh/id_ed25519), \
-         from -----BEGIN OPENSSH PRIVATE KEY----- to its -----END line.")
-}
-
-fn needs_passphrase() -> AppError {
-    bad("This private key is protected by a passphrase: give the passphrase too.")
-}
-
-/// The unencrypted head of an OpenSSH private key file (`PROTOCOL.key` in OpenSSH's sources):
-/// magic, cipher name, KDF name and options, the number of keys, then the first public key.
-struct OpenSshContainer<'a> {
-    cipher: &'a [u8],
-    keys: u32,
-    public_key: &'a [u8],
-}
-
-impl<'a> OpenSshContainer<'a> {
-    fn parse(data: &'a [u8]) -> Option<OpenSshContainer<'a>> {
-        let mut rest = data.strip_prefix(b"openssh-key-v1\0")?;
-        let cipher = take_string(&mut rest)?;
-        let _kdf_name = take_string(&mut rest)?;
-        let _kdf_options = take_string(&mut rest)?;
-        let keys = take_u32(&mut rest)?;
-        let public_key = take_string(&mut rest)?;
-        (!public_key.is_empty()).then_some(OpenSshContainer { cipher, keys, public_key })
-    }
-}
-
-fn take_u32(data: &mut &[u8]) -> Option<u32> {
-    let (head, rest) = data.split_first_chunk::<4>()?;
-    *data = rest;
-    Some(u32::from_be_bytes(*head))
-}
-
-fn take_string<'a>(data: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let len = take_u32(data)? as usize;
-    if data.len() < len {
-        return None;
-    }
-    let (value, rest) = data.split_at(len);
-    *data = rest;
-    Some(value)
+/// The provider's message as a sentence: capitalised, ending with a full stop.
+pub(crate) fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    format!("{first}{}.", chars.as_str().trim_end_matches('.'))
 }
 
 #[cfg(test)]
@@ -203,10 +133,7 @@ oqKjHNOZphN4yVbY7yeAAAAAD3Rlc3RAc3Ryb25ncm9vbQECAwQFBg==
             assert!(message.contains(says), "{message}");
             assert!(!message.contains("b3Blbn") && !message.contains("AAAAC3"), "{message}");
         }
-        let encrypted_pem =
-            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----";
-        let message = check(&input(encrypted_pem, None)).err().unwrap().to_string();
-        assert!(message.contains("passphrase"), "{message}");
-        assert!(check(&input(encrypted_pem, Some("pw"))).is_ok());
+        let wrong = check(&input(ED25519, Some("not its passphrase")));
+        assert!(wrong.is_ok(), "an unencrypted key ignores a passphrase");
     }
 }

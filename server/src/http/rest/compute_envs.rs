@@ -4,6 +4,7 @@
 //! deleting take the same `config` field names that describing returns (`config_dto` and
 //! `config_from_dto` are each other's inverse).
 
+use super::compute_config::{config_dto, config_from_dto};
 use super::extract::{ApiError, ApiJson, ApiPath, ApiQuery, Caller};
 use crate::http::AppState;
 use app::error::AppError;
@@ -22,30 +23,10 @@ pub struct WorkspaceQuery {
     status: Option<String>,
 }
 
-fn put(map: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
+pub(super) fn put(map: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
     if let Some(value) = value {
         map.insert(key.into(), value.into());
     }
-}
-
-/// `ComputeConfig` with Seqera's names where its API has them (`workDir`, `region`,
-/// `executionRole`, `computeQueue`, `projectId`, `location`), and Strongroom's own names for the
-/// settings it adds (`kmsKeyId`, `customJobDefinition`, `endpointUrl`, `launchCommand`).
-fn config_dto(env: &ComputeEnvSummary) -> Value {
-    let c = &env.config;
-    let mut map = Map::new();
-    map.insert("discriminator".into(), env.platform.as_str().into());
-    put(&mut map, "workDir", c.work_dir.clone());
-    put(&mut map, "region", c.region.clone());
-    put(&mut map, "executionRole", c.execution_role_arn.clone());
-    put(&mut map, "computeQueue", c.job_queue.clone());
-    put(&mut map, "kmsKeyId", c.kms_key_id.clone());
-    put(&mut map, "customJobDefinition", c.custom_job_definition);
-    put(&mut map, "projectId", c.project.clone());
-    put(&mut map, "location", c.location.clone());
-    put(&mut map, "endpointUrl", c.endpoint_url.clone());
-    put(&mut map, "launchCommand", c.launch_command.clone());
-    Value::Object(map)
 }
 
 fn entry_dto(env: &ComputeEnvSummary) -> Value {
@@ -69,6 +50,7 @@ fn describe_dto(env: &ComputeEnvSummary) -> Value {
     map.insert("workspaceId".into(), env.workspace_id.into());
     map.insert("config".into(), config_dto(env));
     put(&mut map, "credentialsId", env.credentials_id.map(|id| id.to_string()));
+    put(&mut map, "managedIdentityId", env.config.managed_identity_id.map(|id| id.to_string()));
     map.insert("dateCreated".into(), format_timestamp_rfc3339(env.created_at).into());
     map.insert("lastUpdated".into(), format_timestamp_rfc3339(env.updated_at).into());
     map.insert("deleted".into(), false.into());
@@ -107,60 +89,6 @@ pub async fn describe(
     Ok(Json(json!({ "computeEnv": describe_dto(&env) })))
 }
 
-/// The inverse of `config_dto`. Unknown fields (Seqera has many Strongroom does not use) are
-/// refused by name rather than dropped, so what is read back is what was written.
-fn config_from_dto(platform: Platform, dto: Map<String, Value>) -> Result<ComputeConfig, ApiError> {
-    let mut config = ComputeConfig::default();
-    for (key, value) in dto {
-        let text = || -> Result<Option<String>, ApiError> {
-            match &value {
-                Value::Null => Ok(None),
-                Value::String(s) => Ok(Some(s.clone())),
-                _ => Err(AppError::bad_request(format!("config.{key} must be a string.")).into()),
-            }
-        };
-        match key.as_str() {
-            "discriminator" => {
-                if value.as_str().is_some_and(|d| d != platform.as_str()) {
-                    return Err(AppError::bad_request(format!(
-                        "config.discriminator must match the platform ({platform})."
-                    ))
-                    .into());
-                }
-            }
-            "workDir" => config.work_dir = text()?,
-            "region" => config.region = text()?,
-            "executionRole" => config.execution_role_arn = text()?,
-            "computeQueue" => config.job_queue = text()?,
-            "kmsKeyId" => config.kms_key_id = text()?,
-            "customJobDefinition" => {
-                config.custom_job_definition = match value {
-                    Value::Null => None,
-                    Value::Bool(b) => Some(b),
-                    _ => {
-                        return Err(AppError::bad_request(
-                            "config.customJobDefinition must be true or false.",
-                        )
-                        .into())
-                    }
-                }
-            }
-            "projectId" => config.project = text()?,
-            "location" => config.location = text()?,
-            "endpointUrl" => config.endpoint_url = text()?,
-            "launchCommand" => config.launch_command = text()?,
-            other => {
-                return Err(AppError::bad_request(format!(
-                    "config.{} is not a setting Strongroom supports.",
-                    other.chars().take(64).collect::<String>()
-                ))
-                .into())
-            }
-        }
-    }
-    Ok(config)
-}
-
 /// `credentialsId` as Seqera sends it (a string), or a number; `null` or `""` for none.
 fn credentials_id(value: Option<Value>) -> Result<Option<i64>, ApiError> {
     let bad = || {
@@ -168,6 +96,18 @@ fn credentials_id(value: Option<Value>) -> Result<Option<i64>, ApiError> {
             "credentialsId must be the id of credentials in this workspace.",
         ))
     };
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => s.parse().map(Some).map_err(|_| bad()),
+        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(bad),
+        Some(_) => Err(bad()),
+    }
+}
+
+/// `managedIdentityId` (Seqera: a string, at the top of the environment), or a number.
+fn managed_identity_id(value: Option<Value>) -> Result<Option<i64>, ApiError> {
+    let bad = || ApiError::from(AppError::bad_request("managedIdentityId must be the id of a managed identity."));
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
@@ -194,6 +134,7 @@ pub struct ComputeEnvBody {
     name: Option<String>,
     platform: Option<String>,
     credentials_id: Option<Value>,
+    managed_identity_id: Option<Value>,
     config: Option<Map<String, Value>>,
 }
 
@@ -221,7 +162,10 @@ pub async fn create(
         name: body.name.unwrap_or_default(),
         platform,
         credentials_id: credentials_id(body.credentials_id)?,
-        config: config_from_dto(platform, body.config.unwrap_or_default())?,
+        config: ComputeConfig {
+            managed_identity_id: managed_identity_id(body.managed_identity_id)?,
+            ..config_from_dto(platform, body.config.unwrap_or_default())?
+        },
     };
     let id = state.ports.compute_envs.create_compute_env(&actor, workspace_id, input).await?;
     Ok(Json(json!({ "computeEnvId": id.to_string() })))
@@ -235,6 +179,8 @@ pub struct UpdateRequest {
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     credentials_id: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "present")]
+    managed_identity_id: Option<Option<Value>>,
     config: Option<Map<String, Value>>,
 }
 
@@ -252,13 +198,21 @@ pub async fn update(
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&compute_env_id)?;
     let workspace_id = required_workspace(&query)?;
-    let config = match body.config {
-        Some(dto) => {
-            // The platform never changes: the current one decides which fields apply.
-            let current = state.ports.compute_envs.describe_compute_env(&actor, workspace_id, id).await?;
-            Some(config_from_dto(current.platform, dto)?)
-        }
-        None => None,
+    let config = if body.config.is_some() || body.managed_identity_id.is_some() {
+        // The platform never changes: the current one decides which fields apply. A config
+        // without `managedIdentityId` (at the top, as Seqera has it) keeps the current one.
+        let current = state.ports.compute_envs.describe_compute_env(&actor, workspace_id, id).await?;
+        let mut config = match body.config {
+            Some(dto) => config_from_dto(current.platform, dto)?,
+            None => current.config.clone(),
+        };
+        config.managed_identity_id = match body.managed_identity_id {
+            Some(value) => managed_identity_id(value)?,
+            None => current.config.managed_identity_id,
+        };
+        Some(config)
+    } else {
+        None
     };
     let credentials_id = match body.credentials_id {
         Some(value) => Some(credentials_id(value)?),

@@ -24,8 +24,9 @@ pub struct CredentialsQuery {
     platform_id: Option<String>,
 }
 
-/// `SecurityKeys`: AWS (`accessKey`, `secretKey`, `assumeRoleArn`, `externalId`) or Google
-/// (`data`, the key file). `discriminator` and `mode` are accepted and not needed.
+/// `SecurityKeys`: AWS (`accessKey`, `secretKey`, `assumeRoleArn`, `externalId`), Google
+/// (`data`, the key file) or SSH (`privateKey`, `passphrase`). `discriminator` and `mode` are
+/// accepted and not needed.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct KeysBody {
@@ -34,6 +35,8 @@ pub struct KeysBody {
     assume_role_arn: Option<String>,
     external_id: Option<String>,
     data: Option<String>,
+    private_key: Option<String>,
+    passphrase: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -51,7 +54,21 @@ pub struct CredentialsRequest {
 
 fn keys_input(provider: CloudProvider, keys: KeysBody) -> Result<CredentialKeysInput, ApiError> {
     let secret = |v: Option<String>| v.map(SecretString::from);
+    if provider != CloudProvider::Ssh && (keys.private_key.is_some() || keys.passphrase.is_some()) {
+        return Err(AppError::bad_request("privateKey and passphrase apply to ssh credentials only.").into());
+    }
     match provider {
+        CloudProvider::Ssh => {
+            let other = keys.access_key.is_some()
+                || keys.secret_key.is_some()
+                || keys.assume_role_arn.is_some()
+                || keys.external_id.is_some()
+                || keys.data.is_some();
+            if other {
+                return Err(AppError::bad_request("ssh credentials take privateKey and passphrase only.").into());
+            }
+            Ok(CredentialKeysInput::Ssh { private_key: secret(keys.private_key), passphrase: secret(keys.passphrase) })
+        }
         CloudProvider::Aws => {
             if keys.data.is_some() {
                 return Err(AppError::bad_request("keys.data applies to google credentials only.").into());
@@ -81,7 +98,7 @@ fn keys_input(provider: CloudProvider, keys: KeysBody) -> Result<CredentialKeysI
 
 fn parse_provider(provider: Option<&str>) -> Result<CloudProvider, ApiError> {
     provider
-        .ok_or_else(|| AppError::bad_request("Give the provider: aws or google."))?
+        .ok_or_else(|| AppError::bad_request("Give the provider: aws, google or ssh."))?
         .parse::<CloudProvider>()
         .map_err(|message| AppError::BadRequest(message).into())
 }
@@ -125,6 +142,9 @@ fn provider_of_platform(platform: &str) -> Option<CloudProvider> {
     match platform {
         "aws-batch" | "aws" => Some(CloudProvider::Aws),
         "google-batch" | "google" => Some(CloudProvider::Google),
+        "slurm-platform" | "lsf-platform" | "altair-platform" | "moab-platform" | "uge-platform" | "ssh" => {
+            Some(CloudProvider::Ssh)
+        }
         _ => None,
     }
 }

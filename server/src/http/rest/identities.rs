@@ -291,7 +291,8 @@ pub async fn update(
         let current = state.ports.identities.describe_identity(&actor, org_id, identity_id).await?;
         if parse_platform(Some(platform))? != current.platform {
             return Err(AppError::bad_request(
-                "The platform of a managed identity cannot change: create another identity for the other scheduler.",
+                "The platform of a managed identity cannot change: create another identity for the other \
+                 scheduler.",
             )
             .into());
         }

@@ -4,6 +4,7 @@
 //! Handlers parse, call one port method (`AppState::ports`, the same the UI's server functions
 //! call) and shape the answer; rules live in the domain.
 
+mod compute_config;
 mod compute_envs;
 mod credentials;
 mod extract;

@@ -177,7 +177,8 @@ async fn what_a_member_gives_is_checked_and_each_refusal_says_what_to_fix() {
             "That is a public key",
         ),
         (
-            json!({"metadata": {"userName": "alice"}, "credentials": {"keys": {"privateKey": locked.private_key}}}),
+            json!({"metadata": {"userName": "alice"},
+                   "credentials": {"keys": {"privateKey": locked.private_key}}}),
             "passphrase",
         ),
         (

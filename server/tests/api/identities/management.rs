@@ -183,11 +183,13 @@ async fn what_an_owner_gives_is_checked_and_each_refusal_says_what_to_fix() {
             "1 to 65535",
         ),
         (
-            json!({"name": "b4", "platform": "slurm-platform", "config": {"hostName": "h.org", "workDir": "/scratch"}}),
+            json!({"name": "b4", "platform": "slurm-platform",
+                   "config": {"hostName": "h.org", "workDir": "/scratch"}}),
             "workDir belongs to the compute environment",
         ),
         (
-            json!({"name": "b5", "platform": "slurm-platform", "config": {"hostName": "h.org", "hostKeyFingerprint": "MD5:ab"}}),
+            json!({"name": "b5", "platform": "slurm-platform",
+                   "config": {"hostName": "h.org", "hostKeyFingerprint": "MD5:ab"}}),
             "SHA256: followed by 43",
         ),
     ];

@@ -121,7 +121,8 @@ impl<'a> Org<'a> {
 
     /// Creates a Slurm identity as the owner; returns its id.
     pub async fn identity(&self, name: &str) -> i64 {
-        let body = json!({"name": name, "platform": "slurm-platform", "config": {"hostName": "login.hpc.example.org"}});
+        let config = json!({"hostName": "login.hpc.example.org"});
+        let body = json!({"name": name, "platform": "slurm-platform", "config": config});
         let (status, created) = self.call(&self.owner, Method::POST, "/api/identities", body).await;
         assert_eq!(status, StatusCode::OK, "{created}");
         created["id"].as_i64().expect("ids are numbers, as in Seqera's API")
