@@ -188,9 +188,13 @@ impl SshStore {
 const RUN_LOCKS: usize = 64;
 
 fn run_lock(endpoint: &SshEndpoint, work_dir: &str, workflow_id: &str) -> &'static tokio::sync::Mutex<()> {
-    static LOCKS: [tokio::sync::Mutex<()>; RUN_LOCKS] = [const { tokio::sync::Mutex::const_new(()) }; RUN_LOCKS];
+    static LOCKS: [tokio::sync::Mutex<()>; RUN_LOCKS] =
+        [const { tokio::sync::Mutex::const_new(()) }; RUN_LOCKS];
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    std::hash::Hash::hash(&(&endpoint.host, endpoint.port, &endpoint.user, work_dir, workflow_id), &mut hasher);
+    std::hash::Hash::hash(
+        &(&endpoint.host, endpoint.port, &endpoint.user, work_dir, workflow_id),
+        &mut hasher,
+    );
     let slot = std::hash::Hasher::finish(&hasher) % RUN_LOCKS as u64;
     &LOCKS[usize::try_from(slot).expect("below RUN_LOCKS")]
 }
@@ -251,9 +255,11 @@ impl SecretStore for SshStore {
     async fn list_managed(&self) -> Result<Vec<ManagedCopy>, ProviderError> {
         self.require_pinned()?;
         let layout = &self.layout;
-        self.with_connection("list the run directories", |conn| async move { run_files::list(&conn, layout).await })
-            .await
-            .map_err(Into::into)
+        self.with_connection("list the run directories", |conn| async move {
+            run_files::list(&conn, layout).await
+        })
+        .await
+        .map_err(Into::into)
     }
 
     async fn preflight(&self) -> Result<(), PreflightFailure> {
