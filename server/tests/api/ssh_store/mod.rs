@@ -5,6 +5,7 @@
 //! cluster; each test uses its own install id and workflow ids, so tests running at once never
 //! see each other's runs.
 
+mod connection;
 mod head_jobs;
 mod preflight;
 mod stand_ins;

@@ -125,3 +125,28 @@ async fn a_directory_another_account_planted_is_never_written_into() {
     }
     std::fs::remove_dir_all(&work).unwrap();
 }
+
+#[tokio::test]
+async fn copies_made_at_once_for_one_run_all_land_in_its_store() {
+    let Some(cluster) = cluster() else { return };
+    let env = Env::slurm(cluster, cluster.alice());
+    let store = env.store().await;
+    let wf = workflow_id();
+    let names: Vec<String> = (1..=12).map(|i| format!("SECRET_{i}")).collect();
+    let writes = names.iter().map(|name| {
+        let store = store.clone();
+        let (wf, name) = (wf.clone(), name.clone());
+        async move { store.create_copy(copy(&wf, &name), &value(&format!("v-{name}"))).await }
+    });
+    for written in futures_util::future::join_all(writes).await {
+        written.unwrap();
+    }
+    let store_path = env.run_dir(&wf).join("secrets.json");
+    let mut stored: Vec<String> =
+        names_in(&read_as_root(&store_path).unwrap()).into_iter().map(|(n, _)| n).collect();
+    stored.sort();
+    let mut expected = names.clone();
+    expected.sort();
+    assert_eq!(stored, expected, "concurrent copies lost each other's entries");
+    store.finish_cleanup(&wf).await.unwrap();
+}
