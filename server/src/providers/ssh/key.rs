@@ -42,6 +42,15 @@ impl SshKey {
         SshKey::parse(&keys.private_key, passphrase)
     }
 
+    /// [`SshKey::from_credentials`] on a blocking thread: decrypting a passphrase-protected key
+    /// runs bcrypt's key derivation, which must not hold up the async workers.
+    pub async fn open(credentials: Option<&SecretBytes>) -> Result<SshKey, String> {
+        let copy = credentials.map(|c| SecretBytes::from(c.expose_secret().to_vec()));
+        tokio::task::spawn_blocking(move || SshKey::from_credentials(copy.as_ref()))
+            .await
+            .map_err(|_| "opening the SSH key failed unexpectedly; try again".to_string())?
+    }
+
     /// Opens a private key in OpenSSH or PEM form, decrypting it with the passphrase.
     pub fn parse(pem: &str, passphrase: Option<&str>) -> Result<SshKey, String> {
         if !pem.contains("-----BEGIN ") || !pem.contains("PRIVATE KEY-----") {

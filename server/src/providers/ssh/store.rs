@@ -59,7 +59,7 @@ impl SshStore {
     /// without one, the store is for the environment's Check only: `preflight` connects,
     /// accepts the host's key and remembers it ([`SecretStore::host_key_seen`]) for the Check
     /// to pin, and every other method refuses with "Run Check … first".
-    pub fn open(target: &Target<'_>) -> Result<SshStore, ProviderError> {
+    pub async fn open(target: &Target<'_>) -> Result<SshStore, ProviderError> {
         let rejected = |m: String| ProviderError::Rejected(format!("The compute environment's {m}"));
         let config = target.config;
         let scheduler = target
@@ -95,7 +95,7 @@ impl SshStore {
         if let Some(bad) = environment.iter().find(|v| !head_script::is_variable_name(&v.name)) {
             return Err(rejected(format!("environment variable '{}' is not a valid name", bad.name)));
         }
-        let key = SshKey::from_credentials(target.credentials).map_err(rejected)?;
+        let key = SshKey::open(target.credentials).await.map_err(rejected)?;
         Ok(SshStore {
             endpoint: SshEndpoint { host, port, user },
             layout,
