@@ -237,7 +237,7 @@ pub async fn open_with_hpc(
     use app::model::Platform;
     match target.platform {
         // A cluster reached over SSH: nothing on the Strongroom host, so no work roots apply.
-        platform if target.config.uses_ssh(platform) => Ok(Arc::new(ssh::SshStore::open(&target)?)),
+        platform if target.config.uses_ssh(platform) => Ok(Arc::new(ssh::SshStore::open(&target).await?)),
         Platform::Slurm
         | Platform::Lsf
         | Platform::AltairPbs

@@ -31,5 +31,6 @@ mod participants;
 mod run_tokens;
 mod runs;
 mod secrets;
+mod ssh_store;
 mod support;
 mod tokens;

@@ -92,14 +92,15 @@ async fn handshake(
     pinned: Option<&str>,
     seen: &Arc<Mutex<Option<String>>>,
 ) -> Result<Connection, SshError> {
-    let socket = tokio::net::TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await.map_err(|e| {
-        SshError::Unreachable(format!(
-            "could not reach {} on port {}: {}",
-            endpoint.host,
-            endpoint.port,
-            io_words(&e)
-        ))
-    })?;
+    let socket =
+        tokio::net::TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await.map_err(|e| {
+            SshError::Unreachable(format!(
+                "could not reach {} on port {}: {}",
+                endpoint.host,
+                endpoint.port,
+                io_words(&e)
+            ))
+        })?;
     let _ = socket.set_nodelay(true);
     let config = client::Config {
         // Probes a quiet connection now and then, so a dead one is noticed and reopened.

@@ -38,9 +38,10 @@ impl SshError {
 
     pub fn message(&self) -> String {
         match self {
-            SshError::Unreachable(m) | SshError::Transport(m) | SshError::Timeout(m) | SshError::Failed(m) => {
-                m.clone()
-            }
+            SshError::Unreachable(m)
+            | SshError::Transport(m)
+            | SshError::Timeout(m)
+            | SshError::Failed(m) => m.clone(),
             SshError::Rejected(m) | SshError::Denied { message: m, .. } => m.clone(),
             SshError::HostKeyChanged { pinned, seen } => format!(
                 "the cluster's host key is not the pinned one: pinned {pinned}, the host presented \
@@ -57,13 +58,16 @@ impl From<SshError> for ProviderError {
     fn from(error: SshError) -> ProviderError {
         let message = error.message();
         match error {
-            SshError::Unreachable(_) | SshError::Transport(_) | SshError::Timeout(_) | SshError::Failed(_) => {
-                ProviderError::Unavailable(message)
-            }
+            SshError::Unreachable(_)
+            | SshError::Transport(_)
+            | SshError::Timeout(_)
+            | SshError::Failed(_) => ProviderError::Unavailable(message),
             SshError::HostKeyChanged { .. } => ProviderError::Rejected(format!("{message}. {HOST_KEY_FIX}")),
             SshError::AuthRefused { user, public_line, .. } => ProviderError::Denied {
                 permission: format!("SSH login as {user}"),
-                message: format!("{message}: add this public key to ~{user}/.ssh/authorized_keys: {public_line}"),
+                message: format!(
+                    "{message}: add this public key to ~{user}/.ssh/authorized_keys: {public_line}"
+                ),
             },
             SshError::Denied { permission, .. } => ProviderError::Denied { permission, message },
             SshError::Rejected(_) => ProviderError::Rejected(message),

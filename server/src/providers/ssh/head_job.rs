@@ -42,13 +42,19 @@ impl SshStore {
         Ok(self.scheduler.parse_find(&listed))
     }
 
-    async fn write_launch_files(&self, conn: &Connection, job: &HeadJobSpec<'_>) -> Result<Submission, SshError> {
+    async fn write_launch_files(
+        &self,
+        conn: &Connection,
+        job: &HeadJobSpec<'_>,
+    ) -> Result<Submission, SshError> {
         let (layout, wf) = (&self.layout, job.workflow_id);
         let run_dir = run_files::ensure_run_dir(conn, layout, wf).await?;
         let token = job.run_token.expose_secret().as_bytes();
         run_files::write_file(conn, layout, wf, TOKEN_FILE, token, 0o600).await?;
         let params_file = match job.params_text.filter(|p| !p.trim().is_empty()) {
-            Some(params) => Some(run_files::write_file(conn, layout, wf, PARAMS_FILE, params.as_bytes(), 0o600).await?),
+            Some(params) => {
+                Some(run_files::write_file(conn, layout, wf, PARAMS_FILE, params.as_bytes(), 0o600).await?)
+            }
             None => None,
         };
         let launch = &self.launch;
@@ -59,7 +65,8 @@ impl SshStore {
             launch.nextflow_config.as_deref(),
             job.config_text,
         )?;
-        let config_file = run_files::write_file(conn, layout, wf, CONFIG_FILE, config.as_bytes(), 0o600).await?;
+        let config_file =
+            run_files::write_file(conn, layout, wf, CONFIG_FILE, config.as_bytes(), 0o600).await?;
         let script = head_script(&ScriptInput {
             workflow_id: wf,
             run_dir: &run_dir,
@@ -75,7 +82,8 @@ impl SshStore {
             params_file: params_file.as_deref(),
             config_file: Some(&config_file),
         })?;
-        let script_file = run_files::write_file(conn, layout, wf, SCRIPT_FILE, script.as_bytes(), 0o700).await?;
+        let script_file =
+            run_files::write_file(conn, layout, wf, SCRIPT_FILE, script.as_bytes(), 0o700).await?;
         Ok(Submission {
             name: format!("sr-{wf}"),
             log: format!("{run_dir}/{LOG_FILE}"),
@@ -95,11 +103,15 @@ impl SshStore {
             return Ok(id);
         }
         let submission = self.write_launch_files(conn, job).await?;
-        let command = format!("cd {} && {}", exec::quote(self.launch_dir()), self.scheduler.submit(&submission));
+        let command =
+            format!("cd {} && {}", exec::quote(self.launch_dir()), self.scheduler.submit(&submission));
         let program = self.scheduler.submit_program();
         let submitted = conn.run(&command).await?;
         if !submitted.success() {
-            return Err(SshError::Rejected(format!("{program} refused the head job: {}", submitted.reason())));
+            return Err(SshError::Rejected(format!(
+                "{program} refused the head job: {}",
+                submitted.reason()
+            )));
         }
         let id = self.scheduler.parse_submit(&submitted).ok_or_else(|| {
             SshError::Rejected(format!("{program} did not print a job id: {}", submitted.reason()))
@@ -116,8 +128,11 @@ impl HeadJobs for SshStore {
         layout::check_workflow_id(job.workflow_id)?;
         let started = Instant::now();
         let _guard = self.run_lock(job.workflow_id).lock().await;
-        let id = self.with_connection("submit the head job", |conn| async move { self.submit_once(&conn, job).await }).await?;
-        tracing::info!(host = %self.endpoint.host, account = %self.endpoint.user, workflow_id = job.workflow_id,
+        let id = self
+            .with_connection("submit the head job", |conn| async move { self.submit_once(&conn, job).await })
+            .await?;
+        tracing::info!(host = %self.endpoint.host, account = %self.endpoint.user,
+            workflow_id = job.workflow_id,
             job_id = %id, ms = started.elapsed().as_millis() as u64, "head job submitted");
         Ok(id)
     }

@@ -38,7 +38,8 @@ pub fn is_variable_name(name: &str) -> bool {
 fn export(name: &str, value: &str) -> Result<String, SshError> {
     if !is_variable_name(name) {
         return Err(SshError::Rejected(format!(
-            "'{name}' cannot be an environment variable name (letters, digits and '_', not starting with a digit)"
+            "'{name}' cannot be an environment variable name (letters, digits and '_', not starting \
+             with a digit)"
         )));
     }
     Ok(format!("export {name}={}\n", quote(value)))
@@ -120,7 +121,10 @@ pub fn nextflow_config(
         out.push_str("env {\n");
         for variable in compute {
             if !is_variable_name(&variable.name) {
-                return Err(SshError::Rejected(format!("'{}' cannot be an environment variable name", variable.name)));
+                return Err(SshError::Rejected(format!(
+                    "'{}' cannot be an environment variable name",
+                    variable.name
+                )));
             }
             out.push_str(&format!("    {} = {}\n", variable.name, groovy(&variable.value)));
         }
@@ -175,10 +179,14 @@ mod tests {
             "export TOWER_ACCESS_TOKEN=\"$(cat /s/.strongroom-alice/i/1k0K4WlGep8ZTM/run-token)\"\n"
         ));
         assert!(script.contains("# The compute environment's pre-run script\nmodule load nextflow\n"));
-        assert!(script.contains(
-            "nextflow run https://github.com/nf-core/rnaseq -name happy_turing -with-tower \
-             https://sr.example.org/api -r 3.14 -params-file /s/.strongroom-alice/i/1k0K4WlGep8ZTM/params.json\n"
-        ), "{script}");
+        assert!(
+            script.contains(
+                "nextflow run https://github.com/nf-core/rnaseq -name happy_turing -with-tower \
+             https://sr.example.org/api -r 3.14 -params-file \
+             /s/.strongroom-alice/i/1k0K4WlGep8ZTM/params.json\n"
+            ),
+            "{script}"
+        );
         assert!(script.ends_with("strongroom_status=$?\nexit $strongroom_status\n"), "{script}");
         // Strongroom's variables come after the environment's, so they win.
         assert!(script.find("export GREETING").unwrap() < script.find("export NXF_SECRETS_FILE").unwrap());
@@ -196,8 +204,14 @@ mod tests {
     #[test]
     fn the_config_sets_executor_queue_and_task_variables_before_the_user_text() {
         let vars = [variable("REF", "a'b\\c", false, true), variable("HEAD_ONLY", "x", true, false)];
-        let config = nextflow_config(Scheduler::Pbs, Some("long"), &vars, Some("process.cpus = 2"), Some("trace.enabled = true"))
-            .unwrap();
+        let config = nextflow_config(
+            Scheduler::Pbs,
+            Some("long"),
+            &vars,
+            Some("process.cpus = 2"),
+            Some("trace.enabled = true"),
+        )
+        .unwrap();
         assert_eq!(
             config,
             "// Written by Strongroom for this run.\nprocess.executor = 'pbspro'\nprocess.queue = 'long'\n\

@@ -42,6 +42,15 @@ impl SshKey {
         SshKey::parse(&keys.private_key, passphrase)
     }
 
+    /// [`SshKey::from_credentials`] on a blocking thread: decrypting a passphrase-protected key
+    /// runs bcrypt's key derivation, which must not hold up the async workers.
+    pub async fn open(credentials: Option<&SecretBytes>) -> Result<SshKey, String> {
+        let copy = credentials.map(|c| SecretBytes::from(c.expose_secret().to_vec()));
+        tokio::task::spawn_blocking(move || SshKey::from_credentials(copy.as_ref()))
+            .await
+            .map_err(|_| "opening the SSH key failed unexpectedly; try again".to_string())?
+    }
+
     /// Opens a private key in OpenSSH or PEM form, decrypting it with the passphrase.
     pub fn parse(pem: &str, passphrase: Option<&str>) -> Result<SshKey, String> {
         if !pem.contains("-----BEGIN ") || !pem.contains("PRIVATE KEY-----") {
@@ -49,16 +58,16 @@ impl SshKey {
         }
         match russh::keys::decode_secret_key(pem, passphrase) {
             Ok(key) => Ok(SshKey { key: Arc::new(key) }),
-            Err(russh::keys::Error::KeyIsEncrypted) => Err(
-                "the SSH private key is protected by a passphrase and the credentials have none: \
+            Err(russh::keys::Error::KeyIsEncrypted) => {
+                Err("the SSH private key is protected by a passphrase and the credentials have none: \
                  add its passphrase to the credentials"
-                    .into(),
-            ),
-            Err(_) if passphrase.is_some() && is_encrypted(pem) => Err(
-                "the passphrase in the SSH credentials does not open the private key: replace the \
+                    .into())
+            }
+            Err(_) if passphrase.is_some() && is_encrypted(pem) => {
+                Err("the passphrase in the SSH credentials does not open the private key: replace the \
                  passphrase with the key's own"
-                    .into(),
-            ),
+                    .into())
+            }
             Err(_) => Err(NOT_A_KEY.into()),
         }
     }
@@ -125,8 +134,8 @@ mod tests {
     #[test]
     fn an_openssh_key_opens_and_names_its_public_half() {
         let pem = generate("ed25519", "", false);
-        let key = SshKey::from_credentials(Some(&credentials(serde_json::json!({"privateKey": pem}))))
-            .unwrap();
+        let key =
+            SshKey::from_credentials(Some(&credentials(serde_json::json!({"privateKey": pem})))).unwrap();
         assert!(key.public_line().starts_with("ssh-ed25519 "));
         assert!(key.fingerprint().starts_with("SHA256:"));
         assert!(!key.is_rsa());
@@ -152,7 +161,8 @@ mod tests {
 
     #[test]
     fn what_is_not_a_key_is_refused_without_being_quoted() {
-        let garbage = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LXZhbHVlLTQy\n-----END OPENSSH PRIVATE KEY-----";
+        let garbage =
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LXZhbHVlLTQy\n-----END OPENSSH PRIVATE KEY-----";
         for pem in ["secret-value-42", garbage] {
             let error = SshKey::parse(pem, None).err().unwrap();
             assert!(error.contains("not a private key"), "{error}");

@@ -64,7 +64,9 @@ pub async fn run(store: &SshStore) -> Result<(), PreflightFailure> {
             return Err(failure(
                 step,
                 format!("the work directory {work_dir} does not exist on {host}"),
-                format!("Create {work_dir} (writable by {user}) or choose an existing directory for workDir."),
+                format!(
+                    "Create {work_dir} (writable by {user}) or choose an existing directory for workDir."
+                ),
             ))
         }
         Err(e) => return Err(failure(step, e.message(), format!("Check that {user} can reach {work_dir}."))),

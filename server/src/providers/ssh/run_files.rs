@@ -23,7 +23,11 @@ pub struct StoreEntry {
 }
 
 /// Creates (or checks) the directories down to the run directory; returns its path.
-pub async fn ensure_run_dir(conn: &Connection, layout: &Layout, workflow_id: &str) -> Result<String, SshError> {
+pub async fn ensure_run_dir(
+    conn: &Connection,
+    layout: &Layout,
+    workflow_id: &str,
+) -> Result<String, SshError> {
     let sftp = conn.sftp().await?;
     for dir in layout.dirs_to_run(workflow_id)? {
         sftp.private_dir(&dir, conn.uid).await?;
@@ -80,7 +84,12 @@ pub async fn upsert(
 }
 
 /// Takes `name` out of the run's store; a store or entry that is not there is done.
-pub async fn remove_entry(conn: &Connection, layout: &Layout, workflow_id: &str, name: &str) -> Result<(), SshError> {
+pub async fn remove_entry(
+    conn: &Connection,
+    layout: &Layout,
+    workflow_id: &str,
+    name: &str,
+) -> Result<(), SshError> {
     let Some(run_dir) = existing_run_dir(conn, layout, workflow_id).await? else { return Ok(()) };
     let sftp = conn.sftp().await?;
     let mut entries = read_store(sftp, &run_dir).await?;
@@ -178,7 +187,9 @@ pub async fn probe(conn: &Connection, layout: &Layout) -> Result<(), SshError> {
         let path = format!("{run_dir}/{STORE_FILE}");
         let stored = sftp.lstat(&path).await?;
         match stored {
-            Some(entry) if entry.is_regular() && entry.permissions() == 0o600 && entry.uid == Some(conn.uid) => {
+            Some(entry)
+                if entry.is_regular() && entry.permissions() == 0o600 && entry.uid == Some(conn.uid) =>
+            {
                 Ok(())
             }
             other => Err(SshError::Rejected(format!(

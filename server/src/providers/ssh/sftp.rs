@@ -96,7 +96,13 @@ impl Sftp {
     /// Writes `bytes` as `dir/name` with `mode`: a new file created with that mode
     /// (`CREATE|EXCLUDE`, so never an existing file or link), checked, then renamed over the
     /// old one. A reader sees the old file or the new one, never a partial one.
-    pub async fn write_private(&self, dir: &str, name: &str, bytes: &[u8], mode: u32) -> Result<(), SshError> {
+    pub async fn write_private(
+        &self,
+        dir: &str,
+        name: &str,
+        bytes: &[u8],
+        mode: u32,
+    ) -> Result<(), SshError> {
         let temp = format!("{dir}/{}", temp_name(name));
         let target = format!("{dir}/{name}");
         let written = self.write_new(&temp, bytes, mode).await;
@@ -126,7 +132,10 @@ impl Sftp {
             }
             for (index, chunk) in bytes.chunks(CHUNK).enumerate() {
                 let offset = (index * CHUNK) as u64;
-                self.raw.write(handle.as_str(), offset, chunk.to_vec()).await.map_err(|e| sftp("write", path, e))?;
+                self.raw
+                    .write(handle.as_str(), offset, chunk.to_vec())
+                    .await
+                    .map_err(|e| sftp("write", path, e))?;
             }
             Ok(())
         }
@@ -157,7 +166,11 @@ impl Sftp {
 
     /// Reads a private regular file (no link, no group or other bits), at most `limit` bytes.
     /// `None` when it is not there.
-    pub async fn read_private(&self, path: &str, limit: usize) -> Result<Option<Zeroizing<Vec<u8>>>, SshError> {
+    pub async fn read_private(
+        &self,
+        path: &str,
+        limit: usize,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, SshError> {
         let Some(entry) = self.lstat(path).await? else { return Ok(None) };
         if !entry.is_regular() || entry.permissions() & 0o077 != 0 {
             return Err(SshError::Rejected(format!(

@@ -59,7 +59,7 @@ impl SshStore {
     /// without one, the store is for the environment's Check only: `preflight` connects,
     /// accepts the host's key and remembers it ([`SecretStore::host_key_seen`]) for the Check
     /// to pin, and every other method refuses with "Run Check … first".
-    pub fn open(target: &Target<'_>) -> Result<SshStore, ProviderError> {
+    pub async fn open(target: &Target<'_>) -> Result<SshStore, ProviderError> {
         let rejected = |m: String| ProviderError::Rejected(format!("The compute environment's {m}"));
         let config = target.config;
         let scheduler = target
@@ -95,7 +95,7 @@ impl SshStore {
         if let Some(bad) = environment.iter().find(|v| !head_script::is_variable_name(&v.name)) {
             return Err(rejected(format!("environment variable '{}' is not a valid name", bad.name)));
         }
-        let key = SshKey::from_credentials(target.credentials).map_err(rejected)?;
+        let key = SshKey::open(target.credentials).await.map_err(rejected)?;
         Ok(SshStore {
             endpoint: SshEndpoint { host, port, user },
             layout,
@@ -188,9 +188,13 @@ impl SshStore {
 const RUN_LOCKS: usize = 64;
 
 fn run_lock(endpoint: &SshEndpoint, work_dir: &str, workflow_id: &str) -> &'static tokio::sync::Mutex<()> {
-    static LOCKS: [tokio::sync::Mutex<()>; RUN_LOCKS] = [const { tokio::sync::Mutex::const_new(()) }; RUN_LOCKS];
+    static LOCKS: [tokio::sync::Mutex<()>; RUN_LOCKS] =
+        [const { tokio::sync::Mutex::const_new(()) }; RUN_LOCKS];
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    std::hash::Hash::hash(&(&endpoint.host, endpoint.port, &endpoint.user, work_dir, workflow_id), &mut hasher);
+    std::hash::Hash::hash(
+        &(&endpoint.host, endpoint.port, &endpoint.user, work_dir, workflow_id),
+        &mut hasher,
+    );
     let slot = std::hash::Hasher::finish(&hasher) % RUN_LOCKS as u64;
     &LOCKS[usize::try_from(slot).expect("below RUN_LOCKS")]
 }
@@ -251,9 +255,11 @@ impl SecretStore for SshStore {
     async fn list_managed(&self) -> Result<Vec<ManagedCopy>, ProviderError> {
         self.require_pinned()?;
         let layout = &self.layout;
-        self.with_connection("list the run directories", |conn| async move { run_files::list(&conn, layout).await })
-            .await
-            .map_err(Into::into)
+        self.with_connection("list the run directories", |conn| async move {
+            run_files::list(&conn, layout).await
+        })
+        .await
+        .map_err(Into::into)
     }
 
     async fn preflight(&self) -> Result<(), PreflightFailure> {

@@ -23,9 +23,8 @@ pub const CANCEL_GONE: [&str; 3] = ["cannot locate job", "invalid job specified"
 
 /// `checkjob`: `State: Completed` and `Completion Code: 0  Time: ...`.
 pub fn parse_status(stdout: &str) -> Option<HeadJobState> {
-    let field = |key: &str| {
-        stdout.lines().find_map(|l| l.trim().strip_prefix(key).map(|v| v.trim().to_owned()))
-    };
+    let field =
+        |key: &str| stdout.lines().find_map(|l| l.trim().strip_prefix(key).map(|v| v.trim().to_owned()));
     let state = field("State:")?;
     let state = state.split_whitespace().next()?.to_owned();
     let code = field("Completion Code:").and_then(|c| c.split_whitespace().next().map(str::to_owned));
@@ -67,7 +66,10 @@ mod tests {
         assert!(line.starts_with("msub -N sr-1k0K4WlGep8ZTM -o "), "{line}");
         assert_eq!(parse_submit("\n12345\n"), Some("12345".into()));
         assert_eq!(parse_submit("\nMoab.12345\n"), Some("Moab.12345".into()));
-        assert_eq!(parse_status(COMPLETED), Some(HeadJobState::Failed("Completed, completion code 3".into())));
+        assert_eq!(
+            parse_status(COMPLETED),
+            Some(HeadJobState::Failed("Completed, completion code 3".into()))
+        );
         let ok = COMPLETED.replace("Code: 3", "Code: 0");
         assert_eq!(parse_status(&ok), Some(HeadJobState::Succeeded));
         assert_eq!(parse_status("job 1\nState: Idle\n"), Some(HeadJobState::Queued));

@@ -116,7 +116,12 @@ impl Scheduler {
 
     /// Asks the scheduler how the job is doing, falling back to its accounting when the job
     /// has left the queue.
-    pub async fn status(self, runner: &dyn Runner, job_id: &str, user: &str) -> Result<HeadJobState, SshError> {
+    pub async fn status(
+        self,
+        runner: &dyn Runner,
+        job_id: &str,
+        user: &str,
+    ) -> Result<HeadJobState, SshError> {
         check_job_id(job_id)?;
         match self {
             Scheduler::Slurm => slurm::status(runner, job_id).await,
@@ -215,9 +220,7 @@ mod tests {
 
     #[test]
     fn every_submit_names_the_job_log_queue_options_and_script() {
-        for scheduler in
-            [Scheduler::Slurm, Scheduler::Lsf, Scheduler::Pbs, Scheduler::Moab, Scheduler::Uge]
-        {
+        for scheduler in [Scheduler::Slurm, Scheduler::Lsf, Scheduler::Pbs, Scheduler::Moab, Scheduler::Uge] {
             let line = scheduler.submit(&job());
             let args = shell_words::split(&line).unwrap();
             assert_eq!(args[0], scheduler.submit_program(), "{line}");
@@ -232,11 +235,13 @@ mod tests {
     #[test]
     fn a_cancel_of_a_job_that_is_gone_is_done() {
         let failed = |stderr: &str| Output { status: Some(1), stdout: String::new(), stderr: stderr.into() };
-        assert!(Scheduler::Slurm.cancel_done(&failed("scancel: error: Kill job error on job id 42: Invalid job id specified")));
+        assert!(Scheduler::Slurm
+            .cancel_done(&failed("scancel: error: Kill job error on job id 42: Invalid job id specified")));
         assert!(Scheduler::Lsf.cancel_done(&failed("Job <42>: Job has already finished")));
         assert!(Scheduler::Pbs.cancel_done(&failed("qdel: Unknown Job Id 42.pbs")));
         assert!(Scheduler::Moab.cancel_done(&failed("ERROR:  invalid job specified (42)")));
         assert!(Scheduler::Uge.cancel_done(&failed("denied: job \"42\" does not exist")));
-        assert!(!Scheduler::Slurm.cancel_done(&failed("scancel: error: Kill job error on job id 42: Access/permission denied")));
+        assert!(!Scheduler::Slurm
+            .cancel_done(&failed("scancel: error: Kill job error on job id 42: Access/permission denied")));
     }
 }

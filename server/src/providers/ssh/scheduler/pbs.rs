@@ -74,9 +74,18 @@ mod tests {
     #[test]
     fn states_as_qstat_prints_them() {
         assert_eq!(parse_status(FINISHED), Some(HeadJobState::Failed("F, exit status 3".into())));
-        assert_eq!(parse_status(&FINISHED.replace("Exit_status = 3", "Exit_status = 0")), Some(HeadJobState::Succeeded));
-        assert_eq!(parse_status(&FINISHED.replace("job_state = F", "job_state = Q")), Some(HeadJobState::Queued));
-        assert_eq!(parse_status(&FINISHED.replace("job_state = F", "job_state = R")), Some(HeadJobState::Running));
+        assert_eq!(
+            parse_status(&FINISHED.replace("Exit_status = 3", "Exit_status = 0")),
+            Some(HeadJobState::Succeeded)
+        );
+        assert_eq!(
+            parse_status(&FINISHED.replace("job_state = F", "job_state = Q")),
+            Some(HeadJobState::Queued)
+        );
+        assert_eq!(
+            parse_status(&FINISHED.replace("job_state = F", "job_state = R")),
+            Some(HeadJobState::Running)
+        );
     }
 
     #[tokio::test]
@@ -84,7 +93,10 @@ mod tests {
         let runner = FakeRunner::new(vec![("qstat", fails(153, "qstat: Unknown Job Id 1234.pbs-server\n"))]);
         assert_eq!(status(&runner, "1234.pbs-server").await.unwrap(), HeadJobState::Gone);
         let runner = FakeRunner::new(vec![("qstat", ok(FINISHED))]);
-        assert_eq!(status(&runner, "1234.pbs-server").await.unwrap(), HeadJobState::Failed("F, exit status 3".into()));
+        assert_eq!(
+            status(&runner, "1234.pbs-server").await.unwrap(),
+            HeadJobState::Failed("F, exit status 3".into())
+        );
         assert_eq!(runner.ran(), ["qstat -f -x 1234.pbs-server"]);
     }
 }

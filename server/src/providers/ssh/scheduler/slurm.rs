@@ -81,7 +81,8 @@ pub async fn status(runner: &dyn Runner, job_id: &str) -> Result<HeadJobState, S
             return Ok(live);
         }
     }
-    let accounted = runner.run(&line(&["sacct", "-n", "-X", "-P", "-j", job_id, "-o", "State,ExitCode"])).await?;
+    let accounted =
+        runner.run(&line(&["sacct", "-n", "-X", "-P", "-j", job_id, "-o", "State,ExitCode"])).await?;
     if accounted.success() {
         if let Some(state) = parse_sacct(&accounted.stdout) {
             return Ok(state);
@@ -136,7 +137,8 @@ mod tests {
             parse_scontrol(SCONTROL_FAILED),
             Some(HeadJobState::Failed("FAILED, exit code 3:0, reason NonZeroExitCode".into()))
         );
-        let completed = SCONTROL_FAILED.replace("JobState=FAILED", "JobState=COMPLETED").replace("3:0", "0:0");
+        let completed =
+            SCONTROL_FAILED.replace("JobState=FAILED", "JobState=COMPLETED").replace("3:0", "0:0");
         assert_eq!(parse_scontrol(&completed), Some(HeadJobState::Succeeded));
     }
 

@@ -29,7 +29,10 @@ pub const CANCEL_GONE: [&str; 2] = ["does not exist", "has already been deleted"
 /// A `qstat` row of the job: `job-ID prior name user state ...`; the state letters (`qw`, `r`,
 /// `Eqw`, `dr`).
 pub fn parse_qstat(stdout: &str, job_id: &str) -> Option<HeadJobState> {
-    let row = stdout.lines().map(|l| l.split_whitespace().collect::<Vec<_>>()).find(|f| f.first() == Some(&job_id))?;
+    let row = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.first() == Some(&job_id))?;
     let state = *row.get(4)?;
     Some(if state.contains('E') {
         HeadJobState::Failed(format!("{state} (error state)"))
@@ -78,7 +81,8 @@ mod tests {
         slots ja-task-ID \n-----------------------------------------------------------------\n     \
         12345 0.55500 sr-1k0K4Wl alice        r     01/08/2024 10:00:00 all.q@node1    1        \n     \
         12346 0.00000 other      alice        qw    01/08/2024 10:00:01                1        \n";
-    const QACCT: &str = "==============================================================\nqname        all.q\n\
+    const QACCT: &str =
+        "==============================================================\nqname        all.q\n\
         hostname     node1\nowner        alice\njobname      sr-1k0K4WlGep8ZTM\njobnumber    12345\n\
         failed       0    \nexit_status  3                   \n";
 
@@ -87,12 +91,18 @@ mod tests {
         let line = submit(&super::super::tests::job());
         assert!(line.starts_with("qsub -terse -N sr-1k0K4WlGep8ZTM -o "), "{line}");
         assert!(line.contains(" -j y -q head "), "{line}");
-        assert_eq!(parse_find("==========\njob_number:                 12345\nexec_file: x\n"), Some("12345".into()));
+        assert_eq!(
+            parse_find("==========\njob_number:                 12345\nexec_file: x\n"),
+            Some("12345".into())
+        );
         assert_eq!(parse_qstat(QSTAT, "12345"), Some(HeadJobState::Running));
         assert_eq!(parse_qstat(QSTAT, "12346"), Some(HeadJobState::Queued));
         assert_eq!(parse_qstat(QSTAT, "1"), None);
         assert_eq!(parse_qacct(QACCT), Some(HeadJobState::Failed("failed 0, exit status 3".into())));
-        assert_eq!(parse_qacct(&QACCT.replace("exit_status  3", "exit_status  0")), Some(HeadJobState::Succeeded));
+        assert_eq!(
+            parse_qacct(&QACCT.replace("exit_status  3", "exit_status  0")),
+            Some(HeadJobState::Succeeded)
+        );
     }
 
     #[tokio::test]
@@ -100,7 +110,8 @@ mod tests {
         let runner = FakeRunner::new(vec![("qstat", ok(QSTAT)), ("qacct", ok(QACCT))]);
         let state = status(&runner, "99", "alice").await.unwrap();
         assert_eq!(state, HeadJobState::Failed("failed 0, exit status 3".into()));
-        let runner = FakeRunner::new(vec![("qstat", ok("")), ("qacct", fails(1, "error: job id 99 not found\n"))]);
+        let runner =
+            FakeRunner::new(vec![("qstat", ok("")), ("qacct", fails(1, "error: job id 99 not found\n"))]);
         assert_eq!(status(&runner, "99", "alice").await.unwrap(), HeadJobState::Gone);
     }
 }
