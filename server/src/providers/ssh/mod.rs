@@ -36,7 +36,7 @@ mod head_job;
 mod head_script;
 mod host_key;
 mod host_probe;
-mod key;
+pub mod key;
 pub mod layout;
 mod preflight;
 mod run_files;
