@@ -150,7 +150,8 @@ pub async fn stop_before_cleanup(
     if head_jobs::is_over(claim.head_job_state.as_deref()) {
         return Ok(());
     }
-    let record_error = |e: sqlx::Error| ProviderError::Unavailable(format!("could not record the head job: {e}"));
+    let record_error =
+        |e: sqlx::Error| ProviderError::Unavailable(format!("could not record the head job: {e}"));
     let pool = &services.db.pool;
     let state = jobs.status(&claim.id, job_id).await?;
     if state.is_over() {

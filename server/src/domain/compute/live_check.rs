@@ -99,9 +99,15 @@ impl Core {
         config.host_key_fingerprint = Some(seen.to_string());
         let pinned = serde_json::to_string(&config)?;
         let pool = &self.db.pool;
-        let done =
-            compute_envs::replace_config_if_unchanged(pool, env.workspace_id, env.id, &env.config, &pinned, now_ms())
-                .await?;
+        let done = compute_envs::replace_config_if_unchanged(
+            pool,
+            env.workspace_id,
+            env.id,
+            &env.config,
+            &pinned,
+            now_ms(),
+        )
+        .await?;
         if done {
             tracing::info!(compute_env_id = env.id, host_key = seen, "cluster host key pinned by a Check");
         }

@@ -53,9 +53,9 @@ pub fn ended_early_message(job_id: &str, state: &HeadJobState) -> String {
              Look at the head job's output on the cluster (head.log is removed with the run's files), \
              and check that the pipeline ran with -with-tower."
         ),
-        HeadJobState::Failed(reason) => format!(
-            "The head job ended ({reason}) before Nextflow reported the end of the run."
-        ),
+        HeadJobState::Failed(reason) => {
+            format!("The head job ended ({reason}) before Nextflow reported the end of the run.")
+        }
         HeadJobState::Gone => format!(
             "The head job ended (the scheduler no longer knows job {job_id}) before Nextflow reported \
              the end of the run."

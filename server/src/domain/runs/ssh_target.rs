@@ -21,7 +21,8 @@ use app::error::AppError;
 use app::model::CLUSTER_CREDENTIALS_PAGE;
 
 /// The refusal of a launch on an SSH environment whose cluster host key is not pinned yet.
-pub const NO_HOST_KEY: &str = "Run Check on this compute environment first: it records the cluster's host key.";
+pub const NO_HOST_KEY: &str =
+    "Run Check on this compute environment first: it records the cluster's host key.";
 
 /// What a managed identity lends a target: the cluster's address and pinned host key.
 pub struct Cluster<'a> {
@@ -109,7 +110,8 @@ impl Core {
         target: RunTarget,
         checker: i64,
     ) -> Result<CheckTarget, AppError> {
-        let Some(identity_id) = target.config.managed_identity_id.filter(|_| target.config.uses_ssh(target.platform))
+        let Some(identity_id) =
+            target.config.managed_identity_id.filter(|_| target.config.uses_ssh(target.platform))
         else {
             return Ok(CheckTarget { target, connect_only_note: None });
         };
@@ -124,7 +126,10 @@ impl Core {
                  {CLUSTER_CREDENTIALS_PAGE}, to check the work directory and the scheduler as your account)."
             )
         });
-        Ok(CheckTarget { target: on_cluster(&target, &cluster_of(&cluster), account), connect_only_note: note })
+        Ok(CheckTarget {
+            target: on_cluster(&target, &cluster_of(&cluster), account),
+            connect_only_note: note,
+        })
     }
 
     /// Every account a compute environment's target may have run copies under, for the
@@ -169,7 +174,8 @@ impl Core {
                  this organization; an admin must choose another one."
             ))
         };
-        let identity = for_launch::managed_identity(self, identity_id).await.map_err(internal)?.ok_or_else(gone)?;
+        let identity =
+            for_launch::managed_identity(self, identity_id).await.map_err(internal)?.ok_or_else(gone)?;
         let org = workspaces::org_of(&self.db.pool, workspace_id).await.map_err(internal)?;
         if org != Some(identity.org_id) {
             return Err(gone());

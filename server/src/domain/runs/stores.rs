@@ -84,9 +84,12 @@ impl Core {
         };
         let host_external_id = self.host_identity_for_store(workspace_id).await.map_err(unavailable)?;
         let managed_credentials_version = match target.managed_credentials_id {
-            Some(id) => Some(self.managed_credentials_version(id).await.map_err(unavailable)?.ok_or_else(
-                || ProviderError::Rejected(MANAGED_CREDENTIALS_DELETED.into()),
-            )?),
+            Some(id) => Some(
+                self.managed_credentials_version(id)
+                    .await
+                    .map_err(unavailable)?
+                    .ok_or_else(|| ProviderError::Rejected(MANAGED_CREDENTIALS_DELETED.into()))?,
+            ),
             None => None,
         };
         let key = StoreKey {

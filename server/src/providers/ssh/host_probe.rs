@@ -37,7 +37,8 @@ pub async fn probe_host_key(host: &str, port: u16, pinned: Option<&str>) -> Resu
                 Ok(seen_key)
             }
             Err(russh::Error::UnknownKey) => {
-                let error = SshError::HostKeyChanged { pinned: pinned.unwrap_or_default().into(), seen: seen_key };
+                let error =
+                    SshError::HostKeyChanged { pinned: pinned.unwrap_or_default().into(), seen: seen_key };
                 Err(PreflightFailure {
                     step: "check the cluster's host key".into(),
                     message: error.message(),

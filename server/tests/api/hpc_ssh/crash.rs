@@ -61,7 +61,8 @@ async fn killing_the_server_during_ssh_launches_leaves_nothing_on_the_cluster() 
         site.secret(name).await;
     }
     let (key, fingerprint) = (&cluster.alice().private_key_pem, Some(cluster.host_key_fingerprint.as_str()));
-    let env = site.shared_env("slurm-platform", cluster.port, "srtest-alice", key, fingerprint, json!({})).await;
+    let env =
+        site.shared_env("slurm-platform", cluster.port, "srtest-alice", key, fingerprint, json!({})).await;
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(12);
     let mut runs = Vec::new();

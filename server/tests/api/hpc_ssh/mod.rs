@@ -79,7 +79,10 @@ impl<'a> Site<'a> {
         let path = format!("/api/credentials?workspaceId={}", self.ws);
         let (status, created) = self.app.send_json(&self.owner, Method::POST, &path, body).await;
         assert_eq!(status, StatusCode::OK, "{created}");
-        created["credentialsId"].as_str().map(str::to_string).unwrap_or_else(|| created["credentialsId"].to_string())
+        created["credentialsId"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| created["credentialsId"].to_string())
     }
 
     /// Adds a compute environment; returns (status, body) for tests of refusals.
@@ -109,7 +112,8 @@ impl<'a> Site<'a> {
         }
         merge(&mut config, extra);
         let name = format!("{platform}-{account}-{port}");
-        let env = json!({ "name": name, "platform": platform, "credentialsId": credentials, "config": config });
+        let env =
+            json!({ "name": name, "platform": platform, "credentialsId": credentials, "config": config });
         let (status, created) = self.try_env(env).await;
         assert_eq!(status, StatusCode::OK, "{created}");
         created["computeEnvId"].as_str().unwrap().to_string()
@@ -156,7 +160,8 @@ impl<'a> Site<'a> {
     /// Runs the environment's Check as the owner (or `who`).
     pub async fn check(&self, who: Option<&Client>, env: &str) -> Value {
         let path = format!("/api/compute-envs/{env}/validate?workspaceId={}", self.ws);
-        let (status, body) = self.app.send_json(who.unwrap_or(&self.owner), Method::POST, &path, json!({})).await;
+        let (status, body) =
+            self.app.send_json(who.unwrap_or(&self.owner), Method::POST, &path, json!({})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
@@ -169,7 +174,13 @@ impl<'a> Site<'a> {
     }
 
     /// `who` launches `pipeline` on `env` with the workspace secrets `secrets`.
-    pub async fn try_launch(&self, who: &Client, env: &str, pipeline: &str, secrets: &[&str]) -> (StatusCode, Value) {
+    pub async fn try_launch(
+        &self,
+        who: &Client,
+        env: &str,
+        pipeline: &str,
+        secrets: &[&str],
+    ) -> (StatusCode, Value) {
         let body = json!({ "pipeline": pipeline, "computeEnvId": env, "workspaceSecrets": secrets });
         launch(self.app, who, self.ws, body).await
     }
@@ -201,7 +212,8 @@ impl<'a> Site<'a> {
     /// The stand-in Nextflow's proof file of a `test/ok` run (written in the work directory).
     pub fn proof(&self, wf: &str) -> Value {
         let path = self.work_dir.join(format!("proof-{wf}.json"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("no proof {}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("no proof {}: {e}", path.display()));
         serde_json::from_str(&text).unwrap()
     }
 

@@ -12,7 +12,8 @@ fn nothing_written(site: &Site<'_>) {
 }
 
 async fn env_config(site: &Site<'_>, env: &str) -> Value {
-    let (status, body) = site.app.get_json(&site.owner, &format!("/api/compute-envs/{env}?workspaceId={}", site.ws)).await;
+    let (status, body) =
+        site.app.get_json(&site.owner, &format!("/api/compute-envs/{env}?workspaceId={}", site.ws)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["computeEnv"]["config"].clone()
 }
@@ -27,7 +28,10 @@ async fn the_first_check_pins_the_host_key_and_launches_wait_for_it() {
 
     let (status, body) = site.try_launch(&site.owner, &env, "test/ok", &[]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["message"], "Run Check on this compute environment first: it records the cluster's host key.");
+    assert_eq!(
+        body["message"],
+        "Run Check on this compute environment first: it records the cluster's host key."
+    );
     nothing_written(&site);
 
     let check = site.check(None, &env).await;
@@ -77,7 +81,8 @@ async fn a_host_key_that_is_not_the_pinned_one_is_refused_before_anything_is_sen
     let app = spawn_app_with(cluster_jobs).await;
     let site = Site::new(&app, cluster).await;
     let (key, wrong) = (&cluster.alice().private_key_pem, cluster.other_host_key_fingerprint.as_str());
-    let env = site.shared_env("slurm-platform", cluster.port, "srtest-alice", key, Some(wrong), json!({})).await;
+    let env =
+        site.shared_env("slurm-platform", cluster.port, "srtest-alice", key, Some(wrong), json!({})).await;
 
     let check = site.check(None, &env).await;
     assert_eq!(check["status"], "INVALID", "{check}");
@@ -96,7 +101,9 @@ async fn a_key_the_cluster_refuses_is_named_with_the_fix() {
     let site = Site::new(&app, cluster).await;
     let fingerprint = Some(cluster.host_key_fingerprint.as_str());
     let stranger = &cluster.stranger_key_pem;
-    let env = site.shared_env("slurm-platform", cluster.port, "srtest-alice", stranger, fingerprint, json!({})).await;
+    let env = site
+        .shared_env("slurm-platform", cluster.port, "srtest-alice", stranger, fingerprint, json!({}))
+        .await;
 
     let check = site.check(None, &env).await;
     assert_eq!(check["status"], "INVALID", "{check}");

@@ -28,7 +28,8 @@ async fn a_run_on_shared_ssh_credentials_succeeds_and_leaves_nothing_behind() {
     let proof = site.proof(&wf);
     assert_eq!(proof["user"], "srtest-alice");
     assert_eq!(proof["digests"]["API_KEY"], sha256_hex(&value));
-    let env_names: Vec<&str> = proof["env_names"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let env_names: Vec<&str> =
+        proof["env_names"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     for name in ["NXF_SECRETS_FILE", "TOWER_WORKFLOW_ID", "TOWER_WORKSPACE_ID", "TOWER_ACCESS_TOKEN"] {
         assert!(env_names.contains(&name), "{name} missing from the head job: {env_names:?}");
     }
