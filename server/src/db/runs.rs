@@ -341,6 +341,16 @@ pub async fn retry_step_later(pool: &AnyPool, id: &str, next_at: i64, now: i64) 
     .map(|_| ())
 }
 
+/// Nothing failed, but the run's next step is not due before `at` (a head job still finishing).
+pub async fn step_again_at(pool: &AnyPool, id: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE runs SET next_attempt_at = $2, claimed_until = 0 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
 /// Runs still going whose last sign of life (heartbeat, start, the head job starting, or
 /// launch) is older than `silent_since`, or that were created before `started_before` (the
 /// maximum run duration). A head job the scheduler still holds in its queue is not silence:

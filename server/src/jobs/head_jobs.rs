@@ -134,35 +134,60 @@ async fn retry(services: &Core, claim: &HeadJobClaim, error: &ProviderError, now
     Ok(())
 }
 
+/// How long a head job may keep going after Nextflow reported the end of its run (Nextflow
+/// exiting, the environment's postRunScript, the scheduler's epilogue) before the cleanup
+/// cancels it. The run's secrets are deleted meanwhile; only its last files wait.
+pub const FINISH_GRACE_MS: i64 = 5 * 60_000;
+
+/// Whether Nextflow itself ended the run: it reported the end while it was alive (not a cancel,
+/// nor the heartbeat timeout). Its head job is then about to exit on its own.
+fn ended_by_nextflow(run: &runs::RunRow, heartbeat_timeout_ms: i64) -> bool {
+    let last_sign = run.heartbeat_at.or(run.started_at);
+    run.status != RunStatus::Cancelled
+        && matches!((run.ended_at, last_sign), (Some(end), Some(alive)) if end - alive < heartbeat_timeout_ms)
+}
+
 /// Before the last cleanup step of an ended run: a head job not known to be over is asked its
-/// state and, if still queued or running, cancelled (idempotent: a job that ended meanwhile is
-/// cancelled too), so nothing of the run keeps going on the cluster once its files are gone.
-/// An error is the cleanup's to retry.
+/// state; if still queued or running it is cancelled (idempotent: a job that ended meanwhile is
+/// cancelled too), so nothing of the run keeps going on the cluster once its files are gone —
+/// unless Nextflow reported the end of the run, when the job gets `FINISH_GRACE_MS` to exit by
+/// itself (`Ok(Some(at))`: look again at `at`). An error is the cleanup's to retry.
 pub async fn stop_before_cleanup(
     services: &Core,
     claim: &runs::RunClaim,
     store: &SharedStore,
     now: i64,
-) -> Result<(), ProviderError> {
+) -> Result<Option<i64>, ProviderError> {
     let (Some(job_id), Some(jobs)) = (claim.head_job_id.as_deref(), store.head_jobs()) else {
-        return Ok(());
+        return Ok(None);
     };
     if head_jobs::is_over(claim.head_job_state.as_deref()) {
-        return Ok(());
+        return Ok(None);
     }
     let record_error =
         |e: sqlx::Error| ProviderError::Unavailable(format!("could not record the head job: {e}"));
     let pool = &services.db.pool;
     let state = jobs.status(&claim.id, job_id).await?;
+    let reason = state_reason(&state);
     if state.is_over() {
-        return head_jobs::record_state(pool, &claim.id, state.as_str(), state_reason(&state), now, None)
+        head_jobs::record_state(pool, &claim.id, state.as_str(), reason, now, None)
             .await
-            .map_err(record_error);
+            .map_err(record_error)?;
+        return Ok(None);
+    }
+    let run = runs::find(pool, &claim.id).await.map_err(record_error)?;
+    let finishing = run.as_ref().filter(|run| ended_by_nextflow(run, services.jobs.heartbeat_timeout_ms));
+    if let Some(ended_at) = finishing.and_then(|run| run.ended_at).filter(|at| now - at < FINISH_GRACE_MS) {
+        head_jobs::record_state(pool, &claim.id, state.as_str(), reason, now, None)
+            .await
+            .map_err(record_error)?;
+        return Ok(Some((now + services.jobs.head_job_poll_ms).min(ended_at + FINISH_GRACE_MS)));
     }
     jobs.cancel(&claim.id, job_id).await?;
     tracing::info!(workflow_id = %claim.id, job_id, "head job cancelled as its run ended");
     let reason = "Strongroom cancelled it when the run ended.";
     head_jobs::record_state(pool, &claim.id, head_jobs::CANCELLED, Some(reason), now, None)
         .await
-        .map_err(record_error)
+        .map_err(record_error)?;
+    Ok(None)
 }

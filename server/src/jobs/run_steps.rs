@@ -88,12 +88,16 @@ pub async fn step(services: &Core, now: i64) -> anyhow::Result<bool> {
         (RunStage::Cleaning, None) => {
             let finish = async {
                 let store = services.store_for(claim.workspace_id, &claim.target).await?;
-                head_jobs::stop_before_cleanup(services, &claim, &store, now).await?;
-                store.finish_cleanup(&claim.id).await
+                // A head job still finishing on its own is given time (`Some`: look again then).
+                if let Some(again_at) = head_jobs::stop_before_cleanup(services, &claim, &store, now).await? {
+                    return Ok(Some(again_at));
+                }
+                store.finish_cleanup(&claim.id).await.map(|()| None)
             };
             let finished = with_deadline(services, "the last cleanup step", finish).await;
             match finished {
-                Ok(()) => {
+                Ok(Some(again_at)) => runs::step_again_at(&services.db.pool, &claim.id, again_at).await?,
+                Ok(None) => {
                     runs::mark_cleanup_over(
                         &services.db.pool,
                         &claim.id,

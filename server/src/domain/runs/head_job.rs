@@ -6,10 +6,12 @@
 //! `launch_command`): the token is handed to the provider in a `SecretString`, which writes it
 //! to a 0600 file the job reads; it never goes in a command line, a script, a log line or a
 //! column in clear. A submit called again for the same run (after a crash or a retry) makes a
-//! new token, and the provider finds the job it already submitted by its name instead of
-//! submitting a second one; every token of the run is deleted when the run is cleaned.
+//! new token beside the first (a job found again by its name keeps reading the first one), and
+//! the provider finds the job it already submitted instead of submitting a second one; every
+//! token of the run is deleted when the run is cleaned.
 
 use crate::db::runs::RunRow;
+use crate::domain::runs::launch_command::run_token_name;
 use crate::domain::Core;
 use crate::providers::{HeadJobSpec, HeadJobState, HeadJobs, ProviderError};
 use secrecy::SecretString;
@@ -25,7 +27,11 @@ impl Core {
             .describe_run_unchecked(run)
             .await
             .map_err(|e| unavailable("read the run's launch environment", &e))?;
-        let token = self.create_run_token(run).await.map_err(|e| unavailable("make the run token", &e))?;
+        // Each submit has a token of its own: a job an earlier submit started (found again by
+        // its name) may already hold the earlier one.
+        let name = format!("{} head job {}", run_token_name(&run.id), crate::domain::now_ms());
+        let token =
+            self.create_run_token(run, &name).await.map_err(|e| unavailable("make the run token", &e))?;
         let token = SecretString::from(token);
         let tower_endpoint = self.api_endpoint();
         let spec = HeadJobSpec {
