@@ -94,9 +94,11 @@ async fn killing_the_server_during_ssh_launches_leaves_nothing_on_the_cluster() 
     for wf in &runs {
         site.wait(&site.owner, wf, 120, |run| run["cleanupStage"] == "cleaned").await;
     }
+    let mut before = Vec::new();
+    walk(&site.work_dir, &mut |path| before.push(path.to_path_buf()));
     let services = app.services().await;
     let report = server::jobs::reconciler::reconcile(&services, server::domain::now_ms()).await.unwrap();
-    assert_eq!((report.found, report.unreachable), (0, 0), "{report:?}");
+    assert_eq!((report.found, report.unreachable), (0, 0), "{report:?}, on the cluster: {before:#?}");
     for wf in &runs {
         assert!(site.leftovers(wf).is_empty(), "left on the cluster: {:?}", site.leftovers(wf));
     }
@@ -159,7 +161,8 @@ async fn a_submit_whose_job_id_was_never_recorded_finds_the_same_job_again() {
     let site = Site::new(&app, cluster).await;
     site.secret("API_KEY").await;
     let (key, fingerprint) = (&cluster.alice().private_key_pem, Some(cluster.host_key_fingerprint.as_str()));
-    let env = site.shared_env("slurm-platform", cluster.port, "srtest-alice", key, fingerprint, json!({})).await;
+    let env =
+        site.shared_env("slurm-platform", cluster.port, "srtest-alice", key, fingerprint, json!({})).await;
     let wf = site.launch(&site.owner, &env, "test/sleep", &["API_KEY"]).await;
     drive(&services).await;
     let first = job_id(&describe(&app, &site.owner, site.ws, &wf).await);

@@ -38,6 +38,9 @@ async fn two_users_on_one_managed_identity_each_run_as_their_own_account() {
             store.contains(&format!(".strongroom-{}/", account.name)),
             "each account's own directory: {store}"
         );
+        if !site.leftovers(wf).is_empty() {
+            print_logs_of(wf);
+        }
         assert!(site.leftovers(wf).is_empty(), "left on the cluster: {:?}", site.leftovers(wf));
     }
 

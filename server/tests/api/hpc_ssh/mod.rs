@@ -217,15 +217,14 @@ impl<'a> Site<'a> {
         serde_json::from_str(&text).unwrap()
     }
 
-    /// Every file or directory under the work directory whose path names `wf`, or that is a
-    /// `.nf-*.secrets` file, except the stand-in's proof: what a cleaned run must not leave.
+    /// Every file or directory under the work directory whose path names `wf` (its run
+    /// directory and all in it: the store, the launch files, Nextflow's `.nf-*.secrets`), except
+    /// the stand-in's proof: what a cleaned run must not leave.
     pub fn leftovers(&self, wf: &str) -> Vec<PathBuf> {
         let mut found = Vec::new();
+        let proof = format!("proof-{wf}.json");
         walk(&self.work_dir, &mut |path| {
-            let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
-            let is_proof = name == format!("proof-{wf}.json");
-            let nf_secrets = name.starts_with(".nf-") && name.ends_with(".secrets");
-            if !is_proof && (path.to_string_lossy().contains(wf) || nf_secrets) {
+            if path.to_string_lossy().contains(wf) && !path.ends_with(&proof) {
                 found.push(path.to_path_buf());
             }
         });
@@ -241,6 +240,26 @@ impl<'a> Site<'a> {
             }
         });
         text
+    }
+}
+
+/// Waits (up to 15 s) until Slurm no longer lists the job: a cancelled job shows as completing
+/// for a moment.
+pub async fn gone_from_squeue(cluster: &TestCluster, job: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while cluster.squeue_has(job) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    true
+}
+
+/// Prints the test app's log lines about `wf`, to explain a failure that follows.
+pub fn print_logs_of(wf: &str) {
+    for line in captured_logs().lines().filter(|l| l.contains(wf)) {
+        eprintln!("log: {line}");
     }
 }
 
