@@ -10,7 +10,6 @@ use crate::audit::Event;
 use crate::db::{self, runs, tokens};
 use crate::domain::accounts::session::{hash_token, new_token};
 use crate::domain::accounts::session_user;
-use crate::domain::runs::launch_command::run_token_name;
 use crate::domain::{internal, now_ms, Core};
 use app::error::AppError;
 use app::model::{RunStage, SessionUser, TokenSummary};
