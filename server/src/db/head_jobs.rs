@@ -16,6 +16,18 @@ use crate::providers::RunTarget;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, AssertSqlSafe, FromRow, Row};
 
+/// A run's head job as stored (read with the run, `runs::RunRow::head_job`): the scheduler's
+/// job id, its last known state and reason, when it was submitted and first seen running. All
+/// `None` for a run without one.
+#[derive(Debug, Clone, Default)]
+pub struct HeadJobColumns {
+    pub id: Option<String>,
+    pub state: Option<String>,
+    pub reason: Option<String>,
+    pub submitted_at: Option<i64>,
+    pub started_at: Option<i64>,
+}
+
 /// The stored state for a head job Strongroom cancelled itself (at the end of its run), beside
 /// the scheduler's states of `providers::HeadJobState::as_str`.
 pub const CANCELLED: &str = "CANCELLED";

@@ -5,6 +5,7 @@
 //! target that does not parse, is an error of the query, never a guess.
 
 use super::decode::{self, named};
+use super::head_jobs::HeadJobColumns;
 use super::{Backend, Db, Tx};
 use crate::providers::RunTarget;
 use app::model::{RunStage, RunStatus};
@@ -37,17 +38,6 @@ pub struct RunRow {
     pub ended_at: Option<i64>,
     /// The head job Strongroom submitted (HPC over SSH): `db::head_jobs`.
     pub head_job: HeadJobColumns,
-}
-
-/// A run's head job as stored: the scheduler's job id, its last known state and reason, when
-/// it was submitted and first seen running. All `None` for a run without one.
-#[derive(Debug, Clone, Default)]
-pub struct HeadJobColumns {
-    pub id: Option<String>,
-    pub state: Option<String>,
-    pub reason: Option<String>,
-    pub submitted_at: Option<i64>,
-    pub started_at: Option<i64>,
 }
 
 impl<'r> FromRow<'r, AnyRow> for RunRow {

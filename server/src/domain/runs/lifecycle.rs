@@ -43,7 +43,7 @@ fn copy_view(row: run_copies::CopyRow) -> CopyView {
     }
 }
 
-fn head_job_view(job: &runs::HeadJobColumns) -> Option<HeadJobView> {
+fn head_job_view(job: &crate::db::head_jobs::HeadJobColumns) -> Option<HeadJobView> {
     Some(HeadJobView {
         job_id: job.id.clone()?,
         state: job.state.clone().unwrap_or_else(|| "QUEUED".into()),
