@@ -35,7 +35,7 @@ mod exec;
 mod head_job;
 mod head_script;
 mod host_key;
-mod key;
+pub mod key;
 pub mod layout;
 mod preflight;
 mod run_files;
