@@ -6,3 +6,4 @@ mod db_dump;
 mod get_is_safe;
 mod routes;
 mod seed;
+mod sessions;
