@@ -2,6 +2,7 @@
 //! guarantees, checked systematically: the GET check walks every route of the live router, so a
 //! new route, server function or page is covered without editing these tests.
 
+mod brute_force;
 mod db_dump;
 mod get_is_safe;
 mod routes;
