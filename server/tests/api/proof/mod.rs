@@ -4,6 +4,7 @@
 
 mod brute_force;
 mod db_dump;
+mod fail_closed;
 mod get_is_safe;
 mod routes;
 mod seed;
