@@ -81,7 +81,7 @@ async fn no_key_the_wrong_key_or_a_key_others_can_read_stops_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("strongroom.key");
     let refusal = refused_start(&with_key_file(&app, dir.path(), &missing), None).await;
-    assert!(refusal.stderr.contains("key"), "{}", refusal.stderr);
+    assert!(refusal.stderr.contains("STRONGROOM_KEY_FILE"), "says which setting to fix: {}", refusal.stderr);
     println!("no key: {}", refusal.stderr.trim());
     println!("no key: a key file was left at the missing path: {}", missing.exists());
 
