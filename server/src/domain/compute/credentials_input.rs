@@ -134,7 +134,12 @@ fn check_aws(
     let sealed_document = SecretBytes::from(serde_json::to_vec(&document).map_err(crate::domain::internal)?);
     Ok(CheckedKeys {
         provider: CloudProvider::Aws,
-        public: CredentialsPublic { access_key, assume_role_arn, external_id, ..CredentialsPublic::default() },
+        public: CredentialsPublic {
+            access_key,
+            assume_role_arn,
+            external_id,
+            ..CredentialsPublic::default()
+        },
         sealed_document,
     })
 }

@@ -6,8 +6,8 @@
 
 use super::Compute;
 use crate::db::{credentials, workspaces, Tx};
-use crate::domain::identities::for_launch;
 use crate::domain::compute::settings_check::{check_config, check_credentials_fit, uses_host_identity};
+use crate::domain::identities::for_launch;
 use crate::domain::internal;
 use app::error::AppError;
 use app::model::*;

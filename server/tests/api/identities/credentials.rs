@@ -170,7 +170,7 @@ async fn what_a_member_gives_is_checked_and_each_refusal_says_what_to_fix() {
         (
             json!({"provider": "ssh", "metadata": {"userName": "alice"},
                 "credentials": {"keys": {"privateKey": "hunter2-not-a-key"}}}),
-            "not an SSH private key",
+            "not a private key",
         ),
         (
             json!({"metadata": {"userName": "alice"}, "credentials": {"keys": {"privateKey": public}}}),
