@@ -104,6 +104,9 @@ async fn cluster_environments_over_ssh_are_checked_per_field_and_read_back_as_wr
     let refusals = [
         (env(with("hostName", json!("-oProxyCommand=sh")), Some(&ssh_id)), "hostName"),
         (env(with("userName", json!("root;id")), Some(&ssh_id)), "userName"),
+        // The Strongroom host itself and its network only when an instance administrator lists them.
+        (env(with("hostName", json!("127.0.0.1")), Some(&ssh_id)), "STRONGROOM_ENDPOINT_ALLOW"),
+        (env(with("hostName", json!("169.254.169.254")), Some(&ssh_id)), "STRONGROOM_ENDPOINT_ALLOW"),
         (env(with("workDir", json!("/scratch/$(id)")), Some(&ssh_id)), "workDir"),
         (env(with("port", json!(70000)), Some(&ssh_id)), "port"),
         (env(with("headJobOptions", json!("--mem '4G")), Some(&ssh_id)), "headJobOptions"),
