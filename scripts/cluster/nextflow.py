@@ -37,6 +37,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 VALUE_OPTIONS = {"-name", "-r", "-revision", "-params-file", "-c", "-config", "-w", "-work-dir", "-profile"}
 FLAG_OPTIONS = {"-resume", "-latest", "-bg"}
@@ -140,7 +141,8 @@ class Tower:
         workflow_id = os.environ.get("TOWER_WORKFLOW_ID")
         created = self.call("POST", "/trace/create", {
             "workflowId": workflow_id, "runName": run_name, "projectName": pipeline,
-            "sessionId": os.urandom(16).hex(),
+            # Nextflow's session id is a UUID (the trace API refuses anything else).
+            "sessionId": str(uuid.uuid4()),
         })
         wf = created.get("workflowId") or workflow_id
         begin = {"workflow": {"id": wf, "runName": run_name}, "processNames": []}

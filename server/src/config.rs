@@ -54,6 +54,9 @@ pub struct Config {
     pub reconcile_interval_secs: u64,
     /// How long after a run ended the reconciler leaves its copies to the worker.
     pub reconcile_grace_secs: u64,
+    /// How often the state of a run's head job is asked of the cluster's scheduler (HPC over
+    /// SSH); longer after errors.
+    pub head_job_poll_ms: u64,
 
     // --- Cloud endpoints and provider deadlines (issue 10, items 3 and 4) ---
     /// Custom `endpointUrl`s anyone who manages compute may use, and the only way to reach a
@@ -124,6 +127,7 @@ impl Default for Config {
             max_create_attempts: 8,
             reconcile_interval_secs: 300,
             reconcile_grace_secs: 600,
+            head_job_poll_ms: 10_000,
             // Cloud endpoints and provider deadlines.
             endpoint_allow: Vec::new(),
             provider_call_timeout_ms: 30_000,

@@ -272,6 +272,40 @@ pub struct RunDetail {
     pub copies: Vec<CopyView>,
     /// Whether the caller may cancel it.
     pub can_cancel: bool,
+    /// The Nextflow head job Strongroom submitted to the cluster's scheduler (HPC over SSH);
+    /// `None` until the scheduler has accepted one, and for other targets.
+    #[serde(default)]
+    pub head_job: Option<HeadJobView>,
+}
+
+/// A run's head job as the scheduler last told it. Seqera shows a run's job as `jobInfo`
+/// (`operationId`, `status`, `message`); the times are Strongroom's, to show how long the job
+/// waited in the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadJobView {
+    /// The scheduler's job id (`sbatch --parsable`, `bsub`, `qsub`).
+    pub job_id: String,
+    /// `QUEUED`, `RUNNING`, `SUCCEEDED`, `FAILED`, `GONE` (the scheduler forgot it), or
+    /// `CANCELLED` (Strongroom stopped it when the run ended).
+    pub state: String,
+    /// The scheduler's own words for how it ended (state, exit code, reason).
+    pub reason: Option<String>,
+    pub submitted_at: Option<i64>,
+    /// When Strongroom first saw it running.
+    pub started_at: Option<i64>,
+}
+
+impl HeadJobView {
+    /// How long the job waited in the scheduler's queue: until it started, or until `now` while
+    /// it is still queued. `None` when that is not known (it ended before a poll saw it run).
+    pub fn queued_ms(&self, now: i64) -> Option<i64> {
+        let submitted = self.submitted_at?;
+        match (self.started_at, self.state.as_str()) {
+            (Some(started), _) => Some((started - submitted).max(0)),
+            (None, "QUEUED") => Some((now - submitted).max(0)),
+            (None, _) => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -295,6 +329,24 @@ mod tests {
                 ("MINE", SecretSource::User, false),
             ]
         );
+    }
+
+    #[test]
+    fn a_head_job_was_queued_until_it_started_or_until_now() {
+        let mut job = HeadJobView {
+            job_id: "17".into(),
+            state: "QUEUED".into(),
+            reason: None,
+            submitted_at: Some(1_000),
+            started_at: None,
+        };
+        assert_eq!(job.queued_ms(4_000), Some(3_000));
+        job.state = "RUNNING".into();
+        job.started_at = Some(2_500);
+        assert_eq!(job.queued_ms(9_000), Some(1_500));
+        job.state = "FAILED".into();
+        job.started_at = None;
+        assert_eq!(job.queued_ms(9_000), None, "it ended before anyone saw it start");
     }
 
     #[test]

@@ -3,12 +3,13 @@
 //! The first view comes with the page (server-rendered). In the browser the page then asks for
 //! the run again every second until its copies are all gone (stage `cleaned`), so states move
 //! from planned to created to deleted in front of the user without a reload; leaving the page
-//! stops the polling. Copies show where they are (a path, an ARN), never a value.
+//! stops the polling. Copies show where they are (a path, an ARN), never a value. A run on a
+//! cluster over SSH also shows its head job: the scheduler's job id, state and reason.
 
 use super::runs::{StageBadge, StatusBadge};
 use crate::api::runs::{describe_run, CancelRun};
 use crate::components::{action_error, ErrorPanel};
-use crate::model::{format_timestamp, CopyView, RunDetail, RunStage, SecretSource};
+use crate::model::{format_timestamp, CopyView, HeadJobView, RunDetail, RunStage, SecretSource};
 use leptos::html::Pre;
 use leptos::prelude::*;
 use std::time::Duration;
@@ -152,6 +153,7 @@ fn RunBody(
         Memo::new(move |_| detail.with(|d| d.as_ref().map(|d| d.command.clone()).unwrap_or_default()));
     let message = Memo::new(move |_| detail.with(|d| d.as_ref().and_then(|d| d.message.clone())));
     let can_cancel = Memo::new(move |_| detail.with(|d| d.as_ref().is_some_and(|d| d.can_cancel)));
+    let head_job = Memo::new(move |_| detail.with(|d| d.as_ref().and_then(|d| d.head_job.clone())));
     let facts = Memo::new(move |_| {
         detail.with(|d| d.as_ref().map(|d| (d.revision.clone(), d.started_at, d.heartbeat_at)))
     });
@@ -206,6 +208,7 @@ fn RunBody(
                 }}</dd>
                 <dt>"Ended"</dt>
                 <dd>{field(|s| s.ended_at.map(format_timestamp).unwrap_or_else(|| "not yet".into()))}</dd>
+                {move || head_job.get().map(|job| view! { <HeadJobFacts job/> })}
             </dl>
             {move || can_cancel.get().then(|| view! {
                 <div class="run-actions">
@@ -261,6 +264,45 @@ fn RunBody(
             </div>
             <CommandBlock command/>
         </section>
+    }
+}
+
+/// The head job Strongroom submitted to the cluster: the scheduler's id and state, its words
+/// on how the job ended, and how long the job waited in the queue.
+#[component]
+fn HeadJobFacts(job: HeadJobView) -> impl IntoView {
+    let queued = match (job.submitted_at, job.started_at) {
+        (Some(submitted), Some(started)) => waited(started - submitted),
+        (Some(submitted), None) if job.state == "QUEUED" => {
+            format!("still queued (since {})", format_timestamp(submitted))
+        }
+        _ => "—".into(),
+    };
+    view! {
+        <dt>"Head job"</dt>
+        <dd>
+            <span class="mono" data-testid="head-job-id">{job.job_id.clone()}</span>
+            " "
+            <span class="badge" data-testid="head-job-state">{job.state.clone()}</span>
+        </dd>
+        <dt>"Submitted"</dt>
+        <dd>{job.submitted_at.map(format_timestamp).unwrap_or_else(|| "—".into())}</dd>
+        <dt>"Waited in the queue"</dt>
+        <dd data-testid="head-job-queued">{queued}</dd>
+        {job.reason.clone().map(|reason| view! {
+            <dt>"Scheduler says"</dt>
+            <dd class="mono wrap" data-testid="head-job-reason">{reason}</dd>
+        })}
+    }
+}
+
+/// A wait in words: "42 s", "3 min 5 s", "2 h 10 min".
+fn waited(ms: i64) -> String {
+    let secs = ms.max(0) / 1000;
+    match secs {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min {} s", s / 60, s % 60),
+        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
     }
 }
 

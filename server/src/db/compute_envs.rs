@@ -134,6 +134,30 @@ pub async fn using_credentials(
     .await
 }
 
+/// Replaces an environment's settings with `config` only if they are still `seen` (a Check
+/// pinning the host key it saw must not undo an admin's edit made meanwhile). Whether it did.
+pub async fn replace_config_if_unchanged(
+    pool: &AnyPool,
+    workspace_id: i64,
+    id: i64,
+    seen: &str,
+    config: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE compute_envs SET config = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4 \
+         AND config = $5",
+    )
+    .bind(config)
+    .bind(now)
+    .bind(workspace_id)
+    .bind(id)
+    .bind(seen)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Records the outcome of a check: `AVAILABLE` or `INVALID`.
 pub async fn set_status(
     pool: &AnyPool,

@@ -12,6 +12,7 @@ pub mod compute_envs;
 pub mod credentials;
 mod decode;
 pub mod encryption_keys;
+pub mod head_jobs;
 pub mod host_identity;
 pub mod installation;
 pub mod key_rotation;

@@ -35,6 +35,19 @@ pub struct RunRow {
     pub started_at: Option<i64>,
     pub heartbeat_at: Option<i64>,
     pub ended_at: Option<i64>,
+    /// The head job Strongroom submitted (HPC over SSH): `db::head_jobs`.
+    pub head_job: HeadJobColumns,
+}
+
+/// A run's head job as stored: the scheduler's job id, its last known state and reason, when
+/// it was submitted and first seen running. All `None` for a run without one.
+#[derive(Debug, Clone, Default)]
+pub struct HeadJobColumns {
+    pub id: Option<String>,
+    pub state: Option<String>,
+    pub reason: Option<String>,
+    pub submitted_at: Option<i64>,
+    pub started_at: Option<i64>,
 }
 
 impl<'r> FromRow<'r, AnyRow> for RunRow {
@@ -61,6 +74,13 @@ impl<'r> FromRow<'r, AnyRow> for RunRow {
             started_at: row.try_get("started_at")?,
             heartbeat_at: row.try_get("heartbeat_at")?,
             ended_at: row.try_get("ended_at")?,
+            head_job: HeadJobColumns {
+                id: row.try_get("head_job_id")?,
+                state: row.try_get("head_job_state")?,
+                reason: row.try_get("head_job_reason")?,
+                submitted_at: row.try_get("head_job_submitted_at")?,
+                started_at: row.try_get("head_job_started_at")?,
+            },
         })
     }
 }
@@ -68,7 +88,8 @@ impl<'r> FromRow<'r, AnyRow> for RunRow {
 const COLUMNS: &str = "SELECT r.id, r.workspace_id, r.compute_env_id, r.launched_by, \
      u.email AS launched_by_email, ce.name AS compute_env_name, r.run_name, r.pipeline, r.revision, \
      r.target, r.status, r.stage, r.launch_env, r.message, r.attempts, r.created_at, r.updated_at, \
-     r.launched_at, r.started_at, r.heartbeat_at, r.ended_at \
+     r.launched_at, r.started_at, r.heartbeat_at, r.ended_at, r.head_job_id, r.head_job_state, \
+     r.head_job_reason, r.head_job_submitted_at, r.head_job_started_at \
      FROM runs r JOIN users u ON u.id = r.launched_by \
      LEFT JOIN compute_envs ce ON ce.id = r.compute_env_id";
 
@@ -219,6 +240,9 @@ pub struct RunClaim {
     pub target: RunTarget,
     pub stage: RunStage,
     pub attempts: i64,
+    /// The head job's scheduler id and last known state, for the cleanup to stop it.
+    pub head_job_id: Option<String>,
+    pub head_job_state: Option<String>,
 }
 
 impl<'r> FromRow<'r, AnyRow> for RunClaim {
@@ -230,10 +254,15 @@ impl<'r> FromRow<'r, AnyRow> for RunClaim {
             target: decode::required_target(row, "target")?,
             stage: named(row, "stage")?,
             attempts: row.try_get("attempts")?,
+            head_job_id: row.try_get("head_job_id")?,
+            head_job_state: row.try_get("head_job_state")?,
         })
     }
 }
 
+/// The due step's claim. A cleaning run waits while its head job submit is unsettled (due or
+/// in flight in `head_job_poll_at`, no job id yet: `db::head_jobs`), so its cleanup learns the
+/// job id to cancel.
 pub async fn claim_due_step(db: &Db, now: i64, lease_until: i64) -> Result<Option<RunClaim>, sqlx::Error> {
     let lock = match db.backend {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
@@ -245,27 +274,33 @@ pub async fn claim_due_step(db: &Db, now: i64, lease_until: i64) -> Result<Optio
            (r.stage = 'provisioning' AND NOT EXISTS (SELECT 1 FROM run_copies c WHERE c.run_id = r.id \
               AND c.state IN ('planned', 'creating'))) \
            OR (r.stage = 'cleaning' AND NOT EXISTS (SELECT 1 FROM run_copies c WHERE c.run_id = r.id \
-              AND c.state = 'deleting'))) \
+              AND c.state = 'deleting') \
+              AND NOT (r.head_job_id IS NULL AND r.head_job_poll_at IS NOT NULL))) \
          ORDER BY r.next_attempt_at LIMIT 1 {lock}) \
-         RETURNING id, workspace_id, launched_by, target, stage, attempts"
+         RETURNING id, workspace_id, launched_by, target, stage, attempts, head_job_id, head_job_state"
     );
     sqlx::query_as(AssertSqlSafe(sql)).bind(now).bind(lease_until).fetch_optional(&db.pool).await
 }
 
-/// Provisioning is done: the launch environment is ready.
+/// Provisioning is done: the launch environment is ready. For a target that starts the head
+/// job itself, `submit_lease_until` marks its submit due in the same write (leased until then to
+/// the caller, who submits at once): a crash before the job id is recorded leaves the submit to
+/// the follower (`db::head_jobs`), never forgotten.
 pub async fn mark_launched(
     pool: &AnyPool,
     id: &str,
     launch_env: &str,
     now: i64,
+    submit_lease_until: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE runs SET stage = 'launched', launch_env = $2, launched_at = $3, updated_at = $3, \
-         claimed_until = 0 WHERE id = $1 AND stage = 'provisioning'",
+         claimed_until = 0, attempts = 0, head_job_poll_at = $4 WHERE id = $1 AND stage = 'provisioning'",
     )
     .bind(id)
     .bind(launch_env)
     .bind(now)
+    .bind(submit_lease_until)
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -306,9 +341,20 @@ pub async fn retry_step_later(pool: &AnyPool, id: &str, next_at: i64, now: i64) 
     .map(|_| ())
 }
 
-/// Runs still going whose last sign of life (heartbeat, start or launch) is older than
-/// `silent_since`, or that were created before `started_before` (the maximum run duration).
-/// Returns each run's id and creation time.
+/// Nothing failed, but the run's next step is not due before `at` (a head job still finishing).
+pub async fn step_again_at(pool: &AnyPool, id: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE runs SET next_attempt_at = $2, claimed_until = 0 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Runs still going whose last sign of life (heartbeat, start, the head job starting, or
+/// launch) is older than `silent_since`, or that were created before `started_before` (the
+/// maximum run duration). A head job the scheduler still holds in its queue is not silence:
+/// Nextflow cannot report before it starts. Returns each run's id and creation time.
 pub async fn overdue(
     pool: &AnyPool,
     silent_since: i64,
@@ -316,7 +362,9 @@ pub async fn overdue(
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, created_at FROM runs WHERE ended_at IS NULL AND stage = 'launched' \
-         AND (COALESCE(heartbeat_at, started_at, launched_at, created_at) < $1 OR created_at < $2)",
+         AND ((COALESCE(heartbeat_at, started_at, head_job_started_at, launched_at, created_at) < $1 \
+               AND COALESCE(head_job_state, '') <> 'QUEUED') \
+              OR created_at < $2)",
     )
     .bind(silent_since)
     .bind(started_before)

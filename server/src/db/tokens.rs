@@ -102,12 +102,12 @@ pub async fn touch(pool: &AnyPool, id: i64, now: i64) -> Result<(), sqlx::Error>
         .map(|_| ())
 }
 
-/// Deletes a user's run token by name, when its run is cleaned. Personal tokens are never
-/// deleted here, whatever their name.
-pub async fn delete_by_name(pool: &AnyPool, user_id: i64, name: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM access_tokens WHERE user_id = $1 AND name = $2 AND run_id IS NOT NULL")
+/// Deletes every token of a run, when the run is cleaned: a head job submitted again after a
+/// crash holds a token of its own beside the first one's. Personal tokens are never deleted here.
+pub async fn delete_for_run(pool: &AnyPool, user_id: i64, run_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM access_tokens WHERE user_id = $1 AND run_id = $2")
         .bind(user_id)
-        .bind(name)
+        .bind(run_id)
         .execute(pool)
         .await
         .map(|_| ())

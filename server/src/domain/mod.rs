@@ -124,6 +124,8 @@ pub struct JobSettings {
     pub max_create_attempts: i64,
     pub reconcile_interval_secs: u64,
     pub reconcile_grace_ms: i64,
+    /// Between two status polls of a run's head job (`jobs::head_jobs`).
+    pub head_job_poll_ms: i64,
     // --- Provider deadlines (issue 10, item 3) ---
     /// The deadline of one provider step of a worker; always below the claim lease.
     pub provider_call_timeout_ms: u64,
@@ -145,6 +147,7 @@ impl JobSettings {
             max_create_attempts: config.max_create_attempts.max(1),
             reconcile_interval_secs: config.reconcile_interval_secs,
             reconcile_grace_ms: (config.reconcile_grace_secs * 1000) as i64,
+            head_job_poll_ms: config.head_job_poll_ms.max(10) as i64,
             // Provider deadlines: a step must end, answered or abandoned, before its lease does.
             provider_call_timeout_ms: config
                 .provider_call_timeout_ms

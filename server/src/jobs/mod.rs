@@ -1,7 +1,8 @@
 //! Background jobs that make the copy lifecycle happen: workers that create and delete copies
-//! and take runs through their stages (`copies.rs`, `run_steps.rs`), a timekeeper that ends
-//! silent or overlong runs (`timekeeper.rs`), and the reconciler that deletes copies left behind
-//! by anything (`reconciler.rs`).
+//! and take runs through their stages (`copies.rs`, `run_steps.rs`), a follower of the head jobs
+//! Strongroom submitted to clusters (`head_jobs.rs`), a timekeeper that ends silent or overlong
+//! runs (`timekeeper.rs`), and the reconciler that deletes copies left behind by anything
+//! (`reconciler.rs`).
 //!
 //! Each job does one step per call and takes the time as an argument, so tests drive it without
 //! a clock; the loops here only decide when to call, and read the clock once before each call
@@ -9,6 +10,7 @@
 #![deny(clippy::disallowed_methods)]
 
 pub mod copies;
+pub mod head_jobs;
 pub mod reconciler;
 pub mod run_steps;
 pub mod timekeeper;
@@ -77,6 +79,7 @@ pub fn spawn(services: Arc<Core>) {
         tokio::spawn(worker(services.clone()));
     }
     tokio::spawn(timekeeper_loop(services.clone()));
+    tokio::spawn(head_job_loop(services.clone()));
     tokio::spawn(reconciler_loop(services));
 }
 
@@ -106,6 +109,25 @@ async fn timekeeper_loop(services: Arc<Core>) {
         tick.tick().await;
         if let Err(error) = timekeeper::end_overdue_runs(&services, now()).await {
             tracing::warn!(%error, "could not check for overdue runs");
+        }
+    }
+}
+
+/// Polls (and, after a crash, submits) head jobs as they come due, then waits for the next tick.
+async fn head_job_loop(services: Arc<Core>) {
+    let every = services.jobs.poll_ms.min(services.jobs.head_job_poll_ms.max(10) as u64);
+    let mut tick = tokio::time::interval(Duration::from_millis(every));
+    loop {
+        tick.tick().await;
+        loop {
+            match head_jobs::step(&services, now()).await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "head job step failed; retrying shortly");
+                    break;
+                }
+            }
         }
     }
 }

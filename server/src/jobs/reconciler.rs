@@ -47,7 +47,10 @@ pub struct Unfinished {
 /// A target to look in, or why a run's stored target could not be read (the pass reports it).
 type Listed = Result<RunTarget, String>;
 
-/// Every target to look in: each run's snapshot and each compute environment as it is now.
+/// Every target to look in: each run's snapshot and each compute environment as it is now. A
+/// cluster reached over SSH is listed per account: an environment with shared credentials as
+/// its one account, an environment on a managed identity once per account registered with the
+/// identity (`account_targets`), since each account has its own directory on the cluster.
 async fn targets(services: &Core) -> anyhow::Result<HashSet<(i64, Listed)>> {
     let mut all = HashSet::new();
     for (workspace_id, target) in runs::distinct_targets(&services.db.pool).await? {
@@ -60,7 +63,9 @@ async fn targets(services: &Core) -> anyhow::Result<HashSet<(i64, Listed)>> {
     for env in compute_envs::list_all(&services.db.pool).await? {
         match env.target() {
             Ok(target) => {
-                all.insert((env.workspace_id, Ok(target)));
+                for account in services.account_targets(target).await? {
+                    all.insert((env.workspace_id, Ok(account)));
+                }
             }
             Err(error) => tracing::warn!(%error, "reconciler skips a compute environment"),
         }
@@ -216,6 +221,8 @@ fn describe(target: &Listed) -> String {
     };
     let c = &target.config;
     let place = [
+        c.host_name.as_deref().map(|h| format!("host {h}")),
+        c.user_name.as_deref().map(|u| format!("account {u}")),
         c.region.as_deref().map(|r| format!("region {r}")),
         c.project.as_deref().map(|p| format!("project {p}")),
         c.work_dir.as_deref().map(|w| format!("work directory {w}")),

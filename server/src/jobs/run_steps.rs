@@ -1,11 +1,13 @@
 //! One run-level step, taken once a run's copies are settled:
 //! - provisioning, every copy created → the target prepares the launch (AWS registers the job
-//!   definition), the run is `launched`, and the HPC launch command (if any) is started;
+//!   definition), the run is `launched`, and its head job is submitted (HPC over SSH,
+//!   `head_jobs`) or the HPC launch command (if any) is started;
 //! - provisioning, a copy failed → the run fails with that copy's error, and cleanup begins;
-//! - cleaning, no copy left to delete → the target's last tidy-up, then `cleaned`; or
+//! - cleaning, no copy left to delete → a head job still going is cancelled, the target's last
+//!   tidy-up, then `cleaned`; or
 //!   `cleanup_failed` if a copy could not be deleted (the reconciler keeps trying).
 
-use super::{backoff_ms, later, with_deadline, LEASE_MS};
+use super::{backoff_ms, head_jobs, later, with_deadline, LEASE_MS};
 use crate::db::{run_copies, runs};
 use crate::domain::Core;
 use crate::providers::{CreatedCopy, ProviderError};
@@ -40,18 +42,27 @@ pub async fn step(services: &Core, now: i64) -> anyhow::Result<bool> {
                 .collect();
             let prepare = async {
                 let store = services.store_for(claim.workspace_id, &claim.target).await?;
-                store.prepare_launch(&claim.id, &created).await
+                let env = store.prepare_launch(&claim.id, &created).await?;
+                Ok((store, env))
             };
             let prepared = with_deadline(services, "preparing the launch", prepare).await;
             match prepared {
-                Ok(env) => {
+                Ok((store, env)) => {
                     let env = serde_json::to_string(&env)?;
-                    if runs::mark_launched(&services.db.pool, &claim.id, &env, later(now, started)).await? {
+                    let at = later(now, started);
+                    // A target that starts the head job itself has its submit due from now on
+                    // (leased to this step), in the same write: see `db::head_jobs`.
+                    let submit_lease = store.head_jobs().is_some().then_some(at + LEASE_MS);
+                    if runs::mark_launched(&services.db.pool, &claim.id, &env, at, submit_lease).await? {
                         tracing::info!(
                             workflow_id = %claim.id, copies = created.len(),
                             "run launched: every copy is in place"
                         );
-                        services.start_launch_command(&claim.id).await;
+                        if submit_lease.is_some() {
+                            head_jobs::submit(services, &claim.id, Ok(store), false, 0, at).await?;
+                        } else {
+                            services.start_launch_command(&claim.id).await;
+                        }
                     } else {
                         runs::release(&services.db.pool, &claim.id).await?;
                     }
@@ -77,11 +88,16 @@ pub async fn step(services: &Core, now: i64) -> anyhow::Result<bool> {
         (RunStage::Cleaning, None) => {
             let finish = async {
                 let store = services.store_for(claim.workspace_id, &claim.target).await?;
-                store.finish_cleanup(&claim.id).await
+                // A head job still finishing on its own is given time (`Some`: look again then).
+                if let Some(again_at) = head_jobs::stop_before_cleanup(services, &claim, &store, now).await? {
+                    return Ok(Some(again_at));
+                }
+                store.finish_cleanup(&claim.id).await.map(|()| None)
             };
             let finished = with_deadline(services, "the last cleanup step", finish).await;
             match finished {
-                Ok(()) => {
+                Ok(Some(again_at)) => runs::step_again_at(&services.db.pool, &claim.id, again_at).await?,
+                Ok(None) => {
                     runs::mark_cleanup_over(
                         &services.db.pool,
                         &claim.id,

@@ -21,6 +21,7 @@ mod hardening;
 mod helpers;
 mod hostile_endpoints;
 mod hpc_security;
+mod hpc_ssh;
 mod identities;
 mod leak;
 mod openapi;

@@ -156,15 +156,21 @@ impl TokensPort for Tokens {
 }
 
 impl Core {
-    /// Makes the token a run's launch command gets (`TOWER_ACCESS_TOKEN`): the launcher's
-    /// identity, bound to this run, expiring with the maximum run duration. A plain `String`
-    /// because it goes straight into the child's environment, and nowhere else.
-    pub(crate) async fn create_run_token(&self, run: &runs::RunRow) -> Result<String, sqlx::Error> {
+    /// Makes the token a run's launch command or head job gets (`TOWER_ACCESS_TOKEN`): the
+    /// launcher's identity, bound to this run, expiring with the maximum run duration. A plain
+    /// `String` because it goes straight to the child's environment or the job's 0600 file, and
+    /// nowhere else. `name` is unique per run token (`run_token_name`, with a suffix for a head
+    /// job submitted again).
+    pub(crate) async fn create_run_token(
+        &self,
+        run: &runs::RunRow,
+        name: &str,
+    ) -> Result<String, sqlx::Error> {
         let token = format!("{TOKEN_PREFIX}{}", new_token());
         let now = now_ms();
         let new = tokens::NewToken {
             user_id: run.launched_by,
-            name: &run_token_name(&run.id),
+            name,
             token_hash: &hash_token(&token),
             expires_at: Some(now + self.jobs.max_duration_ms),
             run_id: Some(&run.id),

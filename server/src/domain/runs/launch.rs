@@ -7,6 +7,7 @@ use super::Runs;
 use crate::audit::Event;
 use crate::db::secrets::{self, Owner};
 use crate::db::{compute_envs, run_copies, runs};
+use crate::domain::identities::for_launch;
 use crate::domain::runs::launch_input::{check_pipeline, check_revision, check_run_name};
 use crate::domain::runs::stores::preflight_message;
 use crate::domain::{internal, now_ms, Core};
@@ -141,7 +142,15 @@ impl LaunchPort for Runs {
             )));
         }
         let env = self.launch_env_row(workspace_id, request.compute_env_id).await?;
-        let mut target = env.target().map_err(internal)?;
+        let target = env.target().map_err(internal)?;
+        // Over SSH: the launcher's own cluster account on a managed identity, a pinned host key.
+        let mut target = match self.core.launch_target(workspace_id, &env.name, target, actor.id).await {
+            Ok(target) => target,
+            Err(refusal @ AppError::BadRequest(_)) => {
+                return Err(self.core.denied(actor, Some(workspace_id), refusal).await)
+            }
+            Err(error) => return Err(error),
+        };
 
         let workspace_found = resolve(&self.core, Owner::Workspace(workspace_id), &workspace_names).await?;
         let user_found = resolve(&self.core, Owner::User(actor.id), &user_names).await?;
@@ -167,6 +176,16 @@ impl LaunchPort for Runs {
         let mut tx = self.core.db.begin().await.map_err(internal)?;
         // The run keeps the credentials version it provisions with, whatever replaces it later.
         self.core.pin_credentials(&mut tx, workspace_id, &mut target).await?;
+        // A cluster account's credentials cannot be changed or deleted under a run that uses them.
+        if let Some(account) = target.managed_credentials_id {
+            let locked = for_launch::lock_for_run(&mut tx, account).await.map_err(internal)?;
+            if !locked {
+                return Err(AppError::bad_request(
+                    "Your cluster credentials for this managed identity were removed meanwhile; add them \
+                     again and launch again.",
+                ));
+            }
+        }
         let new = runs::NewRun {
             id: &workflow_id,
             workspace_id,

@@ -47,7 +47,8 @@ impl Core {
             HpcStore::open(&target.config, &self.install_id, &self.hpc_host).map_err(|e| e.to_string())?;
         let detail = self.describe_run_unchecked(&run).await.map_err(|e| unexpected(&e))?;
 
-        let token = self.create_run_token(&run).await.map_err(|e| unexpected(&e))?;
+        let token =
+            self.create_run_token(&run, &run_token_name(&run.id)).await.map_err(|e| unexpected(&e))?;
 
         let (log, log_path) = store
             .open_launch_log(workflow_id)
@@ -109,12 +110,12 @@ impl Core {
         Ok(())
     }
 
-    /// Deletes a cleaned run's token, if it had one.
+    /// Deletes a cleaned run's tokens, if it had any.
     pub(crate) async fn delete_run_token(
         &self,
         launched_by: i64,
         workflow_id: &str,
     ) -> Result<(), sqlx::Error> {
-        tokens::delete_by_name(&self.db.pool, launched_by, &run_token_name(workflow_id)).await
+        tokens::delete_for_run(&self.db.pool, launched_by, workflow_id).await
     }
 }

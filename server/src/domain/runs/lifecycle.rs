@@ -43,6 +43,16 @@ fn copy_view(row: run_copies::CopyRow) -> CopyView {
     }
 }
 
+fn head_job_view(job: &runs::HeadJobColumns) -> Option<HeadJobView> {
+    Some(HeadJobView {
+        job_id: job.id.clone()?,
+        state: job.state.clone().unwrap_or_else(|| "QUEUED".into()),
+        reason: job.reason.clone(),
+        submitted_at: job.submitted_at,
+        started_at: job.started_at,
+    })
+}
+
 /// What every head job gets, before the target's own entries.
 fn base_environment(services: &Core, row: &runs::RunRow) -> Vec<(String, String)> {
     vec![
@@ -100,6 +110,7 @@ impl Core {
             launch_env,
             copies: copies.into_iter().map(copy_view).collect(),
             can_cancel: false,
+            head_job: head_job_view(&row.head_job),
         })
     }
 

@@ -33,6 +33,10 @@ struct StoreKey {
     /// The workspace's host identity grant, read at every open so a withdrawn grant takes effect
     /// at once.
     host_identity: Option<String>,
+    /// The version of the managed credentials (a cluster account's SSH key) the store holds; the
+    /// account itself is the target's `managed_credentials_id`, so two launchers' accounts never
+    /// share a store or a connection.
+    managed_credentials_version: Option<i64>,
     target: RunTarget,
 }
 
@@ -52,6 +56,10 @@ const PREFLIGHT_FRESH_MS: i64 = 5 * 60_000;
 
 const CREDENTIALS_DELETED: &str =
     "the compute environment's credentials were deleted; an admin must choose new ones";
+
+const MANAGED_CREDENTIALS_DELETED: &str =
+    "the cluster credentials (managed identity) this run uses were deleted; its files on the cluster \
+     cannot be reached as that account any more";
 
 impl Core {
     /// The store of a target, opened once and then reused.
@@ -75,20 +83,31 @@ impl Core {
             _ => None,
         };
         let host_external_id = self.host_identity_for_store(workspace_id).await.map_err(unavailable)?;
+        let managed_credentials_version = match target.managed_credentials_id {
+            Some(id) => Some(
+                self.managed_credentials_version(id)
+                    .await
+                    .map_err(unavailable)?
+                    .ok_or_else(|| ProviderError::Rejected(MANAGED_CREDENTIALS_DELETED.into()))?,
+            ),
+            None => None,
+        };
         let key = StoreKey {
             workspace_id,
             credentials_version: target.credentials_version.or(current.as_ref().map(|row| row.version)),
             host_identity: host_external_id,
+            managed_credentials_version,
             target: target.clone(),
         };
         if let Some(store) = self.stores.open.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(store.clone());
         }
-        let credentials = match target.credentials_id {
-            Some(id) => {
+        let credentials = match (target.managed_credentials_id, target.credentials_id) {
+            (Some(id), _) => Some(self.account_keys(id).await?),
+            (None, Some(id)) => {
                 Some(self.target_credentials(workspace_id, id, target.credentials_version, current).await?)
             }
-            None => None,
+            (None, None) => None,
         };
         let credentials_file = self.aws_host_credentials_file.as_deref();
         let host_identity =
@@ -139,6 +158,15 @@ impl Core {
         }
     }
 
+    /// A cluster account's SSH key (managed credentials), decrypted for the SSH client only.
+    async fn account_keys(&self, managed_credentials_id: i64) -> Result<SecretBytes, ProviderError> {
+        match self.managed_keys(managed_credentials_id).await {
+            Ok(Some(keys)) => Ok(keys),
+            Ok(None) => Err(ProviderError::Rejected(MANAGED_CREDENTIALS_DELETED.into())),
+            Err(_) => Err(ProviderError::Unavailable("the cluster credentials could not be read".into())),
+        }
+    }
+
     /// The target's preflight for a launch: a pass less than five minutes old stands.
     pub async fn preflight_for_launch(
         &self,
@@ -168,12 +196,23 @@ impl Core {
         workspace_id: i64,
         target: &RunTarget,
     ) -> Result<(), PreflightFailure> {
+        self.preflight_seeing_host_key(workspace_id, target).await.map(|_| ())
+    }
+
+    /// Runs the target's preflight; on success, the host key the store saw (`SHA256:…`) for a
+    /// target that pins one (a cluster reached over SSH), so a Check can record it.
+    pub async fn preflight_seeing_host_key(
+        &self,
+        workspace_id: i64,
+        target: &RunTarget,
+    ) -> Result<Option<String>, PreflightFailure> {
         let store = self.store_for(workspace_id, target).await.map_err(|error| PreflightFailure {
             step: "open the compute environment".into(),
             message: error.to_string(),
             fix: "Check the compute environment's settings and credentials.".into(),
         })?;
-        store.preflight().await
+        store.preflight().await?;
+        Ok(store.host_key_seen())
     }
 }
 

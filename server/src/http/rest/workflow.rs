@@ -1,12 +1,14 @@
 //! `/workflow`: launch, describe, list and cancel runs, shaped like Seqera's
 //! `SubmitWorkflowLaunchRequest`, `DescribeWorkflowResponse` and `ListWorkflowsResponse`.
 //! Strongroom adds what its users need to see the secrets' journey: `secretCopies` (each copy's
-//! state, never a value), `launchEnvironment`, `launchCommand` and `cleanupStage`.
+//! state, never a value), `launchEnvironment`, `launchCommand` and `cleanupStage`. The head job
+//! it submitted to a cluster is Seqera's `jobInfo` (`operationId`: the scheduler's job id,
+//! `status`, `message`), with Strongroom's `submit`, `start` and `queuedDuration` added.
 
 use super::extract::{ApiError, ApiJson, ApiPath, ApiQuery, Caller};
 use crate::http::AppState;
 use app::error::AppError;
-use app::model::{format_timestamp_rfc3339, LaunchRequest, RunDetail, RunSummary};
+use app::model::{format_timestamp_rfc3339, HeadJobView, LaunchRequest, RunDetail, RunSummary};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -132,7 +134,23 @@ pub async fn describe(
         "secretCopies": copies,
         "launchEnvironment": environment,
         "launchCommand": detail.command,
+        "jobInfo": detail.head_job.as_ref().map(job_info),
     })))
+}
+
+/// Seqera's `JobInfoDto` for the run's head job: the scheduler's id as `operationId` (Seqera's
+/// int64 `id` is its own row id, which Strongroom does not have), its state as `status`, the
+/// scheduler's reason as `message`. Strongroom's extensions: `submit` and `start` (as on
+/// `WorkflowDbDto`) and `queuedDuration`, the milliseconds it waited in the scheduler's queue.
+fn job_info(job: &HeadJobView) -> Value {
+    let mut map = Map::new();
+    map.insert("operationId".into(), job.job_id.clone().into());
+    map.insert("status".into(), job.state.clone().into());
+    put(&mut map, "message", job.reason.clone());
+    put(&mut map, "submit", job.submitted_at.map(format_timestamp_rfc3339));
+    put(&mut map, "start", job.started_at.map(format_timestamp_rfc3339));
+    put(&mut map, "queuedDuration", job.queued_ms(crate::clock::now_ms()));
+    Value::Object(map)
 }
 
 pub async fn list(

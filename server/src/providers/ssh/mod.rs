@@ -35,6 +35,7 @@ mod exec;
 mod head_job;
 mod head_script;
 mod host_key;
+mod host_probe;
 pub mod key;
 pub mod layout;
 mod preflight;
@@ -47,4 +48,5 @@ mod store;
 pub const DEFAULT_PORT: u16 = 22;
 
 pub use host_key::fingerprint_is_valid;
+pub use host_probe::probe_host_key;
 pub use store::SshStore;
