@@ -67,7 +67,10 @@ pub async fn create_credentials(
             external_id: Some(external_id),
         },
         "google" => CredentialKeysInput::Google { data: Some(key_file.into()) },
-        "ssh" => CredentialKeysInput::Ssh { private_key: Some(key_file.into()), passphrase: Some(secret_key.into()) },
+        "ssh" => CredentialKeysInput::Ssh {
+            private_key: Some(key_file.into()),
+            passphrase: Some(secret_key.into()),
+        },
         _ => return finish(Err(AppError::bad_request("The provider must be 'aws', 'google' or 'ssh'."))),
     };
     finish(ports()?.credentials.create_credentials(&actor()?, workspace_id, name, keys).await)

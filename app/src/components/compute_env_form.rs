@@ -91,9 +91,7 @@ pub fn AddComputeEnvForm(
     let managed = move || identity_id.with(|id| id != "0");
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {
-            for field in
-                [name, region, queue, role, kms, endpoint, project, location, work_dir]
-            {
+            for field in [name, region, queue, role, kms, endpoint, project, location, work_dir] {
                 field.set(String::new());
             }
             ssh.clear();

@@ -13,7 +13,14 @@
 //!   done: the SDKs' HTTP clients resolve on their own.
 //!
 //! Allow-list entries: a URL prefix (`http://10.0.0.5:4566/`), a `host:port`, or a bare `host`
-//! (any port). The address rules are written here by hand: the standard library's `is_global`
+//! (any port).
+//!
+//! A cluster's SSH login node (`hostName`, `port`) follows the same list: a host that resolves to
+//! public addresses only may be used by anyone who manages compute (the SSH handshake and the
+//! pinned host key do the rest); one that reaches a loopback, private, link-local or other special
+//! address (the Strongroom host itself, its internal network, a metadata service) only when an
+//! instance administrator lists it as `host` or `host:port`, since a Check would otherwise let a
+//! workspace probe what listens there. The address rules are written here by hand: the standard library's `is_global`
 //! is not stable yet, and the ranges are few.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -88,6 +95,50 @@ impl EndpointPolicy {
                     "endpointUrl {} reaches {kind} address, which this server only calls when an \
                      instance administrator lists the endpoint in {ALLOW_SETTING}.",
                     origin(&url)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl EndpointPolicy {
+    /// Whether an instance administrator listed this SSH login node (`host` or `host:port`).
+    fn lists_host(&self, host: &str, port: u16) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        self.allow.iter().any(|entry| match entry {
+            Entry::Host(h, allowed) => {
+                h.trim_start_matches('[').trim_end_matches(']') == host && allowed.is_none_or(|p| p == port)
+            }
+            Entry::Prefix(_) => false,
+        })
+    }
+
+    /// Checks a cluster's SSH login node (see the module doc). The refusal names the setting.
+    /// `must_resolve`: when connecting, a name that does not resolve is refused; when saving, it
+    /// is accepted (the name may not exist yet, or only on the cluster's network) and checked
+    /// again at every connection.
+    pub async fn check_ssh_host(&self, host: &str, port: u16, must_resolve: bool) -> Result<(), String> {
+        if self.lists_host(host, port) {
+            return Ok(());
+        }
+        let lookup = tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port))).await;
+        let addresses: Vec<IpAddr> = match lookup {
+            Ok(Ok(found)) => found.map(|a| a.ip()).collect(),
+            _ => Vec::new(),
+        };
+        if addresses.is_empty() {
+            return match must_resolve {
+                true => Err(format!("hostName {host}: the host name cannot be resolved.")),
+                false => Ok(()),
+            };
+        }
+        for address in addresses {
+            if let Some(kind) = special_range(address) {
+                return Err(format!(
+                    "hostName {host} (port {port}) reaches {kind} address, which this server only connects \
+                     to when an instance administrator lists the login node in {ALLOW_SETTING} (as \
+                     {host} or {host}:{port})."
                 ));
             }
         }

@@ -257,6 +257,14 @@ pub async fn open_checked(
     rules: &endpoints::EndpointPolicy,
     hpc: &Arc<hpc::host::HpcHost>,
 ) -> Result<SharedStore, ProviderError> {
+    if target.config.uses_ssh(target.platform) {
+        // A managed identity's host is in the run's target by now; an environment being checked
+        // without one has nothing to connect to yet, and the SSH store says so.
+        if let Some(host) = target.config.host_name.as_deref() {
+            let port = target.config.port.unwrap_or(ssh::DEFAULT_PORT);
+            rules.check_ssh_host(host, port, true).await.map_err(ProviderError::Rejected)?;
+        }
+    }
     let endpoint = target.config.endpoint_url.as_deref().map(str::trim).filter(|e| !e.is_empty());
     if let Some(raw) = endpoint {
         // Only an instance administrator can have saved an unlisted endpoint.

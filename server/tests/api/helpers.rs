@@ -17,6 +17,19 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// other two are the made-up endpoints of the compute-environment tests.
 pub const EMULATOR_ALLOW: &[&str] = &["127.0.0.2", "127.0.0.1:4566", "secretmanager.example.org"];
 
+/// What the test apps may call: the emulators, and the test cluster's SSH ports (each listed by
+/// port, so 127.0.0.1 stays unlisted elsewhere, as an instance administrator would list a
+/// login node on a private network).
+pub fn endpoint_allow() -> Vec<String> {
+    let mut allow: Vec<String> = EMULATOR_ALLOW.iter().map(|e| e.to_string()).collect();
+    if let Some(cluster) = crate::support::cluster::TestCluster::get() {
+        for port in [cluster.port, cluster.lsf_port, cluster.pbs_port, cluster.moab_port, cluster.uge_port] {
+            allow.push(format!("{}:{port}", cluster.host));
+        }
+    }
+    allow
+}
+
 /// The loopback address the emulators listen on.
 pub const EMULATOR_HOST: &str = "127.0.0.2";
 
@@ -162,7 +175,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         database_url: Some(database_url.clone()),
         // Tests sign in many times from one address; the rate-limit test lowers this again.
         login_attempts_per_minute: 1000,
-        endpoint_allow: EMULATOR_ALLOW.iter().map(|e| e.to_string()).collect(),
+        endpoint_allow: endpoint_allow(),
         ..Config::default()
     };
     hpc_settings(&mut config, data_dir.path(), work_root.path());
@@ -231,7 +244,7 @@ impl TestApp {
             data_dir: self.data_dir.path().to_path_buf(),
             database_url: Some(self.database_url.clone()),
             reconcile_grace_secs: 0,
-            endpoint_allow: EMULATOR_ALLOW.iter().map(|e| e.to_string()).collect(),
+            endpoint_allow: endpoint_allow(),
             ..Config::default()
         };
         hpc_settings(&mut config, self.data_dir.path(), self.work_root.path());

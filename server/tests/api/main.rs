@@ -28,6 +28,7 @@ mod openapi;
 mod ops;
 mod orgs;
 mod participants;
+mod proof;
 mod run_tokens;
 mod runs;
 mod secrets;

@@ -138,8 +138,7 @@ fn check_aws(
             access_key,
             assume_role_arn,
             external_id,
-            service_account_email: None,
-            ssh_key_fingerprint: None,
+            ..CredentialsPublic::default()
         },
         sealed_document,
     })

@@ -6,8 +6,8 @@
 
 use super::Compute;
 use crate::db::{credentials, workspaces, Tx};
-use crate::domain::identities::for_launch;
 use crate::domain::compute::settings_check::{check_config, check_credentials_fit, uses_host_identity};
+use crate::domain::identities::for_launch;
 use crate::domain::internal;
 use app::error::AppError;
 use app::model::*;
@@ -77,6 +77,10 @@ impl Compute {
             None => (None, None),
         };
         check_credentials_fit(input.platform, &config, provider)?;
+        if let (true, Some(host)) = (config.uses_ssh(input.platform), config.host_name.as_deref()) {
+            let port = config.port.unwrap_or(crate::providers::ssh::DEFAULT_PORT);
+            self.core.endpoints.check_ssh_host(host, port, false).await.map_err(AppError::BadRequest)?;
+        }
         if let Some(identity_id) = config.managed_identity_id {
             self.check_managed_identity(workspace_id, input.platform, identity_id).await?;
         }

@@ -23,7 +23,10 @@ pub(crate) fn check_ssh(
     let checked = ssh_key::check(&SshKeysInput { private_key, passphrase })?;
     Ok(CheckedKeys {
         provider: CloudProvider::Ssh,
-        public: CredentialsPublic { ssh_key_fingerprint: checked.fingerprint, ..CredentialsPublic::default() },
+        public: CredentialsPublic {
+            ssh_key_fingerprint: checked.fingerprint,
+            ..CredentialsPublic::default()
+        },
         sealed_document: checked.sealed_document,
     })
 }

@@ -190,10 +190,7 @@ fn check_environment(c: &ComputeConfig) -> Result<(), AppError> {
             )));
         }
         if !entry.head && !entry.compute {
-            return Err(bad(format!(
-                "{} must apply to the head job, the compute jobs or both.",
-                entry.name
-            )));
+            return Err(bad(format!("{} must apply to the head job, the compute jobs or both.", entry.name)));
         }
     }
     Ok(())
@@ -253,9 +250,13 @@ mod tests {
         refused(ComputeConfig { launch_command: Some("sbatch x".into()), ..cluster() }, "launchCommand");
         refused(ComputeConfig { head_queue: Some("a;b".into()), ..cluster() }, "headQueue");
         refused(ComputeConfig { head_job_options: Some("--mem '4G".into()), ..cluster() }, "headJobOptions");
-        refused(ComputeConfig { host_key_fingerprint: Some("MD5:aa".into()), ..cluster() }, "hostKeyFingerprint");
+        refused(
+            ComputeConfig { host_key_fingerprint: Some("MD5:aa".into()), ..cluster() },
+            "hostKeyFingerprint",
+        );
         let pinned = format!("SHA256:{}", "A".repeat(43));
-        assert!(check(Platform::Slurm, &ComputeConfig { host_key_fingerprint: Some(pinned), ..cluster() }).is_ok());
+        assert!(check(Platform::Slurm, &ComputeConfig { host_key_fingerprint: Some(pinned), ..cluster() })
+            .is_ok());
     }
 
     #[test]
@@ -272,13 +273,24 @@ mod tests {
 
     #[test]
     fn environment_entries_cannot_replace_what_strongroom_sets() {
-        let entry = |name: &str| ConfigEnvVariable { name: name.into(), value: "v".into(), head: true, compute: false };
-        assert!(check(Platform::Slurm, &ComputeConfig { environment: Some(vec![entry("MY_VAR")]), ..cluster() }).is_ok());
+        let entry = |name: &str| ConfigEnvVariable {
+            name: name.into(),
+            value: "v".into(),
+            head: true,
+            compute: false,
+        };
+        assert!(check(
+            Platform::Slurm,
+            &ComputeConfig { environment: Some(vec![entry("MY_VAR")]), ..cluster() }
+        )
+        .is_ok());
         for name in ["NXF_SECRETS_FILE", "TOWER_ACCESS_TOKEN", "1ABC", "A-B", ""] {
             let config = ComputeConfig { environment: Some(vec![entry(name)]), ..cluster() };
             assert!(check(Platform::Slurm, &config).is_err(), "{name}");
         }
         let nowhere = ConfigEnvVariable { head: false, ..entry("X") };
-        assert!(check(Platform::Slurm, &ComputeConfig { environment: Some(vec![nowhere]), ..cluster() }).is_err());
+        assert!(
+            check(Platform::Slurm, &ComputeConfig { environment: Some(vec![nowhere]), ..cluster() }).is_err()
+        );
     }
 }

@@ -42,6 +42,12 @@ impl Identities {
             managed_identities::find(&self.core.db.pool, org_id, identity_id).await.map_err(internal)?;
         identity_from_row(row.ok_or_else(not_found)?).map_err(internal)
     }
+
+    /// A new or moved login node must be one this server may connect to (the instance's
+    /// endpoint rules: loopback and private addresses only when listed).
+    async fn check_host(&self, host: &str, port: u16) -> Result<(), AppError> {
+        self.core.endpoints.check_ssh_host(host, port, false).await.map_err(AppError::BadRequest)
+    }
 }
 
 fn not_found() -> AppError {

@@ -71,6 +71,7 @@ impl IdentitiesPort for Identities {
     ) -> Result<ManagedIdentity, AppError> {
         let access = authorize_org(&self.core.db, actor, org_id, OrgPermission::ManageIdentities).await?;
         let checked = check_new(input)?;
+        self.check_host(&checked.config.host_name, checked.config.port).await?;
         let config = serde_json::to_string(&checked.config).map_err(internal)?;
         let mut tx = self.core.db.begin().await.map_err(internal)?;
         let new = managed_identities::NewIdentity {
@@ -107,6 +108,11 @@ impl IdentitiesPort for Identities {
         let row = row.filter(|row| row.org_id == access.org_id).ok_or_else(not_found)?;
         let current = identity_from_row(row).map_err(internal)?;
         let checked = apply_change(&current, change)?;
+        if (&checked.config.host_name, checked.config.port)
+            != (&current.config.host_name, current.config.port)
+        {
+            self.check_host(&checked.config.host_name, checked.config.port).await?;
+        }
         let config = serde_json::to_string(&checked.config).map_err(internal)?;
         let updated =
             managed_identities::update(&mut tx, access.org_id, identity_id, &checked.name, &config, now_ms())

@@ -9,9 +9,9 @@
 //! passphrase: workspace SSH credentials (`compute::ssh_key_input`) are checked here too.
 
 use crate::crypto::SecretBytes;
+use crate::providers::ssh::key::SshKey;
 use app::error::AppError;
 use app::ports::SshKeysInput;
-use crate::providers::ssh::key::SshKey;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
@@ -127,7 +127,7 @@ oqKjHNOZphN4yVbY7yeAAAAAD3Rlc3RAc3Ryb25ncm9vbQECAwQFBg==
         let public = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN8uHJVTe0nYPAwO/tnVdV+Q test";
         let garbage = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot*base64\n-----END OPENSSH PRIVATE KEY-----";
         for (key, says) in
-            [("", "Paste"), (cut, "cut short"), (public, "public key"), (garbage, "not an SSH private key")]
+            [("", "Paste"), (cut, "cut short"), (public, "public key"), (garbage, "not a private key")]
         {
             let message = check(&input(key, None)).err().unwrap().to_string();
             assert!(message.contains(says), "{message}");

@@ -64,7 +64,9 @@ pub fn config_from_dto(platform: Platform, dto: Map<String, Value>) -> Result<Co
         match key.as_str() {
             "discriminator" => {
                 if value.as_str().is_some_and(|d| d != platform.as_str()) {
-                    return Err(refuse(format!("config.discriminator must match the platform ({platform}).")));
+                    return Err(refuse(format!(
+                        "config.discriminator must match the platform ({platform})."
+                    )));
                 }
             }
             "workDir" => config.work_dir = text()?,

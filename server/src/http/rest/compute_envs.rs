@@ -107,7 +107,8 @@ fn credentials_id(value: Option<Value>) -> Result<Option<i64>, ApiError> {
 
 /// `managedIdentityId` (Seqera: a string, at the top of the environment), or a number.
 fn managed_identity_id(value: Option<Value>) -> Result<Option<i64>, ApiError> {
-    let bad = || ApiError::from(AppError::bad_request("managedIdentityId must be the id of a managed identity."));
+    let bad =
+        || ApiError::from(AppError::bad_request("managedIdentityId must be the id of a managed identity."));
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),

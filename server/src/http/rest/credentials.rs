@@ -65,9 +65,14 @@ fn keys_input(provider: CloudProvider, keys: KeysBody) -> Result<CredentialKeysI
                 || keys.external_id.is_some()
                 || keys.data.is_some();
             if other {
-                return Err(AppError::bad_request("ssh credentials take privateKey and passphrase only.").into());
+                return Err(
+                    AppError::bad_request("ssh credentials take privateKey and passphrase only.").into()
+                );
             }
-            Ok(CredentialKeysInput::Ssh { private_key: secret(keys.private_key), passphrase: secret(keys.passphrase) })
+            Ok(CredentialKeysInput::Ssh {
+                private_key: secret(keys.private_key),
+                passphrase: secret(keys.passphrase),
+            })
         }
         CloudProvider::Aws => {
             if keys.data.is_some() {

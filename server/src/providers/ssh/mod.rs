@@ -44,6 +44,9 @@ pub mod scheduler;
 mod sftp;
 mod store;
 
+/// SSH's port when an environment or identity names none.
+pub const DEFAULT_PORT: u16 = 22;
+
 pub use host_key::fingerprint_is_valid;
 pub use host_probe::probe_host_key;
 pub use store::SshStore;

@@ -71,7 +71,7 @@ impl SshStore {
         if host.starts_with('-') || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(rejected(format!("hostName '{host}' is not a host name")));
         }
-        let port = config.port.unwrap_or(22);
+        let port = config.port.unwrap_or(super::DEFAULT_PORT);
         if port == 0 {
             return Err(rejected("port must be between 1 and 65535".into()));
         }

@@ -8,6 +8,7 @@ mod compute_envs;
 mod keys;
 mod lifecycle;
 mod roles;
+mod ssh;
 
 use crate::helpers::*;
 use reqwest::{Client, Method, StatusCode};

@@ -28,6 +28,7 @@ fn start_worker(app: &TestApp) -> tokio::process::Child {
         .env("STRONGROOM_MAX_CREATE_ATTEMPTS", "1000")
         .env("STRONGROOM_RECONCILE_INTERVAL_SECS", "1")
         .env("STRONGROOM_RECONCILE_GRACE_SECS", "0")
+        .env("STRONGROOM_ENDPOINT_ALLOW", crate::helpers::endpoint_allow().join(","))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

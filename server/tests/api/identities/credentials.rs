@@ -77,6 +77,31 @@ async fn members_manage_their_own_credentials_and_see_only_those() {
     let list = org.list(&alice, id, "").await;
     assert_eq!(accounts(&list), [("alice@example.org".to_string(), None)], "she is missing now");
 
+    // Every change is audited with the account and the key's fingerprint, never the key.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let entries: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT action, actor, detail FROM audit_log WHERE action LIKE 'managed_credentials.%' ORDER BY seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let actions: Vec<&str> = entries.iter().map(|(action, ..)| action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "managed_credentials.created",
+            "managed_credentials.created",
+            "managed_credentials.updated",
+            "managed_credentials.updated",
+            "managed_credentials.deleted"
+        ]
+    );
+    assert_eq!(entries[0].1, "alice@example.org");
+    assert!(entries[0].2.contains("cluster account alice") && entries[0].2.contains(&alice_key.fingerprint));
+    assert!(entries.iter().all(|(.., detail)| !detail.contains(&alice_key.canary())));
+
     // Another organization's user cannot even list.
     let stranger = app.user(&org.owner, "stranger@example.org").await;
     let (status, _) =
@@ -170,7 +195,7 @@ async fn what_a_member_gives_is_checked_and_each_refusal_says_what_to_fix() {
         (
             json!({"provider": "ssh", "metadata": {"userName": "alice"},
                 "credentials": {"keys": {"privateKey": "hunter2-not-a-key"}}}),
-            "not an SSH private key",
+            "not a private key",
         ),
         (
             json!({"metadata": {"userName": "alice"}, "credentials": {"keys": {"privateKey": public}}}),

@@ -28,7 +28,16 @@ async fn owners_create_describe_update_and_delete_identities_in_seqeras_shape() 
     assert_eq!(created["config"]["discriminator"], "lsf");
     assert_eq!(created["config"]["hostKeyFingerprint"], Value::Null, "not pinned until given or checked");
 
-    let second = json!({"name": "pbs", "platform": "altair-platform", "config": {"hostName": "10.0.0.5"}});
+    // A login node on a loopback or private address needs the instance administrator's listing:
+    // otherwise a Check would let an organization probe the Strongroom host's own network.
+    for inward in ["127.0.0.1", "10.0.0.5", "169.254.169.254"] {
+        let body = json!({"name": "inward", "platform": "altair-platform", "config": {"hostName": inward}});
+        let (status, refusal) = org.call(&org.owner, Method::POST, "/api/identities", body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{inward}: {refusal}");
+        let message = refusal["message"].as_str().unwrap();
+        assert!(message.contains("STRONGROOM_ENDPOINT_ALLOW"), "{message}");
+    }
+    let second = json!({"name": "pbs", "platform": "altair-platform", "config": {"hostName": "192.0.2.10"}});
     let (status, pbs) = org.call(&org.owner, Method::POST, "/api/identities", second).await;
     assert_eq!(status, StatusCode::OK, "{pbs}");
     assert_eq!(pbs["config"]["port"], 22, "the port defaults to SSH's");
