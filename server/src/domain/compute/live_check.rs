@@ -40,7 +40,7 @@ impl ComputeCheckPort for Compute {
         let checked = self.core.check_target(workspace_id, &env.name, target, actor.id).await?;
         let outcome = match checked.connect_only_note {
             // No account to log in as: the login node and its host key only.
-            Some(_) => host_key_only(&checked.target.config).await.map(Some),
+            Some(_) => self.core.host_key_only(&checked.target.config).await.map(Some),
             None => self.core.preflight_seeing_host_key(workspace_id, &checked.target).await,
         };
         let check = match &outcome {
@@ -78,14 +78,23 @@ impl ComputeCheckPort for Compute {
     }
 }
 
-/// Reaches the cluster of `config` for its host key alone (checked against the pinned one).
-async fn host_key_only(config: &ComputeConfig) -> Result<String, PreflightFailure> {
-    let host = config.host_name.as_deref().unwrap_or_default();
-    let pinned = config.host_key_fingerprint.as_deref().filter(|f| !f.trim().is_empty());
-    crate::providers::ssh::probe_host_key(host, config.port.unwrap_or(22), pinned).await
-}
-
 impl Core {
+    /// Reaches the cluster of `config` for its host key alone (checked against the pinned one),
+    /// if the instance's endpoint rules let this server connect to it.
+    async fn host_key_only(&self, config: &ComputeConfig) -> Result<String, PreflightFailure> {
+        let host = config.host_name.as_deref().unwrap_or_default();
+        let port = config.port.unwrap_or(crate::providers::ssh::DEFAULT_PORT);
+        self.endpoints.check_ssh_host(host, port, true).await.map_err(|message| PreflightFailure {
+            step: "reach the cluster".into(),
+            message,
+            fix: "An instance administrator lists the login node, or the managed identity names a public \
+                  host."
+                .into(),
+        })?;
+        let pinned = config.host_key_fingerprint.as_deref().filter(|f| !f.trim().is_empty());
+        crate::providers::ssh::probe_host_key(host, port, pinned).await
+    }
+
     /// Pins `seen` as the cluster's host key of `env` (or of its managed identity) if none is
     /// pinned yet. Whether it pinned it (false: someone pinned or edited meanwhile).
     async fn pin_host_key(&self, env: &ComputeEnvRow, seen: &str) -> anyhow::Result<bool> {
