@@ -17,11 +17,21 @@ pub fn ComputeCheckButton(workspace_id: i64, compute_env_id: i64) -> impl IntoVi
                 {move || if check.pending().get() { "Checking…" } else { "Check" }}
             </button>
             {move || outcome.get().map(|result| match result {
-                Ok(found) if found.status == "AVAILABLE" => view! {
-                    <p class="check-ok" role="status" data-testid="check-result">
-                        "Ready: every step of a launch works."
-                    </p>
-                }.into_any(),
+                // The server's note (a host key it pinned, or that only the connection could be
+                // checked) qualifies the success, so it is shown with it.
+                Ok(found) if found.status == "AVAILABLE" => match found.message {
+                    None => view! {
+                        <p class="check-ok" role="status" data-testid="check-result">
+                            "Ready: every step of a launch works."
+                        </p>
+                    }.into_any(),
+                    Some(note) => view! {
+                        <div class="check-ok" role="status" data-testid="check-result">
+                            <p>"Ready."</p>
+                            <p data-testid="check-note">{note}</p>
+                        </div>
+                    }.into_any(),
+                },
                 Ok(found) => view! {
                     <div class="check-failed" role="alert" data-testid="check-result">
                         <p class="error-text">{found.message.unwrap_or_default()}</p>

@@ -32,6 +32,21 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
         move || (add_creds.version().get(), delete_creds.version().get()),
         move |_| list_credentials(workspace_id),
     );
+    // A resource, not a call inside the `Suspend` below: a resource's value is sent with the page,
+    // while a bare server function call would be made again by the browser during hydration, which
+    // then found other nodes than the server rendered and panicked. The organization's managed
+    // identities; none when they cannot be listed or the caller does not manage compute.
+    let identities = Resource::new(
+        || (),
+        move |_| async move {
+            match ws.await {
+                Ok(view) if view.grants.manage_compute => {
+                    list_identities(view.org.id).await.unwrap_or_default()
+                }
+                _ => Vec::new(),
+            }
+        },
+    );
     let env_error = action_error(delete_env);
     let creds_error = action_error(delete_creds);
 
@@ -79,11 +94,7 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
                     let manage = ws.await.map(|w| w.grants.manage_compute).unwrap_or(false);
                     // Re-rendered when credentials are added, so the new ones can be chosen.
                     let credentials = creds.await.unwrap_or_default();
-                    // The organization's managed identities (none when they cannot be listed).
-                    let identities = match ws.await {
-                        Ok(view) if manage => list_identities(view.org.id).await.unwrap_or_default(),
-                        _ => Vec::new(),
-                    };
+                    let identities = identities.await;
                     manage.then(|| view! {
                         <AddCredentialsForm workspace_id create=add_creds/>
                         <AddComputeEnvForm workspace_id create=add_env credentials identities/>
