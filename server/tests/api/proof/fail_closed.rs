@@ -18,7 +18,7 @@ struct Refusal {
 /// port. Panics if it keeps running or exits successfully.
 async fn refused_start(env: &[(&str, String)], as_user: Option<(u32, u32)>) -> Refusal {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_strongroom"));
+    let mut command = tokio::process::Command::new(binary_for(as_user));
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -106,10 +106,38 @@ async fn no_key_the_wrong_key_or_a_key_others_can_read_stops_the_start() {
     assert!(control, "the server did not start with the right key: the refusals above prove nothing");
 }
 
+/// The server binary another account can run: the build's own lies under root's home when the
+/// target directory is `~/.cache/…` (the test command's), which no other account may enter, so a
+/// copy is made once in a directory everyone can read.
+fn binary_for(as_user: Option<(u32, u32)>) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    static SHARED: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let built = std::path::PathBuf::from(env!("CARGO_BIN_EXE_strongroom"));
+    if as_user.is_none() {
+        return built;
+    }
+    SHARED
+        .get_or_init(|| {
+            let dir = std::env::temp_dir().join(format!("strongroom-bin-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+            let copy = dir.join("strongroom");
+            // A hard link takes no space (the build's file is already 0755); a copy if the temp
+            // directory is on another file system.
+            let _ = std::fs::remove_file(&copy);
+            if std::fs::hard_link(&built, &copy).is_err() {
+                std::fs::copy(&built, &copy).unwrap();
+            }
+            std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+            copy
+        })
+        .clone()
+}
+
 /// Whether the binary with `env` comes up and accepts connections (within 15 s).
 async fn started_and_listening(env: &[(&str, String)], as_user: Option<(u32, u32)>) -> bool {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_strongroom"));
+    let mut command = tokio::process::Command::new(binary_for(as_user));
     if let Some((uid, gid)) = as_user {
         command.uid(uid).gid(gid);
     }
