@@ -13,7 +13,7 @@ use app::error::AppError;
 use app::model::*;
 use app::ports::{
     IdentitiesPort, InUseSubject, ManagedCredentialsError, ManagedCredentialsInUse, ManagedCredentialsInput,
-    ManagedCredentialsQuery, Page,
+    ManagedCredentialsQuery, Page, SshKeysInput,
 };
 use async_trait::async_trait;
 
@@ -26,6 +26,12 @@ fn already_registered(identity_name: &str) -> AppError {
         "You already have cluster credentials for the managed identity '{identity_name}': replace them \
          instead."
     ))
+}
+
+/// Checks a key on a blocking thread: opening a passphrase key runs bcrypt's key derivation,
+/// which must not hold up the async workers.
+async fn checked_off_the_workers(keys: SshKeysInput) -> Result<ssh_key::CheckedKey, AppError> {
+    tokio::task::spawn_blocking(move || ssh_key::check(&keys)).await.map_err(internal)?
 }
 
 fn credentials_not_found() -> AppError {
@@ -131,8 +137,10 @@ impl IdentitiesPort for Identities {
     }
 
     /// Deletes the identity and every member's credentials on it, unless a run that is not
-    /// cleaned yet needs one of them. The ids are read first (the delete cascades to them) and
-    /// the runs after the delete, which waits for a launch that locked one of them.
+    /// cleaned yet needs one of them. The transaction writes first (the row lock): on SQLite a
+    /// transaction that read before its first write fails when another write came in between.
+    /// The ids are read next (the delete cascades to them) and the runs after the delete, which
+    /// waits for a launch that locked one of them.
     async fn delete_identity(
         &self,
         actor: &SessionUser,
@@ -141,6 +149,8 @@ impl IdentitiesPort for Identities {
     ) -> Result<(), ManagedCredentialsError> {
         let access = authorize_org(&self.core.db, actor, org_id, OrgPermission::ManageIdentities).await?;
         let mut tx = self.core.db.begin().await.map_err(internal)?;
+        let locked = managed_identities::lock(&mut tx, identity_id).await.map_err(internal)?;
+        locked.filter(|row| row.org_id == access.org_id).ok_or_else(not_found)?;
         let credentials_ids =
             managed_credentials::ids_of_identity(&mut tx, identity_id).await.map_err(internal)?;
         let name = managed_identities::delete(&mut tx, access.org_id, identity_id)
@@ -211,7 +221,7 @@ impl IdentitiesPort for Identities {
         })?;
         let user_name = check_user_name(&user_name)?;
         let keys = input.keys.ok_or_else(|| AppError::bad_request("Give your SSH private key."))?;
-        let key = ssh_key::check(&keys)?;
+        let key = checked_off_the_workers(keys).await?;
         let now = now_ms();
         let mut tx = self.core.db.begin().await.map_err(internal)?;
         let inserted =
@@ -245,7 +255,10 @@ impl IdentitiesPort for Identities {
             return Err(AppError::bad_request("Give a new cluster user name, a new SSH key, or both.").into());
         }
         let user_name = input.user_name.as_deref().map(check_user_name).transpose()?;
-        let key = input.keys.as_ref().map(ssh_key::check).transpose()?;
+        let key = match input.keys {
+            Some(keys) => Some(checked_off_the_workers(keys).await?),
+            None => None,
+        };
         let now = now_ms();
         let mut tx = self.core.db.begin().await.map_err(internal)?;
         let locked =

@@ -207,6 +207,11 @@ async fn what_a_member_gives_is_checked_and_each_refusal_says_what_to_fix() {
             "passphrase",
         ),
         (
+            json!({"metadata": {"userName": "alice"},
+                   "credentials": {"keys": {"privateKey": locked.private_key, "passphrase": "hunter2"}}}),
+            "does not open the private key",
+        ),
+        (
             json!({"provider": "aws", "metadata": {"userName": "alice"},
                 "credentials": {"keys": {"privateKey": key.private_key}}}),
             "provider must be ssh",
