@@ -355,7 +355,12 @@ impl SshFields {
 
     fn job_fields(self) -> impl IntoView {
         view! {
-            {text_field("compute-env-launch-dir", "Launch directory (optional)", "launchDir", self.launch_dir)}
+            {text_field(
+                "compute-env-launch-dir",
+                "Launch directory (optional)",
+                "launchDir",
+                self.launch_dir,
+            )}
             {text_field("compute-env-head-queue", "Head job queue (optional)", "headQueue", self.head_queue)}
             {text_field(
                 "compute-env-compute-queue",

@@ -68,7 +68,7 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
                     <label for="credentials-private-key">"SSH private key"</label>
                     <textarea id="credentials-private-key" name="key_file" rows="6" autocomplete="off"
                         spellcheck="false" data-testid="credentials-private-key" class="mono"
-                        placeholder="-----BEGIN OPENSSH PRIVATE KEY-----  (write-only: it cannot be shown again)"
+                        placeholder="-----BEGIN OPENSSH PRIVATE KEY----- (write-only, never shown again)"
                         prop:value=move || key_file.get() on:input=text(key_file)></textarea>
                     <label for="credentials-passphrase">"Passphrase (if the key has one)"</label>
                     <input id="credentials-passphrase" name="secret_key" type="password"
@@ -78,7 +78,8 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
                     <input type="hidden" name="assume_role_arn" value=""/>
                     <input type="hidden" name="external_id" value=""/>
                     <p class="hint">
-                        "The cluster account's key: add its public half to ~/.ssh/authorized_keys of that                          account. The list shows the key's fingerprint."
+                        "The cluster account's key: add its public half to ~/.ssh/authorized_keys of that \
+                         account. The list shows the key's fingerprint."
                     </p>
                 </Show>
                 <Show when=move || !is_ssh()>

@@ -212,11 +212,13 @@ pub(crate) fn check_credentials_fit(
         return match (config.managed_identity_id, provider) {
             (None, Some(CloudProvider::Ssh)) => Ok(()),
             (None, _) => Err(bad(format!(
-                "Compute environments on {platform} over SSH need ssh credentials (the private key of                  userName), or a managed identity."
+                "Compute environments on {platform} over SSH need ssh credentials (the private key of \
+                 userName), or a managed identity."
             ))),
             (Some(_), None) => Ok(()),
             (Some(_), Some(_)) => Err(bad(
-                "An environment with a managed identity takes no credentials: each launcher uses the SSH key                  they registered under Your cluster credentials.",
+                "An environment with a managed identity takes no credentials: each launcher uses the SSH key \
+                 they registered under Your cluster credentials.",
             )),
         };
     }
