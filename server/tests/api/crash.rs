@@ -18,6 +18,12 @@ use std::time::Duration;
 
 /// Starts the job-running server (no one sends it requests; it only needs its own port).
 fn start_worker(app: &TestApp) -> tokio::process::Child {
+    start_worker_with(app, &[])
+}
+
+/// `start_worker`, with settings of its own on top (the SSH crash test's reporting URL and
+/// head-job polling).
+pub(crate) fn start_worker_with(app: &TestApp, extra: &[(&str, String)]) -> tokio::process::Child {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     tokio::process::Command::new(env!("CARGO_BIN_EXE_strongroom"))
         .env_clear()
@@ -33,6 +39,7 @@ fn start_worker(app: &TestApp) -> tokio::process::Child {
         .env("STRONGROOM_RECONCILE_INTERVAL_SECS", "1")
         .env("STRONGROOM_RECONCILE_GRACE_SECS", "0")
         .env("STRONGROOM_ENDPOINT_ALLOW", crate::helpers::endpoint_allow().join(","))
+        .envs(extra.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

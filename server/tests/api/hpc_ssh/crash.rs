@@ -5,36 +5,13 @@
 //! is left on the cluster: no run directory, no store, no `.nf-*.secrets`, no job in `squeue`.
 
 use super::*;
-use crate::cli::db_env;
 use crate::runs::describe;
 use rand::{Rng, SeedableRng};
-use std::process::Stdio;
 
 /// The job-running server, reporting URL set to the web replica (where head jobs report).
 fn start_worker(app: &TestApp) -> tokio::process::Child {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_strongroom"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn")
-        .envs(db_env(app))
-        .env("STRONGROOM_ADDR", format!("127.0.0.1:{port}"))
-        .env("STRONGROOM_PUBLIC_URL", app.url(""))
-        .env("STRONGROOM_WORKERS", "4")
-        .env("STRONGROOM_WORKER_POLL_MS", "50")
-        .env("STRONGROOM_HEAD_JOB_POLL_MS", "200")
-        .env("STRONGROOM_RETRY_BASE_MS", "20")
-        .env("STRONGROOM_RETRY_CAP_MS", "200")
-        .env("STRONGROOM_MAX_CREATE_ATTEMPTS", "1000")
-        .env("STRONGROOM_RECONCILE_INTERVAL_SECS", "1")
-        .env("STRONGROOM_RECONCILE_GRACE_SECS", "0")
-        .env("STRONGROOM_ENDPOINT_ALLOW", crate::helpers::endpoint_allow().join(","))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the strongroom binary starts")
+    let extra = [("STRONGROOM_PUBLIC_URL", app.url("")), ("STRONGROOM_HEAD_JOB_POLL_MS", "200".to_string())];
+    crate::crash::start_worker_with(app, &extra)
 }
 
 async fn run_then_kill(app: &TestApp, rng: &mut rand::rngs::StdRng) {
