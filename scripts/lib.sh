@@ -32,7 +32,7 @@ ensure_browser() {
     log "installing Debian's chromium"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
-  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
+  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] || [ ! -d "$ROOT/end2end/node_modules/@axe-core/playwright" ]; then
     log "installing the end-to-end test packages"
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
   fi

@@ -17,13 +17,17 @@ async function open(page: Page, path: string) {
   await page.locator('body[data-hydrated="true"]').waitFor();
 }
 
-/** Changes a participant's role and waits for the server to answer. */
-async function changeRole(page: Page, email: string, role: string) {
-  const select = page.getByTestId('participant-row').filter({ hasText: email }).getByTestId('role-select');
-  await Promise.all([
-    page.waitForResponse((r) => r.url().includes('/sfn/set_participant_role')),
-    select.selectOption(role),
-  ]);
+/**
+ * Changes a participant's role as people do: choose, Save (and confirm when granting owner or
+ * admin), then wait for the server to answer.
+ */
+async function changeRole(page: Page, email: string, role: string, confirm = false) {
+  const row = page.getByTestId('participant-row').filter({ hasText: email });
+  await row.getByTestId('role-select').selectOption(role);
+  const answered = page.waitForResponse((r) => r.url().includes('/sfn/set_participant_role'));
+  await row.getByTestId('save-role').click();
+  if (confirm) await row.getByTestId('confirm-role-change').click();
+  await answered;
 }
 
 async function signIn(page: Page, email: string) {
@@ -74,12 +78,19 @@ test('the administrator creates an organization, a workspace and a user', async 
   workspacePath = (await link.getAttribute('href'))!.replace(/\/secrets$/, '');
 
   await open(page, '/admin/users');
+  await page.getByTestId('new-user-button').click();
   const form = page.getByTestId('create-user-form');
   await form.getByLabel('Email').fill(viewer.email);
   await form.getByLabel('Display name').fill(viewer.name);
   await form.getByLabel('Initial password').fill(password);
   await form.getByRole('button', { name: 'Create user' }).click();
   await expect(page.getByTestId('users-table')).toContainText(viewer.email);
+  // Said in words, and the form (with the initial password) is gone.
+  await expect(page.getByTestId('user-created')).toContainText(viewer.email);
+  await expect(page.getByTestId('create-user-form')).toHaveCount(0);
+  await page.getByTestId('new-user-button').click();
+  await expect(form.getByLabel('Initial password')).toHaveValue('');
+  await expect(form.getByLabel('Email')).toHaveValue('');
 });
 
 test('the administrator adds the user as view and can change roles', async ({ page }) => {
@@ -87,15 +98,43 @@ test('the administrator adds the user as view and can change roles', async ({ pa
   await open(page, `${workspacePath}/members`);
   await expect(page.getByTestId('workspace-title')).toHaveText('RNA-seq production');
   const form = page.getByTestId('add-participant-form');
+  // The form offers the least role first and explains it; a refused add keeps what was chosen,
+  // so a corrected retry never grants more than that.
+  await expect(form.getByLabel('Role')).toHaveValue('view');
+  await expect(page.getByTestId('participant-role-help')).toContainText('Read-only');
+  await form.getByLabel('Role').selectOption('connect');
+  await form.getByLabel('Email').fill('nobody@example.org');
+  await form.getByRole('button', { name: 'Add' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'No Strongroom user has that email' })).toBeVisible();
+  await expect(form.getByLabel('Role')).toHaveValue('connect');
+  await expect(form.getByLabel('Email')).toHaveValue('nobody@example.org');
   await form.getByLabel('Email').fill(viewer.email);
   await form.getByLabel('Role').selectOption('view');
   await form.getByRole('button', { name: 'Add' }).click();
+  await expect(page.getByTestId('participant-added')).toHaveText(`${viewer.email} was added as view.`);
+  await expect(form.getByLabel('Email')).toHaveValue('');
   const row = page.getByTestId('participant-row').filter({ hasText: viewer.email });
   await expect(row).toBeVisible();
   await expect(row.getByTestId('role-select')).toHaveValue('view');
 
-  // The select works (hydrated) and the change is stored: set maintain, reload, then back to view.
+  // A key press on a focused select changes nothing until Save: the server still says view.
+  await row.getByTestId('role-select').focus();
+  await page.keyboard.press('ArrowUp');
+  await expect(row.getByTestId('save-role')).toBeVisible();
+  await open(page, `${workspacePath}/members`);
+  await expect(page.getByTestId('participant-row').filter({ hasText: viewer.email }).getByTestId('role-select')).toHaveValue('view');
+
+  // Granting admin asks first and says what an admin may do; Cancel keeps the role.
+  await row.getByTestId('role-select').selectOption('admin');
+  await row.getByTestId('save-role').click();
+  await expect(row.getByTestId('confirm-role')).toContainText('Manages participants');
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  await expect(row.getByTestId('role-select')).toHaveValue('view');
+
+  // The change is stored once saved: set maintain (said and highlighted), reload, then back to view.
   await changeRole(page, viewer.email, 'maintain');
+  await expect(page.getByTestId('members-notice')).toHaveText(`${viewer.email} is now maintain.`);
+  await expect(page.getByTestId('participant-row').filter({ hasText: viewer.email })).toHaveClass(/row-changed/);
   await open(page, `${workspacePath}/members`);
   await expect(page.getByTestId('participant-row').filter({ hasText: viewer.email }).getByTestId('role-select')).toHaveValue('maintain');
   await changeRole(page, viewer.email, 'view');

@@ -16,16 +16,45 @@ failOnBrowserErrors();
 test('an owner adds and updates a workspace secret; the value never comes back', async ({ page }) => {
   await signIn(page, admin);
   await openWorkspaceSecrets(page);
+  // List first, teaching when empty: the form opens from "New secret".
+  await expect(page.getByTestId('no-secrets')).toContainText('secrets.DB_PASSWORD');
+  await expect(page.getByTestId('add-secret-form')).toHaveCount(0);
+  await page.getByTestId('new-secret-button').click();
   const form = page.getByTestId('add-secret-form');
   await form.getByLabel('Name').fill('BAD-NAME');
   await expect(page.getByTestId('secret-name-hint')).toContainText('No \'-\'');
-  await form.getByLabel('Name').fill('DB_PASSWORD');
+  // Surrounding spaces are trimmed, and the counter shows the rule's limit.
+  await form.getByLabel('Name').fill('  DB_PASSWORD ');
+  await expect(page.getByTestId('secret-name-count')).toHaveText('11 / 50');
   await page.getByTestId('secret-value').fill(canary);
   await form.getByRole('button', { name: 'Add' }).click();
   const row = page.getByTestId('secret-row').filter({ hasText: 'DB_PASSWORD' });
   await expect(row).toBeVisible();
-  await expect(page.getByTestId('secret-value')).toHaveValue('');
+  await expect(row).toHaveClass(/row-changed/);
+  await expect(page.getByTestId('secrets-notice')).toHaveText('DB_PASSWORD saved. Its value cannot be shown again.');
+  await expect(page.getByTestId('add-secret-form')).toHaveCount(0);
   expect(await page.content()).not.toContain(canary);
+
+  // A name already taken is caught while typing, before anything is sent; the typed name stays
+  // and the way to update that secret instead opens its value field.
+  await page.getByTestId('new-secret-button').click();
+  await expect(page.getByTestId('secrets-notice')).toHaveCount(0);
+  await expect(page.getByTestId('secret-value')).toHaveValue('');
+  await form.getByLabel('Name').fill('DB_PASSWORD');
+  await expect(page.getByTestId('secret-name-taken')).toContainText('DB_PASSWORD already exists here.');
+  await page.getByTestId('secret-value').fill('x');
+  await expect(form.getByRole('button', { name: 'Add' })).toBeDisabled();
+  await expect(form.getByLabel('Name')).toHaveValue('DB_PASSWORD');
+  await page.getByTestId('update-instead').click();
+  await expect(page.getByTestId('add-secret-form')).toHaveCount(0);
+  await expect(row.getByTestId('new-secret-value')).toBeVisible();
+  await row.getByRole('button', { name: 'Cancel' }).click();
+
+  // A filter with no match says so, rather than "No secrets yet".
+  await page.getByTestId('secret-search').fill('NOTHING_LIKE_THIS');
+  await expect(page.getByTestId('no-match')).toContainText('NOTHING_LIKE_THIS');
+  await page.getByTestId('secret-search').fill('');
+  await expect(row).toBeVisible();
 
   await row.getByTestId('edit-secret').click();
   await row.getByTestId('new-secret-value').fill(canary2);
@@ -34,6 +63,7 @@ test('an owner adds and updates a workspace secret; the value never comes back',
     row.getByRole('button', { name: 'Save' }).click(),
   ]);
   await expect(row.getByTestId('new-secret-value')).toHaveCount(0);
+  await expect(page.getByTestId('secrets-notice')).toContainText('DB_PASSWORD updated.');
   await page.reload();
   await expect(page.getByTestId('secret-row').filter({ hasText: 'DB_PASSWORD' })).toBeVisible();
   const html = await page.content();
@@ -61,8 +91,9 @@ test('a view member sees names and dates, no controls, and cannot force a write'
 test('a user keeps secrets of their own under Your secrets', async ({ page }) => {
   await signIn(page, viewer);
   await page.getByTestId('user-menu-button').click();
-  await page.getByRole('menuitem', { name: 'Your secrets' }).click();
+  await page.getByTestId('user-menu').getByRole('link', { name: 'Your secrets' }).click();
   await expect(page.getByTestId('your-secrets')).toBeVisible();
+  await page.getByTestId('new-secret-button').click();
   await page.getByTestId('add-secret-form').getByLabel('Name', { exact: true }).fill('MY_TOKEN');
   await page.getByTestId('secret-value').fill(canary);
   await page.getByRole('button', { name: 'Add' }).click();
@@ -77,6 +108,7 @@ test('an owner deletes a secret after confirming', async ({ page }) => {
   await row.getByTestId('delete-secret').click();
   await row.getByTestId('confirm-delete').click();
   await expect(page.getByTestId('secret-row').filter({ hasText: 'DB_PASSWORD' })).toHaveCount(0);
+  await expect(page.getByTestId('secrets-notice')).toHaveText('DB_PASSWORD deleted.');
   await expect(page.getByTestId('no-secrets')).toBeVisible();
   // The administrator does not see the viewer's own secret anywhere.
   await page.goto('/user/secrets');

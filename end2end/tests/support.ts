@@ -1,9 +1,11 @@
 import { test, expect, Page } from '@playwright/test';
 
 /**
- * Fails the test in which the WASM bundle panicked (a hydration mismatch, a failed unwrap), which
- * shows up as a page error or as a console error that says "panicked", or in which the page's
- * Content-Security-Policy refused anything (a script, a style, a connection).
+ * Fails the test in which the page logged any error or warning: the WASM bundle panicking (a
+ * hydration mismatch, a failed unwrap), a Leptos warning (a signal read outside a reactive
+ * context, say), or the page's Content-Security-Policy refusing anything. Only the browser's own
+ * line for a refused request ("Failed to load resource: … 403") is let through: the tests assert
+ * those answers themselves.
  */
 export function failOnBrowserErrors() {
   let browserErrors: string[] = [];
@@ -14,7 +16,10 @@ export function failOnBrowserErrors() {
       // A Content-Security-Policy violation is reported as a console error ("Refused to ...
       // because it violates the following Content Security Policy directive").
       const text = message.text();
-      if (message.type() === 'error' && /panicked|hydrat|Content Security Policy/i.test(text)) browserErrors.push(text);
+      const kind = message.type();
+      if ((kind === 'error' || kind === 'warning') && !/^Failed to load resource/.test(text)) {
+        browserErrors.push(`${kind}: ${text}`);
+      }
     });
   });
   test.afterEach(() => {

@@ -26,7 +26,7 @@ test('a user creates an access token, sees it once, uses it and deletes it', asy
   await signIn(page, admin);
   await page.locator('body[data-hydrated="true"]').waitFor();
   await page.getByTestId('user-menu-button').click();
-  await page.getByRole('menuitem', { name: 'Access tokens' }).click();
+  await page.getByTestId('user-menu').getByRole('link', { name: 'Access tokens' }).click();
   await expect(page).toHaveURL(/\/user\/tokens$/);
   // The menu closes with the page it was opened on.
   await expect(page.getByTestId('user-menu-button')).toHaveAttribute('aria-expanded', 'false');

@@ -27,22 +27,41 @@ test('an admin adds AWS credentials and an AWS Batch environment; the secret key
   const local = page.getByTestId('compute-env-row').filter({ hasText: 'local' });
   await expect(local).toBeVisible();
   // The Check button runs the preflight for real: the local work directory is writable.
+  // Its outcome shows in a full-width row right below the environment, and the status follows it.
   await local.getByTestId('check-compute-env').click();
-  await expect(local.getByTestId('check-result')).toContainText('Ready');
+  const outcome = local.locator('xpath=following-sibling::tr[1]');
+  await expect(outcome).toHaveAttribute('data-testid', 'check-row');
+  await expect(outcome.getByTestId('check-result')).toContainText('Ready');
+  await expect(local.getByTestId('compute-env-status')).toHaveText('AVAILABLE');
 
+  // List first: the forms open from their "New …" buttons.
+  await expect(page.getByTestId('add-credentials-form')).toHaveCount(0);
+  await expect(page.getByTestId('add-compute-env-form')).toHaveCount(0);
+  await page.getByTestId('new-credentials-button').click();
   const creds = page.getByTestId('add-credentials-form');
   await creds.getByLabel('Name').fill('aws-e2e');
   await page.getByTestId('credentials-access-key').fill('AKIAIOSFODNN7EXAMPLE');
+  // An access key without its secret key is refused in the form, saying what is missing.
+  await expect(page.getByTestId('credentials-keys-hint')).toContainText('secret access key');
+  await expect(page.getByTestId('add-credentials')).toBeDisabled();
   await page.getByTestId('credentials-secret-key').fill(secretKey);
+  await expect(page.getByTestId('credentials-keys-hint')).toHaveText('');
   await expect(page.getByTestId('credentials-secret-key')).toHaveAttribute('type', 'password');
   await page.getByTestId('add-credentials').click();
   const row = page.getByTestId('credentials-row').filter({ hasText: 'aws-e2e' });
   await expect(row).toBeVisible();
   await expect(row).toContainText('AKIAIOSFODNN7EXAMPLE');
+  await expect(page.getByTestId('credentials-added')).toBeVisible();
+  // The form closed once the credentials were listed; opened again, it is empty.
+  await expect(page.getByTestId('add-credentials-form')).toHaveCount(0);
+  await page.getByTestId('new-credentials-button').click();
   await expect(page.getByTestId('credentials-secret-key')).toHaveValue('');
+  await expect(page.getByTestId('credentials-access-key')).toHaveValue('');
+  await page.getByTestId('new-credentials-button').click();
   expect(await page.content()).not.toContain(secretKey);
 
   // A missing setting is refused with a plain sentence.
+  await page.getByTestId('new-compute-env-button').click();
   const env = page.getByTestId('add-compute-env-form');
   await env.getByLabel('Name').fill('aws-batch-e2e');
   await page.getByTestId('compute-env-queue').fill('nextflow-queue');
@@ -70,6 +89,8 @@ test('a view member sees environments and credentials but no forms, and cannot f
   await expect(page.getByTestId('credentials-row').filter({ hasText: 'aws-e2e' })).toBeVisible();
   await expect(page.getByTestId('add-credentials-form')).toHaveCount(0);
   await expect(page.getByTestId('add-compute-env-form')).toHaveCount(0);
+  await expect(page.getByTestId('new-credentials-button')).toHaveCount(0);
+  await expect(page.getByTestId('new-compute-env-button')).toHaveCount(0);
   await expect(page.getByTestId('delete-credentials')).toHaveCount(0);
   await expect(page.getByTestId('delete-compute-env')).toHaveCount(0);
   expect(await page.content()).not.toContain(secretKey);

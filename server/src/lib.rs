@@ -21,6 +21,9 @@
 //! to a run's target: `jobs/copies.rs`; its copies deleted when the run ends: `jobs/copies.rs`
 //! (the end itself, `db/runs.rs::end`, marks every copy of the run for deletion in the same
 //! transaction).
+// The SSR view types of the app's larger pages (nested Suspense, forms, tables) are deep;
+// rendering them here needs the same limit as the app crate.
+#![recursion_limit = "256"]
 
 pub mod audit;
 pub mod cli;

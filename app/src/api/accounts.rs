@@ -27,12 +27,14 @@ pub async fn setup(email: String, display_name: String, password: String) -> Res
     Ok(())
 }
 
+/// Signs in, then goes to `next` (the page asked for before signing in) when it is a path of
+/// this site (`model::safe_next`), else home.
 #[server(prefix = "/sfn", endpoint = "login")]
-pub async fn login(email: String, password: String) -> Result<(), AppError> {
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let result = ports()?.accounts.login(&client_info(), email, SecretString::from(password)).await;
     let cookie = finish(result)?;
     set_cookie(cookie);
-    leptos_axum::redirect("/");
+    leptos_axum::redirect(next.as_deref().and_then(crate::model::safe_next).unwrap_or("/"));
     Ok(())
 }
 

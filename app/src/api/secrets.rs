@@ -27,6 +27,13 @@ pub async fn list_secrets(workspace_id: i64, search: String) -> Result<Vec<Secre
     finish(page.map(|page| page.items))
 }
 
+/// Whether `name` can be created: `Ok` when valid and free, a `Conflict` naming it when taken (the
+/// form says so while the user types, before anything is sent), a `BadRequest` for the name rule.
+#[server(prefix = "/sfn", endpoint = "validate_secret_name")]
+pub async fn validate_secret_name(workspace_id: i64, name: String) -> Result<(), AppError> {
+    finish(ports()?.secrets.validate_secret_name(&actor()?, scope(workspace_id), name).await)
+}
+
 #[server(prefix = "/sfn", endpoint = "create_secret")]
 pub async fn create_secret(workspace_id: i64, name: String, value: String) -> Result<i64, AppError> {
     let value = SecretString::from(value);

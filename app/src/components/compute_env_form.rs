@@ -255,9 +255,6 @@ pub fn AddComputeEnvForm(
                 </button>
             </form>
             <FormError message=action_error(create)/>
-            {move || matches!(create.value().get(), Some(Ok(_))).then(|| view! {
-                <p class="form-success" role="status">"Compute environment added."</p>
-            })}
         </section>
     }
 }

@@ -22,6 +22,16 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
         move || name.with(|n| (!n.is_empty()).then(|| check_compute_name("credentials", n).err()).flatten());
     let is_aws = move || provider.with(|p| p == "aws");
     let is_ssh = move || provider.with(|p| p == "ssh");
+    // AWS keys come in pairs: one without the other is refused here rather than by the server.
+    let keys_hint = move || {
+        let (access, secret) =
+            (access_key.with(|k| !k.trim().is_empty()), secret_key.with(|k| !k.is_empty()));
+        match (is_aws(), access, secret) {
+            (true, true, false) => Some("Give the secret access key that goes with this access key id."),
+            (true, false, true) => Some("Give the access key id that goes with this secret access key."),
+            _ => None,
+        }
+    };
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {
             for field in [name, access_key, role, external_id] {
@@ -103,6 +113,7 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
                         autocomplete="new-password" data-testid="credentials-secret-key"
                         placeholder="Write-only: it cannot be shown again"
                         prop:value=move || secret_key.get() on:input=text(secret_key)/>
+                    <p class="hint" role="status" data-testid="credentials-keys-hint">{keys_hint}</p>
                     <label for="credentials-role">"Role to assume (optional)"</label>
                     <input id="credentials-role" name="assume_role_arn" autocomplete="off" spellcheck="false"
                         placeholder="arn:aws:iam::123456789012:role/strongroom"
@@ -120,16 +131,13 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
                 </Show>
                 </Show>
                 <button type="submit" class="primary" data-testid="add-credentials"
-                    disabled=move || name.with(|n| check_compute_name("credentials", n).is_err())>
+                    disabled=move || {
+                        name.with(|n| check_compute_name("credentials", n).is_err()) || keys_hint().is_some()
+                    }>
                     "Add credentials"
                 </button>
             </form>
             <FormError message=action_error(create)/>
-            {move || matches!(create.value().get(), Some(Ok(_))).then(|| view! {
-                <p class="form-success" role="status">
-                    "Credentials saved. Their keys cannot be shown again."
-                </p>
-            })}
         </section>
     }
 }

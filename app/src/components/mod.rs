@@ -1,23 +1,31 @@
 //! Reusable pieces of the UI.
 
+mod add_secret_form;
 mod audit_table;
+mod check_fix;
+mod clipboard;
 mod compute_check;
 mod compute_env_form;
 mod confirm_delete;
 mod credentials_form;
 mod error_panel;
 mod role_badge;
+mod role_change;
 mod secrets_manager;
+mod timestamp;
 mod top_bar;
 
 pub use audit_table::AuditTable;
-pub use compute_check::ComputeCheckButton;
+pub use clipboard::copy_node_text;
+pub use compute_check::{checked_status, ComputeCheckButton, ComputeCheckOutcome};
 pub use compute_env_form::AddComputeEnvForm;
 pub use confirm_delete::ConfirmDelete;
 pub use credentials_form::AddCredentialsForm;
 pub use error_panel::{action_error, ErrorPanel, FormError};
 pub use role_badge::RoleBadge;
+pub use role_change::{RoleChange, RoleChangeAsked};
 pub use secrets_manager::SecretsManager;
+pub use timestamp::Timestamp;
 pub use top_bar::TopBar;
 
 use crate::error::AppError;

@@ -5,9 +5,10 @@
 //! spell-checked, and is emptied as soon as it is sent. Forms post to the server function URL,
 //! so even without JavaScript a value never lands in a URL (and so in a log line).
 
+use super::add_secret_form::AddSecretForm;
 use crate::api::secrets::{list_secrets, CreateSecret, DeleteSecret, UpdateSecret};
-use crate::components::{action_error, ErrorPanel, FormError, WorkspaceResource};
-use crate::model::{check_secret_name, check_secret_value_len, format_timestamp, SecretMeta};
+use crate::components::{action_error, ErrorPanel, FormError, Timestamp, WorkspaceResource};
+use crate::model::{check_secret_value_len, SecretMeta};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -26,6 +27,9 @@ async fn may_write(workspace: Option<WorkspaceResource>) -> bool {
 /// The resource and actions are created here, synchronously, never inside a `Suspend`: a
 /// resource created after an `.await` gets a different identity on the server and in the
 /// browser, and hydration then fails.
+///
+/// List first: the list comes first; "New secret" opens the form above it. Each action's success
+/// is said in words (and its row highlighted) until the user edits again.
 #[component]
 pub fn SecretsManager(workspace_id: i64, workspace: Option<WorkspaceResource>) -> impl IntoView {
     let create = ServerAction::<CreateSecret>::new();
@@ -40,37 +44,98 @@ pub fn SecretsManager(workspace_id: i64, workspace: Option<WorkspaceResource>) -
     let update_error = action_error(update);
     let delete_error = action_error(delete);
     let table_error = Signal::derive(move || update_error.get().or_else(|| delete_error.get()));
+    let adding = RwSignal::new(false);
+    let last = RwSignal::new(None::<LastChange>);
+    let edit_name = RwSignal::new(None::<String>);
+    let notice = Signal::derive(move || {
+        let change = last.get()?;
+        let done = match change.kind {
+            ChangeKind::Created => matches!(create.value().get(), Some(Ok(_))),
+            ChangeKind::Updated => matches!(update.value().get(), Some(Ok(_))),
+            ChangeKind::Deleted => matches!(delete.value().get(), Some(Ok(_))),
+        };
+        done.then_some(change)
+    });
+    // A created secret closes the form: the list shows it, highlighted.
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            adding.set(false);
+        }
+    });
+    let update_instead = Callback::new(move |name: String| {
+        adding.set(false);
+        last.set(None);
+        page.set(0);
+        edit_name.set(Some(name.clone()));
+        search.set(name);
+    });
+    let on_edit = Callback::new(move |()| last.set(None));
+    let on_create =
+        Callback::new(move |name: String| last.set(Some(LastChange { kind: ChangeKind::Created, name })));
+    let highlighted =
+        Signal::derive(move || notice.get().filter(|c| c.kind != ChangeKind::Deleted).map(|c| c.name));
 
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                may_write(workspace).await.then(|| view! { <AddSecretForm workspace_id create/> })
-            })}
-        </Suspense>
         <section class="card">
             <header class="card-header">
                 <h2>"Pipeline secrets"</h2>
-                <input
-                    type="search"
-                    class="search"
-                    placeholder="Filter by name"
-                    aria-label="Filter secrets by name"
-                    data-testid="secret-search"
-                    on:input=move |ev| {
-                        page.set(0);
-                        search.set(event_target_value(&ev));
-                    }
-                />
+                <div class="card-tools">
+                    <input
+                        type="search"
+                        class="search"
+                        placeholder="Filter by name"
+                        aria-label="Filter secrets by name"
+                        data-testid="secret-search"
+                        prop:value=move || search.get()
+                        on:input=move |ev| {
+                            page.set(0);
+                            search.set(event_target_value(&ev));
+                        }
+                    />
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            may_write(workspace).await.then(|| view! {
+                                <button type="button" class="primary" data-testid="new-secret-button"
+                                    aria-expanded=move || adding.get().to_string()
+                                    on:click=move |_| {
+                                        last.set(None);
+                                        adding.update(|open| *open = !*open);
+                                    }>
+                                    "New secret"
+                                </button>
+                            })
+                        })}
+                    </Suspense>
+                </div>
             </header>
+            <Show when=move || adding.get()>
+                <AddSecretForm workspace_id create update_instead on_edit on_create/>
+            </Show>
+            {move || notice.get().map(|change| view! {
+                <p class="form-success" role="status" data-testid="secrets-notice">{change.message()}</p>
+            })}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let can_write = may_write(workspace).await;
+                    let filter = search.get_untracked();
                     match secrets.await {
+                        Ok(list) if list.is_empty() && filter.is_empty() => view! {
+                            <div class="empty" data-testid="no-secrets">
+                                <p>"No secrets yet."</p>
+                                <p class="muted">
+                                    "A pipeline reads a secret by name, for example "
+                                    <code>"secrets.DB_PASSWORD"</code>
+                                    " in its Nextflow code; launches hand over the secrets you choose."
+                                </p>
+                            </div>
+                        }.into_any(),
                         Ok(list) if list.is_empty() => view! {
-                            <p class="empty" data-testid="no-secrets">"No secrets yet."</p>
+                            <p class="empty" data-testid="no-match">
+                                {format!("No secret matches \u{201c}{filter}\u{201d}.")}
+                            </p>
                         }.into_any(),
                         Ok(list) => view! {
-                            <SecretsTable list workspace_id can_write page update delete/>
+                            <SecretsTable list workspace_id can_write page update delete last edit_name highlighted/>
                         }.into_any(),
                         Err(error) => view! { <ErrorPanel error/> }.into_any(),
                     }
@@ -81,7 +146,32 @@ pub fn SecretsManager(workspace_id: i64, workspace: Option<WorkspaceResource>) -
     }
 }
 
+/// The last change made on this page, for its success message and highlight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LastChange {
+    pub kind: ChangeKind,
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ChangeKind {
+    Created,
+    Updated,
+    Deleted,
+}
+
+impl LastChange {
+    fn message(&self) -> String {
+        match self.kind {
+            ChangeKind::Created => format!("{} saved. Its value cannot be shown again.", self.name),
+            ChangeKind::Updated => format!("{} updated. Launches from now on use the new value.", self.name),
+            ChangeKind::Deleted => format!("{} deleted.", self.name),
+        }
+    }
+}
+
 #[component]
+#[allow(clippy::too_many_arguments)] // the list's actions and the manager's shared feedback
 fn SecretsTable(
     list: Vec<SecretMeta>,
     workspace_id: i64,
@@ -89,6 +179,9 @@ fn SecretsTable(
     page: RwSignal<usize>,
     update: ServerAction<UpdateSecret>,
     delete: ServerAction<DeleteSecret>,
+    last: RwSignal<Option<LastChange>>,
+    edit_name: RwSignal<Option<String>>,
+    highlighted: Signal<Option<String>>,
 ) -> impl IntoView {
     let total = list.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
@@ -113,7 +206,8 @@ fn SecretsTable(
                 </thead>
                 <tbody>
                     <For each=rows key=|s| (s.id, s.updated_at) let:secret>
-                        <SecretRow secret workspace_id can_write editing confirming update delete/>
+                        <SecretRow secret workspace_id can_write editing confirming update delete last edit_name
+                            highlighted/>
                     </For>
                 </tbody>
             </table>
@@ -145,33 +239,50 @@ fn SecretRow(
     confirming: RwSignal<Option<i64>>,
     update: ServerAction<UpdateSecret>,
     delete: ServerAction<DeleteSecret>,
+    last: RwSignal<Option<LastChange>>,
+    edit_name: RwSignal<Option<String>>,
+    highlighted: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = secret.id;
     let new_value = RwSignal::new(String::new());
+    let name = StoredValue::new(secret.name.clone());
+    let record = move |kind: ChangeKind| last.set(Some(LastChange { kind, name: name.get_value() }));
+    // "Update … instead" from the add form: this row opens its value field.
+    Effect::new(move |_| {
+        if edit_name.with(|n| n.as_deref() == Some(name.get_value().as_str())) {
+            edit_name.set(None);
+            editing.set(Some(id));
+        }
+    });
     view! {
-        <tr data-testid="secret-row" data-secret-id=id>
+        <tr data-testid="secret-row" data-secret-id=id
+            class:row-changed=move || highlighted.with(|h| h.as_deref() == Some(name.get_value().as_str()))>
             <td>
                 <span class="mono">{secret.name.clone()}</span>
                 <OverrideBadge secret=secret.clone()/>
             </td>
-            <td>{format_timestamp(secret.created_at)}</td>
-            <td>{format_timestamp(secret.updated_at)}</td>
-            <td>{secret.last_used_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
+            <td><Timestamp at=secret.created_at/></td>
+            <td><Timestamp at=secret.updated_at/></td>
+            <td>{match secret.last_used_at { Some(at) => view! { <Timestamp at/> }.into_any(), None => "never".into_any() }}</td>
             {can_write.then(|| view! {
                 <td class="actions">
                     <Show when=move || editing.get() == Some(id) fallback=move || view! {
                         <Show when=move || confirming.get() == Some(id) fallback=move || view! {
                             <button type="button" data-testid="edit-secret"
-                                on:click=move |_| editing.set(Some(id))>"Update value"</button>
+                                on:click=move |_| {
+                                    last.set(None);
+                                    editing.set(Some(id));
+                                }>"Update value"</button>
                             " "
                             <button type="button" class="danger-outline" data-testid="delete-secret"
                                 on:click=move |_| confirming.set(Some(id))>"Delete"</button>
                         }>
                             <span class="confirm">
-                                "Delete this secret? Launches that use it will fail. "
+                                {format!("Delete {}? Launches that use it will fail. ", name.get_value())}
                                 <button type="button" class="danger" data-testid="confirm-delete"
                                     on:click=move |_| {
                                         confirming.set(None);
+                                        record(ChangeKind::Deleted);
                                         delete.dispatch(DeleteSecret { workspace_id, secret_id: id });
                                     }>"Delete"</button>
                                 <button type="button" on:click=move |_| confirming.set(None)>"Cancel"</button>
@@ -186,6 +297,7 @@ fn SecretRow(
                                 // Cleared before the request returns: the value leaves the page at once.
                                 new_value.set(String::new());
                                 editing.set(None);
+                                record(ChangeKind::Updated);
                                 update.dispatch(UpdateSecret { workspace_id, secret_id: id, value });
                             }>
                             <input type="hidden" name="workspace_id" value=workspace_id/>
@@ -208,62 +320,6 @@ fn SecretRow(
                 </td>
             })}
         </tr>
-    }
-}
-
-#[component]
-fn AddSecretForm(workspace_id: i64, create: ServerAction<CreateSecret>) -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let value = RwSignal::new(String::new());
-    let name_hint = move || name.with(|n| (!n.is_empty()).then(|| check_secret_name(n).err()).flatten());
-    let value_hint =
-        move || value.with(|v| (!v.is_empty()).then(|| check_secret_value_len(v.len()).err()).flatten());
-    let invalid = move || {
-        name.with(|n| check_secret_name(n).is_err())
-            || value.with(|v| check_secret_value_len(v.len()).is_err())
-    };
-    // The name is kept when the server refuses it (so it can be corrected) and cleared on success.
-    Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) {
-            name.set(String::new());
-        }
-    });
-    view! {
-        <section class="card">
-            <h2>"Add Pipeline Secret"</h2>
-            <form method="post" action=CreateSecret::PATH data-testid="add-secret-form"
-                on:submit=move |ev| {
-                    ev.prevent_default();
-                    let secret_value = value.get_untracked();
-                    value.set(String::new());
-                    create.dispatch(CreateSecret {
-                        workspace_id,
-                        name: name.get_untracked(),
-                        value: secret_value,
-                    });
-                }>
-                <input type="hidden" name="workspace_id" value=workspace_id/>
-                <label for="secret-name">"Name"</label>
-                <input id="secret-name" name="name" required autocomplete="off" placeholder="DB_PASSWORD"
-                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-                <p class="hint" data-testid="secret-name-hint">{name_hint}</p>
-                <label for="secret-value">"Value"</label>
-                <textarea id="secret-value" name="value" rows="3" required autocomplete="off"
-                    spellcheck="false"
-                    data-testid="secret-value" placeholder="Write-only: it cannot be shown again after saving"
-                    prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))></textarea>
-                <p class="hint">{value_hint}</p>
-                <button type="submit" class="primary" disabled=invalid>"Add"</button>
-            </form>
-            <FormError message=action_error(create)/>
-            {move || matches!(create.value().get(), Some(Ok(_)))
-                .then(|| view! {
-                    <p class="form-success" role="status">
-                        "Secret saved. Its value cannot be shown again."
-                    </p>
-                })}
-        </section>
     }
 }
 

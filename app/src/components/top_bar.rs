@@ -3,9 +3,15 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 /// The product bar with the user menu at the top right. Signed-out pages show the name only.
+///
+/// The menu is a disclosure of links (not an ARIA `menu`, which promises arrow-key movement): it
+/// opens on its button, and closes on Escape (focus back on the button), on a click outside it,
+/// and on navigation.
 #[component]
 pub fn TopBar() -> impl IntoView {
     let location = use_location();
+    let menu_ref = NodeRef::<leptos::html::Div>::new();
+    let button_ref = NodeRef::<leptos::html::Button>::new();
     // Refetched on navigation, so signing in or out is reflected at once.
     let user = Resource::new(move || location.pathname.get(), |_| get_session_user());
     let logout = ServerAction::<Logout>::new();
@@ -15,6 +21,15 @@ pub fn TopBar() -> impl IntoView {
         location.pathname.track();
         menu_open.set(false);
     });
+    close_on_outside_click(menu_ref, menu_open);
+    let close_on_escape = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && menu_open.get_untracked() {
+            menu_open.set(false);
+            if let Some(button) = button_ref.get_untracked() {
+                let _ = button.focus();
+            }
+        }
+    };
     view! {
         <header class="top-bar">
             <a class="brand" href="/">
@@ -26,11 +41,13 @@ pub fn TopBar() -> impl IntoView {
                     let user = user.await.ok().flatten();
                     user.map(|user| {
                         view! {
-                            <div class="user-menu" data-testid="user-menu">
+                            <div class="user-menu" data-testid="user-menu" node_ref=menu_ref
+                                on:keydown=close_on_escape>
                                 <button
                                     type="button"
                                     class="user-menu-button"
-                                    aria-haspopup="true"
+                                    node_ref=button_ref
+                                    aria-controls="user-menu-items"
                                     aria-expanded=move || menu_open.get().to_string()
                                     data-testid="user-menu-button"
                                     on:click=move |_| menu_open.update(|open| *open = !*open)
@@ -38,28 +55,29 @@ pub fn TopBar() -> impl IntoView {
                                     {user.display_name.clone()}
                                     <span aria-hidden="true">" ▾"</span>
                                 </button>
-                                <div class="user-menu-items" class:open=move || menu_open.get() role="menu">
+                                <nav class="user-menu-items" id="user-menu-items" class:open=move || menu_open.get()
+                                    aria-label="Your account">
                                     <p class="user-menu-email">{user.email.clone()}</p>
-                                    <a href="/user/secrets" role="menuitem">"Your secrets"</a>
-                                    <a href="/user/cluster-credentials" role="menuitem">
+                                    <a href="/user/secrets">"Your secrets"</a>
+                                    <a href="/user/cluster-credentials">
                                         "Your cluster credentials"
                                     </a>
-                                    <a href="/identities" role="menuitem">"Identities"</a>
-                                    <a href="/user/tokens" role="menuitem">"Access tokens"</a>
-                                    <a href="/account" role="menuitem">"Account"</a>
+                                    <a href="/identities">"Identities"</a>
+                                    <a href="/user/tokens">"Access tokens"</a>
+                                    <a href="/account">"Account"</a>
                                     {user
                                         .is_instance_admin
                                         .then(|| view! {
-                                            <a href="/admin/users" role="menuitem">"Users"</a>
-                                            <a href="/admin/audit" role="menuitem">"Audit log"</a>
+                                            <a href="/admin/users">"Users"</a>
+                                            <a href="/admin/audit">"Audit log"</a>
                                         })}
                                     <ActionForm action=logout>
-                                        <button type="submit" class="link-button" role="menuitem"
+                                        <button type="submit" class="link-button"
                                             data-testid="sign-out">
                                             "Sign out"
                                         </button>
                                     </ActionForm>
-                                </div>
+                                </nav>
                             </div>
                         }
                     })
@@ -68,3 +86,25 @@ pub fn TopBar() -> impl IntoView {
         </header>
     }
 }
+
+/// Closes the menu when a pointer goes down outside it (in the browser only).
+#[cfg(feature = "hydrate")]
+fn close_on_outside_click(menu: NodeRef<leptos::html::Div>, open: RwSignal<bool>) {
+    use leptos::wasm_bindgen::JsCast;
+    let handle = window_event_listener(leptos::ev::pointerdown, move |ev| {
+        if !open.get_untracked() {
+            return;
+        }
+        let target = ev.target();
+        let inside = menu.get_untracked().zip(target).is_some_and(|(menu, target)| {
+            target.dyn_ref::<leptos::web_sys::Node>().is_some_and(|node| menu.contains(Some(node)))
+        });
+        if !inside {
+            open.set(false);
+        }
+    });
+    on_cleanup(move || handle.remove());
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn close_on_outside_click(_menu: NodeRef<leptos::html::Div>, _open: RwSignal<bool>) {}

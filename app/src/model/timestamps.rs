@@ -10,6 +10,22 @@ pub fn format_timestamp(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, (rem % 3600) / 60)
 }
 
+/// A stored timestamp relative to `now` (both ms since epoch), as people say it: `just now`,
+/// `3 minutes ago`, `yesterday`, `5 days ago`; older than a month, the date (`2026-10-02`).
+/// A time ahead of `now` (clocks differ a little) reads as `just now`.
+pub fn format_relative(ms: i64, now: i64) -> String {
+    let secs = (now - ms).max(0) / 1000;
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    match secs {
+        0..=44 => "just now".into(),
+        45..=3_599 => plural((secs / 60).max(1), "minute"),
+        3_600..=86_399 => plural(secs / 3_600, "hour"),
+        86_400..=172_799 => "yesterday".into(),
+        172_800..=2_591_999 => plural(secs / 86_400, "day"),
+        _ => format_timestamp(ms)[..10].to_string(),
+    }
+}
+
 /// RFC 3339 with millisecond precision, as the REST API spells dates: `2026-11-22T22:54:00.000Z`.
 pub fn format_timestamp_rfc3339(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
@@ -42,6 +58,21 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_times_read_as_people_say_them() {
+        let now = 1_764_460_800_000; // 2025-11-30 00:00 UTC
+        let ago = |secs: i64| format_relative(now - secs * 1000, now);
+        assert_eq!(ago(0), "just now");
+        assert_eq!(ago(-30), "just now", "a clock a little ahead");
+        assert_eq!(ago(60), "1 minute ago");
+        assert_eq!(ago(3 * 60 + 20), "3 minutes ago");
+        assert_eq!(ago(3_600), "1 hour ago");
+        assert_eq!(ago(5 * 3_600), "5 hours ago");
+        assert_eq!(ago(86_400 + 10), "yesterday");
+        assert_eq!(ago(3 * 86_400), "3 days ago");
+        assert_eq!(ago(40 * 86_400), "2025-10-21");
+    }
 
     #[test]
     fn timestamps_format_as_utc_dates() {

@@ -1,6 +1,7 @@
 use crate::api::accounts::ChangePassword;
 use crate::components::{action_error, FormError};
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -10,6 +11,7 @@ pub fn AccountPage() -> impl IntoView {
     let hint = move || super::new_password_hint(&new_password.get(), &confirm.get());
     let done = move || matches!(change.value().get(), Some(Ok(())));
     view! {
+        <Title text="Account · Strongroom"/>
         <div class="page">
             <h1>"Account"</h1>
             <section class="card narrow">

@@ -4,6 +4,7 @@
 use crate::api::audit::{get_instance_audit, get_workspace_audit};
 use crate::components::{AuditTable, ErrorPanel};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 fn older_than_param() -> impl Fn() -> Option<i64> + Copy + Send + Sync + 'static {
@@ -21,6 +22,7 @@ pub fn WorkspaceAuditTab() -> impl IntoView {
         |(o, w, before)| get_workspace_audit(o, w, before),
     );
     view! {
+        <Title text="Audit · Strongroom"/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
@@ -37,6 +39,7 @@ pub fn InstanceAuditPage() -> impl IntoView {
     let older_than = older_than_param();
     let page = Resource::new(older_than, get_instance_audit);
     view! {
+        <Title text="Audit log · Strongroom"/>
         <div class="page">
             <h1>"Audit log"</h1>
             <p class="muted">

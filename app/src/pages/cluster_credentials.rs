@@ -14,6 +14,7 @@ use crate::components::{action_error, ConfirmDelete, ErrorPanel, FormError};
 use crate::model::{check_cluster_user_name, ClusterCredentialsEntry};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
 
 #[derive(Clone, Copy)]
 struct Actions {
@@ -41,6 +42,7 @@ pub fn ClusterCredentialsPage() -> impl IntoView {
             || matches!(actions.replace.value().get(), Some(Ok(_)))
     };
     view! {
+        <Title text="Your cluster credentials · Strongroom"/>
         <div class="page" data-testid="cluster-credentials-page">
             <h1>"Your cluster credentials"</h1>
             <p class="muted">

@@ -3,6 +3,7 @@ use crate::components::{action_error, ErrorPanel, FormError, RoleBadge};
 use crate::error::AppError;
 use crate::model::{check_full_name, check_resource_name, OrgSummary, WorkspaceSummary};
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 /// Organizations and the caller's workspaces in each.
 #[component]
@@ -21,6 +22,7 @@ pub fn HomePage() -> impl IntoView {
         },
     );
     view! {
+        <Title text="Home · Strongroom"/>
         <div class="page">
             <h1>"Organizations and workspaces"</h1>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -16,6 +16,7 @@ use crate::model::{
     DEFAULT_SSH_PORT, MANAGED_IDENTITY_PLATFORMS,
 };
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 type IdentityWithMembers = (ManagedIdentity, Vec<ManagedCredentialsSummary>);
 
@@ -66,6 +67,7 @@ pub fn IdentitiesPage() -> impl IntoView {
         (action_error(actions.update), action_error(actions.delete), action_error(actions.remove));
     let error = Signal::derive(move || update_error.get().or(delete_error.get()).or(remove_error.get()));
     view! {
+        <Title text="Identities · Strongroom"/>
         <div class="page" data-testid="identities-page">
             <h1>"Identities"</h1>
             <p class="muted">

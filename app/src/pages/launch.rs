@@ -8,6 +8,7 @@ use crate::api::runs::{get_launch_options, LaunchRun};
 use crate::components::ErrorPanel;
 use crate::model::{effective_set, LaunchOptions, LaunchRequest, SecretSource};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 /// What the form holds. Created once with the page (outside any `Suspend`), so a refused launch
@@ -65,6 +66,7 @@ pub fn LaunchPage() -> impl IntoView {
         }
     });
     view! {
+        <Title text="Launch · Strongroom"/>
         <section class="card launch" data-testid="launch-page">
             <h2>"Launch pipeline"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -30,7 +30,19 @@ pub(crate) fn new_password_hint(password: &str, confirm: &str) -> Option<String>
 }
 
 /// A path parameter as an id; 0 (which matches nothing) when missing or malformed.
+///
+/// Read tracked where something listens (a resource's source, a view's closure), so the page
+/// follows a navigation; untracked elsewhere (a component's body, an async block), where a tracked
+/// read only earns Leptos' "outside a reactive tracking context" warning.
 pub(crate) fn id_param(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
     let params = leptos_router::hooks::use_params_map();
-    move || params.read().get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    move || {
+        let id =
+            |map: &leptos_router::params::ParamsMap| map.get(name).and_then(|v| v.parse().ok()).unwrap_or(0);
+        if leptos::reactive::graph::Observer::get().is_some() {
+            params.with(id)
+        } else {
+            params.with_untracked(id)
+        }
+    }
 }

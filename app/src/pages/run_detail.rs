@@ -8,38 +8,14 @@
 
 use super::runs::{StageBadge, StatusBadge};
 use crate::api::runs::{describe_run, CancelRun};
-use crate::components::{action_error, ErrorPanel};
+use crate::components::{action_error, copy_node_text, ErrorPanel};
 use crate::model::{format_timestamp, CopyView, HeadJobView, RunDetail, RunStage, SecretSource};
 use leptos::html::Pre;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use std::time::Duration;
 
 const POLL: Duration = Duration::from_secs(1);
-
-/// Selects the contents of `node` and copies the selection to the clipboard (`execCommand`, as
-/// on the tokens page: it works outside secure contexts too).
-#[cfg(feature = "hydrate")]
-fn copy_node_text(node: &leptos::wasm_bindgen::JsValue) -> bool {
-    use wasm_bindgen::prelude::*;
-    #[wasm_bindgen]
-    extern "C" {
-        type Selection;
-        #[wasm_bindgen(js_namespace = window, js_name = getSelection)]
-        fn get_selection() -> Option<Selection>;
-        #[wasm_bindgen(method, js_name = selectAllChildren)]
-        fn select_all_children(this: &Selection, node: &JsValue);
-        #[wasm_bindgen(catch, js_namespace = document, js_name = execCommand)]
-        fn exec_command(command: &str) -> Result<bool, JsValue>;
-    }
-    let Some(selection) = get_selection() else { return false };
-    selection.select_all_children(node);
-    exec_command("copy").unwrap_or(false)
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn copy_node_text(_node: &leptos::wasm_bindgen::JsValue) -> bool {
-    false
-}
 
 /// Whether polling can stop: every copy is gone, or the run cannot be read any more.
 fn settled(run: &Result<RunDetail, crate::error::AppError>) -> bool {
@@ -114,6 +90,7 @@ pub fn RunPage() -> impl IntoView {
 
     let runs_href = move || format!("/orgs/{}/workspaces/{}/runs", org_id(), workspace_id());
     view! {
+        <Title text="Run · Strongroom"/>
         <div data-testid="run-page">
             <p><a href=runs_href>"← All runs"</a></p>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -2,9 +2,10 @@
 //! linking to its run page, and the way to the launch form for roles that may launch.
 
 use crate::api::runs::list_runs;
-use crate::components::{ErrorPanel, WorkspaceResource};
-use crate::model::{format_timestamp, RunStage, RunStatus, RunSummary};
+use crate::components::{ErrorPanel, Timestamp, WorkspaceResource};
+use crate::model::{RunStage, RunStatus, RunSummary};
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 /// The badge of a run status (`SUCCEEDED`, `FAILED`…).
 #[component]
@@ -36,6 +37,7 @@ pub fn RunsTab() -> impl IntoView {
     let runs = Resource::new(workspace_id, list_runs);
     let base = move || format!("/orgs/{}/workspaces/{}", org_id(), workspace_id());
     view! {
+        <Title text="Runs · Strongroom"/>
         <section class="card" data-testid="runs-tab">
             <header class="card-header">
                 <h2>"Runs"</h2>
@@ -94,7 +96,7 @@ fn RunsTable(list: Vec<RunSummary>, base: String) -> impl IntoView {
                                 <td><StatusBadge status=run.status/></td>
                                 <td><StageBadge stage=run.stage/></td>
                                 <td>{run.launched_by.clone()}</td>
-                                <td>{format_timestamp(run.created_at)}</td>
+                                <td><Timestamp at=run.created_at/></td>
                             </tr>
                         }
                     }).collect_view()}

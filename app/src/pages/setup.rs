@@ -2,6 +2,7 @@ use crate::api::accounts::Setup;
 use crate::components::{action_error, FormError};
 use crate::model::check_email;
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 /// First visit: create the instance administrator.
 #[component]
@@ -16,6 +17,7 @@ pub fn SetupPage() -> impl IntoView {
             .or_else(|| super::new_password_hint(&password, &confirm))
     };
     view! {
+        <Title text="Set up · Strongroom"/>
         <section class="auth-card">
             <h1>"Welcome to Strongroom"</h1>
             <p class="muted">"Create the instance administrator. This account creates the other users."</p>

@@ -5,10 +5,11 @@
 //! server keeps only its hash and never returns it again.
 
 use crate::api::tokens::{list_tokens, CreateToken, DeleteToken};
-use crate::components::{action_error, ErrorPanel, FormError};
+use crate::components::{action_error, ErrorPanel, FormError, Timestamp};
 use crate::model::{format_timestamp, TokenSummary, TOKEN_MAX_LIFETIME_DAYS};
 use leptos::html::Input;
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 /// Copies the current selection (the selected token field) to the clipboard. `execCommand`
 /// works synchronously and outside secure contexts too, where `navigator.clipboard` is missing.
@@ -48,6 +49,7 @@ pub fn TokensPage() -> impl IntoView {
     let delete = ServerAction::<DeleteToken>::new();
     let tokens = Resource::new(move || (create.version().get(), delete.version().get()), |_| list_tokens());
     view! {
+        <Title text="Access tokens · Strongroom"/>
         <div class="page" data-testid="tokens-page">
             <h1>"Access tokens"</h1>
             <p class="muted">
@@ -112,8 +114,8 @@ fn TokenRow(
     view! {
         <tr data-testid="token-row" data-token-id=id>
             <td>{token.name.clone()}</td>
-            <td>{format_timestamp(token.created_at)}</td>
-            <td>{token.last_used_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
+            <td><Timestamp at=token.created_at/></td>
+            <td>{match token.last_used_at { Some(at) => view! { <Timestamp at/> }.into_any(), None => "never".into_any() }}</td>
             <td>{token.expires_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
             <td class="actions">
                 <Show when=move || confirming.get() == Some(id) fallback=move || view! {

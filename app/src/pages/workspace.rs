@@ -2,6 +2,7 @@ use crate::api::workspaces::get_workspace_view;
 use crate::components::{ErrorPanel, RoleBadge, WorkspaceResource};
 use crate::model::{Permission, Role};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::use_location;
 
@@ -23,18 +24,20 @@ pub fn WorkspaceLayout() -> impl IntoView {
                         let tab = move |name: &'static str, label: &'static str| {
                             let href = format!("{base}/{name}");
                             let current = href.clone();
+                            let is_current = Memo::new(move |_| {
+                                let path = location.pathname.get();
+                                path == current
+                                    || (name == "runs" && runs_path(&path))
+                                    || (name == "secrets"
+                                        && !runs_path(&path)
+                                        && !["/members", "/compute", "/settings", "/audit"]
+                                            .iter()
+                                            .any(|t| path.ends_with(t)))
+                            });
+                            // `aria-current` tells screen readers which tab is the page shown.
                             view! {
-                                <a href=href class="tab"
-                                    class:active=move || {
-                                        let path = location.pathname.get();
-                                        path == current
-                                            || (name == "runs" && runs_path(&path))
-                                            || (name == "secrets"
-                                                && !runs_path(&path)
-                                                && !["/members", "/compute", "/settings", "/audit"]
-                                                    .iter()
-                                                    .any(|t| path.ends_with(t)))
-                                    }>
+                                <a href=href class="tab" class:active=move || is_current.get()
+                                    aria-current=move || is_current.get().then_some("page")>
                                     {label}
                                 </a>
                             }
@@ -74,6 +77,7 @@ fn runs_path(path: &str) -> bool {
 pub fn SettingsTab() -> impl IntoView {
     let ws = expect_context::<WorkspaceResource>();
     view! {
+        <Title text="Settings · Strongroom"/>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 ws.await.ok().map(|ws| view! {

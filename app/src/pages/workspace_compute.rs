@@ -3,15 +3,16 @@
 //! key or a private key: the server sends only the public fields.
 
 use crate::api::compute::{
-    list_compute_envs, list_credentials, CreateComputeEnv, CreateCredentials, DeleteComputeEnv,
-    DeleteCredentials,
+    list_compute_envs, list_credentials, CheckComputeEnv, CreateComputeEnv, CreateCredentials,
+    DeleteComputeEnv, DeleteCredentials,
 };
 use crate::components::{
-    action_error, AddComputeEnvForm, AddCredentialsForm, ComputeCheckButton, ConfirmDelete, ErrorPanel,
-    FormError, WorkspaceResource,
+    action_error, checked_status, AddComputeEnvForm, AddCredentialsForm, ComputeCheckButton,
+    ComputeCheckOutcome, ConfirmDelete, ErrorPanel, FormError, Timestamp, WorkspaceResource,
 };
-use crate::model::{format_timestamp, ComputeEnvSummary, CredentialsSummary, Platform};
+use crate::model::{ComputeEnvSummary, CredentialsSummary, Platform};
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use crate::api::identities::list_identities;
 
@@ -49,11 +50,46 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
     );
     let env_error = action_error(delete_env);
     let creds_error = action_error(delete_creds);
+    // List first: each form opens from its "New …" button and closes once what it made is listed.
+    let adding_env = RwSignal::new(false);
+    let adding_creds = RwSignal::new(false);
+    Effect::new(move |_| {
+        if matches!(add_env.value().get(), Some(Ok(_))) {
+            adding_env.set(false);
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(add_creds.value().get(), Some(Ok(_))) {
+            adding_creds.set(false);
+        }
+    });
+    let manage = move || ws.get().and_then(|w| w.ok()).is_some_and(|w| w.grants.manage_compute);
+    let new_button = move |label: &'static str, testid: &'static str, open: RwSignal<bool>| {
+        view! {
+            <Transition fallback=|| ()>
+                {move || manage().then(|| view! {
+                    <button type="button" class="primary" data-testid=testid aria-expanded=move || open.get().to_string()
+                        on:click=move |_| open.update(|o| *o = !*o)>
+                        {label}
+                    </button>
+                })}
+            </Transition>
+        }
+    };
 
     view! {
+        <Title text="Compute · Strongroom"/>
         <div data-testid="compute-tab">
             <section class="card">
-                <h2>"Compute environments"</h2>
+                <header class="card-header">
+                    <h2>"Compute environments"</h2>
+                    {new_button("New compute environment", "new-compute-env-button", adding_env)}
+                </header>
+                {move || matches!(add_env.value().get(), Some(Ok(_))).then(|| view! {
+                    <p class="form-success" role="status" data-testid="compute-env-added">
+                        "Compute environment added. Run its Check before the first launch."
+                    </p>
+                })}
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         let manage = ws.await.map(|w| w.grants.manage_compute).unwrap_or(false);
@@ -72,7 +108,15 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
                 <FormError message=env_error/>
             </section>
             <section class="card">
-                <h2>"Credentials"</h2>
+                <header class="card-header">
+                    <h2>"Credentials"</h2>
+                    {new_button("New credentials", "new-credentials-button", adding_creds)}
+                </header>
+                {move || matches!(add_creds.value().get(), Some(Ok(_))).then(|| view! {
+                    <p class="form-success" role="status" data-testid="credentials-added">
+                        "Credentials saved. Their keys cannot be shown again."
+                    </p>
+                })}
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         let manage = ws.await.map(|w| w.grants.manage_compute).unwrap_or(false);
@@ -95,9 +139,16 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
                     // Re-rendered when credentials are added, so the new ones can be chosen.
                     let credentials = creds.await.unwrap_or_default();
                     let identities = identities.await;
+                    let identities = StoredValue::new(identities);
+                    let credentials = StoredValue::new(credentials);
                     manage.then(|| view! {
-                        <AddCredentialsForm workspace_id create=add_creds/>
-                        <AddComputeEnvForm workspace_id create=add_env credentials identities/>
+                        <Show when=move || adding_creds.get()>
+                            <AddCredentialsForm workspace_id create=add_creds/>
+                        </Show>
+                        <Show when=move || adding_env.get()>
+                            <AddComputeEnvForm workspace_id create=add_env credentials=credentials.get_value()
+                                identities=identities.get_value()/>
+                        </Show>
                     })
                 })}
             </Suspense>
@@ -156,16 +207,20 @@ fn EnvsTable(
                     {list.into_iter().map(|env| {
                         let id = env.id;
                         let settings = key_settings(&env);
+                        let check = ServerAction::<CheckComputeEnv>::new();
+                        let status = checked_status(check, env.status.clone());
                         view! {
                             <tr data-testid="compute-env-row">
                                 <td class="mono">{env.name.clone()}</td>
                                 <td>{env.platform.as_str()}</td>
-                                <td><span class="badge">{env.status.clone()}</span></td>
+                                <td>
+                                    <span class="badge" data-testid="compute-env-status">{move || status.get()}</span>
+                                </td>
                                 <td class="mono small">{settings}</td>
                                 <td>{credentials_name(env.credentials_id)}</td>
                                 {manage.then(|| view! {
                                     <td class="actions">
-                                        <ComputeCheckButton workspace_id compute_env_id=id/>
+                                        <ComputeCheckButton check workspace_id compute_env_id=id/>
                                         <ConfirmDelete
                                             question="Delete this compute environment? Launches can no \
                                                       longer use it."
@@ -180,6 +235,14 @@ fn EnvsTable(
                                     </td>
                                 })}
                             </tr>
+                            // The Check's outcome spans the table, below its environment.
+                            <Show when=move || check.value().with(Option::is_some)>
+                                <tr class="check-row" data-testid="check-row">
+                                    <td colspan=if manage { "6" } else { "5" }>
+                                        <ComputeCheckOutcome check/>
+                                    </td>
+                                </tr>
+                            </Show>
                         }
                     }).collect_view()}
                 </tbody>
@@ -234,10 +297,10 @@ fn CredentialsTable(
                                 <td class="mono">{c.name.clone()}</td>
                                 <td>{c.provider.label()}</td>
                                 <td class="mono small">{details}</td>
-                                <td>{format_timestamp(c.created_at)}</td>
-                                <td>{format_timestamp(c.updated_at)}</td>
+                                <td><Timestamp at=c.created_at/></td>
+                                <td><Timestamp at=c.updated_at/></td>
                                 <td>
-                                    {c.last_used_at.map(format_timestamp).unwrap_or_else(|| "never".into())}
+                                    {match c.last_used_at { Some(at) => view! { <Timestamp at/> }.into_any(), None => "never".into_any() }}
                                 </td>
                                 {manage.then(|| view! {
                                     <td class="actions">

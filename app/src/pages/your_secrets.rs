@@ -1,10 +1,12 @@
 use crate::components::SecretsManager;
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 /// The signed-in user's own secrets.
 #[component]
 pub fn YourSecretsPage() -> impl IntoView {
     view! {
+        <Title text="Your secrets · Strongroom"/>
         <div class="page" data-testid="your-secrets">
             <h1>"Your secrets"</h1>
             <p class="muted">

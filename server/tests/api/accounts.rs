@@ -266,3 +266,27 @@ async fn the_server_refuses_to_start_with_another_key_file() {
     };
     assert!(server::startup::Application::build(config).await.is_ok());
 }
+
+/// A deep link survives signing in: a signed-out visitor asking for a page is sent to the login
+/// page with the page to come back to, and lands there once signed in; a `next` that leaves the
+/// site goes home instead.
+#[tokio::test]
+async fn a_deep_link_survives_sign_in_and_never_leaves_the_site() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let visitor = client();
+    let asked = app.get(&visitor, "/user/tokens?tab=all").await;
+    assert_eq!(asked.headers()["location"], "/login?next=%2Fuser%2Ftokens%3Ftab%3Dall");
+
+    for (next, lands) in [
+        ("/user/tokens?tab=all", "/user/tokens?tab=all"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("/login", "/"),
+    ] {
+        let fields = [("email", ADMIN_EMAIL), ("password", PASSWORD), ("next", next)];
+        let response = app.sfn(&client(), "login", &fields).await;
+        assert_eq!(response.headers()["location"], lands, "next={next}");
+    }
+}

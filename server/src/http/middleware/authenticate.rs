@@ -95,7 +95,7 @@ async fn resolve_caller(state: AppState, mut request: Request, next: Next) -> Re
     }
 
     if request.method() == Method::GET && is_page(request.uri().path()) {
-        if let Some(redirect) = page_redirect(&state, request.uri().path(), signed_in).await {
+        if let Some(redirect) = page_redirect(&state, request.uri(), signed_in).await {
             return redirect.into_response();
         }
     }
@@ -126,8 +126,10 @@ fn bearer_token(request: &Request) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
 }
 
-/// Where a page request must go instead, if anywhere.
-async fn page_redirect(state: &AppState, path: &str, signed_in: bool) -> Option<Redirect> {
+/// Where a page request must go instead, if anywhere. A signed-out visitor asking for a page
+/// other than home goes to `/login?next=<that page>`, and lands there once signed in.
+async fn page_redirect(state: &AppState, uri: &axum::http::Uri, signed_in: bool) -> Option<Redirect> {
+    let path = uri.path();
     let public_page = path == "/login" || path == "/setup";
     if signed_in {
         return public_page.then(|| Redirect::to("/"));
@@ -136,8 +138,16 @@ async fn page_redirect(state: &AppState, path: &str, signed_in: bool) -> Option<
     match (needs_setup, path) {
         (true, "/setup") | (false, "/login") => None,
         (true, _) => Some(Redirect::to("/setup")),
-        (false, _) => Some(Redirect::to("/login")),
+        (false, "/" | "/setup") => Some(Redirect::to("/login")),
+        (false, _) => Some(Redirect::to(&login_then(uri))),
     }
+}
+
+/// `/login?next=<path and query, URL-encoded>`.
+fn login_then(uri: &axum::http::Uri) -> String {
+    let asked = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let next: String = url::form_urlencoded::byte_serialize(asked.as_bytes()).collect();
+    format!("/login?next={next}")
 }
 
 /// Pages are everything the Leptos router renders: not the APIs, server functions or files.
