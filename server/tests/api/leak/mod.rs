@@ -3,7 +3,9 @@
 //! of everything the server said, and the scans of the raw database bytes (which the credentials
 //! tests use too).
 
+mod forms;
 mod secret_values;
+mod widened;
 
 use crate::helpers::*;
 use base64::Engine;

@@ -6,6 +6,7 @@ mod brute_force;
 mod db_dump;
 mod fail_closed;
 mod get_is_safe;
-mod routes;
+mod matrix;
+pub(crate) mod routes;
 mod seed;
 mod sessions;
