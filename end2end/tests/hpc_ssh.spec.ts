@@ -156,7 +156,9 @@ test('a managed identity lets each user launch on the cluster as their own accou
   await open(user, `${base}/launch`);
   await user.getByTestId('workspace-secrets').getByLabel('LICENCE_KEY').check();
   await user.getByLabel('Pipeline').fill('test/sleep');
-  await user.getByTestId('compute-env-select').selectOption({ label: 'slurm-e2e (slurm-platform)' });
+  // Each option says the environment's status after its name ("slurm-e2e (slurm-platform) · available").
+  const envSelect = user.getByTestId('compute-env-select');
+  await envSelect.selectOption((await envSelect.locator('option', { hasText: 'slurm-e2e (slurm-platform)' }).getAttribute('value'))!);
   await user.getByTestId('launch-submit').click();
   await expect(user).toHaveURL(new RegExp(`${base}/runs/[0-9A-Za-z]{14}$`));
   const workflowId = user.url().split('/').pop()!;
@@ -167,6 +169,8 @@ test('a managed identity lets each user launch on the cluster as their own accou
   await expect(user.getByTestId('head-job-id')).toHaveText(/^[0-9]+$/, { timeout: 30_000 });
   const jobId = (await user.getByTestId('head-job-id').textContent())!.trim();
   await expect(user.getByTestId('head-job-state')).toHaveText('RUNNING', { timeout: 30_000 });
+  // Strongroom started Nextflow: no command to run by hand.
+  await expect(user.getByTestId('run-command')).toHaveCount(0);
   await expect(user.getByTestId('run-status')).toHaveText(/running/i, { timeout: 30_000 });
   const store = filesNaming(workDir, workflowId).find((f) => f.endsWith('secrets.json'));
   expect(store, 'the run store on the cluster').toBeTruthy();

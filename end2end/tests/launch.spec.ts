@@ -83,7 +83,9 @@ test('a launch copies the effective set, follows the copies live and cleans them
   await expect(page.getByTestId('launch-submit')).toBeDisabled();
   await page.getByLabel('Pipeline').fill('nf-core/demo');
   await expect(page.getByTestId('compute-env-select')).toContainText('local (local-platform)');
-  await page.getByTestId('compute-env-select').selectOption({ label: 'local (local-platform)' });
+  // Each option says the environment's status after its name ("local (local-platform) · available").
+  const envSelect = page.getByTestId('compute-env-select');
+  await envSelect.selectOption((await envSelect.locator('option', { hasText: 'local (local-platform)' }).getAttribute('value'))!);
 
   // A refused launch says why in plain words (line breaks kept) and the form keeps its input.
   await page.getByLabel('Run name (optional)').fill('1-not-a-name');
@@ -114,6 +116,8 @@ test('a launch copies the effective set, follows the copies live and cleans them
   await expect(page.getByTestId('run-stage')).toHaveText('launched', { timeout: 20_000 });
   await expect(page.locator('[data-testid="env-row"][data-name="NXF_SECRETS_FILE"]')).toBeVisible();
   await expect(page.getByTestId('run-command')).toContainText('nextflow run nf-core/demo');
+  // The local platform does not start Nextflow: the page says so, pointing to access tokens.
+  await expect(page.getByTestId('starts-by-hand')).toContainText('does not start Nextflow for you');
   await expect(page.getByTestId('cancel-run')).toBeVisible();
   await expectNoSecretValue(page);
 
@@ -132,6 +136,8 @@ test('a launch copies the effective set, follows the copies live and cleans them
   await expect(page.locator('[data-testid="copy-row"][data-state="deleted"]')).toHaveCount(2, { timeout: 20_000 });
   await expect(page.getByTestId('run-stage')).toHaveText('cleaned', { timeout: 20_000 });
   await expect(page.getByTestId('cancel-run')).toHaveCount(0);
+  // Ended: the command to start it is gone.
+  await expect(page.getByTestId('run-command')).toHaveCount(0);
   expect(await page.evaluate(() => (window as unknown as { e2eMark?: string }).e2eMark)).toBe('no reload');
   await expectNoSecretValue(page);
 
@@ -186,7 +192,9 @@ test('cancelling a run, after confirming, deletes its copies', async ({ page }) 
   await page.getByTestId('cancel-run').click();
   await page.getByTestId('confirm-cancel-run').click();
   await expect(page.getByTestId('run-status')).toHaveText('CANCELLED', { timeout: 20_000 });
-  await expect(page.getByTestId('run-message')).toContainText('Cancelled by the user.');
+  await expect(page.getByTestId('run-message')).toContainText('Cancelled by Ada Admin.');
+  // A cancel is news, not an error.
+  await expect(page.getByTestId('run-message')).toHaveAttribute('role', 'status');
   await expect(page.locator('[data-testid="copy-row"][data-state="deleted"]')).toHaveCount(1, { timeout: 20_000 });
   await expect(page.getByTestId('run-stage')).toHaveText('cleaned', { timeout: 20_000 });
   await expect(page.getByTestId('cancel-run')).toHaveCount(0);

@@ -15,7 +15,7 @@ pub fn AuditTable(page: AuditPage, #[prop(optional)] show_workspace: bool) -> im
     view! {
         <section class="card">
             {empty.then(|| view! { <p class="muted" data-testid="audit-empty">"Nothing recorded yet."</p> })}
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table class="table audit" data-testid="audit-table">
                     <thead>
                         <tr>

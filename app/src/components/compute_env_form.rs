@@ -130,7 +130,7 @@ pub fn AddComputeEnvForm(
             work_dir: some(work_dir).filter(|_| hpc),
             launch_command: None,
             managed_identity_id: identity_id.get_untracked().parse().ok().filter(|id| cluster && *id > 0),
-            ..ssh.config(cluster && !managed_now)
+            ..ssh.config(cluster, managed_now)
         };
         let credentials_id = if p == Platform::Local || managed_now {
             0
@@ -313,17 +313,20 @@ impl SshFields {
         self.all().into_iter().for_each(|field| field.set(String::new()));
     }
 
-    /// The settings to send: none unless the platform is a cluster. A port that is not a number
-    /// is sent as none and the default (22) applies; the hint under the field says so.
-    fn config(self, cluster: bool) -> ComputeConfig {
+    /// The settings to send: none unless the platform is a cluster. With a managed identity the
+    /// connection (host, port, account, host key) is the identity's, so only the head job's
+    /// settings are sent. A port that is not a number is sent as none and the default (22)
+    /// applies; the hint under the field says so.
+    fn config(self, cluster: bool, managed: bool) -> ComputeConfig {
         if !cluster {
             return ComputeConfig::default();
         }
+        let connection = |signal: RwSignal<String>| some(signal).filter(|_| !managed);
         ComputeConfig {
-            host_name: some(self.host),
-            port: some(self.port).and_then(|p| p.parse().ok()),
-            user_name: some(self.user),
-            host_key_fingerprint: some(self.host_key),
+            host_name: connection(self.host),
+            port: connection(self.port).and_then(|p| p.parse().ok()),
+            user_name: connection(self.user),
+            host_key_fingerprint: connection(self.host_key),
             launch_dir: some(self.launch_dir),
             head_queue: some(self.head_queue),
             compute_queue: some(self.compute_queue),

@@ -16,6 +16,7 @@ mod timestamp;
 mod top_bar;
 
 pub use audit_table::AuditTable;
+pub use check_fix::CheckFix;
 pub use clipboard::copy_node_text;
 pub use compute_check::{checked_status, ComputeCheckButton, ComputeCheckOutcome};
 pub use compute_env_form::AddComputeEnvForm;

@@ -47,6 +47,8 @@ pub fn SecretsManager(workspace_id: i64, workspace: Option<WorkspaceResource>) -
     let adding = RwSignal::new(false);
     let last = RwSignal::new(None::<LastChange>);
     let edit_name = RwSignal::new(None::<String>);
+    // The row whose value field is open; kept here so it stays open when the list reloads.
+    let editing = RwSignal::new(None::<i64>);
     let notice = Signal::derive(move || {
         let change = last.get()?;
         let done = match change.kind {
@@ -135,7 +137,8 @@ pub fn SecretsManager(workspace_id: i64, workspace: Option<WorkspaceResource>) -
                             </p>
                         }.into_any(),
                         Ok(list) => view! {
-                            <SecretsTable list workspace_id can_write page update delete last edit_name highlighted/>
+                            <SecretsTable list workspace_id can_write page update delete last editing edit_name
+                                highlighted/>
                         }.into_any(),
                         Err(error) => view! { <ErrorPanel error/> }.into_any(),
                     }
@@ -180,20 +183,20 @@ fn SecretsTable(
     update: ServerAction<UpdateSecret>,
     delete: ServerAction<DeleteSecret>,
     last: RwSignal<Option<LastChange>>,
+    editing: RwSignal<Option<i64>>,
     edit_name: RwSignal<Option<String>>,
     highlighted: Signal<Option<String>>,
 ) -> impl IntoView {
     let total = list.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let list = StoredValue::new(list);
-    let editing = RwSignal::new(None::<i64>);
     let confirming = RwSignal::new(None::<i64>);
     let rows = move || {
         let start = page.get().min(pages - 1) * PAGE_SIZE;
         list.with_value(|l| l.iter().skip(start).take(PAGE_SIZE).cloned().collect::<Vec<_>>())
     };
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table" data-testid="secrets-table">
                 <thead>
                     <tr>

@@ -48,7 +48,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                     match users.await {
                         Ok(list) => view! {
                             <section class="card">
-                                <div class="table-scroll">
+                                <div class="table-scroll" tabindex="0">
                                     <table class="table" data-testid="users-table">
                                         <thead>
                                             <tr>

@@ -211,7 +211,7 @@ fn MembersTable(
     remove: ServerAction<DeleteClusterCredentials>,
 ) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table" data-testid="identity-members">
                 <thead>
                     <tr>

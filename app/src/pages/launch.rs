@@ -5,7 +5,7 @@
 //! The page holds secret names only; values never reach the browser.
 
 use crate::api::runs::{get_launch_options, LaunchRun};
-use crate::components::ErrorPanel;
+use crate::components::{CheckFix, ErrorPanel};
 use crate::model::{effective_set, LaunchOptions, LaunchRequest, SecretSource};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -95,7 +95,13 @@ fn LaunchFormView(
     launch: ServerAction<LaunchRun>,
     workspace_id: i64,
 ) -> impl IntoView {
-    let default_env = options.compute_envs.first().map(|e| e.id);
+    // The first environment whose last Check passed, else the first one.
+    let default_env = options
+        .compute_envs
+        .iter()
+        .find(|e| e.status == "AVAILABLE")
+        .or(options.compute_envs.first())
+        .map(|e| e.id);
     let selected_env = move || form.compute_env.get().or(default_env);
     let error = move || launch.value().get().and_then(|r| r.err()).map(|e| e.to_string());
     let no_envs = options.compute_envs.is_empty();
@@ -135,7 +141,7 @@ fn LaunchFormView(
                             let id = env.id;
                             view! {
                                 <option value=id selected=move || selected_env() == Some(id)>
-                                    {format!("{} ({})", env.name, env.platform.as_str())}
+                                    {format!("{} ({}) · {}", env.name, env.platform.as_str(), env.status.to_lowercase())}
                                 </option>
                             }
                         }).collect_view()}
@@ -168,9 +174,24 @@ fn LaunchFormView(
                 }>
                 {move || if launch.pending().get() { "Launching…" } else { "Launch" }}
             </button>
-            // Preflight failures can be long, with a policy to paste: keep their line breaks.
-            {move || error().map(|m| view! {
-                <p class="form-error launch-error" role="alert" data-testid="launch-error">{m}</p>
+            // A refusal is its first paragraph, in words; what follows (the fix, policies to paste)
+            // is folded below it.
+            {move || error().map(|m| {
+                let (sentence, fix) = match m.split_once("\n\n") {
+                    Some((first, rest)) => (first.to_string(), Some(rest.to_string())),
+                    None => (m, None),
+                };
+                view! {
+                    <div class="form-error launch-error" role="alert" data-testid="launch-error">
+                        <p>{sentence}</p>
+                        {fix.map(|text| view! {
+                            <details data-testid="launch-fix">
+                                <summary>"How to fix it"</summary>
+                                <CheckFix text/>
+                            </details>
+                        })}
+                    </div>
+                }
             })}
         </form>
     }

@@ -96,7 +96,7 @@ fn ParticipantsTable(
 ) -> impl IntoView {
     let confirming = RwSignal::new(None::<i64>);
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table" data-testid="participants-table">
                 <thead>
                     <tr>

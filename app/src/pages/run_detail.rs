@@ -9,7 +9,7 @@
 use super::runs::{StageBadge, StatusBadge};
 use crate::api::runs::{describe_run, CancelRun};
 use crate::components::{action_error, copy_node_text, ErrorPanel};
-use crate::model::{format_timestamp, CopyView, HeadJobView, RunDetail, RunStage, SecretSource};
+use crate::model::{format_timestamp, CopyView, HeadJobView, RunDetail, RunStage, RunStatus, SecretSource};
 use leptos::html::Pre;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -150,9 +150,11 @@ fn RunBody(
                     <p class="muted mono" data-testid="run-id">{field(|s| s.id.clone())}</p>
                 </div>
                 <div class="run-badges">
+                    // Labelled: the run's own status, then where its secret copies are.
                     {move || summary.get().map(|s| view! {
+                        <span class="badge-label">"Run"</span>
                         <StatusBadge status=s.status/>
-                        " "
+                        <span class="badge-label">"Secret copies"</span>
                         <StageBadge stage=s.stage/>
                     })}
                     {move || live().then(|| view! {
@@ -160,8 +162,14 @@ fn RunBody(
                     })}
                 </div>
             </header>
-            {move || message.get().map(|m| view! {
-                <p class="run-message" role="alert" data-testid="run-message">{m}</p>
+            // A cancel is news said plainly ("Cancelled by Ada Admin."), not an error in red.
+            {move || message.get().map(|m| {
+                let cancelled = summary.with(|s| s.as_ref().is_some_and(|s| s.status == RunStatus::Cancelled));
+                if cancelled {
+                    view! { <p class="run-note" role="status" data-testid="run-message">{m}</p> }.into_any()
+                } else {
+                    view! { <p class="run-message" role="alert" data-testid="run-message">{m}</p> }.into_any()
+                }
             })}
             <dl class="facts">
                 <dt>"Pipeline"</dt>
@@ -226,7 +234,7 @@ fn RunBody(
                 "Names and values Nextflow starts with. Secret values are not here: Nextflow reads them \
                  from the copies."
             </p>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table class="table" data-testid="launch-env">
                     <thead><tr><th>"Name"</th><th>"Value"</th></tr></thead>
                     <tbody>
@@ -239,7 +247,19 @@ fn RunBody(
                     </tbody>
                 </table>
             </div>
-            <CommandBlock command/>
+            // The command matters only while the run is going and nothing started Nextflow for it:
+            // a platform that submits the head job itself shows that job instead.
+            <Show when=move || {
+                head_job.with(Option::is_none)
+                    && summary.with(|s| s.as_ref().is_some_and(|s| !s.status.is_final()))
+            }>
+                <p class="hint" data-testid="starts-by-hand">
+                    "This platform does not start Nextflow for you: run the command below where Nextflow \
+                     can read the copies, with an access token of yours in TOWER_ACCESS_TOKEN ("
+                    <a href="/user/tokens">"create one under Access tokens"</a>")."
+                </p>
+                <CommandBlock command/>
+            </Show>
         </section>
     }
 }
@@ -289,7 +309,7 @@ fn CopiesTable(copies: Memo<Vec<CopyView>>) -> impl IntoView {
         {move || copies.with(Vec::is_empty).then(|| view! {
             <p class="empty" data-testid="no-copies">"This run has no secrets."</p>
         })}
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table" data-testid="copies-table">
                 <thead>
                     <tr>

@@ -71,7 +71,7 @@ pub fn RunsTab() -> impl IntoView {
 #[component]
 fn RunsTable(list: Vec<RunSummary>, base: String) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table" data-testid="runs-table">
                 <thead>
                     <tr>

@@ -83,7 +83,7 @@ pub fn TokensPage() -> impl IntoView {
 fn TokensTable(list: Vec<TokenSummary>, delete: ServerAction<DeleteToken>) -> impl IntoView {
     let confirming = RwSignal::new(None::<i64>);
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table" data-testid="tokens-table">
                 <thead>
                     <tr>

@@ -112,7 +112,7 @@ fn RoleTable() -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Roles"</h2>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table class="table" data-testid="role-table">
                     <thead>
                         <tr>

@@ -191,7 +191,7 @@ fn EnvsTable(
             .unwrap_or_else(|| format!("id {id}")),
     };
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table" data-testid="compute-envs-table">
                 <thead>
                     <tr>
@@ -275,7 +275,7 @@ fn CredentialsTable(
     delete: ServerAction<DeleteCredentials>,
 ) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="table" data-testid="credentials-table">
                 <thead>
                     <tr>

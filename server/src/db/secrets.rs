@@ -136,8 +136,8 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<SecretMetaRow>, i64), sqlx::Error> {
-    let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_', '\\'], ""));
-    let filter = format!("{} AND LOWER(name) LIKE $2", owner.filter());
+    let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+    let filter = format!("{} AND LOWER(name) LIKE $2 ESCAPE '!'", owner.filter());
     let rows =
         sqlx::query_as(AssertSqlSafe(format!("{META} WHERE {filter} ORDER BY name LIMIT $3 OFFSET $4")))
             .bind(owner.id())
@@ -152,6 +152,20 @@ pub async fn list(
         .fetch_one(pool)
         .await?;
     Ok((rows, total))
+}
+
+/// `text` matched literally inside a `LIKE … ESCAPE '!'` pattern: `_` (in most secret names) and
+/// `%` stand for themselves, not for any character. `!` is the escape character because SQLite
+/// and PostgreSQL read it the same way (a backslash depends on PostgreSQL's string settings).
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '!' | '%' | '_') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub async fn find(pool: &AnyPool, owner: Owner, id: i64) -> Result<Option<SecretMetaRow>, sqlx::Error> {

@@ -274,3 +274,34 @@ async fn a_personal_secret_overriding_a_workspace_secret_is_flagged_in_both_list
     assert_eq!(app.send_json(&admin, Method::DELETE, &path, json!({})).await.0, StatusCode::NO_CONTENT);
     assert!(list(member, 0).await.iter().all(|(_, _, places)| places == "[]"));
 }
+
+/// The list's filter matches a name's text as typed: `_` and `%` are themselves, not wildcards
+/// (a search for `DB_PASS` found nothing while underscores were dropped from the pattern).
+#[tokio::test]
+async fn the_name_filter_matches_underscores_and_percent_signs_literally() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (_, ws_id) = app.org_and_workspace(&admin, "genomics").await;
+    let scope = format!("?workspaceId={ws_id}");
+    for name in ["DB_PASSWORD", "DBXPASSWORD", "API_KEY"] {
+        assert_eq!(create(&app, &admin, &scope, name, "v").await.0, StatusCode::OK);
+    }
+    let ws = ws_id.to_string();
+    for (search, expected) in [
+        ("DB_PASS", vec!["DB_PASSWORD"]),
+        ("db_password", vec!["DB_PASSWORD"]),
+        ("_", vec!["API_KEY", "DB_PASSWORD"]),
+        ("%", vec![]),
+        ("!", vec![]),
+        ("", vec!["API_KEY", "DBXPASSWORD", "DB_PASSWORD"]),
+    ] {
+        let response = app.sfn(&admin, "list_secrets", &[("workspace_id", &ws), ("search", search)]).await;
+        assert_eq!(response.status(), StatusCode::OK, "{search}");
+        let list: serde_json::Value = response.json().await.unwrap();
+        let mut names: Vec<&str> =
+            list.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        // Sorted here: PostgreSQL's collation may order `_` differently from SQLite.
+        names.sort_unstable();
+        assert_eq!(names, expected, "search {search:?}");
+    }
+}

@@ -186,7 +186,9 @@ impl RunsPort for Runs {
         let event = Event::by(actor, "run.cancelled")
             .workspace(row.workspace_id)
             .target(format!("run {id} ({})", row.run_name));
-        if self.core.end_run(&id, RunStatus::Cancelled, Some("Cancelled by the user."), Some(event)).await? {
+        // Says who, in the words the run page shows: "Cancelled by Ada Admin."
+        let message = format!("Cancelled by {}.", actor.display_name);
+        if self.core.end_run(&id, RunStatus::Cancelled, Some(&message), Some(event)).await? {
             Ok(())
         } else {
             Err(AppError::bad_request(format!("The run has already ended ({}).", row.status.as_str())))

@@ -211,6 +211,7 @@ pub const OPERATIONS: &[(&str, Rule, Fresh)] = &[
     ("POST /sfn/create_workspace", OrgOwner, F::Nothing),
     ("POST /sfn/workspace_view", READ, F::Nothing),
     ("POST /sfn/list_secrets", READ, F::Nothing),
+    ("POST /sfn/validate_secret_name", READ, F::Nothing),
     ("POST /sfn/create_secret", WRITE, F::Nothing),
     ("POST /sfn/update_secret", WRITE, F::Nothing),
     ("POST /sfn/delete_secret", WRITE, F::WorkspaceSecret),

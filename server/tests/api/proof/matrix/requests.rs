@@ -245,6 +245,7 @@ pub fn server_function(key: &str, world: &World, ids: &Ids, target: &Target) -> 
             vec![org, s("name", &format!("mw{n}")), s("full_name", "Made"), s("description", "")]
         }
         "list_secrets" => vec![ws, s("search", "")],
+        "validate_secret_name" => vec![ws, s("name", &format!("FREE_{n}"))],
         "create_secret" => vec![ws, s("name", &format!("SF_{n}")), s("value", "matrix-value")],
         "update_secret" => vec![ws, s("secret_id", &id("secret_id")), s("value", "matrix-value-2")],
         "delete_secret" => vec![ws, s("secret_id", &id("secret_id"))],
