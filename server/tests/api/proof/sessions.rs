@@ -23,7 +23,8 @@ async fn who(app: &TestApp, cookie: &str) -> (StatusCode, String) {
 async fn is_dead(app: &TestApp, cookie: &str) -> bool {
     let api = app.get_with_cookie(cookie, "/api/user-info").await;
     let page = app.get(&client_with_cookie(cookie), "/account").await;
-    let to_login = page.headers().get("location").is_some_and(|l| l == "/login");
+    // A signed-out visitor goes to the login page, which brings them back here once signed in.
+    let to_login = page.headers().get("location").is_some_and(|l| l == "/login?next=%2Faccount");
     match (api, to_login) {
         (StatusCode::UNAUTHORIZED, true) => true,
         (StatusCode::OK, false) => false,
