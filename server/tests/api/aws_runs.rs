@@ -26,6 +26,7 @@ async fn aws_copies_live_with_the_run_and_go_after_complete_cancel_and_timeout()
     let app = spawn_app_with(|c| {
         quick_jobs(c);
         c.run_heartbeat_timeout_secs = 3;
+        c.head_job_poll_ms = 100;
     })
     .await;
     let admin = app.setup_admin().await;
@@ -75,9 +76,18 @@ async fn aws_copies_live_with_the_run_and_go_after_complete_cancel_and_timeout()
     assert_eq!(listed, arns, "the job definition lists {{name, valueFrom: ARN}} for each copy");
     assert_eq!(container.execution_role_arn(), Some(EXEC_ROLE));
 
-    // Completion: copies force-deleted, job definition deregistered.
+    // Completion: copies force-deleted, job definition deregistered. The copies go at once; the
+    // head job (held in SUBMITTED by moto) is given time to exit after Nextflow's report, so moto
+    // lets it end (it fails it, having no container runtime) before the last cleanup step.
     report_success(&app, &bearer, &wf).await;
-    wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
+    wait_for(&app, &admin, ws, &wf, |r| {
+        r["secretCopies"].as_array().unwrap().iter().all(|c| c["state"] == "deleted")
+    })
+    .await;
+    moto.let_jobs_run().await;
+    let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
+    assert_eq!(run["workflow"]["status"], "SUCCEEDED", "Nextflow's report came first: {run:#}");
+    moto.hold_jobs().await;
     assert!(
         secret_names_in_moto(&moto).await.iter().all(|n| !n.contains(&wf)),
         "no copy, not even scheduled for deletion"

@@ -1,6 +1,6 @@
 //! Runs. One service, `Runs`, implements three ports, each in the file that holds its rules:
 //!
-//! - `LaunchPort` in `launch` (with the checks of `launch_input`; the launch command of HPC
+//! - `LaunchPort` in `launch` (with the checks of `launch_input` and `launch_fields`; the launch command of HPC
 //!   environments is `launch_command` and `launch_env`; an SSH environment's target is resolved
 //!   for the launcher in `ssh_target`, and its head job submitted by `head_job`);
 //! - `RunsPort` in `lifecycle` (listing, describing and cancelling; ending a run);
@@ -12,6 +12,7 @@ pub mod head_job;
 pub mod launch;
 pub mod launch_command;
 pub mod launch_env;
+pub mod launch_fields;
 pub mod launch_input;
 pub mod lifecycle;
 pub mod ssh_target;
