@@ -32,6 +32,8 @@ fn free_port() -> u16 {
 
 /// The AWS Batch job queue every test environment uses (`computeQueue` of `aws_env`).
 pub const QUEUE: &str = "q";
+/// moto's default account.
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
 
 impl Moto {
     /// Starts moto with an AWS Batch job queue [`QUEUE`] (behind an unmanaged compute
@@ -88,19 +90,27 @@ impl Moto {
         Err("it did not answer within 30 s".into())
     }
 
-    /// Creates an AWS Batch job queue as an administrator would: a service role (IAM, through
-    /// moto's query API, since the tests have no IAM client), an unmanaged compute environment
-    /// and the queue on it.
+    /// Creates an AWS Batch job queue in moto's default account, as an administrator would.
     pub async fn create_queue(&self, queue: &str) {
+        self.create_queue_in(DEFAULT_ACCOUNT, queue).await
+    }
+
+    /// Creates an AWS Batch job queue in `account`: a service role, an unmanaged compute
+    /// environment and the queue on it. Through moto's own wire protocols with its account header
+    /// (the tests have no IAM client, and the SDK cannot name an account).
+    pub async fn create_queue_in(&self, account: &str, queue: &str) {
         let client = reqwest::Client::new();
         // moto routes a request by the service named in its (unchecked) signature.
+        let signed = |service: &str| {
+            format!(
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, \
+                 SignedHeaders=host, Signature=0"
+            )
+        };
         let created = client
             .post(format!("{}/", self.endpoint))
-            .header(
-                "Authorization",
-                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, \
-                 SignedHeaders=host, Signature=0",
-            )
+            .header("Authorization", signed("iam"))
+            .header("x-moto-account-id", account)
             .form(&[
                 ("Action", "CreateRole"),
                 ("Version", "2010-05-08"),
@@ -117,30 +127,33 @@ impl Moto {
             .and_then(|rest| rest.split("</Arn>").next())
             .unwrap_or_else(|| panic!("moto made no role: {body}"))
             .to_string();
-        let batch = self.batch_client().await;
-        let environment = batch
-            .create_compute_environment()
-            .compute_environment_name(format!("sr-test-{queue}"))
-            .r#type(aws_sdk_batch::types::CeType::Unmanaged)
-            .state(aws_sdk_batch::types::CeState::Enabled)
-            .service_role(role)
-            .send()
-            .await
-            .expect("moto makes a compute environment");
-        batch
-            .create_job_queue()
-            .job_queue_name(queue)
-            .state(aws_sdk_batch::types::JqState::Enabled)
-            .priority(1)
-            .compute_environment_order(
-                aws_sdk_batch::types::ComputeEnvironmentOrder::builder()
-                    .order(1)
-                    .compute_environment(environment.compute_environment_arn().unwrap())
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("moto makes a job queue");
+        let batch = |action: &str, body: serde_json::Value| {
+            client
+                .post(format!("{}/v1/{action}", self.endpoint))
+                .header("Authorization", signed("batch"))
+                .header("x-moto-account-id", account)
+                .json(&body)
+                .send()
+        };
+        let environment: serde_json::Value = batch(
+            "createcomputeenvironment",
+            serde_json::json!({ "computeEnvironmentName": format!("sr-test-{queue}"), "type": "UNMANAGED",
+                "state": "ENABLED", "serviceRole": role }),
+        )
+        .await
+        .expect("moto makes a compute environment")
+        .json()
+        .await
+        .unwrap();
+        let arn = environment["computeEnvironmentArn"].as_str().unwrap_or_else(|| panic!("{environment}"));
+        let queued = batch(
+            "createjobqueue",
+            serde_json::json!({ "jobQueueName": queue, "state": "ENABLED", "priority": 1,
+                "computeEnvironmentOrder": [{ "order": 1, "computeEnvironment": arn }] }),
+        )
+        .await
+        .expect("moto makes a job queue");
+        assert!(queued.status().is_success(), "moto made no queue: {}", queued.text().await.unwrap_or_default());
     }
 
     async fn set_job_transition(&self, transition: serde_json::Value) {
