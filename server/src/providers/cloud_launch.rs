@@ -85,7 +85,10 @@ pub fn nextflow_config(spec: &HeadJobSpec<'_>, settings: &CloudSettings<'_>) -> 
 }
 
 /// Builds the head job's command and environment.
-pub fn head_command(spec: &HeadJobSpec<'_>, settings: &CloudSettings<'_>) -> Result<HeadCommand, ProviderError> {
+pub fn head_command(
+    spec: &HeadJobSpec<'_>,
+    settings: &CloudSettings<'_>,
+) -> Result<HeadCommand, ProviderError> {
     let mut environment: Vec<(String, String)> = Vec::new();
     // The environment's own variables first, so Strongroom's launch variables win over them.
     for variable in settings.environment.iter().filter(|v| v.head) {

@@ -18,10 +18,10 @@
 //! command of the clouds' head jobs).
 
 pub mod aws;
+pub mod cloud_launch;
 pub mod endpoints;
 pub mod gcp;
 pub mod hpc;
-pub mod cloud_launch;
 mod opaque;
 mod paging;
 mod run_target;

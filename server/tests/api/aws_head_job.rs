@@ -107,7 +107,12 @@ async fn a_launch_submits_the_head_job_and_its_failure_ends_the_run_and_deletes_
     assert_eq!(var("TOWER_WORKFLOW_ID"), Some(wf.as_str()));
     assert_eq!(var("SR_PARAMS_TEXT"), Some(params));
     let config = var("SR_NEXTFLOW_CONFIG").unwrap();
-    for expected in ["process.executor = 'awsbatch'", "process.queue = 'q'", "workDir = 's3://lab/work'", "process.memory = '3 GB'"] {
+    for expected in [
+        "process.executor = 'awsbatch'",
+        "process.queue = 'q'",
+        "workDir = 's3://lab/work'",
+        "process.memory = '3 GB'",
+    ] {
         assert!(config.contains(expected), "{expected:?} in {config}");
     }
     assert!(var("TOWER_API_ENDPOINT").is_some_and(|e| e.ends_with("/api")));
@@ -133,9 +138,13 @@ async fn a_launch_submits_the_head_job_and_its_failure_ends_the_run_and_deletes_
     );
     assert_eq!(run["jobInfo"]["status"], "FAILED");
     assert_eq!(run["jobInfo"]["message"], "AWS Batch job FAILED without a status reason");
-    assert!(took < Duration::from_secs(15), "ended by its head job in {took:?}, not by the heartbeat timeout");
+    assert!(
+        took < Duration::from_secs(15),
+        "ended by its head job in {took:?}, not by the heartbeat timeout"
+    );
     assert!(run["secretCopies"].as_array().unwrap().iter().all(|c| c["state"] == "deleted"), "{run:#}");
-    let left: Vec<String> = secret_names_in_moto(&moto).await.into_iter().filter(|n| n.contains(&wf)).collect();
+    let left: Vec<String> =
+        secret_names_in_moto(&moto).await.into_iter().filter(|n| n.contains(&wf)).collect();
     assert!(left.is_empty(), "copies left: {left:?}");
     assert_eq!(moto.jobs_named(&format!("sr-{wf}")).await.len(), 1, "submitted once");
 }
@@ -170,7 +179,8 @@ async fn cancelling_a_run_terminates_its_submitted_head_job_and_cleans_up() {
     // TerminateJob reached AWS Batch with Strongroom's reason.
     let described = batch.describe_jobs().jobs(&job_id).send().await.unwrap();
     assert_eq!(described.jobs()[0].status_reason(), Some(server::providers::aws::TERMINATE_REASON));
-    let left: Vec<String> = secret_names_in_moto(&moto).await.into_iter().filter(|n| n.contains(&wf)).collect();
+    let left: Vec<String> =
+        secret_names_in_moto(&moto).await.into_iter().filter(|n| n.contains(&wf)).collect();
     assert!(left.is_empty(), "copies left: {left:?}");
     let definitions = batch
         .describe_job_definitions()
@@ -194,8 +204,11 @@ async fn execute(app: &TestApp, sql: &str, wf: &str) {
 async fn recorded_job_id(app: &TestApp, wf: &str) -> Option<String> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
-    let id: Option<String> =
-        sqlx::query_scalar("SELECT head_job_id FROM runs WHERE id = $1").bind(wf).fetch_one(&pool).await.unwrap();
+    let id: Option<String> = sqlx::query_scalar("SELECT head_job_id FROM runs WHERE id = $1")
+        .bind(wf)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     id
 }

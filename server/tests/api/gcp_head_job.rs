@@ -12,7 +12,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-const SECRET_VALUES: [(&str, &str); 2] = [("DB_PASS", "gcp-db-value-5e1b"), ("API_KEY", "gcp-api-value-03fa")];
+const SECRET_VALUES: [(&str, &str); 2] =
+    [("DB_PASS", "gcp-db-value-5e1b"), ("API_KEY", "gcp-api-value-03fa")];
 
 async fn lab(app: &TestApp, fake: &FakeGsm) -> (reqwest::Client, i64, i64) {
     let admin = app.setup_admin().await;
@@ -53,7 +54,10 @@ async fn a_launch_creates_the_google_batch_head_job_and_its_failure_ends_and_cle
     assert_eq!(jobs.len(), 1, "one head job");
     let (id, job) = jobs.into_iter().next().unwrap();
     assert_eq!(id, server::providers::gcp::head_job_id(&app.services().await.install_id, &wf));
-    assert_eq!(run["jobInfo"]["operationId"], job.name.replace(crate::fakes::gsm::PROJECT_NUMBER, "proj-faults"));
+    assert_eq!(
+        run["jobInfo"]["operationId"],
+        job.name.replace(crate::fakes::gsm::PROJECT_NUMBER, "proj-faults")
+    );
     assert_eq!(run["jobInfo"]["status"], "QUEUED");
     assert_eq!(
         run["jobInfo"]["consoleUrl"],
@@ -71,11 +75,16 @@ async fn a_launch_creates_the_google_batch_head_job_and_its_failure_ends_and_cle
     assert_eq!(variables["TOWER_WORKFLOW_ID"], wf);
     assert!(variables["TOWER_ACCESS_TOKEN"].as_str().is_some_and(|t| !t.is_empty() && !script.contains(t)));
     let config = variables["SR_NEXTFLOW_CONFIG"].as_str().unwrap();
-    for expected in ["process.executor = 'google-batch'", "google.location = 'europe-west1'", "workDir = 'gs://lab/work'"] {
+    for expected in
+        ["process.executor = 'google-batch'", "google.location = 'europe-west1'", "workDir = 'gs://lab/work'"]
+    {
         assert!(config.contains(expected), "{expected:?} in {config}");
     }
     let secrets = variables["STRONGROOM_GOOGLE_SECRETS"].as_str().unwrap();
-    assert!(secrets.contains(&format!("DB_PASS=projects/proj-faults/secrets/tower-{wf}-DB_PASS/versions/latest")), "{secrets}");
+    assert!(
+        secrets.contains(&format!("DB_PASS=projects/proj-faults/secrets/tower-{wf}-DB_PASS/versions/latest")),
+        "{secrets}"
+    );
     let everything = job.body.to_string();
     for (name, value) in SECRET_VALUES {
         assert!(!everything.contains(value), "the value of {name} reached the job");

@@ -90,7 +90,9 @@ pub(crate) fn check(platform: Platform, c: &ComputeConfig) -> Result<(), AppErro
         check_work_dir(platform, work_dir, "workDir")?;
     }
     if c.head_queue.as_deref().is_some_and(|q| !is_queue_name(q)) {
-        return Err(bad("headQueue must be an AWS Batch job queue name or ARN (letters, digits, '_', '.', '-')."));
+        return Err(bad(
+            "headQueue must be an AWS Batch job queue name or ARN (letters, digits, '_', '.', '-').",
+        ));
     }
     if let Some(role) = c.head_job_role.as_deref() {
         check_role_arn(role, "headJobRole")?;
@@ -114,14 +116,14 @@ pub(crate) fn check(platform: Platform, c: &ComputeConfig) -> Result<(), AppErro
                     && account.chars().all(|ch| ch.is_ascii_alphanumeric() || "@.-_".contains(ch))
             });
         if !ok {
-            return Err(bad("serviceAccount must be a service account email such as nf@project.iam.gserviceaccount.com."));
+            return Err(bad(
+                "serviceAccount must be a service account email such as nf@project.iam.gserviceaccount.com.",
+            ));
         }
     }
     for (value, field) in [(&c.network, "network"), (&c.subnetwork, "subnetwork")] {
         if value.as_deref().is_some_and(|v| !is_google_resource(v)) {
-            return Err(bad(format!(
-                "{field} must be a network name or its projects/…/{field}s/… path."
-            )));
+            return Err(bad(format!("{field} must be a network name or its projects/…/{field}s/… path.")));
         }
     }
     check_text(&c.pre_run_script, "preRunScript", MAX_SCRIPT)?;

@@ -288,7 +288,10 @@ mod tests {
             (ComputeConfig { head_job_options: Some("-x".into()), ..aws() }, "headJobOptions"),
             (ComputeConfig { head_job_role: Some("role".into()), ..aws() }, "headJobRole"),
             (ComputeConfig { head_queue: Some("a b".into()), ..aws() }, "headQueue"),
-            (ComputeConfig { service_account: Some("sa@p.iam.gserviceaccount.com".into()), ..aws() }, "serviceAccount"),
+            (
+                ComputeConfig { service_account: Some("sa@p.iam.gserviceaccount.com".into()), ..aws() },
+                "serviceAccount",
+            ),
         ] {
             let message = check_config(Platform::AwsBatch, config, root, &host()).unwrap_err().to_string();
             assert!(message.contains(field), "{field}: {message}");

@@ -36,7 +36,9 @@ impl Core {
         let token = SecretString::from(token);
         let tower_endpoint = self.api_endpoint();
         let fields: LaunchFields = match run.launch_fields.as_deref() {
-            Some(json) => serde_json::from_str(json).map_err(|e| unavailable("read the run's launch fields", &e))?,
+            Some(json) => {
+                serde_json::from_str(json).map_err(|e| unavailable("read the run's launch fields", &e))?
+            }
             None => LaunchFields::default(),
         };
         let spec = HeadJobSpec {

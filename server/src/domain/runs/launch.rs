@@ -145,8 +145,10 @@ impl LaunchPort for Runs {
         let env = self.launch_env_row(workspace_id, request.compute_env_id).await?;
         let target = env.target().map_err(internal)?;
         let launch_fields = check_launch_fields(target.platform, request.launch_fields)?;
-        let launch_fields =
-            (!launch_fields.is_empty()).then(|| serde_json::to_string(&launch_fields)).transpose().map_err(internal)?;
+        let launch_fields = (!launch_fields.is_empty())
+            .then(|| serde_json::to_string(&launch_fields))
+            .transpose()
+            .map_err(internal)?;
         // Over SSH: the launcher's own cluster account on a managed identity, a pinned host key.
         let mut target = match self.core.launch_target(workspace_id, &env.name, target, actor.id).await {
             Ok(target) => target,

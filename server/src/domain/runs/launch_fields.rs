@@ -50,10 +50,11 @@ pub fn check_launch_fields(platform: Platform, fields: LaunchFields) -> Result<L
     check_text(&fields.config_text, "configText", MAX_CONFIG)?;
     check_text(&fields.pre_run_script, "preRunScript", MAX_SCRIPT)?;
     check_text(&fields.post_run_script, "postRunScript", MAX_SCRIPT)?;
-    let total: usize = [&fields.params_text, &fields.config_text, &fields.pre_run_script, &fields.post_run_script]
-        .iter()
-        .filter_map(|v| v.as_ref().map(String::len))
-        .sum();
+    let total: usize =
+        [&fields.params_text, &fields.config_text, &fields.pre_run_script, &fields.post_run_script]
+            .iter()
+            .filter_map(|v| v.as_ref().map(String::len))
+            .sum();
     if total > MAX_TOTAL {
         return Err(bad(format!(
             "paramsText, configText, preRunScript and postRunScript together can be at most {} KiB.",
@@ -90,7 +91,10 @@ mod tests {
         assert_eq!(checked.work_dir.as_deref(), Some("s3://b/work"));
         assert!(check_launch_fields(Platform::Slurm, fields).unwrap_err().to_string().contains("workDir"));
         let huge = LaunchFields { params_text: Some("x".repeat(MAX_PARAMS + 1)), ..LaunchFields::default() };
-        assert!(check_launch_fields(Platform::AwsBatch, huge).unwrap_err().to_string().contains("paramsText"));
+        assert!(check_launch_fields(Platform::AwsBatch, huge)
+            .unwrap_err()
+            .to_string()
+            .contains("paramsText"));
         let bell = LaunchFields { pre_run_script: Some("echo \u{7}".into()), ..LaunchFields::default() };
         assert!(check_launch_fields(Platform::AwsBatch, bell).is_err());
         let wrong = LaunchFields { work_dir: Some("gs://b/w".into()), ..LaunchFields::default() };

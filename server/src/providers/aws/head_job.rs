@@ -38,7 +38,8 @@ pub fn console_url(region: &str, job_id: &str) -> String {
 fn failure_reason(job: &JobDetail) -> String {
     let mut reason = String::from("AWS Batch job FAILED");
     let container = job.container();
-    let said: Vec<&str> = [job.status_reason(), container.and_then(|c| c.reason())].into_iter().flatten().collect();
+    let said: Vec<&str> =
+        [job.status_reason(), container.and_then(|c| c.reason())].into_iter().flatten().collect();
     if !said.is_empty() {
         reason.push_str(": ");
         reason.push_str(&said.join("; "));
@@ -55,11 +56,9 @@ fn failure_reason(job: &JobDetail) -> String {
 impl AwsStore {
     /// The head job's queue: `headQueue`, else the environment's job queue (`computeQueue`).
     pub(super) fn head_queue(&self) -> Result<&str, ProviderError> {
-        self.settings
-            .head_queue
-            .as_deref()
-            .or(self.job_queue.as_deref())
-            .ok_or_else(|| ProviderError::Rejected("The AWS Batch compute environment has no job queue.".into()))
+        self.settings.head_queue.as_deref().or(self.job_queue.as_deref()).ok_or_else(|| {
+            ProviderError::Rejected("The AWS Batch compute environment has no job queue.".into())
+        })
     }
 
     /// What the head job's tasks are aimed at: AWS Batch in this region, on the compute queue.
@@ -118,7 +117,8 @@ impl AwsStore {
     /// The run's job definition: the one `prepare_launch` registered (its ARN is in the launch
     /// environment), else the latest this install registered for the run.
     async fn head_job_definition(&self, job: &HeadJobSpec<'_>) -> Result<String, ProviderError> {
-        let from_env = job.launch_env.iter().find(|(k, _)| k == "AWS_BATCH_JOB_DEFINITION").map(|(_, v)| v.clone());
+        let from_env =
+            job.launch_env.iter().find(|(k, _)| k == "AWS_BATCH_JOB_DEFINITION").map(|(_, v)| v.clone());
         if let Some(arn) = from_env {
             return Ok(arn);
         }
@@ -159,10 +159,9 @@ impl AwsStore {
             .send()
             .await
             .map_err(|e| self.sdk_error("batch:SubmitJob", &e))?;
-        submitted
-            .job_id()
-            .map(str::to_string)
-            .ok_or_else(|| ProviderError::Unavailable("AWS Batch accepted the head job without saying its id".into()))
+        submitted.job_id().map(str::to_string).ok_or_else(|| {
+            ProviderError::Unavailable("AWS Batch accepted the head job without saying its id".into())
+        })
     }
 }
 
@@ -208,7 +207,9 @@ impl HeadJobs for AwsStore {
             Err(e) => e,
         };
         // A job AWS no longer knows has nothing left to stop.
-        if code_of(&error) == Some("ClientException") && self.status(workflow_id, job_id).await? == HeadJobState::Gone {
+        if code_of(&error) == Some("ClientException")
+            && self.status(workflow_id, job_id).await? == HeadJobState::Gone
+        {
             return Ok(());
         }
         Err(self.sdk_error("batch:TerminateJob", &error))
@@ -227,7 +228,10 @@ mod tests {
             .status_reason("Essential container in task exited")
             .container(ContainerDetail::builder().exit_code(3).build())
             .build();
-        assert_eq!(failure_reason(&job), "AWS Batch job FAILED: Essential container in task exited, exit code 3");
+        assert_eq!(
+            failure_reason(&job),
+            "AWS Batch job FAILED: Essential container in task exited, exit code 3"
+        );
         let quiet = JobDetail::builder().status(JobStatus::Failed).build();
         assert_eq!(failure_reason(&quiet), "AWS Batch job FAILED without a status reason");
         assert_eq!(

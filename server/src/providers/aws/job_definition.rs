@@ -160,7 +160,10 @@ impl AwsStore {
     }
 
     /// Every ACTIVE revision of the run's job definition that this install registered.
-    pub(super) async fn our_job_definitions(&self, workflow_id: &str) -> Result<Vec<JobDefinition>, ProviderError> {
+    pub(super) async fn our_job_definitions(
+        &self,
+        workflow_id: &str,
+    ) -> Result<Vec<JobDefinition>, ProviderError> {
         let name = job_definition_name(workflow_id);
         let mut found = Vec::new();
         let mut token: Option<String> = None;

@@ -297,7 +297,8 @@ mod tests {
         };
         let g = grants(&platform_policy(&scope));
         assert_eq!(resource_of(&g, "batch:SubmitJob"), "arn:aws:batch:eu-west-1:123456789012:job-queue/head");
-        let passed: Vec<&str> = g.iter().filter(|(a, _)| a == "iam:PassRole").map(|(_, r)| r.as_str()).collect();
+        let passed: Vec<&str> =
+            g.iter().filter(|(a, _)| a == "iam:PassRole").map(|(_, r)| r.as_str()).collect();
         assert_eq!(passed, [ROLE, head]);
     }
 

@@ -50,7 +50,8 @@ impl AwsStore {
     }
 
     async fn try_following_head_jobs(&self) -> Result<(), PreflightFailure> {
-        let queue = self.head_queue().map_err(|e| self.preflight_failure("find the head queue", e, "no queue"))?;
+        let queue =
+            self.head_queue().map_err(|e| self.preflight_failure("find the head queue", e, "no queue"))?;
         let listed = self
             .batch
             .list_jobs()
@@ -62,7 +63,9 @@ impl AwsStore {
             return Err(self.preflight_failure(
                 "list the head queue's jobs",
                 self.sdk_error("batch:ListJobs", &e),
-                &format!("Strongroom cannot find a run's head job on the queue {queue} (does the queue exist?)"),
+                &format!(
+                    "Strongroom cannot find a run's head job on the queue {queue} (does the queue exist?)"
+                ),
             ));
         }
         // A job id that cannot exist: AWS answers an empty list when the call is allowed.

@@ -91,7 +91,8 @@ impl BatchApi {
         permission: &str,
     ) -> Result<Value, BatchError> {
         let headers = self.auth_headers().await?;
-        let mut request = self.http.request(method, format!("{}/v1/{path_and_query}", self.base)).headers(headers);
+        let mut request =
+            self.http.request(method, format!("{}/v1/{path_and_query}", self.base)).headers(headers);
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -121,7 +122,8 @@ impl BatchApi {
     fn sort(&self, status: u16, text: &str, permission: &str) -> ProviderError {
         let body: Value = serde_json::from_str(text).unwrap_or(Value::Null);
         let name = body["error"]["status"].as_str().filter(|s| is_status_name(s)).map(str::to_string);
-        let said: String = body["error"]["message"].as_str().unwrap_or_default().chars().take(MAX_MESSAGE).collect();
+        let said: String =
+            body["error"]["message"].as_str().unwrap_or_default().chars().take(MAX_MESSAGE).collect();
         let message = match &name {
             Some(name) if !said.is_empty() => format!("{name}: {said}"),
             Some(name) => name.clone(),

@@ -42,8 +42,8 @@ impl GoogleStore {
         let (credentials, client_email) = identity(target.credentials, endpoint)?;
         let client = client(endpoint, credentials.clone()).await?;
         let endpoint_url = endpoint.and_then(|e| url::Url::parse(e).ok());
-        let trusted_errors =
-            endpoint.is_none() || endpoint_url.as_ref().is_some_and(crate::providers::endpoints::is_google_api);
+        let trusted_errors = endpoint.is_none()
+            || endpoint_url.as_ref().is_some_and(crate::providers::endpoints::is_google_api);
         // The custom endpoint (an emulator or private endpoint) serves Batch too.
         let batch = BatchApi::new(endpoint, credentials, trusted_errors);
         Ok(GoogleStore {

@@ -38,7 +38,10 @@ pub fn head_job_id(install_id: &str, workflow_id: &str) -> String {
 
 /// Refuses anything but a workflow id (letters and digits): it goes into the job's id.
 fn check_workflow_id(workflow_id: &str) -> Result<(), ProviderError> {
-    if workflow_id.is_empty() || workflow_id.len() > 40 || !workflow_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if workflow_id.is_empty()
+        || workflow_id.len() > 40
+        || !workflow_id.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
         return Err(ProviderError::Rejected(format!("'{workflow_id}' is not a workflow id")));
     }
     Ok(())
@@ -217,6 +220,9 @@ mod tests {
             { "description": "Task failed: exit code 3" },
         ] } });
         assert_eq!(ended_reason("FAILED", &job), "Google Batch job FAILED: Task failed: exit code 3");
-        assert_eq!(ended_reason("FAILED", &json!({})), "Google Batch job FAILED without a status description");
+        assert_eq!(
+            ended_reason("FAILED", &json!({})),
+            "Google Batch job FAILED without a status description"
+        );
     }
 }

@@ -153,7 +153,11 @@ impl Moto {
         )
         .await
         .expect("moto makes a job queue");
-        assert!(queued.status().is_success(), "moto made no queue: {}", queued.text().await.unwrap_or_default());
+        assert!(
+            queued.status().is_success(),
+            "moto made no queue: {}",
+            queued.text().await.unwrap_or_default()
+        );
     }
 
     async fn set_job_transition(&self, transition: serde_json::Value) {

@@ -36,8 +36,11 @@ fn check_job(job: &Value) -> Result<(), Response> {
     let resources = &spec["computeResource"];
     for field in ["cpuMilli", "memoryMib"] {
         // int64 in Google's JSON: a string of digits.
-        if !resources[field].as_str().is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())) {
-            return Err(invalid(&format!("Invalid value at 'job.task_groups[0].task_spec.compute_resource.{field}'")));
+        if !resources[field].as_str().is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(invalid(&format!(
+                "Invalid value at 'job.task_groups[0].task_spec.compute_resource.{field}'"
+            )));
         }
     }
     if let Some(variables) = spec["environment"]["variables"].as_object() {
@@ -53,7 +56,8 @@ fn job_json(job: &FakeJob) -> Value {
     out["name"] = json!(job.name);
     out["uid"] = json!(format!("{}-uid", job.id));
     out["createTime"] = json!(job.create_time);
-    let events: Vec<Value> = job.events.iter().map(|d| json!({ "description": d, "eventTime": job.create_time })).collect();
+    let events: Vec<Value> =
+        job.events.iter().map(|d| json!({ "description": d, "eventTime": job.create_time })).collect();
     out["status"] = json!({ "state": job.state, "statusEvents": events });
     out
 }
