@@ -94,7 +94,8 @@ pub fn head_command(
     for variable in settings.environment.iter().filter(|v| v.head) {
         if !is_variable_name(&variable.name) {
             return Err(ProviderError::Rejected(format!(
-                "'{}' cannot be an environment variable name (letters, digits and '_', not starting with a digit)",
+                "'{}' cannot be an environment variable name (letters, digits and '_', not starting \
+                 with a digit)",
                 variable.name
             )));
         }
@@ -115,7 +116,8 @@ pub fn head_command(
     let mut script = format!(
         "# The Nextflow head job of Strongroom run {}. Names and settings only: the run token is\n\
          # TOWER_ACCESS_TOKEN, the secrets reach Nextflow through the Batch service.\n\
-         set -u\nmkdir -p {HEAD_DIR} && cd {HEAD_DIR} || {{ echo 'strongroom: cannot make the head job directory' >&2; exit 1; }}\n\
+         set -u\nmkdir -p {HEAD_DIR} && cd {HEAD_DIR} || \
+         {{ echo 'strongroom: cannot make the head job directory' >&2; exit 1; }}\n\
          printf '%s\\n' \"$SR_NEXTFLOW_CONFIG\" > strongroom.config\n",
         spec.workflow_id
     );

@@ -61,7 +61,10 @@ async fn a_launch_creates_the_google_batch_head_job_and_its_failure_ends_and_cle
     assert_eq!(run["jobInfo"]["status"], "QUEUED");
     assert_eq!(
         run["jobInfo"]["consoleUrl"],
-        format!("https://console.cloud.google.com/batch/jobsDetail/regions/europe-west1/jobs/{id}/details?project=proj-faults")
+        format!(
+            "https://console.cloud.google.com/batch/jobsDetail/regions/europe-west1/jobs/{id}/details\
+             ?project=proj-faults"
+        )
     );
     assert_eq!(job.body["labels"]["workflow-id"], wf.to_lowercase());
     let spec = &job.body["taskGroups"][0]["taskSpec"];

@@ -63,7 +63,8 @@ pub const ENV_SECRETS: &str = "STRONGROOM_GOOGLE_SECRETS";
 /// Where the Google Cloud console shows a Batch job (`job_id`: the job's id or full name).
 pub fn console_url(project: &str, location: &str, job_id: &str) -> String {
     let id = job_id.rsplit('/').next().unwrap_or(job_id);
-    format!("https://console.cloud.google.com/batch/jobsDetail/regions/{location}/jobs/{id}/details?project={project}")
+    let host = "https://console.cloud.google.com";
+    format!("{host}/batch/jobsDetail/regions/{location}/jobs/{id}/details?project={project}")
 }
 
 /// One compute environment's Google Secret Manager project, as this install may use it.
