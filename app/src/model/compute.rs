@@ -189,6 +189,17 @@ pub struct ComputeConfig {
     pub kms_key_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_job_definition: Option<bool>,
+    /// AWS Batch: the IAM role the Nextflow head job runs as (Seqera's `headJobRole`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_job_role: Option<String>,
+    // The cloud head job (AWS Batch, Google Batch): Seqera's `headJobCpus`, `headJobMemoryMb`,
+    // and Strongroom's `headJobImage` (Seqera has no setting for it), with defaults when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_job_cpus: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_job_memory_mb: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_job_image: Option<String>,
     /// AWS or Google: an emulator or private endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_url: Option<String>,
@@ -197,6 +208,14 @@ pub struct ComputeConfig {
     pub project: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// Google Batch: the service account the head job runs as, and its network and subnetwork
+    /// (Seqera's `serviceAccount`, `network`, `subnetwork`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnetwork: Option<String>,
     // HPC
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<HpcScheduler>,

@@ -214,6 +214,32 @@ pub struct LaunchRequest {
     pub revision: Option<String>,
     pub workspace_secrets: Vec<String>,
     pub user_secrets: Vec<String>,
+    /// Seqera's launch fields for the head job Strongroom starts in the cloud (and over SSH):
+    /// the pipeline's parameters (JSON or YAML), extra Nextflow configuration, scripts run
+    /// before and after Nextflow, and the work directory (`s3://…`, `gs://…`). None is a secret.
+    pub launch_fields: LaunchFields,
+}
+
+/// The launch request's head-job fields, named as in Seqera's `WorkflowLaunchRequest`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LaunchFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_run_script: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_run_script: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_dir: Option<String>,
+}
+
+impl LaunchFields {
+    pub fn is_empty(&self) -> bool {
+        *self == LaunchFields::default()
+    }
 }
 
 /// What the launch form offers: the environments, and the names of the secrets the caller may
@@ -293,6 +319,9 @@ pub struct HeadJobView {
     pub submitted_at: Option<i64>,
     /// When Strongroom first saw it running.
     pub started_at: Option<i64>,
+    /// Where the cloud's console shows the job (AWS Batch, Google Batch); none on a cluster.
+    #[serde(default)]
+    pub console_url: Option<String>,
 }
 
 impl HeadJobView {
@@ -339,6 +368,7 @@ mod tests {
             reason: None,
             submitted_at: Some(1_000),
             started_at: None,
+            console_url: None,
         };
         assert_eq!(job.queued_ms(4_000), Some(3_000));
         job.state = "RUNNING".into();

@@ -44,6 +44,7 @@ impl LaunchForm {
             revision: optional(self.revision.get_untracked()),
             workspace_secrets: self.workspace_chosen.get_untracked(),
             user_secrets: self.user_chosen.get_untracked(),
+            launch_fields: Default::default(),
         }
     }
 }

@@ -264,8 +264,9 @@ fn RunBody(
     }
 }
 
-/// The head job Strongroom submitted to the cluster: the scheduler's id and state, its words
-/// on how the job ended, and how long the job waited in the queue.
+/// The head job Strongroom submitted (to the cluster, AWS Batch or Google Batch): its id and
+/// state (with a link to the cloud's console), the scheduler's or Batch service's words on how
+/// it ended, and how long it waited in the queue.
 #[component]
 fn HeadJobFacts(job: HeadJobView) -> impl IntoView {
     let queued = match (job.submitted_at, job.started_at) {
@@ -281,6 +282,7 @@ fn HeadJobFacts(job: HeadJobView) -> impl IntoView {
             <span class="mono" data-testid="head-job-id">{job.job_id.clone()}</span>
             " "
             <span class="badge" data-testid="head-job-state">{job.state.clone()}</span>
+            {job.console_url.clone().map(console_link)}
         </dd>
         <dt>"Submitted"</dt>
         <dd>{job.submitted_at.map(format_timestamp).unwrap_or_else(|| "—".into())}</dd>
@@ -291,6 +293,18 @@ fn HeadJobFacts(job: HeadJobView) -> impl IntoView {
             <dd class="mono wrap" data-testid="head-job-reason">{reason}</dd>
         })}
     }
+    .into_any()
+}
+
+/// The cloud console's page of the head job (type-erased: the run page's view type is deep).
+fn console_link(url: String) -> AnyView {
+    view! {
+        " "
+        <a href=url target="_blank" rel="noopener noreferrer" data-testid="head-job-console">
+            "Open in the console"
+        </a>
+    }
+    .into_any()
 }
 
 /// A wait in words: "42 s", "3 min 5 s", "2 h 10 min".

@@ -1,7 +1,7 @@
-//! The Nextflow head job Strongroom submits for a run (HPC over SSH): its scheduler job id,
-//! last known state and reason, and when it is next due a submit or a status poll. These are
-//! columns of `runs` (migration 0009); `runs.rs` keeps the run's lifecycle, this file the head
-//! job's.
+//! The Nextflow head job Strongroom submits for a run (HPC over SSH, AWS Batch, Google Batch): its
+//! scheduler's or Batch service's job id, last known state and reason, and when it is next due a
+//! submit or a status poll. These are columns of `runs` (migration 0009); `runs.rs` keeps the run's
+//! lifecycle, this file the head job's.
 //!
 //! `head_job_poll_at` is both the due time and the lease: a claim moves it past the lease, so
 //! two servers never poll or submit the same job at once, and a server that dies mid-step

@@ -36,6 +36,8 @@ pub struct RunRow {
     pub started_at: Option<i64>,
     pub heartbeat_at: Option<i64>,
     pub ended_at: Option<i64>,
+    /// Seqera's launch fields for the head job (`LaunchFields` as JSON), when the launch gave any.
+    pub launch_fields: Option<String>,
     /// The head job Strongroom submitted (HPC over SSH): `db::head_jobs`.
     pub head_job: HeadJobColumns,
 }
@@ -64,6 +66,7 @@ impl<'r> FromRow<'r, AnyRow> for RunRow {
             started_at: row.try_get("started_at")?,
             heartbeat_at: row.try_get("heartbeat_at")?,
             ended_at: row.try_get("ended_at")?,
+            launch_fields: row.try_get("launch_fields")?,
             head_job: HeadJobColumns {
                 id: row.try_get("head_job_id")?,
                 state: row.try_get("head_job_state")?,
@@ -79,7 +82,7 @@ const COLUMNS: &str = "SELECT r.id, r.workspace_id, r.compute_env_id, r.launched
      u.email AS launched_by_email, ce.name AS compute_env_name, r.run_name, r.pipeline, r.revision, \
      r.target, r.status, r.stage, r.launch_env, r.message, r.attempts, r.created_at, r.updated_at, \
      r.launched_at, r.started_at, r.heartbeat_at, r.ended_at, r.head_job_id, r.head_job_state, \
-     r.head_job_reason, r.head_job_submitted_at, r.head_job_started_at \
+     r.head_job_reason, r.head_job_submitted_at, r.head_job_started_at, r.launch_fields \
      FROM runs r JOIN users u ON u.id = r.launched_by \
      LEFT JOIN compute_envs ce ON ce.id = r.compute_env_id";
 
@@ -96,13 +99,15 @@ pub struct NewRun<'a> {
     /// `Provisioning` for a launch; `Cleaned` for a run Nextflow reported on its own (no copies).
     pub stage: RunStage,
     pub session_id: Option<&'a str>,
+    /// The launch's head-job fields (`LaunchFields` as JSON), when it gave any.
+    pub launch_fields: Option<&'a str>,
 }
 
 pub async fn insert(tx: &mut Tx<'_>, run: NewRun<'_>, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO runs (id, workspace_id, compute_env_id, launched_by, run_name, pipeline, revision, \
-         target, status, stage, session_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'SUBMITTED', $9, $10, $11, $11)",
+         target, status, stage, session_id, created_at, updated_at, launch_fields) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'SUBMITTED', $9, $10, $11, $11, $12)",
     )
     .bind(run.id)
     .bind(run.workspace_id)
@@ -115,6 +120,7 @@ pub async fn insert(tx: &mut Tx<'_>, run: NewRun<'_>, now: i64) -> Result<(), sq
     .bind(run.stage.as_str())
     .bind(run.session_id)
     .bind(now)
+    .bind(run.launch_fields)
     .execute(&mut **tx)
     .await
     .map(|_| ())

@@ -1,9 +1,9 @@
-//! Following the Nextflow head jobs Strongroom submitted (HPC over SSH): one step claims the
-//! run whose head job is most overdue (a lease, `db::head_jobs`), asks the scheduler
-//! its state and records it; polls come every `head_job_poll_ms`, further apart after errors.
-//! A head job that is over while its run has not ended ends the run FAILED with the scheduler's
-//! words, so the run's secrets are deleted now rather than at the heartbeat timeout. A run whose
-//! submit was never recorded (a crash between the scheduler's answer and the database) is
+//! Following the Nextflow head jobs Strongroom submitted (HPC over SSH, AWS Batch, Google Batch):
+//! one step claims the run whose head job is most overdue (a lease, `db::head_jobs`), asks the
+//! scheduler its state and records it; polls come every `head_job_poll_ms`, further apart after
+//! errors. A head job that is over while its run has not ended ends the run FAILED with the
+//! scheduler's words, so the run's secrets are deleted now rather than at the heartbeat timeout. A
+//! run whose submit was never recorded (a crash between the scheduler's answer and the database) is
 //! submitted again here, even if the run ended meanwhile; the provider finds the job by its name
 //! instead of starting another.
 //!

@@ -14,9 +14,11 @@
 //! (Secret Manager copies), `hpc/` (a Nextflow secrets file per run on the Strongroom host),
 //! `ssh/` (the same file on a cluster reached over SSH, and the head job). Beside them:
 //! `endpoints` (where a custom endpoint may point), `opaque` (errors from an endpoint that is not
-//! the provider's own) and `paging` (listings that cannot run forever).
+//! the provider's own), `paging` (listings that cannot run forever) and `cloud_launch` (the
+//! command of the clouds' head jobs).
 
 pub mod aws;
+pub mod cloud_launch;
 pub mod endpoints;
 pub mod gcp;
 pub mod hpc;
@@ -148,6 +150,11 @@ pub struct HeadJobSpec<'a> {
     /// Seqera's launch fields, when given.
     pub params_text: Option<&'a str>,
     pub config_text: Option<&'a str>,
+    /// The launch's own scripts and work directory, which replace the environment's (the clouds'
+    /// head jobs; a cluster's work directory is the environment's alone).
+    pub pre_run_script: Option<&'a str>,
+    pub post_run_script: Option<&'a str>,
+    pub work_dir: Option<&'a str>,
 }
 
 /// A head job's state, as the scheduler or Batch service tells it.

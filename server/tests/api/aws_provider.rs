@@ -19,7 +19,7 @@ fn aws_config(moto: &Moto) -> ComputeConfig {
         region: Some("us-east-1".into()),
         endpoint_url: Some(moto.endpoint.clone()),
         execution_role_arn: Some(EXEC_ROLE.into()),
-        job_queue: Some("tower-queue".into()),
+        job_queue: Some(crate::fakes::moto::QUEUE.into()),
         ..Default::default()
     }
 }
@@ -161,7 +161,7 @@ async fn prepare_launch_registers_one_job_definition_listing_every_copy_and_clea
     assert_eq!(env, again, "a second call reuses the job definition");
     let get = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     assert_eq!(get("AWS_REGION").as_deref(), Some("us-east-1"));
-    assert_eq!(get("AWS_BATCH_JOB_QUEUE").as_deref(), Some("tower-queue"));
+    assert_eq!(get("AWS_BATCH_JOB_QUEUE").as_deref(), Some(crate::fakes::moto::QUEUE));
     let definition_arn = get("AWS_BATCH_JOB_DEFINITION").expect("a job definition");
     assert!(definition_arn.contains(":job-definition/tower-1k0K4WlGep8ZTM:"), "{definition_arn}");
 

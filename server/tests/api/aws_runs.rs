@@ -1,6 +1,6 @@
 //! Runs on AWS Batch end to end, against moto with the real SDK: while a run is live its copies
 //! exist under Nextflow's names with this install's tags and the right values, the job
-//! definition lists their ARNs; after completion, cancellation and a heartbeat timeout they are
+//! definition lists their ARNs; after completion, cancellation and the head job's end they are
 //! gone for good (force-deleted, not scheduled) and the job definition is deregistered. moto
 //! checks no IAM, so these tests prove the calls and names, not the permissions.
 
@@ -26,6 +26,7 @@ async fn aws_copies_live_with_the_run_and_go_after_complete_cancel_and_timeout()
     let app = spawn_app_with(|c| {
         quick_jobs(c);
         c.run_heartbeat_timeout_secs = 3;
+        c.head_job_poll_ms = 100;
     })
     .await;
     let admin = app.setup_admin().await;
@@ -75,9 +76,18 @@ async fn aws_copies_live_with_the_run_and_go_after_complete_cancel_and_timeout()
     assert_eq!(listed, arns, "the job definition lists {{name, valueFrom: ARN}} for each copy");
     assert_eq!(container.execution_role_arn(), Some(EXEC_ROLE));
 
-    // Completion: copies force-deleted, job definition deregistered.
+    // Completion: copies force-deleted, job definition deregistered. The copies go at once; the
+    // head job (held in SUBMITTED by moto) is given time to exit after Nextflow's report, so moto
+    // lets it end (it fails it, having no container runtime) before the last cleanup step.
     report_success(&app, &bearer, &wf).await;
-    wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
+    wait_for(&app, &admin, ws, &wf, |r| {
+        r["secretCopies"].as_array().unwrap().iter().all(|c| c["state"] == "deleted")
+    })
+    .await;
+    moto.let_jobs_run().await;
+    let run = wait_for(&app, &admin, ws, &wf, |r| stage(r) == "cleaned").await;
+    assert_eq!(run["workflow"]["status"], "SUCCEEDED", "Nextflow's report came first: {run:#}");
+    moto.hold_jobs().await;
     assert!(
         secret_names_in_moto(&moto).await.iter().all(|n| !n.contains(&wf)),
         "no copy, not even scheduled for deletion"
@@ -91,7 +101,7 @@ async fn aws_copies_live_with_the_run_and_go_after_complete_cancel_and_timeout()
         .unwrap();
     assert!(defs.job_definitions().is_empty(), "the job definition is deregistered");
 
-    // Cancellation and a heartbeat timeout end runs the same way.
+    // Cancellation and the head job's end end runs the same way.
     let (_, second) = launch(&app, &admin, ws, body.clone()).await;
     let cancelled = second["workflowId"].as_str().unwrap().to_string();
     wait_for(&app, &admin, ws, &cancelled, |r| stage(r) == "launched").await;
@@ -108,8 +118,16 @@ async fn aws_copies_live_with_the_run_and_go_after_complete_cancel_and_timeout()
     let silent = third["workflowId"].as_str().unwrap().to_string();
     let run = wait_for(&app, &admin, ws, &cancelled, |r| stage(r) == "cleaned").await;
     assert_eq!(run["workflow"]["status"], "CANCELLED");
+    // A run whose head job is still queued is not ended by the heartbeat timeout (3 s here):
+    // Nextflow cannot report before its job starts. Its job's end ends it.
+    wait_for(&app, &admin, ws, &silent, |r| r["jobInfo"]["status"] == "QUEUED").await;
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let run = crate::runs::describe(&app, &admin, ws, &silent).await;
+    assert_eq!(stage(&run), "launched", "{run:#}");
+    moto.let_jobs_run().await;
     let run = wait_for(&app, &admin, ws, &silent, |r| stage(r) == "cleaned").await;
     assert_eq!(run["workflow"]["status"], "FAILED");
+    assert!(run["message"].as_str().unwrap().contains("AWS Batch job FAILED"), "{run:#}");
     let left: Vec<String> =
         secret_names_in_moto(&moto).await.into_iter().filter(|n| n.starts_with("tower-")).collect();
     assert!(left.is_empty(), "copies left: {left:?}");

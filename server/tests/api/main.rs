@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod aws_head_job;
 mod aws_provider;
 mod aws_runs;
 mod browser_headers;
@@ -16,6 +17,7 @@ mod credentials_security;
 mod endpoint_allow;
 mod fakes;
 mod faults;
+mod gcp_head_job;
 mod gcp_provider;
 mod hardening;
 mod helpers;

@@ -11,6 +11,7 @@
 //! - `HostIdentityPort` in `host_identity` (the Strongroom host's own cloud identity lent to
 //!   allowed workspaces).
 
+pub mod cloud_settings;
 pub mod credential_versions;
 pub mod credentials;
 pub mod credentials_input;

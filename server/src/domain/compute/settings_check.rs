@@ -3,7 +3,7 @@
 //! follow too.
 
 use crate::domain::compute::credentials_input::check_role_arn;
-use crate::domain::compute::ssh_settings;
+use crate::domain::compute::{cloud_settings, ssh_settings};
 use crate::providers::hpc::host::HpcHost;
 use app::error::AppError;
 use app::model::{CloudProvider, ComputeConfig, ConfigEnvVariable, CredentialsPublic, Platform};
@@ -88,6 +88,13 @@ pub(crate) fn check_config(
         job_queue: tidy(config.job_queue),
         kms_key_id: tidy(config.kms_key_id),
         custom_job_definition: config.custom_job_definition,
+        head_job_role: tidy(config.head_job_role),
+        head_job_cpus: config.head_job_cpus,
+        head_job_memory_mb: config.head_job_memory_mb,
+        head_job_image: tidy(config.head_job_image),
+        service_account: tidy(config.service_account),
+        network: tidy(config.network),
+        subnetwork: tidy(config.subnetwork),
         endpoint_url: tidy(config.endpoint_url),
         project: tidy(config.project),
         location: tidy(config.location),
@@ -123,13 +130,18 @@ pub(crate) fn check_config(
     absent(!is_google && c.project.is_some(), "projectId", platform)?;
     absent(!is_google && c.location.is_some(), "location", platform)?;
     absent(is_hpc && c.endpoint_url.is_some(), "endpointUrl", platform)?;
-    absent(!is_hpc && c.work_dir.is_some(), "workDir", platform)?;
+    let is_cloud = is_aws || is_google;
+    absent(!is_hpc && !is_cloud && c.work_dir.is_some(), "workDir", platform)?;
+    cloud_settings::refuse_elsewhere(platform, c)?;
     absent(!is_hpc && c.launch_command.is_some(), "launchCommand", platform)?;
     let over_ssh = c.uses_ssh(platform);
     absent(!over_ssh && c.host_name.is_some(), "hostName", platform)?;
     absent(!over_ssh && c.managed_identity_id.is_some(), "managedIdentityId", platform)?;
     if !over_ssh {
-        if let Some(field) = ssh_settings::ssh_only_fields(c) {
+        // The clouds' head job takes some of the grid's settings (Seqera's names on both).
+        let ssh_only = ssh_settings::ssh_only_fields(c)
+            .filter(|field| !(is_cloud && cloud_settings::takes(platform, field)));
+        if let Some(field) = ssh_only {
             return Err(bad(format!(
                 "{field} applies only to a cluster reached over SSH (with hostName or a managed identity)."
             )));
@@ -146,6 +158,7 @@ pub(crate) fn check_config(
             check_role_arn(c.execution_role_arn.as_deref().unwrap_or_default(), "executionRole")?;
             optional(&c.kms_key_id, "kmsKeyId")?;
             check_endpoint(&c.endpoint_url)?;
+            cloud_settings::check(platform, c)?;
         }
         Platform::GoogleBatch => {
             required(&c.project, "projectId", platform)?;
@@ -164,6 +177,7 @@ pub(crate) fn check_config(
                 return Err(bad("location must be a Google Cloud region such as europe-west2."));
             }
             check_endpoint(&c.endpoint_url)?;
+            cloud_settings::check(platform, c)?;
         }
         _ if over_ssh => ssh_settings::check(platform, c)?,
         _ => check_hpc(platform, c, local_root, host)?,
@@ -271,6 +285,13 @@ mod tests {
             (ComputeConfig { execution_role_arn: Some("exec".into()), ..aws() }, "executionRole"),
             (ComputeConfig { endpoint_url: Some("ftp://x".into()), ..aws() }, "endpointUrl"),
             (ComputeConfig { work_dir: Some("/w".into()), ..aws() }, "workDir"),
+            (ComputeConfig { head_job_options: Some("-x".into()), ..aws() }, "headJobOptions"),
+            (ComputeConfig { head_job_role: Some("role".into()), ..aws() }, "headJobRole"),
+            (ComputeConfig { head_queue: Some("a b".into()), ..aws() }, "headQueue"),
+            (
+                ComputeConfig { service_account: Some("sa@p.iam.gserviceaccount.com".into()), ..aws() },
+                "serviceAccount",
+            ),
         ] {
             let message = check_config(Platform::AwsBatch, config, root, &host()).unwrap_err().to_string();
             assert!(message.contains(field), "{field}: {message}");

@@ -11,8 +11,8 @@
 use app::error::AppError;
 use app::model::{ComputeConfig, Platform};
 
-const MAX_SCRIPT: usize = 16 * 1024;
-const MAX_NEXTFLOW_CONFIG: usize = 64 * 1024;
+pub(crate) const MAX_SCRIPT: usize = 16 * 1024;
+pub(crate) const MAX_NEXTFLOW_CONFIG: usize = 64 * 1024;
 const MAX_ENVIRONMENT: usize = 100;
 
 fn bad(message: impl Into<String>) -> AppError {
@@ -47,7 +47,7 @@ pub fn is_account_name(name: &str) -> bool {
 }
 
 /// A queue or partition name: what schedulers accept, nothing a shell would read.
-fn is_queue_name(name: &str) -> bool {
+pub(crate) fn is_queue_name(name: &str) -> bool {
     (1..=128).contains(&name.len())
         && !name.starts_with('-')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '@' | ','))
@@ -75,7 +75,7 @@ pub fn is_host_key_fingerprint(fingerprint: &str) -> bool {
     })
 }
 
-fn check_text(value: &Option<String>, field: &str, max: usize) -> Result<(), AppError> {
+pub(crate) fn check_text(value: &Option<String>, field: &str, max: usize) -> Result<(), AppError> {
     match value {
         Some(v) if v.len() > max => Err(bad(format!("{field} can be at most {} KiB.", max / 1024))),
         Some(v) if v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')) => {
@@ -161,7 +161,7 @@ pub(crate) fn check(platform: Platform, c: &ComputeConfig) -> Result<(), AppErro
     check_environment(c)
 }
 
-fn check_environment(c: &ComputeConfig) -> Result<(), AppError> {
+pub(crate) fn check_environment(c: &ComputeConfig) -> Result<(), AppError> {
     let entries = c.environment.as_deref().unwrap_or_default();
     if entries.len() > MAX_ENVIRONMENT {
         return Err(bad(format!("environment can hold at most {MAX_ENVIRONMENT} variables.")));

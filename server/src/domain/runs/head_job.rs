@@ -1,5 +1,5 @@
-//! Submitting a run's Nextflow head job to its cluster's scheduler (HPC over SSH), and the
-//! messages a run ends with when its head job fails it.
+//! Submitting a run's Nextflow head job (to a cluster's scheduler over SSH, to AWS Batch or
+//! Google Batch), and the messages a run ends with when its head job fails it.
 //!
 //! The head job gets the run's launch environment (`TOWER_WORKFLOW_ID`, `TOWER_WORKSPACE_ID`,
 //! `NXF_SECRETS_FILE`, …) and a **run token** (as the local launch command does,
@@ -14,6 +14,7 @@ use crate::db::runs::RunRow;
 use crate::domain::runs::launch_command::run_token_name;
 use crate::domain::Core;
 use crate::providers::{HeadJobSpec, HeadJobState, HeadJobs, ProviderError};
+use app::model::LaunchFields;
 use secrecy::SecretString;
 
 impl Core {
@@ -34,6 +35,12 @@ impl Core {
             self.create_run_token(run, &name).await.map_err(|e| unavailable("make the run token", &e))?;
         let token = SecretString::from(token);
         let tower_endpoint = self.api_endpoint();
+        let fields: LaunchFields = match run.launch_fields.as_deref() {
+            Some(json) => {
+                serde_json::from_str(json).map_err(|e| unavailable("read the run's launch fields", &e))?
+            }
+            None => LaunchFields::default(),
+        };
         let spec = HeadJobSpec {
             workflow_id: &run.id,
             run_name: &run.run_name,
@@ -42,10 +49,13 @@ impl Core {
             tower_endpoint: &tower_endpoint,
             launch_env: &detail.launch_env,
             run_token: &token,
-            // Strongroom's launch form has no params or config text of its own (yet); the
-            // environment's `nextflowConfig` reaches the job through its target.
-            params_text: None,
-            config_text: None,
+            // The environment's own settings (`nextflowConfig`, scripts) reach the job through its
+            // target; the launch's are added here.
+            params_text: fields.params_text.as_deref(),
+            config_text: fields.config_text.as_deref(),
+            pre_run_script: fields.pre_run_script.as_deref(),
+            post_run_script: fields.post_run_script.as_deref(),
+            work_dir: fields.work_dir.as_deref(),
         };
         jobs.submit(&spec).await
     }

@@ -8,6 +8,7 @@ use crate::audit::Event;
 use crate::db::secrets::{self, Owner};
 use crate::db::{compute_envs, run_copies, runs};
 use crate::domain::identities::for_launch;
+use crate::domain::runs::launch_fields::check_launch_fields;
 use crate::domain::runs::launch_input::{check_pipeline, check_revision, check_run_name};
 use crate::domain::runs::stores::preflight_message;
 use crate::domain::{internal, now_ms, Core};
@@ -143,6 +144,11 @@ impl LaunchPort for Runs {
         }
         let env = self.launch_env_row(workspace_id, request.compute_env_id).await?;
         let target = env.target().map_err(internal)?;
+        let launch_fields = check_launch_fields(target.platform, request.launch_fields)?;
+        let launch_fields = (!launch_fields.is_empty())
+            .then(|| serde_json::to_string(&launch_fields))
+            .transpose()
+            .map_err(internal)?;
         // Over SSH: the launcher's own cluster account on a managed identity, a pinned host key.
         let mut target = match self.core.launch_target(workspace_id, &env.name, target, actor.id).await {
             Ok(target) => target,
@@ -197,6 +203,7 @@ impl LaunchPort for Runs {
             target: Some(&target),
             stage: RunStage::Provisioning,
             session_id: None,
+            launch_fields: launch_fields.as_deref(),
         };
         runs::insert(&mut tx, new, now).await.map_err(internal)?;
         for secret in &effective {

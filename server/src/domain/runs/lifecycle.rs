@@ -43,14 +43,34 @@ fn copy_view(row: run_copies::CopyRow) -> CopyView {
     }
 }
 
-fn head_job_view(job: &crate::db::head_jobs::HeadJobColumns) -> Option<HeadJobView> {
+fn head_job_view(
+    job: &crate::db::head_jobs::HeadJobColumns,
+    target: Option<&crate::providers::RunTarget>,
+) -> Option<HeadJobView> {
+    let job_id = job.id.clone()?;
     Some(HeadJobView {
-        job_id: job.id.clone()?,
+        console_url: target.and_then(|t| head_job_console_url(t, &job_id)),
+        job_id,
         state: job.state.clone().unwrap_or_else(|| "QUEUED".into()),
         reason: job.reason.clone(),
         submitted_at: job.submitted_at,
         started_at: job.started_at,
     })
+}
+
+/// Where the cloud's console shows a head job: AWS Batch's job page in the run's region, Google
+/// Batch's in its project and location. A cluster's scheduler has no console.
+fn head_job_console_url(target: &crate::providers::RunTarget, job_id: &str) -> Option<String> {
+    let config = &target.config;
+    match target.platform {
+        Platform::AwsBatch => Some(crate::providers::aws::console_url(config.region.as_deref()?, job_id)),
+        Platform::GoogleBatch => Some(crate::providers::gcp::console_url(
+            config.project.as_deref()?,
+            config.location.as_deref()?,
+            job_id,
+        )),
+        _ => None,
+    }
 }
 
 /// What every head job gets, before the target's own entries.
@@ -110,7 +130,7 @@ impl Core {
             launch_env,
             copies: copies.into_iter().map(copy_view).collect(),
             can_cancel: false,
-            head_job: head_job_view(&row.head_job),
+            head_job: head_job_view(&row.head_job, row.target.as_ref()),
         })
     }
 

@@ -1,8 +1,9 @@
 //! Runs. One service, `Runs`, implements three ports, each in the file that holds its rules:
 //!
-//! - `LaunchPort` in `launch` (with the checks of `launch_input`; the launch command of HPC
-//!   environments is `launch_command` and `launch_env`; an SSH environment's target is resolved
-//!   for the launcher in `ssh_target`, and its head job submitted by `head_job`);
+//! - `LaunchPort` in `launch` (with the checks of `launch_input` and `launch_fields`; the launch
+//!   command of HPC environments is `launch_command` and `launch_env`; an SSH environment's target
+//!   is resolved for the launcher in `ssh_target`, and a head job (over SSH, on AWS Batch or
+//!   Google Batch) submitted by `head_job`);
 //! - `RunsPort` in `lifecycle` (listing, describing and cancelling; ending a run);
 //! - `TracePort` in `trace` (the reports of Nextflow's `-with-tower` client).
 //!
@@ -12,6 +13,7 @@ pub mod head_job;
 pub mod launch;
 pub mod launch_command;
 pub mod launch_env;
+pub mod launch_fields;
 pub mod launch_input;
 pub mod lifecycle;
 pub mod ssh_target;

@@ -95,6 +95,7 @@ impl TracePort for Runs {
             target: None,
             stage: RunStage::Cleaned,
             session_id: given(session_id),
+            launch_fields: None,
         };
         runs::insert(&mut tx, new, now).await.map_err(internal)?;
         let event = Event::by(actor, "run.reported")

@@ -3,7 +3,9 @@
 //! settings `hostName`, `port`, `userName`, `launchDir`, `headQueue`, `headJobOptions`,
 //! `preRunScript`, `postRunScript`, `nextflowConfig`, `environment`), and Strongroom's own names for
 //! the settings it adds (`kmsKeyId`, `customJobDefinition`, `endpointUrl`, `launchCommand`,
-//! `hostKeyFingerprint`). `config_dto` and `config_from_dto` are each other's inverse.
+//! `hostKeyFingerprint`, `headJobImage`). The cloud head job's settings are Seqera's too
+//! (`headQueue`, `headJobRole`, `headJobCpus`, `headJobMemoryMb`, `serviceAccount`, `network`,
+//! `subnetwork`). `config_dto` and `config_from_dto` are each other's inverse.
 //!
 //! `computeQueue` is one name in Seqera's API for two settings here: the AWS Batch job queue, and
 //! an HPC cluster's queue for the compute jobs; the platform decides which.
@@ -38,6 +40,13 @@ pub fn config_dto(env: &ComputeEnvSummary) -> Value {
     put(&mut map, "postRunScript", c.post_run_script.clone());
     put(&mut map, "nextflowConfig", c.nextflow_config.clone());
     put(&mut map, "hostKeyFingerprint", c.host_key_fingerprint.clone());
+    put(&mut map, "headJobRole", c.head_job_role.clone());
+    put(&mut map, "headJobCpus", c.head_job_cpus);
+    put(&mut map, "headJobMemoryMb", c.head_job_memory_mb);
+    put(&mut map, "headJobImage", c.head_job_image.clone());
+    put(&mut map, "serviceAccount", c.service_account.clone());
+    put(&mut map, "network", c.network.clone());
+    put(&mut map, "subnetwork", c.subnetwork.clone());
     if let Some(entries) = &c.environment {
         map.insert("environment".into(), serde_json::to_value(entries).unwrap_or(Value::Null));
     }
@@ -97,6 +106,13 @@ pub fn config_from_dto(platform: Platform, dto: Map<String, Value>) -> Result<Co
             "nextflowConfig" => config.nextflow_config = text()?,
             "hostKeyFingerprint" => config.host_key_fingerprint = text()?,
             "environment" => config.environment = environment(value)?,
+            "headJobRole" => config.head_job_role = text()?,
+            "headJobCpus" => config.head_job_cpus = count(&value, "headJobCpus")?,
+            "headJobMemoryMb" => config.head_job_memory_mb = count(&value, "headJobMemoryMb")?,
+            "headJobImage" => config.head_job_image = text()?,
+            "serviceAccount" => config.service_account = text()?,
+            "network" => config.network = text()?,
+            "subnetwork" => config.subnetwork = text()?,
             other => {
                 return Err(refuse(format!(
                     "config.{} is not a setting Strongroom supports.",
@@ -118,6 +134,20 @@ fn port(value: &Value) -> Result<Option<u16>, ApiError> {
             .map(Some)
             .ok_or_else(|| refuse("config.port must be a number from 1 to 65535.".into())),
         _ => Err(refuse("config.port must be a number from 1 to 65535.".into())),
+    }
+}
+
+/// A positive whole number (vCPUs, MiB), as Seqera's int32 settings.
+fn count(value: &Value, field: &str) -> Result<Option<u32>, ApiError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .filter(|v| *v > 0)
+            .map(Some)
+            .ok_or_else(|| refuse(format!("config.{field} must be a positive whole number."))),
+        _ => Err(refuse(format!("config.{field} must be a positive whole number."))),
     }
 }
 

@@ -8,7 +8,7 @@
 use super::extract::{ApiError, ApiJson, ApiPath, ApiQuery, Caller};
 use crate::http::AppState;
 use app::error::AppError;
-use app::model::{format_timestamp_rfc3339, HeadJobView, LaunchRequest, RunDetail, RunSummary};
+use app::model::{format_timestamp_rfc3339, HeadJobView, LaunchFields, LaunchRequest, RunDetail, RunSummary};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -45,6 +45,11 @@ pub struct LaunchBody {
     workspace_secrets: Vec<String>,
     #[serde(default)]
     user_secrets: Vec<String>,
+    params_text: Option<String>,
+    config_text: Option<String>,
+    pre_run_script: Option<String>,
+    post_run_script: Option<String>,
+    work_dir: Option<String>,
 }
 
 pub async fn launch(
@@ -69,6 +74,13 @@ pub async fn launch(
         revision: body.revision,
         workspace_secrets: body.workspace_secrets,
         user_secrets: body.user_secrets,
+        launch_fields: LaunchFields {
+            params_text: body.params_text,
+            config_text: body.config_text,
+            pre_run_script: body.pre_run_script,
+            post_run_script: body.post_run_script,
+            work_dir: body.work_dir,
+        },
     };
     let workflow_id = state.ports.launch.launch(&actor, workspace_id, request).await?;
     Ok(Json(json!({ "workflowId": workflow_id })))
@@ -141,7 +153,8 @@ pub async fn describe(
 /// Seqera's `JobInfoDto` for the run's head job: the scheduler's id as `operationId` (Seqera's
 /// int64 `id` is its own row id, which Strongroom does not have), its state as `status`, the
 /// scheduler's reason as `message`. Strongroom's extensions: `submit` and `start` (as on
-/// `WorkflowDbDto`) and `queuedDuration`, the milliseconds it waited in the scheduler's queue.
+/// `WorkflowDbDto`), `queuedDuration`, the milliseconds it waited in the scheduler's queue, and
+/// `consoleUrl`, where the cloud's console shows the job (AWS Batch, Google Batch).
 fn job_info(job: &HeadJobView) -> Value {
     let mut map = Map::new();
     map.insert("operationId".into(), job.job_id.clone().into());
@@ -150,6 +163,7 @@ fn job_info(job: &HeadJobView) -> Value {
     put(&mut map, "submit", job.submitted_at.map(format_timestamp_rfc3339));
     put(&mut map, "start", job.started_at.map(format_timestamp_rfc3339));
     put(&mut map, "queuedDuration", job.queued_ms(crate::clock::now_ms()));
+    put(&mut map, "consoleUrl", job.console_url.clone());
     Value::Object(map)
 }
 

@@ -90,6 +90,7 @@ impl AwsStore {
             execution_role_arn: config.execution_role_arn.clone().filter(|r| !r.trim().is_empty()),
             job_queue: config.job_queue.clone().filter(|q| !q.trim().is_empty()),
             custom_job_definition: config.custom_job_definition == Some(true),
+            settings: config.clone(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The head job's AWS Batch job definition `tower-<workflowId>`: it lists the copies' ARNs in
 //! `containerProperties.secrets`, so the ECS agent hands them to the job with the execution role
-//! and Strongroom never hands a value to Batch itself.
+//! and Strongroom never hands a value to Batch itself. Its image, vCPUs, memory and job role are
+//! the environment's `headJobImage`, `headJobCpus`, `headJobMemoryMb` and `headJobRole`.
 //!
 //! Guarantees: a retried launch finds the definition an earlier attempt registered (same name,
 //! this install's tag, the same secrets) instead of registering a second one; cleanup
@@ -18,8 +19,9 @@ use std::collections::BTreeSet;
 
 /// The image of the head job's job definition when none is configured.
 pub const DEFAULT_IMAGE: &str = "public.ecr.aws/seqera-labs/nextflow:latest";
-const HEAD_JOB_VCPUS: &str = "1";
-const HEAD_JOB_MEMORY_MIB: &str = "2048";
+/// The head job's vCPUs and memory when the environment sets no `headJobCpus`, `headJobMemoryMb`.
+pub const HEAD_JOB_VCPUS: u32 = 1;
+pub const HEAD_JOB_MEMORY_MIB: u32 = 2048;
 
 /// The job definition of a run's head job.
 pub fn job_definition_name(workflow_id: &str) -> String {
@@ -30,8 +32,9 @@ pub fn job_definition_name(workflow_id: &str) -> String {
 type SecretRefs = BTreeSet<(String, String)>;
 
 impl AwsStore {
-    /// `SecretStore::prepare_launch`: the launch environment, with the job definition that lists
-    /// the copies (found, or registered now) when the run has any.
+    /// `SecretStore::prepare_launch`: the launch environment, with the head job's definition that
+    /// lists the copies (found, or registered now), also when the run has none (the head job
+    /// runs with it). A custom job definition environment gets none: someone else starts Nextflow.
     pub(super) async fn launch_environment(
         &self,
         workflow_id: &str,
@@ -42,8 +45,9 @@ impl AwsStore {
         if let Some(queue) = &self.job_queue {
             env.push(("AWS_BATCH_JOB_QUEUE".into(), queue.clone()));
         }
-        if copies.is_empty() {
-            // Nothing for the ECS agent to resolve: no job definition is needed.
+        if copies.is_empty() && self.custom_job_definition {
+            // Someone else starts Nextflow with their own job definition, and there is nothing
+            // for the ECS agent to resolve: no job definition is needed.
             return Ok(env);
         }
         if self.custom_job_definition {
@@ -54,13 +58,15 @@ impl AwsStore {
                     .into(),
             ));
         }
-        let Some(execution_role) = self.execution_role_arn.clone() else {
+        let execution_role = self.execution_role_arn.clone();
+        if execution_role.is_none() && !copies.is_empty() {
             return Err(ProviderError::Rejected(
                 "The compute environment has no Batch execution role, and AWS Batch needs one to hand \
                  secrets to a job. Set the execution role ARN."
                     .into(),
             ));
-        };
+        }
+        // The head job runs with this definition (`head_job`), with or without secrets.
         let wanted: SecretRefs = copies.iter().map(|c| (c.name.clone(), c.reference.clone())).collect();
         let arn = match self.registered_job_definition(workflow_id, &wanted).await? {
             Some(arn) => arn,
@@ -114,20 +120,21 @@ impl AwsStore {
     async fn register_job_definition(
         &self,
         workflow_id: &str,
-        execution_role: String,
+        execution_role: Option<String>,
         wanted: &SecretRefs,
     ) -> Result<String, ProviderError> {
+        let settings = &self.settings;
+        let cpus = settings.head_job_cpus.unwrap_or(HEAD_JOB_VCPUS);
+        let memory = settings.head_job_memory_mb.unwrap_or(HEAD_JOB_MEMORY_MIB);
         let mut container = ContainerProperties::builder()
-            .image(DEFAULT_IMAGE)
-            .execution_role_arn(execution_role)
+            .image(settings.head_job_image.as_deref().unwrap_or(DEFAULT_IMAGE))
+            .set_execution_role_arn(execution_role)
+            .set_job_role_arn(settings.head_job_role.clone())
             .resource_requirements(
-                ResourceRequirement::builder().r#type(ResourceType::Vcpu).value(HEAD_JOB_VCPUS).build(),
+                ResourceRequirement::builder().r#type(ResourceType::Vcpu).value(cpus.to_string()).build(),
             )
             .resource_requirements(
-                ResourceRequirement::builder()
-                    .r#type(ResourceType::Memory)
-                    .value(HEAD_JOB_MEMORY_MIB)
-                    .build(),
+                ResourceRequirement::builder().r#type(ResourceType::Memory).value(memory.to_string()).build(),
             );
         for (name, arn) in wanted {
             container =
@@ -153,7 +160,10 @@ impl AwsStore {
     }
 
     /// Every ACTIVE revision of the run's job definition that this install registered.
-    async fn our_job_definitions(&self, workflow_id: &str) -> Result<Vec<JobDefinition>, ProviderError> {
+    pub(super) async fn our_job_definitions(
+        &self,
+        workflow_id: &str,
+    ) -> Result<Vec<JobDefinition>, ProviderError> {
         let name = job_definition_name(workflow_id);
         let mut found = Vec::new();
         let mut token: Option<String> = None;

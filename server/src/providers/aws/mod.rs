@@ -19,12 +19,14 @@
 //!
 //! One job per file: `connect` builds the clients from a compute environment, `copies` makes,
 //! deletes and lists the Secrets Manager copies, `job_definition` registers and deregisters the
-//! head job's `tower-<workflowId>` job definition, `preflight` tries what launches need, `errors`
+//! head job's `tower-<workflowId>` job definition, `head_job` submits, follows and terminates the
+//! Nextflow head job `sr-<workflowId>`, `preflight` tries what launches need, `errors`
 //! sorts SDK errors, `policy` writes the IAM policies a failed preflight shows.
 
 mod connect;
 mod copies;
 mod errors;
+mod head_job;
 mod job_definition;
 mod pacing;
 pub mod policy;
@@ -32,10 +34,11 @@ mod preflight;
 
 pub use connect::HOST_IDENTITY_REFUSED;
 pub use copies::{copy_name, request_token};
+pub use head_job::{console_url, head_job_name, TERMINATE_REASON};
 pub use job_definition::{job_definition_name, DEFAULT_IMAGE};
 pub use pacing::CALLS_PER_SECOND;
 
-use super::{CopySpec, CreatedCopy, ManagedCopy, PreflightFailure, ProviderError, SecretStore};
+use super::{CopySpec, CreatedCopy, HeadJobs, ManagedCopy, PreflightFailure, ProviderError, SecretStore};
 use crate::crypto::SecretBytes;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -59,6 +62,8 @@ pub struct AwsStore {
     execution_role_arn: Option<String>,
     job_queue: Option<String>,
     custom_job_definition: bool,
+    /// The environment's settings, for the head job (`headQueue`, `headJobCpus`, scripts…).
+    settings: app::model::ComputeConfig,
     pacing: Arc<pacing::Pacing>,
     /// Whether errors come from AWS itself (no endpoint, or an `*.amazonaws.com` one), whose
     /// codes and messages may be shown; a custom endpoint's are not (`opaque`).
@@ -93,6 +98,12 @@ impl SecretStore for AwsStore {
 
     async fn preflight(&self) -> Result<(), PreflightFailure> {
         self.try_what_launches_need().await
+    }
+
+    /// Strongroom starts the head job, unless the pipelines use a custom job definition: then
+    /// someone else starts Nextflow with it, as before.
+    fn head_jobs(&self) -> Option<&dyn HeadJobs> {
+        (!self.custom_job_definition).then_some(self as &dyn HeadJobs)
     }
 }
 

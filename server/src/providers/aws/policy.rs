@@ -17,6 +17,10 @@ pub struct PolicyScope<'a> {
     pub execution_role_arn: Option<&'a str>,
     /// A customer-managed KMS key the copies are encrypted with, when not the AWS-managed one.
     pub kms_key_id: Option<&'a str>,
+    /// The queue the head job is submitted to (`headQueue`, else `computeQueue`), when known.
+    pub head_queue: Option<&'a str>,
+    /// The role the head job runs as (`headJobRole`), passed with its job definition.
+    pub head_job_role_arn: Option<&'a str>,
 }
 
 /// The managed policy every Batch execution role carries (pull images, write logs).
@@ -49,6 +53,24 @@ impl PolicyScope<'_> {
 
     fn job_definitions_arn(&self) -> String {
         format!("arn:{}:batch:{}:{}:job-definition/tower-*", self.partition(), self.region, self.account())
+    }
+
+    /// The head queue's ARN (a queue given as an ARN is taken as it is), else every queue.
+    fn head_queue_arn(&self) -> String {
+        match self.head_queue {
+            Some(arn) if arn.starts_with("arn:") => arn.to_string(),
+            queue => format!(
+                "arn:{}:batch:{}:{}:job-queue/{}",
+                self.partition(),
+                self.region,
+                self.account(),
+                queue.unwrap_or("*")
+            ),
+        }
+    }
+
+    fn jobs_arn(&self) -> String {
+        format!("arn:{}:batch:{}:{}:job/*", self.partition(), self.region, self.account())
     }
 
     /// The KMS key's ARN, when the key is given as one (an alias or bare id cannot be scoped).
@@ -105,6 +127,35 @@ pub fn platform_policy(scope: &PolicyScope<'_>) -> String {
             "Resource": scope.job_definitions_arn()
         }),
     ];
+    // The head job: submitted to the head queue with the run's definition (tagged as it is
+    // submitted), followed, and stopped when its run ends. DescribeJobs and ListJobs are only
+    // authorized on "*".
+    statements.extend([
+        json!({
+            "Sid": "FollowHeadJobs",
+            "Effect": "Allow",
+            "Action": ["batch:DescribeJobs", "batch:ListJobs"],
+            "Resource": "*"
+        }),
+        json!({
+            "Sid": "SubmitHeadJobsToTheHeadQueue",
+            "Effect": "Allow",
+            "Action": ["batch:SubmitJob"],
+            "Resource": scope.head_queue_arn()
+        }),
+        json!({
+            "Sid": "SubmitHeadJobsWithTheirDefinitions",
+            "Effect": "Allow",
+            "Action": ["batch:SubmitJob"],
+            "Resource": scope.job_definitions_arn()
+        }),
+        json!({
+            "Sid": "TagAndStopHeadJobs",
+            "Effect": "Allow",
+            "Action": ["batch:TagResource", "batch:TerminateJob"],
+            "Resource": scope.jobs_arn()
+        }),
+    ]);
     let role = scope.execution_role_arn.map(str::to_string).unwrap_or_else(|| {
         format!("arn:{}:iam::{}:role/<the Batch execution role>", scope.partition(), scope.account())
     });
@@ -114,6 +165,14 @@ pub fn platform_policy(scope: &PolicyScope<'_>) -> String {
         "Action": ["iam:PassRole"],
         "Resource": role
     }));
+    if let Some(head_role) = scope.head_job_role_arn {
+        statements.push(json!({
+            "Sid": "PassTheHeadJobRole",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": head_role
+        }));
+    }
     if let Some(key) = scope.kms_key_arn() {
         statements.push(json!({
             "Sid": "EncryptCopies",
@@ -213,10 +272,34 @@ mod tests {
         assert_eq!(resource_of(&g, "batch:DeregisterJobDefinition"), jobs);
         assert_eq!(resource_of(&g, "batch:DescribeJobDefinitions"), "*");
         assert_eq!(resource_of(&g, "iam:PassRole"), ROLE);
+        assert_eq!(resource_of(&g, "batch:DescribeJobs"), "*");
+        assert_eq!(resource_of(&g, "batch:ListJobs"), "*");
+        assert_eq!(resource_of(&g, "batch:SubmitJob"), "arn:aws:batch:eu-west-1:123456789012:job-queue/*");
+        assert_eq!(resource_of(&g, "batch:TerminateJob"), "arn:aws:batch:eu-west-1:123456789012:job/*");
+        let submit: Vec<&str> =
+            g.iter().filter(|(a, _)| a == "batch:SubmitJob").map(|(_, r)| r.as_str()).collect();
+        assert_eq!(submit, ["arn:aws:batch:eu-west-1:123456789012:job-queue/*", jobs]);
         assert!(
             !g.iter().any(|(a, _)| a == "secretsmanager:GetSecretValue"),
             "the platform never reads copies"
         );
+    }
+
+    #[test]
+    fn the_head_job_is_submitted_to_its_queue_and_passes_its_role() {
+        let head = "arn:aws:iam::123456789012:role/nextflow-head";
+        let scope = PolicyScope {
+            region: "eu-west-1",
+            execution_role_arn: Some(ROLE),
+            head_queue: Some("head"),
+            head_job_role_arn: Some(head),
+            ..Default::default()
+        };
+        let g = grants(&platform_policy(&scope));
+        assert_eq!(resource_of(&g, "batch:SubmitJob"), "arn:aws:batch:eu-west-1:123456789012:job-queue/head");
+        let passed: Vec<&str> =
+            g.iter().filter(|(a, _)| a == "iam:PassRole").map(|(_, r)| r.as_str()).collect();
+        assert_eq!(passed, [ROLE, head]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The AWS preflight: really tries what launches and cleanup need (list secrets, create and
-//! force-delete a tagged `tower-preflight-…` probe, describe job definitions) and, when a step
+//! force-delete a tagged `tower-preflight-…` probe, describe job definitions, list the head
+//! queue's jobs and describe a job) and, when a step
 //! fails, says which permission is missing and which IAM policies to attach (`policy`).
 //!
 //! The probe carries the `purpose` tag, so `list_managed` never takes it for a copy; its value is
@@ -9,7 +10,8 @@ use super::copies::tag;
 use super::errors::message_of;
 use super::policy::{self, PolicyScope};
 use super::{AwsStore, PREFLIGHT_PREFIX, TAG_MANAGED_BY, TAG_PURPOSE};
-use crate::providers::{PreflightFailure, ProviderError};
+use crate::providers::{PreflightFailure, ProviderError, SecretStore};
+use aws_sdk_batch::types::KeyValuesPair;
 
 impl AwsStore {
     /// `SecretStore::preflight`.
@@ -35,7 +37,44 @@ impl AwsStore {
             return Err(self.preflight_failure(
                 "describe job definitions",
                 self.sdk_error("batch:DescribeJobDefinitions", &e),
-                "Strongroom cannot find the job definitions it registers for runs with secrets",
+                "Strongroom cannot find the job definitions it registers for runs",
+            ));
+        }
+        // 4. The head job, read-only: its queue's jobs by name (as a submit after a crash looks
+        //    for the job an earlier one started) and a job's state. Submitting, terminating and
+        //    passing the roles cannot be tried without starting a job: the first launch proves them.
+        if self.head_jobs().is_some() {
+            self.try_following_head_jobs().await?;
+        }
+        Ok(())
+    }
+
+    async fn try_following_head_jobs(&self) -> Result<(), PreflightFailure> {
+        let queue =
+            self.head_queue().map_err(|e| self.preflight_failure("find the head queue", e, "no queue"))?;
+        let listed = self
+            .batch
+            .list_jobs()
+            .job_queue(queue)
+            .filters(KeyValuesPair::builder().name("JOB_NAME").values(format!("{PREFLIGHT_PREFIX}x")).build())
+            .send()
+            .await;
+        if let Err(e) = listed {
+            return Err(self.preflight_failure(
+                "list the head queue's jobs",
+                self.sdk_error("batch:ListJobs", &e),
+                &format!(
+                    "Strongroom cannot find a run's head job on the queue {queue} (does the queue exist?)"
+                ),
+            ));
+        }
+        // A job id that cannot exist: AWS answers an empty list when the call is allowed.
+        let described = self.batch.describe_jobs().jobs("00000000-0000-0000-0000-000000000000").send().await;
+        if let Err(e) = described {
+            return Err(self.preflight_failure(
+                "describe jobs",
+                self.sdk_error("batch:DescribeJobs", &e),
+                "Strongroom cannot follow the head jobs it starts",
             ));
         }
         Ok(())
@@ -82,6 +121,8 @@ impl AwsStore {
             account: None,
             execution_role_arn: self.execution_role_arn.as_deref(),
             kms_key_id: self.kms_key_id.as_deref(),
+            head_queue: self.head_queue().ok(),
+            head_job_role_arn: self.settings.head_job_role.as_deref(),
         }
     }
 

@@ -7,6 +7,7 @@
 //! named); only a service account key is accepted; credentials are never sent anywhere but the
 //! client (whether a custom endpoint may receive a token is `providers::open_checked`'s check).
 
+use super::batch_api::BatchApi;
 use super::copies::label_value;
 use super::GoogleStore;
 use crate::crypto::SecretBytes;
@@ -39,11 +40,17 @@ impl GoogleStore {
 
         let endpoint = target.config.endpoint_url.as_deref().map(str::trim).filter(|e| !e.is_empty());
         let (credentials, client_email) = identity(target.credentials, endpoint)?;
-        let client = client(endpoint, credentials).await?;
+        let client = client(endpoint, credentials.clone()).await?;
         let endpoint_url = endpoint.and_then(|e| url::Url::parse(e).ok());
+        let trusted_errors = endpoint.is_none()
+            || endpoint_url.as_ref().is_some_and(crate::providers::endpoints::is_google_api);
+        // The custom endpoint (an emulator or private endpoint) serves Batch too.
+        let batch = BatchApi::new(endpoint, credentials, trusted_errors);
         Ok(GoogleStore {
-            trusted_errors: endpoint.is_none()
-                || endpoint_url.as_ref().is_some_and(crate::providers::endpoints::is_google_api),
+            trusted_errors,
+            batch,
+            location: target.config.location.as_deref().unwrap_or_default().trim().to_string(),
+            settings: target.config.clone(),
             endpoint: endpoint_url.map(|u| u.origin().ascii_serialization()),
             writes: write_limiter(&project),
             client,

@@ -18,19 +18,24 @@
 //! - the client never retries on its own (the worker retries from durable rows) and every
 //!   attempt has a short timeout; writes are paced per project below Google's 600 writes/min.
 //!
-//! One job per file: `connect` builds the client from a compute environment, `copies` makes,
-//! deletes and lists the copies, `preflight` tries what launches need, `errors` sorts the
-//! client's errors. Google needs no head-job resource: `prepare_launch` only names the copies.
+//! One job per file: `connect` builds the clients from a compute environment, `copies` makes,
+//! deletes and lists the copies, `head_job` creates, follows and deletes the Nextflow head job
+//! in Google Batch (through `batch_api`, the Batch REST calls), `preflight` tries what launches
+//! need, `errors` sorts the Secret Manager client's errors. `prepare_launch` only names the
+//! copies: tasks read them with the Batch service account.
 
+mod batch_api;
 mod connect;
 mod copies;
 mod errors;
+mod head_job;
 mod preflight;
 
 pub use copies::{copy_name, label_value};
 pub use errors::map_error;
+pub use head_job::head_job_id;
 
-use super::{CopySpec, CreatedCopy, ManagedCopy, PreflightFailure, ProviderError, SecretStore};
+use super::{CopySpec, CreatedCopy, HeadJobs, ManagedCopy, PreflightFailure, ProviderError, SecretStore};
 use crate::crypto::SecretBytes;
 use async_trait::async_trait;
 use google_cloud_secretmanager_v1::client::SecretManagerService;
@@ -55,6 +60,13 @@ pub const COPY_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The environment variable listing `NAME=<resource>` for every copy of a run.
 pub const ENV_SECRETS: &str = "STRONGROOM_GOOGLE_SECRETS";
 
+/// Where the Google Cloud console shows a Batch job (`job_id`: the job's id or full name).
+pub fn console_url(project: &str, location: &str, job_id: &str) -> String {
+    let id = job_id.rsplit('/').next().unwrap_or(job_id);
+    let host = "https://console.cloud.google.com";
+    format!("{host}/batch/jobsDetail/regions/{location}/jobs/{id}/details?project={project}")
+}
+
 /// One compute environment's Google Secret Manager project, as this install may use it.
 pub struct GoogleStore {
     client: SecretManagerService,
@@ -71,6 +83,11 @@ pub struct GoogleStore {
     trusted_errors: bool,
     /// The custom endpoint's origin, to name the target in errors.
     endpoint: Option<String>,
+    /// Google Batch, for the head job: the client, the environment's location and settings
+    /// (`serviceAccount`, `network`, `headJobCpus`, scripts…).
+    batch: batch_api::BatchApi,
+    location: String,
+    settings: app::model::ComputeConfig,
 }
 
 #[async_trait]
@@ -106,6 +123,11 @@ impl SecretStore for GoogleStore {
 
     async fn preflight(&self) -> Result<(), PreflightFailure> {
         self.try_what_launches_need().await
+    }
+
+    /// Strongroom starts the Nextflow head job in Google Batch (`head_job`).
+    fn head_jobs(&self) -> Option<&dyn HeadJobs> {
+        Some(self)
     }
 }
 

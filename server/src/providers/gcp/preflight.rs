@@ -1,6 +1,6 @@
 //! The Google preflight: really tries what launches and cleanup need (list secrets, create a
-//! labelled `tower-preflight-…` probe, add a version, delete it) and, when a step fails, prints
-//! the `gcloud` commands that grant what is missing.
+//! labelled `tower-preflight-…` probe, add a version, delete it, look up a Batch job) and, when a
+//! step fails, prints the `gcloud` commands that grant what is missing.
 //!
 //! The probe carries the probe annotation, so `list_managed` never takes it for a copy, and a
 //! short `ttl`, so Google removes it even if the delete fails; its value is a fixed text.
@@ -43,7 +43,16 @@ impl GoogleStore {
         let deleted = self.delete_secret(&name).await.map_err(|e| {
             self.preflight_failure("delete the probe secret", self.error(&e, "secretmanager.secrets.delete"))
         });
-        added.and(deleted)
+        added.and(deleted)?;
+        // The head job, read-only: a job that cannot exist is looked up (NOT_FOUND proves
+        // batch.jobs.get). Creating and deleting jobs and acting as the service account cannot be
+        // tried without starting a job: the first launch proves them.
+        let probe = format!("{}/jobs/sr-preflight-probe", self.parent());
+        match self.batch.get_job(&probe).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.not_found() => Ok(()),
+            Err(e) => Err(self.preflight_failure("look up a Batch job", e.error)),
+        }
     }
 
     /// The IAM commands that make launches work, ready to copy.
@@ -62,6 +71,11 @@ impl GoogleStore {
              --role=roles/secretmanager.admin\n\
              gcloud projects add-iam-policy-binding {p} \
              --member=serviceAccount:BATCH_SERVICE_ACCOUNT_EMAIL --role=roles/secretmanager.secretAccessor\n\
+             For the Nextflow head job Strongroom starts (batch.jobs.create, batch.jobs.get, \
+             batch.jobs.delete, and iam.serviceAccounts.actAs on the job's service account):\n\
+             gcloud projects add-iam-policy-binding {p} --member={platform} --role=roles/batch.jobsEditor\n\
+             gcloud iam service-accounts add-iam-policy-binding BATCH_SERVICE_ACCOUNT_EMAIL \
+             --member={platform} --role=roles/iam.serviceAccountUser --project={p}\n\
              If the message says the Secret Manager API is disabled or has not been used in the project:\n\
              gcloud services enable secretmanager.googleapis.com --project={p}"
         )

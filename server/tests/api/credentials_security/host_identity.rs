@@ -169,7 +169,7 @@ fn aws_config(endpoint: &str) -> ComputeConfig {
         region: Some("us-east-1".into()),
         endpoint_url: Some(endpoint.into()),
         execution_role_arn: Some(EXEC_ROLE.into()),
-        job_queue: Some("queue-1".into()),
+        job_queue: Some(crate::fakes::moto::QUEUE.into()),
         ..Default::default()
     }
 }

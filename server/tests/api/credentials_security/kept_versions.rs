@@ -89,7 +89,9 @@ async fn a_run_cleans_up_with_the_keys_it_provisioned_with_after_they_are_replac
     let (_, ws) = app.org_and_workspace(&admin, "lab").await;
     let (creds_id, env_id, wf) = launched_run(&app, &admin, ws, &moto).await;
 
-    // Mid-run, the keys become another account's (their own role into 111111111111).
+    // Mid-run, the keys become another account's (their own role into 111111111111), which has
+    // a job queue of the same name for the head jobs of the runs launched with them.
+    moto.create_queue_in("111111111111", crate::fakes::moto::QUEUE).await;
     let other = json!({ "accessKey": KEYS.0, "secretKey": KEYS.1, "assumeRoleArn": OTHER_ACCOUNT_ROLE });
     let (status, body) = call(
         &app,

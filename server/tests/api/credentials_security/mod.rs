@@ -55,7 +55,8 @@ async fn add_env(
     credentials_id: Option<&str>,
     endpoint: Option<&str>,
 ) -> (StatusCode, Value) {
-    let config = json!({ "region": "us-east-1", "computeQueue": "queue-1", "executionRole": EXEC_ROLE,
+    let queue = crate::fakes::moto::QUEUE;
+    let config = json!({ "region": "us-east-1", "computeQueue": queue, "executionRole": EXEC_ROLE,
         "endpointUrl": endpoint });
     let body = json!({ "computeEnv": { "name": name, "platform": "aws-batch", "credentialsId": credentials_id,
         "config": config } });

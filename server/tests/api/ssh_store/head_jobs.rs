@@ -39,6 +39,9 @@ pub fn spec<'a>(launch: &'a Launch, pipeline: &'a str, tower: &'a str) -> HeadJo
         run_token: &launch.token,
         params_text: Some(r#"{"input": "samples.csv"}"#),
         config_text: None,
+        pre_run_script: None,
+        post_run_script: None,
+        work_dir: None,
     }
 }
 

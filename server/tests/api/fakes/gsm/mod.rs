@@ -23,6 +23,10 @@
 //! any effect), [`FakeGsm::deny`] (403 PERMISSION_DENIED for calls needing a permission),
 //! [`FakeGsm::set_default_page_size`], [`FakeGsm::calls`] (what was called, for counting).
 //!
+//! And the Google Batch API v1 calls of the head job (`batch`): `POST …/locations/{l}/jobs?jobId=`,
+//! `GET` and `DELETE …/locations/{l}/jobs/{j}`; [`FakeGsm::set_job_state`] scripts a job's
+//! state, [`FakeGsm::jobs`] and [`FakeGsm::deleted_jobs`] show them.
+//!
 //! Not implemented (the client as Strongroom uses it never sends these): regional secrets
 //! (`/locations/`), UpdateSecret, version disable/enable/destroy, IAM policy methods, rotation,
 //! topics, CMEK, version aliases, `versionDestroyTtl`, tags; filters other than conjunctions
@@ -39,6 +43,7 @@
 #![allow(clippy::result_large_err)]
 
 mod answers;
+mod batch;
 mod gate;
 mod secrets;
 mod versions;
@@ -81,6 +86,19 @@ pub struct FakeVersion {
     pub create_time: String,
 }
 
+/// One Google Batch job as the fake holds it: the `Job` as created, and the state and status
+/// events a test scripts ([`FakeGsm::set_job_state`]).
+#[derive(Debug, Clone)]
+pub struct FakeJob {
+    /// `projects/<number>/locations/<l>/jobs/<id>`
+    pub name: String,
+    pub id: String,
+    pub body: Value,
+    pub state: String,
+    pub events: Vec<String>,
+    pub create_time: String,
+}
+
 #[derive(Debug, Clone, Default)]
 struct Faults {
     throttle: f64,
@@ -97,6 +115,9 @@ struct Inner {
     calls: Vec<String>,
     authorized_calls: usize,
     etag_counter: u64,
+    /// Google Batch jobs by id, and the ones deleted (in order).
+    jobs: BTreeMap<String, FakeJob>,
+    deleted_jobs: Vec<FakeJob>,
 }
 
 #[derive(Clone)]
@@ -116,6 +137,8 @@ impl FakeGsm {
             calls: Vec::new(),
             authorized_calls: 0,
             etag_counter: 0,
+            jobs: BTreeMap::new(),
+            deleted_jobs: Vec::new(),
         }));
         let app = Router::new()
             .route("/v1/projects/{project}/secrets", get(secrets::list_secrets).post(secrets::create_secret))
@@ -125,6 +148,11 @@ impl FakeGsm {
             )
             .route("/v1/projects/{project}/secrets/{secret}/versions", get(versions::list_versions))
             .route("/v1/projects/{project}/secrets/{secret}/versions/{version}", get(versions::get_version))
+            .route("/v1/projects/{project}/locations/{location}/jobs", axum::routing::post(batch::create_job))
+            .route(
+                "/v1/projects/{project}/locations/{location}/jobs/{job}",
+                get(batch::get_job).delete(batch::delete_job),
+            )
             .fallback(|method: Method, uri: axum::http::Uri| async move {
                 answers::error(
                     StatusCode::NOT_FOUND,
@@ -191,6 +219,25 @@ impl FakeGsm {
     /// `"<METHOD> <path>"` of every call received, in order (faulted ones included).
     pub fn calls(&self) -> Vec<String> {
         self.lock().calls.clone()
+    }
+
+    /// Every Google Batch job that exists, by id.
+    pub fn jobs(&self) -> BTreeMap<String, FakeJob> {
+        self.lock().jobs.clone()
+    }
+
+    /// The Google Batch jobs deleted (`jobs.delete`), in order.
+    pub fn deleted_jobs(&self) -> Vec<FakeJob> {
+        self.lock().deleted_jobs.clone()
+    }
+
+    /// Scripts a job's state (`QUEUED`, `SCHEDULED`, `RUNNING`, `SUCCEEDED`, `FAILED`) and adds a
+    /// status event with `description`, as Google Batch would.
+    pub fn set_job_state(&self, id: &str, state: &str, description: &str) {
+        let mut inner = self.lock();
+        let job = inner.jobs.get_mut(id).unwrap_or_else(|| panic!("no job {id}"));
+        job.state = state.into();
+        job.events.push(description.into());
     }
 
     /// How many calls carried an `Authorization` header.

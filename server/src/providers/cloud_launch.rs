@@ -1,0 +1,204 @@
+//! The command and environment of a Nextflow head job in the cloud (AWS Batch, Google Batch):
+//! a bash script that writes the run's Nextflow configuration and parameters from the job's
+//! environment, runs the environment's (or the launch's) pre-run script, `nextflow run … -with-tower`,
+//! then the post-run script, and exits with Nextflow's status.
+//!
+//! Guarantees: the script holds names, settings and the scripts an administrator or launcher
+//! wrote, never a secret: the run token is the job's `TOWER_ACCESS_TOKEN` variable only, and the
+//! secrets reach Nextflow through the job definition (AWS) or Secret Manager (Google). The
+//! parameters and configuration travel as variables (`SR_PARAMS_TEXT`, `SR_NEXTFLOW_CONFIG`)
+//! so their text is never parsed by the shell. Every value in the script is quoted for bash,
+//! every value in the configuration for Groovy; variable names are checked.
+
+use super::{HeadJobSpec, ProviderError};
+use app::model::ConfigEnvVariable;
+use secrecy::ExposeSecret;
+
+/// Where the head job works (its container's own disk, gone with it).
+const HEAD_DIR: &str = "/tmp/strongroom-head";
+
+/// What the head job needs from its compute environment.
+pub struct CloudSettings<'a> {
+    /// The configuration lines that aim Nextflow's tasks at the cloud (executor, queue, region).
+    pub executor_config: String,
+    pub nextflow_config: Option<&'a str>,
+    pub pre_run_script: Option<&'a str>,
+    pub post_run_script: Option<&'a str>,
+    pub work_dir: Option<&'a str>,
+    pub environment: &'a [ConfigEnvVariable],
+}
+
+/// The head job's command (`bash -c <script>`) and environment. The environment holds the run
+/// token: it goes to the Batch service and nowhere else (never a log line or an error).
+pub struct HeadCommand {
+    pub command: Vec<String>,
+    pub environment: Vec<(String, String)>,
+}
+
+/// Quotes a value for bash: plain words stay as they are, anything else goes in single quotes.
+pub fn sh_quote(value: &str) -> String {
+    if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c)) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+/// Quotes a value as a Groovy single-quoted string.
+pub fn groovy_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'").replace('\n', r"\n"))
+}
+
+/// A shell variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_variable_name(name: &str) -> bool {
+    name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn text_block(out: &mut String, title: &str, script: Option<&str>) {
+    if let Some(script) = script.filter(|s| !s.trim().is_empty()) {
+        out.push_str(&format!("# {title}\n{}\n", script.trim_end()));
+    }
+}
+
+/// The Nextflow configuration the head job is given: the executor's lines, the compute jobs'
+/// variables, the work directory, the environment's `nextflowConfig`, then the launch's
+/// `configText` (so a launch may override what the environment set).
+pub fn nextflow_config(spec: &HeadJobSpec<'_>, settings: &CloudSettings<'_>) -> String {
+    let mut config = String::from("// Written by Strongroom for this run.\n");
+    config.push_str(&settings.executor_config);
+    for variable in settings.environment.iter().filter(|v| v.compute && is_variable_name(&v.name)) {
+        config.push_str(&format!("env.{} = {}\n", variable.name, groovy_quote(&variable.value)));
+    }
+    if let Some(work_dir) = spec.work_dir.or(settings.work_dir) {
+        config.push_str(&format!("workDir = {}\n", groovy_quote(work_dir)));
+    }
+    for (title, text) in [
+        ("The compute environment's nextflowConfig", settings.nextflow_config),
+        ("The launch's configText", spec.config_text),
+    ] {
+        if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+            config.push_str(&format!("// {title}\n{}\n", text.trim_end()));
+        }
+    }
+    config
+}
+
+/// Builds the head job's command and environment.
+pub fn head_command(
+    spec: &HeadJobSpec<'_>,
+    settings: &CloudSettings<'_>,
+) -> Result<HeadCommand, ProviderError> {
+    let mut environment: Vec<(String, String)> = Vec::new();
+    // The environment's own variables first, so Strongroom's launch variables win over them.
+    for variable in settings.environment.iter().filter(|v| v.head) {
+        if !is_variable_name(&variable.name) {
+            return Err(ProviderError::Rejected(format!(
+                "'{}' cannot be an environment variable name (letters, digits and '_', not starting \
+                 with a digit)",
+                variable.name
+            )));
+        }
+        environment.push((variable.name.clone(), variable.value.clone()));
+    }
+    for (name, value) in spec.launch_env {
+        environment.retain(|(n, _)| n != name);
+        environment.push((name.clone(), value.clone()));
+    }
+    environment.retain(|(n, _)| n != "TOWER_ACCESS_TOKEN");
+    environment.push(("TOWER_ACCESS_TOKEN".into(), spec.run_token.expose_secret().to_string()));
+    environment.push(("SR_NEXTFLOW_CONFIG".into(), nextflow_config(spec, settings)));
+    let params = spec.params_text.filter(|p| !p.trim().is_empty());
+    if let Some(params) = params {
+        environment.push(("SR_PARAMS_TEXT".into(), params.to_string()));
+    }
+
+    let mut script = format!(
+        "# The Nextflow head job of Strongroom run {}. Names and settings only: the run token is\n\
+         # TOWER_ACCESS_TOKEN, the secrets reach Nextflow through the Batch service.\n\
+         set -u\nmkdir -p {HEAD_DIR} && cd {HEAD_DIR} || \
+         {{ echo 'strongroom: cannot make the head job directory' >&2; exit 1; }}\n\
+         printf '%s\\n' \"$SR_NEXTFLOW_CONFIG\" > strongroom.config\n",
+        spec.workflow_id
+    );
+    if params.is_some() {
+        // YAML is a superset of JSON: Nextflow reads either from a .yaml file.
+        script.push_str("printf '%s\\n' \"$SR_PARAMS_TEXT\" > params.yaml\n");
+    }
+    let pre = spec.pre_run_script.or(settings.pre_run_script);
+    let post = spec.post_run_script.or(settings.post_run_script);
+    text_block(&mut script, "The pre-run script", pre);
+    let mut args = vec!["nextflow", "run", spec.pipeline, "-name", spec.run_name];
+    args.extend(["-with-tower", spec.tower_endpoint]);
+    if let Some(revision) = spec.revision.filter(|r| !r.is_empty()) {
+        args.extend(["-r", revision]);
+    }
+    args.extend(["-c", "strongroom.config"]);
+    if params.is_some() {
+        args.extend(["-params-file", "params.yaml"]);
+    }
+    let line: Vec<String> = args.iter().map(|a| sh_quote(a)).collect();
+    script.push_str(&format!("{}\nstatus=$?\n", line.join(" ")));
+    text_block(&mut script, "The post-run script", post);
+    script.push_str("exit $status\n");
+    Ok(HeadCommand { command: vec!["bash".into(), "-c".into(), script], environment })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    #[test]
+    fn the_command_quotes_everything_and_holds_no_token() {
+        let token = SecretString::from("sr_run_topsecret".to_string());
+        let launch_env = vec![("TOWER_WORKFLOW_ID".to_string(), "abc".to_string())];
+        let spec = HeadJobSpec {
+            workflow_id: "abc",
+            run_name: "happy_turing",
+            pipeline: "nf-core/rnaseq",
+            revision: Some("3.14"),
+            tower_endpoint: "https://sr.example.org/api",
+            launch_env: &launch_env,
+            run_token: &token,
+            params_text: Some("{\"input\": \"it's here\"}"),
+            config_text: Some("process.memory = '2 GB'"),
+            pre_run_script: Some("echo pre"),
+            post_run_script: None,
+            work_dir: Some("s3://b/work"),
+        };
+        let environment = vec![
+            ConfigEnvVariable { name: "HEAD_ONLY".into(), value: "h".into(), head: true, compute: false },
+            ConfigEnvVariable { name: "TASKS".into(), value: "it's".into(), head: false, compute: true },
+        ];
+        let settings = CloudSettings {
+            executor_config: "process.executor = 'awsbatch'\n".into(),
+            nextflow_config: Some("aws.batch.maxParallelTransfers = 4"),
+            pre_run_script: Some("echo environment's"),
+            post_run_script: Some("echo post"),
+            work_dir: Some("s3://b/default"),
+            environment: &environment,
+        };
+        let head = head_command(&spec, &settings).unwrap();
+        let script = &head.command[2];
+        assert!(!script.contains("topsecret"), "{script}");
+        assert!(script.contains("\necho pre\n") && !script.contains("environment's"), "{script}");
+        assert!(script.contains("\necho post\n"), "{script}");
+        assert!(script.contains(
+            "nextflow run nf-core/rnaseq -name happy_turing -with-tower https://sr.example.org/api -r 3.14 \
+             -c strongroom.config -params-file params.yaml"
+        ));
+        let env = |name: &str| head.environment.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        assert_eq!(env("TOWER_ACCESS_TOKEN"), Some("sr_run_topsecret"));
+        assert_eq!(env("HEAD_ONLY"), Some("h"));
+        assert_eq!(env("TASKS"), None);
+        assert_eq!(env("SR_PARAMS_TEXT"), Some("{\"input\": \"it's here\"}"));
+        let config = env("SR_NEXTFLOW_CONFIG").unwrap();
+        assert!(config.contains("env.TASKS = 'it\\'s'"), "{config}");
+        assert!(config.contains("workDir = 's3://b/work'"), "{config}");
+        let (environment_at, launch_at) =
+            (config.find("maxParallelTransfers").unwrap(), config.find("process.memory").unwrap());
+        assert!(environment_at < launch_at, "the launch's configText comes last: {config}");
+        assert_eq!(sh_quote("a b'c"), r"'a b'\''c'");
+    }
+}
