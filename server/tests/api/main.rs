@@ -29,6 +29,7 @@ mod ops;
 mod orgs;
 mod participants;
 mod proof;
+mod replicas;
 mod run_tokens;
 mod runs;
 mod secrets;
