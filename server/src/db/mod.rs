@@ -85,8 +85,16 @@ impl Db {
         Ok(Db { pool, backend })
     }
 
+    /// A transaction for a write. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
+    /// waiting its turn behind other writers: a transaction that read first and wrote later would
+    /// be refused at its first write ("database is locked", no wait) whenever another connection
+    /// wrote meanwhile, and concurrent requests would fail with 500 (the crash test's concurrent
+    /// writers showed it).
     pub async fn begin(&self) -> Result<Tx<'static>, sqlx::Error> {
-        self.pool.begin().await
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {

@@ -31,6 +31,7 @@ mod ops;
 mod orgs;
 mod participants;
 mod proof;
+mod replicas;
 mod run_tokens;
 mod runs;
 mod secrets;

@@ -89,7 +89,7 @@ async fn pool(app: &TestApp) -> sqlx::AnyPool {
 type Row = (i64, String, String, Option<i64>, Option<i64>, i64, String, Vec<u8>, Vec<u8>);
 
 /// Every secret row, opened with `kek`: (name, key id, plaintext or the error).
-async fn open_all(app: &TestApp, kek: &Kek) -> Vec<(String, String, Result<String, String>)> {
+pub(crate) async fn open_all(app: &TestApp, kek: &Kek) -> Vec<(String, String, Result<String, String>)> {
     let pool = pool(app).await;
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, name, scope, workspace_id, user_id, version, key_id, wrapped_key, ciphertext \

@@ -21,7 +21,9 @@
 //! Test controls on [`FakeGsm`]: [`FakeGsm::secrets`] (state), [`FakeGsm::set_faults`] (a seeded
 //! fraction of calls answered 429 RESOURCE_EXHAUSTED and another answered 503 UNAVAILABLE, before
 //! any effect), [`FakeGsm::deny`] (403 PERMISSION_DENIED for calls needing a permission),
-//! [`FakeGsm::set_default_page_size`], [`FakeGsm::calls`] (what was called, for counting).
+//! [`FakeGsm::set_default_page_size`], [`FakeGsm::calls`] (what was called, for counting),
+//! [`FakeGsm::effects`] (what took effect: a secret made, a version added, a secret deleted),
+//! [`FakeGsm::set_delay`] (every answer waits this long, like a distant region).
 //!
 //! And the Google Batch API v1 calls of the head job (`batch`): `POST …/locations/{l}/jobs?jobId=`,
 //! `GET` and `DELETE …/locations/{l}/jobs/{j}`; [`FakeGsm::set_job_state`] scripts a job's
@@ -56,6 +58,7 @@ use rand::SeedableRng;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub const PROJECT_NUMBER: &str = "123456789012";
@@ -113,6 +116,8 @@ struct Inner {
     denied: Vec<String>,
     default_page_size: usize,
     calls: Vec<String>,
+    /// `"created <id>"`, `"version <id>"`, `"deleted <id>"` for each call that changed something.
+    effects: Vec<String>,
     authorized_calls: usize,
     etag_counter: u64,
     /// Google Batch jobs by id, and the ones deleted (in order).
@@ -124,6 +129,8 @@ struct Inner {
 pub struct FakeGsm {
     pub addr: SocketAddr,
     inner: Arc<Mutex<Inner>>,
+    /// Milliseconds every call waits before it is handled.
+    delay_ms: Arc<AtomicU64>,
 }
 
 impl FakeGsm {
@@ -135,11 +142,14 @@ impl FakeGsm {
             denied: Vec::new(),
             default_page_size: 25,
             calls: Vec::new(),
+            effects: Vec::new(),
             authorized_calls: 0,
             etag_counter: 0,
             jobs: BTreeMap::new(),
             deleted_jobs: Vec::new(),
         }));
+        let delay_ms = Arc::new(AtomicU64::new(0));
+        let delay = delay_ms.clone();
         let app = Router::new()
             .route("/v1/projects/{project}/secrets", get(secrets::list_secrets).post(secrets::create_secret))
             .route(
@@ -160,12 +170,19 @@ impl FakeGsm {
                     &format!("The fake has no {method} {}", uri.path()),
                 )
             })
-            .with_state(inner.clone());
+            .with_state(inner.clone())
+            .layer(axum::middleware::from_fn(move |request, next: axum::middleware::Next| {
+                let wait = std::time::Duration::from_millis(delay.load(Ordering::Relaxed));
+                async move {
+                    tokio::time::sleep(wait).await;
+                    next.run(request).await
+                }
+            }));
         let listener =
             tokio::net::TcpListener::bind((crate::helpers::EMULATOR_HOST, 0)).await.expect("bind the fake");
         let addr = listener.local_addr().expect("an address");
         tokio::spawn(async move { axum::serve(listener, app).await.expect("the fake serves") });
-        FakeGsm { addr, inner }
+        FakeGsm { addr, inner, delay_ms }
     }
 
     pub fn endpoint(&self) -> String {
@@ -207,6 +224,12 @@ impl FakeGsm {
         inner.rng = StdRng::seed_from_u64(seed);
     }
 
+    /// Every call from now on waits `delay` before it is handled (a slow, distant provider, so
+    /// work is still in flight when a test kills a server).
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        self.delay_ms.store(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
     /// Calls needing `permission` (`secretmanager.secrets.create`, ...) get 403 PERMISSION_DENIED.
     pub fn deny(&self, permission: &str) {
         self.lock().denied.push(permission.into());
@@ -238,6 +261,13 @@ impl FakeGsm {
         let job = inner.jobs.get_mut(id).unwrap_or_else(|| panic!("no job {id}"));
         job.state = state.into();
         job.events.push(description.into());
+    }
+
+    /// What took effect, in order: `"created <id>"`, `"version <id>"` and `"deleted <id>"`, one
+    /// per call that made a secret, added a version or deleted a secret. Calls refused (a fault,
+    /// a conflict, not found) are not here, so a test can count what a provider really did.
+    pub fn effects(&self) -> Vec<String> {
+        self.lock().effects.clone()
     }
 
     /// How many calls carried an `Authorization` header.

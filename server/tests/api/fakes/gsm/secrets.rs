@@ -76,6 +76,7 @@ pub(super) async fn create_secret(
     inner.etag_counter += 1;
     secret.etag = format!("\"fake-etag-{}\"", inner.etag_counter);
     let answer = secret_json(&secret);
+    inner.effects.push(format!("created {id}"));
     inner.secrets.insert(id, secret);
     Json(answer).into_response()
 }
@@ -224,5 +225,6 @@ pub(super) async fn delete_secret(
         }
     }
     inner.secrets.remove(&secret);
+    inner.effects.push(format!("deleted {secret}"));
     Json(json!({})).into_response()
 }

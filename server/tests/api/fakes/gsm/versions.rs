@@ -46,6 +46,7 @@ pub(super) async fn secret_action(
         FakeVersion { number: found.versions.len() as u64 + 1, data, state: "ENABLED", create_time: now() };
     found.versions.push(version);
     let found = found.clone();
+    inner.effects.push(format!("version {secret}"));
     Json(version_json(&found, found.versions.last().expect("just added"), int_enums(&query))).into_response()
 }
 

@@ -5,7 +5,11 @@
 //! replica would. After the last restart and a reconcile, no copy of an ended run may remain in
 //! Google Secret Manager (the fake, through the real client) and no run may be stuck.
 
-use crate::cli::db_env;
+mod process;
+mod secret_writes;
+
+pub(crate) use process::ServerProcess;
+
 use crate::fakes::gsm::FakeGsm;
 use crate::faults::google_env;
 use crate::helpers::*;
@@ -13,7 +17,6 @@ use crate::runs::{create_secret, describe, launch, quick_jobs, report_success, s
 use rand::{Rng, SeedableRng};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use std::process::Stdio;
 use std::time::Duration;
 
 /// Starts the job-running server (no one sends it requests; it only needs its own port).
@@ -24,28 +27,7 @@ fn start_worker(app: &TestApp) -> tokio::process::Child {
 /// `start_worker`, with settings of its own on top (the SSH crash test's reporting URL and
 /// head-job polling).
 pub(crate) fn start_worker_with(app: &TestApp, extra: &[(&str, String)]) -> tokio::process::Child {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_strongroom"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn")
-        .envs(db_env(app))
-        .env("STRONGROOM_ADDR", format!("127.0.0.1:{port}"))
-        .env("STRONGROOM_WORKERS", "4")
-        .env("STRONGROOM_WORKER_POLL_MS", "50")
-        .env("STRONGROOM_RETRY_BASE_MS", "20")
-        .env("STRONGROOM_RETRY_CAP_MS", "200")
-        .env("STRONGROOM_MAX_CREATE_ATTEMPTS", "1000")
-        .env("STRONGROOM_RECONCILE_INTERVAL_SECS", "1")
-        .env("STRONGROOM_RECONCILE_GRACE_SECS", "0")
-        .env("STRONGROOM_ENDPOINT_ALLOW", crate::helpers::endpoint_allow().join(","))
-        .envs(extra.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the strongroom binary starts")
+    ServerProcess::spawn(app, extra).child
 }
 
 /// Lets the worker run for a random while, then kills it with SIGKILL.
