@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { failOnBrowserErrors, signIn, fromThisSite } from './support';
+import { failOnBrowserErrors, signIn, fromThisSite, expectNotInBrowserStorage } from './support';
 
 // Runs after foundation.spec.ts on the same server: the administrator, the `view` user and the
 // "RNA-seq production" workspace exist. The launch story uses a workspace of its own, so the
@@ -23,6 +23,7 @@ failOnBrowserErrors();
 async function expectNoSecretValue(page: Page) {
   const html = await page.content();
   for (const canary of canaries) expect(html).not.toContain(canary);
+  await expectNotInBrowserStorage(page, canaries);
 }
 
 async function createSecret(page: Page, name: string, value: string, workspaceId?: string) {

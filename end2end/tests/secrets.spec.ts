@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { failOnBrowserErrors, signIn, openWorkspaceSecrets, fromThisSite } from './support';
+import { failOnBrowserErrors, signIn, openWorkspaceSecrets, fromThisSite, expectNotInBrowserStorage, encodings } from './support';
 
 // Runs after foundation.spec.ts on the same server: the administrator, the `view` user and the
 // "RNA-seq production" workspace exist. Values typed here are canaries that must never come back.
@@ -69,6 +69,44 @@ test('an owner adds and updates a workspace secret; the value never comes back',
   const html = await page.content();
   expect(html).not.toContain(canary);
   expect(html).not.toContain(canary2);
+  // Nor anywhere the browser keeps data for the site, in any encoding.
+  await expectNotInBrowserStorage(page, [canary, canary2]);
+});
+
+test('the browser-storage scan finds a value planted in any encoding (the control)', async ({ page }) => {
+  await signIn(page, admin);
+  const planted = `canary-${Date.now()}-planted`;
+  for (const form of encodings(planted)) {
+    await page.evaluate((f) => sessionStorage.setItem('planted', f), form);
+    let found = false;
+    try {
+      await expectNotInBrowserStorage(page, [planted]);
+    } catch {
+      found = true;
+    }
+    expect(found, `the scan misses ${form}`).toBe(true);
+  }
+  await page.evaluate(() => sessionStorage.removeItem('planted'));
+  // In IndexedDB and the Cache Storage too.
+  await page.evaluate(async (value) => {
+    const db: IDBDatabase = await new Promise((ok) => {
+      const open = indexedDB.open('planted', 1);
+      open.onupgradeneeded = () => open.result.createObjectStore('s');
+      open.onsuccess = () => ok(open.result);
+    });
+    await new Promise((ok) => {
+      const tx = db.transaction('s', 'readwrite');
+      tx.objectStore('s').put({ v: value }, 'k');
+      tx.oncomplete = ok;
+    });
+    db.close();
+  }, planted);
+  await expect(expectNotInBrowserStorage(page, [planted])).rejects.toThrow();
+  await page.evaluate(() => new Promise((ok) => { const r = indexedDB.deleteDatabase('planted'); r.onsuccess = ok; }));
+  await page.evaluate(async (value) => { await (await caches.open('planted')).put('/planted', new Response(value)); }, planted);
+  await expect(expectNotInBrowserStorage(page, [planted])).rejects.toThrow();
+  await page.evaluate(() => caches.delete('planted'));
+  await expectNotInBrowserStorage(page, [planted]);
 });
 
 test('a view member sees names and dates, no controls, and cannot force a write', async ({ page }) => {

@@ -53,3 +53,70 @@ export async function openWorkspaceSecrets(page: Page) {
   await expect(page.getByTestId('secrets-tab')).toBeVisible();
   await page.locator('body[data-hydrated="true"]').waitFor();
 }
+
+/** The forms a value could take if something stored it: raw, base64, base64url, hex, URL-encoded, JSON-escaped. */
+export function encodings(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const base64 = bytes.toString('base64');
+  return [
+    value,
+    base64,
+    base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
+    bytes.toString('hex'),
+    encodeURIComponent(value),
+    JSON.stringify(value).slice(1, -1),
+  ];
+}
+
+/**
+ * Everything the browser keeps for this site, as text: localStorage, sessionStorage, every
+ * IndexedDB database's records, the Cache Storage entries (URLs and bodies) and the cookies.
+ */
+export async function browserStorage(page: Page): Promise<string> {
+  const kept = await page.evaluate(async () => {
+    const parts: string[] = [];
+    for (const store of [localStorage, sessionStorage]) {
+      for (let i = 0; i < store.length; i++) {
+        const key = store.key(i)!;
+        parts.push(key, store.getItem(key) ?? '');
+      }
+    }
+    for (const info of await indexedDB.databases()) {
+      if (!info.name) continue;
+      const db: IDBDatabase = await new Promise((ok, fail) => {
+        const open = indexedDB.open(info.name!);
+        open.onsuccess = () => ok(open.result);
+        open.onerror = () => fail(open.error);
+      });
+      for (const name of Array.from(db.objectStoreNames)) {
+        const all: unknown[] = await new Promise((ok, fail) => {
+          const request = db.transaction(name, 'readonly').objectStore(name).getAll();
+          request.onsuccess = () => ok(request.result);
+          request.onerror = () => fail(request.error);
+        });
+        parts.push(name, JSON.stringify(all));
+      }
+      db.close();
+    }
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) {
+        const response = await cache.match(request);
+        parts.push(request.url, response ? await response.text() : '');
+      }
+    }
+    return parts.join('\n');
+  });
+  const cookies = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('\n');
+  return `${kept}\n${cookies}`;
+}
+
+/** Fails if any of `values`, in any of its encodings, is anywhere the browser keeps data. */
+export async function expectNotInBrowserStorage(page: Page, values: string[]) {
+  const kept = await browserStorage(page);
+  for (const value of values) {
+    for (const form of encodings(value)) {
+      expect(kept.includes(form), `a secret value (as ${form.slice(0, 12)}…) is in the browser's storage`).toBe(false);
+    }
+  }
+}

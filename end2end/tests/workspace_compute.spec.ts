@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { failOnBrowserErrors, signIn, openWorkspaceSecrets, fromThisSite } from './support';
+import { failOnBrowserErrors, signIn, openWorkspaceSecrets, fromThisSite, expectNotInBrowserStorage } from './support';
 
 // The Compute tab. Runs after foundation.spec.ts on the same server (files run in name order, so
 // this one is not called compute.spec.ts): the administrator, the `view` user and the
@@ -94,6 +94,7 @@ test('a view member sees environments and credentials but no forms, and cannot f
   await expect(page.getByTestId('delete-credentials')).toHaveCount(0);
   await expect(page.getByTestId('delete-compute-env')).toHaveCount(0);
   expect(await page.content()).not.toContain(secretKey);
+  await expectNotInBrowserStorage(page, [secretKey]);
 
   const workspaceId = page.url().match(/\/workspaces\/(\d+)/)![1];
   const forced = await page.request.post(`/api/credentials?workspaceId=${workspaceId}`, {
