@@ -10,7 +10,7 @@ use crate::crash::start_worker_with;
 use crate::fakes::aws_env::aws_env;
 use crate::fakes::moto::{Moto, QUEUE};
 use crate::helpers::*;
-use crate::runs::{create_secret, launch, quick_jobs, stage, wait_for};
+use crate::runs::{create_secret, head_job_jobs, launch, quick_jobs, stage, wait_for};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -50,8 +50,7 @@ fn environment_of(job: &aws_sdk_batch::types::JobDetail) -> Vec<(String, String)
 async fn a_launch_submits_the_head_job_and_its_failure_ends_the_run_and_deletes_the_copies_at_once() {
     let moto = Moto::start().await;
     let app = spawn_app_with(|c| {
-        quick_jobs(c);
-        c.head_job_poll_ms = 100;
+        head_job_jobs(c);
         // The run must end through its head job, long before a heartbeat timeout would end it.
         c.run_heartbeat_timeout_secs = 600;
     })
@@ -152,11 +151,7 @@ async fn a_launch_submits_the_head_job_and_its_failure_ends_the_run_and_deletes_
 #[tokio::test]
 async fn cancelling_a_run_terminates_its_submitted_head_job_and_cleans_up() {
     let moto = Moto::start().await;
-    let app = spawn_app_with(|c| {
-        quick_jobs(c);
-        c.head_job_poll_ms = 100;
-    })
-    .await;
+    let app = spawn_app_with(head_job_jobs).await;
     let admin = app.setup_admin().await;
     let (ws, env) = lab(&app, &admin, &moto).await;
     let body = json!({ "pipeline": "nf-core/demo", "computeEnvId": env, "workspaceSecrets": ["DB_PASS"] });
@@ -282,11 +277,7 @@ async fn a_server_killed_between_submit_and_first_poll_follows_the_same_job_afte
 #[ignore = "a measurement, not a check: run it by name"]
 async fn launch_to_submit_time_with_100_secrets() {
     let moto = Moto::start().await;
-    let app = spawn_app_with(|c| {
-        quick_jobs(c);
-        c.head_job_poll_ms = 100;
-    })
-    .await;
+    let app = spawn_app_with(head_job_jobs).await;
     let admin = app.setup_admin().await;
     let (_, ws) = app.org_and_workspace(&admin, "lab").await;
     let env = aws_env(&app, &admin, ws, &moto.endpoint).await;

@@ -7,7 +7,7 @@
 use crate::fakes::aws_env::{aws_env, aws_env_with, EXEC_ROLE};
 use crate::fakes::moto::Moto;
 use crate::helpers::*;
-use crate::runs::{create_secret, launch, quick_jobs, report_success, stage, wait_for};
+use crate::runs::{create_secret, head_job_jobs, launch, quick_jobs, report_success, stage, wait_for};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -24,9 +24,8 @@ async fn secret_names_in_moto(moto: &Moto) -> Vec<String> {
 async fn aws_copies_live_with_the_run_and_go_after_complete_cancel_and_timeout() {
     let moto = Moto::start().await;
     let app = spawn_app_with(|c| {
-        quick_jobs(c);
+        head_job_jobs(c);
         c.run_heartbeat_timeout_secs = 3;
-        c.head_job_poll_ms = 100;
     })
     .await;
     let admin = app.setup_admin().await;

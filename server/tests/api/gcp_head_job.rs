@@ -7,7 +7,7 @@
 use crate::fakes::gsm::FakeGsm;
 use crate::faults::google_env;
 use crate::helpers::*;
-use crate::runs::{create_secret, launch, quick_jobs, stage, wait_for};
+use crate::runs::{create_secret, head_job_jobs, launch, stage, wait_for};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -33,8 +33,7 @@ fn has_head_job(run: &Value) -> bool {
 async fn a_launch_creates_the_google_batch_head_job_and_its_failure_ends_and_cleans_the_run() {
     let fake = FakeGsm::start().await;
     let app = spawn_app_with(|c| {
-        quick_jobs(c);
-        c.head_job_poll_ms = 100;
+        head_job_jobs(c);
         c.run_heartbeat_timeout_secs = 600;
     })
     .await;
@@ -111,11 +110,7 @@ async fn a_launch_creates_the_google_batch_head_job_and_its_failure_ends_and_cle
 #[tokio::test]
 async fn cancelling_a_google_run_deletes_its_queued_head_job_and_cleans_up() {
     let fake = FakeGsm::start().await;
-    let app = spawn_app_with(|c| {
-        quick_jobs(c);
-        c.head_job_poll_ms = 100;
-    })
-    .await;
+    let app = spawn_app_with(head_job_jobs).await;
     let (admin, ws, env) = lab(&app, &fake).await;
     let body = json!({ "pipeline": "nf-core/demo", "computeEnvId": env.to_string(), "workspaceSecrets": ["DB_PASS"] });
     let (status, launched) = launch(&app, &admin, ws, body).await;

@@ -19,6 +19,12 @@ pub fn quick_jobs(config: &mut server::config::Config) {
     config.reconcile_grace_secs = 0;
 }
 
+/// Fast jobs for the cloud head-job tests: `quick_jobs`, with head jobs polled every 100 ms.
+pub fn head_job_jobs(config: &mut server::config::Config) {
+    quick_jobs(config);
+    config.head_job_poll_ms = 100;
+}
+
 pub async fn create_secret(app: &TestApp, client: &Client, workspace: Option<i64>, name: &str, value: &str) {
     let path = match workspace {
         Some(ws) => format!("/api/pipeline-secrets?workspaceId={ws}"),
