@@ -3,6 +3,7 @@
 //! of everything the server said, and the scans of the raw database bytes (which the credentials
 //! tests use too).
 
+mod cloud_launches;
 mod forms;
 mod secret_values;
 mod widened;
