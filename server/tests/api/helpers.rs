@@ -221,6 +221,31 @@ fn client_sending(headers: reqwest::header::HeaderMap) -> Client {
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests look at them), and
 /// says its requests come from this site's pages (`Sec-Fetch-Site: same-origin`).
+/// How long a request may go unanswered before the test dumps every thread's stack and fails:
+/// a hung request is a bug to diagnose, not a timeout to wait out.
+const HANG_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Sends a request; a request unanswered after [`HANG_AFTER`] fails the test with the stacks of
+/// every thread of this process (the servers run in it), to show where it waits.
+pub async fn send(request: reqwest::RequestBuilder) -> Response {
+    let described = format!("{request:?}");
+    match tokio::time::timeout(HANG_AFTER, request.send()).await {
+        Ok(response) => response.unwrap(),
+        Err(_) => panic!("no answer within {HANG_AFTER:?} to {described}\n{}", thread_stacks()),
+    }
+}
+
+/// Every thread's stack, from gdb attached to this process (empty when gdb is missing).
+fn thread_stacks() -> String {
+    let pid = std::process::id().to_string();
+    let output =
+        std::process::Command::new("gdb").args(["-p", &pid, "-batch", "-ex", "thread apply all bt"]).output();
+    match output {
+        Ok(output) => String::from_utf8_lossy(&output.stdout).into_owned(),
+        Err(e) => format!("(no stacks: gdb did not run: {e})"),
+    }
+}
+
 pub fn client() -> Client {
     Client::builder()
         .timeout(REQUEST_TIMEOUT)
@@ -273,11 +298,11 @@ impl TestApp {
 
     /// Calls a server function the way an HTML form does.
     pub async fn sfn(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> Response {
-        client.post(self.url(&format!("/sfn/{name}"))).form(form).send().await.unwrap()
+        send(client.post(self.url(&format!("/sfn/{name}"))).form(form)).await
     }
 
     pub async fn get(&self, client: &Client, path: &str) -> Response {
-        client.get(self.url(path)).send().await.unwrap()
+        send(client.get(self.url(path))).await
     }
 
     pub async fn get_json(&self, client: &Client, path: &str) -> (StatusCode, Value) {
@@ -293,7 +318,7 @@ impl TestApp {
         path: &str,
         body: Value,
     ) -> (StatusCode, Value) {
-        let response = client.request(method, self.url(path)).json(&body).send().await.unwrap();
+        let response = send(client.request(method, self.url(path)).json(&body)).await;
         let status = response.status();
         let text = response.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))

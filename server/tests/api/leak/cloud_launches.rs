@@ -31,7 +31,7 @@ impl Scan<'_> {
     async fn call(&mut self, who: &Client, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
         let request = who.request(method.clone(), self.app.url(path));
         let request = if body.is_null() { request } else { request.json(&body) };
-        let response = request.send().await.unwrap();
+        let response = send(request).await;
         let status = response.status();
         let mut kept = format!("{status} {:?}\n", response.headers()).into_bytes();
         let bytes = response.bytes().await.unwrap();

@@ -59,7 +59,7 @@ impl<'a> Recorder<'a> {
     async fn json(&mut self, who: &Client, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
         let request = who.request(method.clone(), self.app.url(path));
         let request = if body.is_null() { request } else { request.json(&body) };
-        self.keep(format!("{method} {path}"), request.send().await.unwrap()).await
+        self.keep(format!("{method} {path}"), send(request).await).await
     }
 
     async fn raw(&mut self, who: &Client, method: Method, path: &str, body: String) -> (StatusCode, Value) {
@@ -67,7 +67,7 @@ impl<'a> Recorder<'a> {
             .request(method.clone(), self.app.url(path))
             .header("content-type", "application/json")
             .body(body);
-        self.keep(format!("{method} {path} (raw)"), request.send().await.unwrap()).await
+        self.keep(format!("{method} {path} (raw)"), send(request).await).await
     }
 
     async fn sfn(&mut self, who: &Client, name: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {

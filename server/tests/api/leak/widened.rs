@@ -65,13 +65,13 @@ impl<'a> Scan<'a> {
     async fn json(&mut self, who: &Client, method: Method, path: &str, body: Value) -> (u16, Value) {
         let request = who.request(method.clone(), self.app.url(path));
         let request = if body.is_null() { request } else { request.json(&body) };
-        self.keep(format!("{method} {path}"), request.send().await.unwrap()).await
+        self.keep(format!("{method} {path}"), send(request).await).await
     }
 
     async fn raw(&mut self, who: &Client, method: Method, path: &str, body: String) -> (u16, Value) {
         let request =
             who.request(method.clone(), self.app.url(path)).header("content-type", "application/json");
-        self.keep(format!("{method} {path} (malformed)"), request.body(body).send().await.unwrap()).await
+        self.keep(format!("{method} {path} (malformed)"), send(request.body(body)).await).await
     }
 
     async fn sfn(&mut self, who: &Client, name: &str, form: &[(&str, &str)]) -> (u16, Value) {
