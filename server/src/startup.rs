@@ -33,6 +33,7 @@ pub async fn build_core(config: &Config) -> anyhow::Result<Core> {
     kek_registry::verify_or_register(&db, &kek, now_ms()).await?;
     let install_id = crate::db::installation::id_or_create(&db.pool, now_ms()).await?;
     Ok(Core {
+        writes: crate::audit::AuditedWrites::new(db.clone()),
         db,
         kek: Arc::new(kek),
         data_dir: absolute_data_dir(config)?,

@@ -4,9 +4,11 @@
 //! entry cannot be written the action is rolled back; entries are chained by hash (`chain.rs`)
 //! and never updated or deleted; an entry names secrets, users and roles but never holds a value.
 
+mod batch;
 mod chain;
 mod origin;
 
+pub use batch::AuditedWrites;
 pub use chain::{verify, Broken, Verified};
 pub use origin::{client_ip, with_client_ip};
 
@@ -97,9 +99,15 @@ impl Event {
 }
 
 /// Appends `event` inside `tx`. Must be the transaction's last write: it takes the chain's head
-/// lock, which is then held only until the commit.
+/// lock, which is then held only until the commit. (Hot paths queue their whole action on
+/// `AuditedWrites` instead, which appends many entries under one lock and one commit.)
 pub async fn append(tx: &mut Tx<'_>, event: Event, now: i64) -> Result<(), sqlx::Error> {
     let (seq, prev_hash) = audit::claim_next(tx).await?;
+    audit::insert(tx, &chained_row(seq, prev_hash, event, now)).await
+}
+
+/// The entry for `event` at chain position `seq`, after the entry whose hash is `prev_hash`.
+fn chained_row(seq: i64, prev_hash: String, event: Event, now: i64) -> audit::AuditRow {
     let mut row = audit::AuditRow {
         seq,
         at: now,
@@ -115,7 +123,7 @@ pub async fn append(tx: &mut Tx<'_>, event: Event, now: i64) -> Result<(), sqlx:
         hash: String::new(),
     };
     row.hash = chain::entry_hash(&row);
-    audit::insert(tx, &row).await
+    row
 }
 
 /// Appends `event` in a transaction of its own, for events with no action to roll back (a denied

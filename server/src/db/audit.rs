@@ -57,6 +57,56 @@ pub async fn insert(tx: &mut Tx<'_>, row: &AuditRow) -> Result<(), sqlx::Error> 
     Ok(())
 }
 
+/// Locks the chain's head for a batch of appends (`audit::batch`) and reads where it stands. The
+/// no-op UPDATE takes the same row lock as `claim_next`, so single appends elsewhere (and another
+/// replica's batches) wait until this batch commits.
+pub async fn lock_head(tx: &mut Tx<'_>) -> Result<(i64, String), sqlx::Error> {
+    sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, last_hash")
+        .fetch_one(&mut **tx)
+        .await
+}
+
+/// Appends already-chained rows (consecutive, from the locked head) and moves the head to the
+/// last of them: one statement per `CHUNK` rows instead of one per entry.
+pub async fn insert_chained(tx: &mut Tx<'_>, rows: &[AuditRow]) -> Result<(), sqlx::Error> {
+    const PER_ROW: usize = 12;
+    const CHUNK: usize = 64;
+    let Some(last) = rows.last() else { return Ok(()) };
+    for chunk in rows.chunks(CHUNK) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let params: Vec<String> = (1..=PER_ROW).map(|c| format!("${}", r * PER_ROW + c)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        // Only numbered placeholders are interpolated; every value is bound.
+        let sql = format!("INSERT INTO audit_log ({COLUMNS}) VALUES {}", values.join(", "));
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for row in chunk {
+            query = query
+                .bind(row.seq)
+                .bind(row.at)
+                .bind(row.actor_id)
+                .bind(&row.actor)
+                .bind(&row.ip)
+                .bind(&row.action)
+                .bind(&row.outcome)
+                .bind(row.workspace_id)
+                .bind(&row.target)
+                .bind(&row.detail)
+                .bind(&row.prev_hash)
+                .bind(&row.hash);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    sqlx::query("UPDATE audit_head SET seq = $1, last_hash = $2 WHERE id = 1")
+        .bind(last.seq)
+        .bind(&last.hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Newest first: one workspace's entries, or every entry (`None`, the instance view).
 pub async fn page(
     pool: &AnyPool,

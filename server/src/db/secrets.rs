@@ -1,6 +1,7 @@
 //! Secret rows. Reads that list or describe return metadata only: the sealed columns are read by
 //! `find_sealed` alone, which the provisioning path (and key rotation) uses.
 
+use super::workspaces::WorkspaceRow;
 use super::Tx;
 use sqlx::{AnyPool, AssertSqlSafe, FromRow};
 
@@ -136,9 +137,15 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<SecretMetaRow>, i64), sqlx::Error> {
-    let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
-    let filter = format!("{} AND LOWER(name) LIKE $2 ESCAPE '!'", owner.filter());
-    let rows =
+    // Without a search, no per-row LOWER/LIKE: the owner's name index gives the rows in order.
+    let filter = if search.is_empty() {
+        format!("{} AND $2 = ''", owner.filter())
+    } else {
+        format!("{} AND LOWER(name) LIKE $2 ESCAPE '!'", owner.filter())
+    };
+    let pattern =
+        if search.is_empty() { String::new() } else { format!("%{}%", escape_like(&search.to_lowercase())) };
+    let rows: Vec<SecretMetaRow> =
         sqlx::query_as(AssertSqlSafe(format!("{META} WHERE {filter} ORDER BY name LIMIT $3 OFFSET $4")))
             .bind(owner.id())
             .bind(&pattern)
@@ -146,6 +153,12 @@ pub async fn list(
             .bind(offset)
             .fetch_all(pool)
             .await?;
+    // A page that is not full ends the list, so it tells the total without counting again
+    // (an empty page past the end does not: it may be past a list that shrank).
+    let fetched = rows.len() as i64;
+    if fetched < limit && (fetched > 0 || offset == 0) {
+        return Ok((rows, offset + fetched));
+    }
     let total = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM secrets WHERE {filter}")))
         .bind(owner.id())
         .bind(&pattern)
@@ -174,6 +187,50 @@ pub async fn find(pool: &AnyPool, owner: Owner, id: i64) -> Result<Option<Secret
         .bind(id)
         .fetch_optional(pool)
         .await
+}
+
+/// The caller's workspace row (with their role) and, if it is there, one of its secrets: one
+/// round trip for a describe. Only for `policy::authorize_workspace_with`, which releases the
+/// secret only once the role allows reading.
+pub async fn find_with_workspace(
+    pool: &AnyPool,
+    user_id: i64,
+    workspace_id: i64,
+    id: i64,
+) -> Result<Option<(WorkspaceRow, Option<SecretMetaRow>)>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Joined {
+        #[sqlx(flatten)]
+        workspace: WorkspaceRow,
+        secret_id: Option<i64>,
+        secret_name: Option<String>,
+        secret_created_at: Option<i64>,
+        secret_updated_at: Option<i64>,
+        secret_last_used_at: Option<i64>,
+    }
+    let joined: Option<Joined> = sqlx::query_as(
+        "SELECT w.id, w.org_id, w.name, w.full_name, w.description, w.visibility, p.role, \
+         s.id AS secret_id, s.name AS secret_name, s.created_at AS secret_created_at, \
+         s.updated_at AS secret_updated_at, s.last_used_at AS secret_last_used_at \
+         FROM workspaces w \
+         LEFT JOIN workspace_participants p ON p.workspace_id = w.id AND p.user_id = $1 \
+         LEFT JOIN secrets s ON s.scope = 'workspace' AND s.workspace_id = w.id AND s.id = $3 \
+         WHERE w.id = $2",
+    )
+    .bind(user_id)
+    .bind(workspace_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(joined.map(|j| {
+        let secret = match (j.secret_id, j.secret_name, j.secret_created_at, j.secret_updated_at) {
+            (Some(id), Some(name), Some(created_at), Some(updated_at)) => {
+                Some(SecretMetaRow { id, name, created_at, updated_at, last_used_at: j.secret_last_used_at })
+            }
+            _ => None,
+        };
+        (j.workspace, secret)
+    }))
 }
 
 pub async fn name_taken(pool: &AnyPool, owner: Owner, name: &str) -> Result<bool, sqlx::Error> {

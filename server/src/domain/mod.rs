@@ -88,6 +88,9 @@ impl Domain {
 /// in its area's folder.
 pub struct Core {
     pub db: Db,
+    /// Audited writes committed in batches (`audit::batch`): the secrets' create, update and
+    /// delete go through it, so concurrent writers share commits instead of queueing one each.
+    pub writes: crate::audit::AuditedWrites,
     /// The key-encryption key; only sealing (writes) and the provisioning path use it.
     pub kek: Arc<Kek>,
     /// The data directory, absolute: the `local` compute environments' work directories are under it.

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod audit_batches;
 mod aws_head_job;
 mod aws_provider;
 mod aws_runs;

@@ -12,7 +12,7 @@ use crate::db;
 use crate::db::secret_overrides as overrides;
 use crate::db::secrets::{self, Owner};
 use crate::domain::{internal, now_ms, Core};
-use crate::policy::authorize_workspace;
+use crate::policy::{authorize_workspace, authorize_workspace_with};
 use app::error::AppError;
 use app::model::*;
 use app::ports::{Page, SecretsPort};
@@ -120,8 +120,18 @@ impl SecretsPort for Secrets {
         scope: SecretScope,
         id: i64,
     ) -> Result<SecretMeta, AppError> {
-        let owner = self.secret_owner(actor, scope, Permission::ReadWorkspace).await?;
-        secrets::find(&self.core.db.pool, owner, id).await.map_err(internal)?.map(meta).ok_or_else(not_found)
+        let found = match scope {
+            // The busiest read: the role and the secret come in one round trip.
+            SecretScope::Workspace(workspace_id) => {
+                let fetch = secrets::find_with_workspace(&self.core.db.pool, actor.id, workspace_id, id);
+                let db = &self.core.db;
+                authorize_workspace_with(db, actor, workspace_id, Permission::ReadWorkspace, fetch).await?.1
+            }
+            SecretScope::Mine => {
+                secrets::find(&self.core.db.pool, Owner::User(actor.id), id).await.map_err(internal)?
+            }
+        };
+        found.map(meta).ok_or_else(not_found)
     }
 
     /// 204 when the name is valid and free, 409 when taken, 400 when it breaks the rule.
@@ -150,14 +160,22 @@ impl SecretsPort for Secrets {
         check_secret_name(&name).map_err(AppError::BadRequest)?;
         check_secret_value_len(value.expose_secret().len()).map_err(AppError::BadRequest)?;
         let now = now_ms();
-        let mut tx = self.core.db.begin().await.map_err(internal)?;
-        let id = match secrets::insert_placeholder(&mut tx, owner, &name, actor.id, now).await {
-            Ok(id) => id,
-            Err(e) if db::is_unique_violation(&e) => return Err(taken(&name)),
-            Err(e) => return Err(internal(e)),
-        };
-        sealing::seal_into(&self.core, &mut tx, owner, id, 1, &value, now).await?;
-        self.core.commit_audited(tx, secret_event(actor, "secret.created", owner, id, &name)).await?;
+        let (core, actor_row) = (self.core.clone(), actor.clone());
+        let id = self
+            .core
+            .writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let id = match secrets::insert_placeholder(tx, owner, &name, actor_row.id, now).await {
+                        Ok(id) => id,
+                        Err(e) if db::is_unique_violation(&e) => return Err(taken(&name)),
+                        Err(e) => return Err(internal(e)),
+                    };
+                    sealing::seal_into(&core, tx, owner, id, 1, &value, now).await?;
+                    Ok((id, secret_event(&actor_row, "secret.created", owner, id, &name)))
+                })
+            })
+            .await?;
         tracing::info!(
             secret_id = id,
             scope = owner.scope(),
@@ -179,22 +197,39 @@ impl SecretsPort for Secrets {
         let owner = self.secret_owner(actor, scope, Permission::WriteSecrets).await?;
         check_secret_value_len(value.expose_secret().len()).map_err(AppError::BadRequest)?;
         let now = now_ms();
-        let mut tx = self.core.db.begin().await.map_err(internal)?;
-        let (version, name) =
-            secrets::current_version(&mut tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
-        sealing::seal_into(&self.core, &mut tx, owner, id, version + 1, &value, now).await?;
-        let event = secret_event(actor, "secret.updated", owner, id, &name)
-            .detail(format!("version {}", version + 1));
-        self.core.commit_audited(tx, event).await?;
+        let (core, actor_row) = (self.core.clone(), actor.clone());
+        self.core
+            .writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let (version, name) = secrets::current_version(tx, owner, id)
+                        .await
+                        .map_err(internal)?
+                        .ok_or_else(not_found)?;
+                    sealing::seal_into(&core, tx, owner, id, version + 1, &value, now).await?;
+                    let event = secret_event(&actor_row, "secret.updated", owner, id, &name)
+                        .detail(format!("version {}", version + 1));
+                    Ok(((), event))
+                })
+            })
+            .await?;
         tracing::info!(secret_id = id, scope = owner.scope(), by = actor.id, "secret updated");
         Ok(())
     }
 
     async fn delete_secret(&self, actor: &SessionUser, scope: SecretScope, id: i64) -> Result<(), AppError> {
         let owner = self.secret_owner(actor, scope, Permission::WriteSecrets).await?;
-        let mut tx = self.core.db.begin().await.map_err(internal)?;
-        let name = secrets::delete(&mut tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
-        self.core.commit_audited(tx, secret_event(actor, "secret.deleted", owner, id, &name)).await?;
+        let actor_row = actor.clone();
+        self.core
+            .writes
+            .write(move |tx| {
+                Box::pin(async move {
+                    let name =
+                        secrets::delete(tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
+                    Ok(((), secret_event(&actor_row, "secret.deleted", owner, id, &name)))
+                })
+            })
+            .await?;
         tracing::info!(secret_id = id, scope = owner.scope(), by = actor.id, "secret deleted");
         Ok(())
     }
