@@ -2,8 +2,8 @@
 
 OpenBao runs on raft storage with a file audit device and KV v2; Strongroom on SQLite, then on a
 fresh PostgreSQL database. Each holds one secret to describe and 1,000 to list. wrk (16
-connections, BENCH_PHASE_SECS per phase after a 2 s warm-up) then measures, for each system in
-turn: describe one secret / KV read; list 1,000 names / metadata list of 1,000 keys; create
+connections; per phase a 2 s warm-up, then BENCH_PHASE_SECS split in two rounds that alternate
+between the systems) then measures: describe one secret / KV read; list 1,000 names / metadata list of 1,000 keys; create
 (unique names per request) / audited KV write. Then, for Strongroom alone: resident memory idle,
 with BENCH_MANY secrets (loaded through the REST API: durable, encrypted, audited) and after
 listing them all, and BENCH_SIGNINS concurrent sign-ins (server errors, p50, max). The audit chain

@@ -103,7 +103,7 @@ impl Event {
 /// `AuditedWrites` instead, which appends many entries under one lock and one commit.)
 pub async fn append(tx: &mut Tx<'_>, event: Event, now: i64) -> Result<(), sqlx::Error> {
     let (seq, prev_hash) = audit::claim_next(tx).await?;
-    audit::insert(tx, &chained_row(seq, prev_hash, event, now)).await
+    audit::insert_chained(tx, &[chained_row(seq, prev_hash, event, now)]).await
 }
 
 /// The entry for `event` at chain position `seq`, after the entry whose hash is `prev_hash`.

@@ -31,32 +31,6 @@ pub async fn claim_next(tx: &mut Tx<'_>) -> Result<(i64, String), sqlx::Error> {
         .await
 }
 
-pub async fn insert(tx: &mut Tx<'_>, row: &AuditRow) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    );
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(row.seq)
-        .bind(row.at)
-        .bind(row.actor_id)
-        .bind(&row.actor)
-        .bind(&row.ip)
-        .bind(&row.action)
-        .bind(&row.outcome)
-        .bind(row.workspace_id)
-        .bind(&row.target)
-        .bind(&row.detail)
-        .bind(&row.prev_hash)
-        .bind(&row.hash)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
-        .bind(&row.hash)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
 /// Locks the chain's head for a batch of appends (`audit::batch`) and reads where it stands. The
 /// no-op UPDATE takes the same row lock as `claim_next`, so single appends elsewhere (and another
 /// replica's batches) wait until this batch commits.

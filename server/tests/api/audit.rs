@@ -33,7 +33,7 @@ async fn pool(app: &TestApp) -> sqlx::AnyPool {
     sqlx::AnyPool::connect(&app.database_url).await.unwrap()
 }
 
-async fn verify(app: &TestApp) -> Result<i64, server::audit::Broken> {
+pub(crate) async fn verify(app: &TestApp) -> Result<i64, server::audit::Broken> {
     let pool = pool(app).await;
     let result = server::audit::verify(&pool).await.unwrap().map(|v| v.entries);
     pool.close().await;

@@ -2,6 +2,7 @@
 //! once share commits, yet every action that was answered has exactly one entry, refused ones
 //! have none, the chain verifies, and an altered or reordered entry written in a batch is caught.
 
+use crate::audit::verify;
 use crate::helpers::*;
 use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
@@ -10,14 +11,6 @@ use std::collections::BTreeMap;
 
 const CLIENTS: usize = 16;
 const CREATES_EACH: usize = 8;
-
-async fn verify(app: &TestApp) -> Result<i64, server::audit::Broken> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
-    let result = server::audit::verify(&pool).await.unwrap().map(|v| v.entries);
-    pool.close().await;
-    result
-}
 
 /// `(action, target)` of every entry, in chain order.
 async fn entries(app: &TestApp) -> Vec<(i64, String, String)> {
