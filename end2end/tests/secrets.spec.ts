@@ -143,6 +143,19 @@ test('an owner deletes a secret after confirming', async ({ page }) => {
   await signIn(page, admin);
   await openWorkspaceSecrets(page);
   const row = page.getByTestId('secret-row').filter({ hasText: 'DB_PASSWORD' });
+  // The question is a modal dialog naming the secret; focus starts on Cancel, and Escape (like
+  // Cancel) deletes nothing.
+  await row.getByTestId('delete-secret').click();
+  const dialog = page.getByRole('dialog', { name: 'Delete the secret DB_PASSWORD?' });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText('Launches that use it will fail');
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await row.getByTestId('delete-secret').click();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(row).toBeVisible();
   await row.getByTestId('delete-secret').click();
   await row.getByTestId('confirm-delete').click();
   await expect(page.getByTestId('secret-row').filter({ hasText: 'DB_PASSWORD' })).toHaveCount(0);

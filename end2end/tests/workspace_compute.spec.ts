@@ -60,6 +60,19 @@ test('an admin adds AWS credentials and an AWS Batch environment; the secret key
   await page.getByTestId('new-credentials-button').click();
   expect(await page.content()).not.toContain(secretKey);
 
+  // Keys are replaced from the list (a new version): the access key alone is refused in the
+  // form, and once saved the form closes, saying so, with nothing typed left in the page.
+  await row.getByTestId('replace-credentials-button').click();
+  const replace = page.getByTestId('replace-credentials-form');
+  await expect(replace).toContainText('New keys for aws-e2e');
+  await replace.getByTestId('credentials-access-key').fill('AKIAIOSFODNN7EXAMPLE');
+  await expect(replace.getByTestId('replace-credentials')).toBeDisabled();
+  await replace.getByTestId('credentials-secret-key').fill(`${secretKey}v2`);
+  await replace.getByTestId('replace-credentials').click();
+  await expect(page.getByTestId('credentials-replaced')).toBeVisible();
+  await expect(replace).toHaveCount(0);
+  expect(await page.content()).not.toContain(secretKey);
+
   // A missing setting is refused with a plain sentence.
   await page.getByTestId('new-compute-env-button').click();
   const env = page.getByTestId('add-compute-env-form');

@@ -99,4 +99,28 @@ test('owners read the workspace audit trail; the instance view lists sign-ins', 
   await page.getByTestId('user-menu').getByRole('link', { name: 'Audit log' }).click();
   await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
   await expect(page.locator('[data-testid="audit-row"][data-action="sign-in"]').filter({ hasText: viewer }).first()).toBeVisible();
+  // Entries name their workspace, not its id.
+  await expect(page.getByTestId('audit-workspace').filter({ hasText: 'RNA-seq production' }).first()).toBeVisible();
+
+  // Filters: who and what narrow the list, live in the address (so paging and reloads keep
+  // them), and a filter matching nothing says so.
+  const filters = page.getByTestId('audit-filters');
+  await filters.getByLabel('Who').fill(viewer);
+  await filters.getByLabel('What').selectOption({ label: 'Sign-ins' });
+  await page.getByTestId('audit-filter-apply').click();
+  await expect(page).toHaveURL(/who=viewer%40example\.org.*what=sign-in|what=sign-in.*who=viewer/);
+  await expect(rows.first()).toBeVisible();
+  for (const row of await rows.all()) {
+    await expect(row).toHaveAttribute('data-action', 'sign-in');
+    await expect(row).toContainText(viewer);
+  }
+  await expect(filters.getByLabel('Who')).toHaveValue(viewer);
+  await filters.getByLabel('Outcome').selectOption('denied');
+  await filters.getByLabel('From').fill('2000-01-01');
+  await filters.getByLabel('To').fill('2000-01-02');
+  await page.getByTestId('audit-filter-apply').click();
+  await expect(page.getByTestId('audit-empty')).toHaveText('No entries match these filters.');
+  await page.getByTestId('audit-filter-clear').click();
+  await expect(rows.first()).toBeVisible();
+  await expect(filters.getByLabel('Who')).toHaveValue('');
 });

@@ -44,8 +44,34 @@ pub async fn list_credentials(workspace_id: i64) -> Result<Vec<CredentialsSummar
     finish(ports()?.credentials.list_credentials(&actor()?, workspace_id).await)
 }
 
-/// `provider` is `aws` (access key, secret key, role, external id), `google` (`key_file`) or
-/// `ssh` (`key_file` holds the private key, `secret_key` its passphrase, if any).
+/// The keys a credentials form posts, as the port takes them: `provider` is `aws` (access key,
+/// secret key, role, external id), `google` (`key_file`) or `ssh` (`key_file` holds the private
+/// key, `secret_key` its passphrase, if any).
+#[cfg(feature = "ssr")]
+fn form_keys(
+    provider: &str,
+    access_key: String,
+    secret_key: String,
+    assume_role_arn: String,
+    external_id: String,
+    key_file: String,
+) -> Result<CredentialKeysInput, AppError> {
+    Ok(match provider {
+        "aws" => CredentialKeysInput::Aws {
+            access_key: Some(access_key),
+            secret_key: Some(secret_key.into()),
+            assume_role_arn: Some(assume_role_arn),
+            external_id: Some(external_id),
+        },
+        "google" => CredentialKeysInput::Google { data: Some(key_file.into()) },
+        "ssh" => CredentialKeysInput::Ssh {
+            private_key: Some(key_file.into()),
+            passphrase: Some(secret_key.into()),
+        },
+        _ => return Err(AppError::bad_request("The provider must be 'aws', 'google' or 'ssh'.")),
+    })
+}
+
 #[server(prefix = "/sfn", endpoint = "create_credentials")]
 // A server function's arguments are the fields of the form that posts to it.
 #[allow(clippy::too_many_arguments)]
@@ -59,21 +85,34 @@ pub async fn create_credentials(
     external_id: String,
     key_file: String,
 ) -> Result<i64, AppError> {
-    let keys = match provider.as_str() {
-        "aws" => CredentialKeysInput::Aws {
-            access_key: Some(access_key),
-            secret_key: Some(secret_key.into()),
-            assume_role_arn: Some(assume_role_arn),
-            external_id: Some(external_id),
-        },
-        "google" => CredentialKeysInput::Google { data: Some(key_file.into()) },
-        "ssh" => CredentialKeysInput::Ssh {
-            private_key: Some(key_file.into()),
-            passphrase: Some(secret_key.into()),
-        },
-        _ => return finish(Err(AppError::bad_request("The provider must be 'aws', 'google' or 'ssh'."))),
-    };
-    finish(ports()?.credentials.create_credentials(&actor()?, workspace_id, name, keys).await)
+    let keys = form_keys(&provider, access_key, secret_key, assume_role_arn, external_id, key_file);
+    finish(match keys {
+        Ok(keys) => ports()?.credentials.create_credentials(&actor()?, workspace_id, name, keys).await,
+        Err(error) => Err(error),
+    })
+}
+
+/// New keys for existing credentials (a new version; the name and the provider stay). Runs
+/// already started keep the version they started with.
+#[server(prefix = "/sfn", endpoint = "replace_credentials")]
+#[allow(clippy::too_many_arguments)]
+pub async fn replace_credentials(
+    workspace_id: i64,
+    credentials_id: i64,
+    provider: String,
+    access_key: String,
+    secret_key: String,
+    assume_role_arn: String,
+    external_id: String,
+    key_file: String,
+) -> Result<(), AppError> {
+    let keys = form_keys(&provider, access_key, secret_key, assume_role_arn, external_id, key_file);
+    finish(match keys {
+        Ok(keys) => {
+            ports()?.credentials.update_credentials(&actor()?, workspace_id, credentials_id, keys).await
+        }
+        Err(error) => Err(error),
+    })
 }
 
 #[server(prefix = "/sfn", endpoint = "delete_credentials")]

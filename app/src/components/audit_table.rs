@@ -1,20 +1,35 @@
-use crate::model::{format_timestamp, AuditPage};
+use super::audit_filters::AuditQuery;
+use crate::model::{format_timestamp, AuditEntry, AuditPage};
 use leptos::prelude::*;
 
-/// A page of audit entries, newest first, with a link to the next older page.
+/// A page of audit entries, newest first, with links to the next older page and back to the
+/// newest, both keeping the filter.
 #[component]
-pub fn AuditTable(page: AuditPage, #[prop(optional)] show_workspace: bool) -> impl IntoView {
+pub fn AuditTable(
+    page: AuditPage,
+    query: AuditQuery,
+    #[prop(optional)] show_workspace: bool,
+) -> impl IntoView {
     let older = page.older_than.map(|seq| {
         view! {
-            <a class="button secondary" href=format!("?older_than={seq}") data-testid="audit-older">
+            <a class="button secondary" href=query.href(Some(seq)) data-testid="audit-older">
                 "Older entries"
             </a>
         }
     });
-    let empty = page.entries.is_empty();
+    let newest = query.older_than.is_some().then(|| {
+        view! {
+            <a class="button secondary" href=query.href(None) data-testid="audit-newest">"Newest entries"</a>
+        }
+    });
+    let empty = page.entries.is_empty().then(|| {
+        let text =
+            if query.is_filtered() { "No entries match these filters." } else { "Nothing recorded yet." };
+        view! { <p class="muted" data-testid="audit-empty">{text}</p> }
+    });
     view! {
         <section class="card">
-            {empty.then(|| view! { <p class="muted" data-testid="audit-empty">"Nothing recorded yet."</p> })}
+            {empty}
             <div class="table-scroll" tabindex="0">
                 <table class="table audit" data-testid="audit-table">
                     <thead>
@@ -31,32 +46,39 @@ pub fn AuditTable(page: AuditPage, #[prop(optional)] show_workspace: bool) -> im
                         </tr>
                     </thead>
                     <tbody>
-                        {page.entries.into_iter().map(|e| {
-                            let outcome_class = format!("outcome outcome-{}", e.outcome);
-                            let action = e.action.clone();
-                            view! {
-                                <tr data-testid="audit-row" data-action=action>
-                                    <td class="mono">{e.seq}</td>
-                                    <td>{format_timestamp(e.at)}</td>
-                                    <td class="mono">{e.actor}</td>
-                                    <td class="mono">{e.ip}</td>
-                                    <td class="mono">{e.action}</td>
-                                    <td><span class=outcome_class>{e.outcome}</span></td>
-                                    {show_workspace.then(|| view! {
-                                        <td class="mono">
-                                            {e.workspace_id.map(|id| id.to_string())
-                                                .unwrap_or_else(|| "—".into())}
-                                        </td>
-                                    })}
-                                    <td>{e.target}</td>
-                                    <td>{e.detail}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
+                        {page.entries.into_iter().map(|e| view! { <AuditRow e show_workspace/> }).collect_view()}
                     </tbody>
                 </table>
             </div>
-            {older}
+            <p class="pager">{newest} {older}</p>
         </section>
+    }
+}
+
+#[component]
+fn AuditRow(e: AuditEntry, show_workspace: bool) -> impl IntoView {
+    let outcome_class = format!("outcome outcome-{}", e.outcome);
+    // A deleted workspace keeps its entries; its id is all that is left to show.
+    let workspace = match (e.workspace_id, e.workspace_name) {
+        (Some(_), Some(name)) => name,
+        (Some(id), None) => format!("#{id} (deleted)"),
+        (None, _) => "—".into(),
+    };
+    let (action, actor) = (e.action.clone(), e.actor.clone());
+    view! {
+        <tr data-testid="audit-row" data-action=action>
+            <td class="mono">{e.seq}</td>
+            <td class="nowrap">{format_timestamp(e.at)}</td>
+            <td class="mono truncate" title=actor>{e.actor}</td>
+            <td class="mono">{e.ip}</td>
+            <td class="mono">{e.action}</td>
+            <td><span class=outcome_class>{e.outcome}</span></td>
+            {show_workspace.then(|| {
+                let title = workspace.clone();
+                view! { <td class="truncate" title=title data-testid="audit-workspace">{workspace}</td> }
+            })}
+            <td>{e.target}</td>
+            <td>{e.detail}</td>
+        </tr>
     }
 }

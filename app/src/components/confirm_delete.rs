@@ -1,28 +1,66 @@
+//! Every delete (and every removal) asks first, in a modal dialog that names what goes and what
+//! follows from it. A stray click or Enter never deletes: focus starts on Cancel, Escape cancels,
+//! and on a phone the question cannot scroll out of sight beside the row it belongs to.
+
+use leptos::html::Dialog;
 use leptos::prelude::*;
 
-/// A Delete button that asks first: the action runs only after a second, explicit click.
+/// The button that opens the dialog, and the dialog. The dialog lives inside the button's row in
+/// the page (so a test or a screen reader finds it there) but shows on the browser's top layer.
 #[component]
 pub fn ConfirmDelete(
-    question: &'static str,
+    /// What goes, as the user knows it: "the secret DB_PASSWORD", "ada@example.org".
+    #[prop(into)]
+    what: String,
+    /// What follows from it, in one sentence: "Launches that use it will fail."
+    consequence: &'static str,
+    /// The opening button's test id (e.g. `delete-secret`).
     testid: &'static str,
+    /// The word on both buttons: "Delete", "Remove".
+    #[prop(default = "Delete")]
+    verb: &'static str,
+    /// The confirming button's test id.
+    #[prop(default = "confirm-delete")]
+    confirm_testid: &'static str,
     on_confirm: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
     let asking = RwSignal::new(false);
-    // The confirm button is re-created each time the question shows, so it shares the action.
+    let dialog = NodeRef::<Dialog>::new();
+    // The dialog is created when asked for; once it is in the page it opens as a modal, which
+    // makes the rest of the page inert until it closes.
+    Effect::new(move |_| {
+        if let Some(dialog) = dialog.get() {
+            if !dialog.open() {
+                // Refused only when the element is not connected, which the effect rules out.
+                let _ = dialog.show_modal();
+            }
+        }
+    });
     let on_confirm = StoredValue::new(on_confirm);
+    let title = format!("{verb} {what}?");
     view! {
-        <Show when=move || asking.get() fallback=move || view! {
-            <button type="button" class="danger-outline" data-testid=testid
-                on:click=move |_| asking.set(true)>
-                "Delete"
-            </button>
-        }>
-            <span class="confirm">
-                {question} " "
-                <button type="button" class="danger" data-testid="confirm-delete"
-                    on:click=move |_| { asking.set(false); on_confirm.with_value(|f| f()); }>"Delete"</button>
-                <button type="button" on:click=move |_| asking.set(false)>"Cancel"</button>
-            </span>
+        <button type="button" class="danger-outline" data-testid=testid
+            on:click=move |_| asking.set(true)>
+            {verb}
+        </button>
+        <Show when=move || asking.get()>
+            <dialog node_ref=dialog class="confirm-dialog" aria-labelledby="confirm-dialog-title"
+                data-testid="confirm-dialog"
+                // Escape closes the dialog without a click: forget the question too.
+                on:close=move |_| asking.set(false)>
+                <h2 id="confirm-dialog-title">{title.clone()}</h2>
+                <p>{consequence}</p>
+                <div class="dialog-actions">
+                    <button type="button" autofocus on:click=move |_| asking.set(false)>"Cancel"</button>
+                    <button type="button" class="danger" data-testid=confirm_testid
+                        on:click=move |_| {
+                            asking.set(false);
+                            on_confirm.with_value(|confirm| confirm());
+                        }>
+                        {verb}
+                    </button>
+                </div>
+            </dialog>
         </Show>
     }
 }

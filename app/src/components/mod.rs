@@ -1,6 +1,7 @@
 //! Reusable pieces of the UI.
 
 mod add_secret_form;
+mod audit_filters;
 mod audit_table;
 mod check_fix;
 mod clipboard;
@@ -9,20 +10,23 @@ mod compute_env_form;
 mod confirm_delete;
 mod credentials_form;
 mod error_panel;
+mod launch_fields_form;
 mod role_badge;
 mod role_change;
 mod secrets_manager;
 mod timestamp;
 mod top_bar;
 
+pub use audit_filters::{use_audit_query, AuditFilters, AuditQuery};
 pub use audit_table::AuditTable;
 pub use check_fix::CheckFix;
 pub use clipboard::copy_node_text;
 pub use compute_check::{checked_status, ComputeCheckButton, ComputeCheckOutcome};
 pub use compute_env_form::AddComputeEnvForm;
 pub use confirm_delete::ConfirmDelete;
-pub use credentials_form::AddCredentialsForm;
+pub use credentials_form::{AddCredentialsForm, ReplaceCredentialsForm};
 pub use error_panel::{action_error, ErrorPanel, FormError};
+pub use launch_fields_form::{LaunchFieldsForm, LaunchFieldsInput};
 pub use role_badge::RoleBadge;
 pub use role_change::{RoleChange, RoleChangeAsked};
 pub use secrets_manager::SecretsManager;

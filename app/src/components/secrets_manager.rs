@@ -7,7 +7,7 @@
 
 use super::add_secret_form::AddSecretForm;
 use crate::api::secrets::{list_secrets, CreateSecret, DeleteSecret, UpdateSecret};
-use crate::components::{action_error, ErrorPanel, FormError, Timestamp, WorkspaceResource};
+use crate::components::{action_error, ConfirmDelete, ErrorPanel, FormError, Timestamp, WorkspaceResource};
 use crate::model::{check_secret_value_len, SecretMeta};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -190,7 +190,6 @@ fn SecretsTable(
     let total = list.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let list = StoredValue::new(list);
-    let confirming = RwSignal::new(None::<i64>);
     let rows = move || {
         let start = page.get().min(pages - 1) * PAGE_SIZE;
         list.with_value(|l| l.iter().skip(start).take(PAGE_SIZE).cloned().collect::<Vec<_>>())
@@ -209,7 +208,7 @@ fn SecretsTable(
                 </thead>
                 <tbody>
                     <For each=rows key=|s| (s.id, s.updated_at) let:secret>
-                        <SecretRow secret workspace_id can_write editing confirming update delete last edit_name
+                        <SecretRow secret workspace_id can_write editing update delete last edit_name
                             highlighted/>
                     </For>
                 </tbody>
@@ -239,7 +238,6 @@ fn SecretRow(
     workspace_id: i64,
     can_write: bool,
     editing: RwSignal<Option<i64>>,
-    confirming: RwSignal<Option<i64>>,
     update: ServerAction<UpdateSecret>,
     delete: ServerAction<DeleteSecret>,
     last: RwSignal<Option<LastChange>>,
@@ -270,27 +268,21 @@ fn SecretRow(
             {can_write.then(|| view! {
                 <td class="actions">
                     <Show when=move || editing.get() == Some(id) fallback=move || view! {
-                        <Show when=move || confirming.get() == Some(id) fallback=move || view! {
-                            <button type="button" data-testid="edit-secret"
-                                on:click=move |_| {
-                                    last.set(None);
-                                    editing.set(Some(id));
-                                }>"Update value"</button>
-                            " "
-                            <button type="button" class="danger-outline" data-testid="delete-secret"
-                                on:click=move |_| confirming.set(Some(id))>"Delete"</button>
-                        }>
-                            <span class="confirm">
-                                {format!("Delete {}? Launches that use it will fail. ", name.get_value())}
-                                <button type="button" class="danger" data-testid="confirm-delete"
-                                    on:click=move |_| {
-                                        confirming.set(None);
-                                        record(ChangeKind::Deleted);
-                                        delete.dispatch(DeleteSecret { workspace_id, secret_id: id });
-                                    }>"Delete"</button>
-                                <button type="button" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                            </span>
-                        </Show>
+                        <button type="button" data-testid="edit-secret"
+                            on:click=move |_| {
+                                last.set(None);
+                                editing.set(Some(id));
+                            }>"Update value"</button>
+                        " "
+                        <ConfirmDelete
+                            what=format!("the secret {}", name.get_value())
+                            consequence="Launches that use it will fail until it is added again."
+                            testid="delete-secret"
+                            on_confirm=move || {
+                                record(ChangeKind::Deleted);
+                                delete.dispatch(DeleteSecret { workspace_id, secret_id: id });
+                            }
+                        />
                     }>
                         <form method="post" action=UpdateSecret::PATH class="inline-form"
                             data-testid="update-secret-form"

@@ -251,6 +251,9 @@ pub struct LaunchOptions {
     pub user_secrets: Vec<String>,
     /// Whether the caller's role allows launching here.
     pub can_launch: bool,
+    /// The environment of the caller's latest launch here: the form's default while it is
+    /// available.
+    pub last_compute_env_id: Option<i64>,
 }
 
 /// One copy as the run page shows it.

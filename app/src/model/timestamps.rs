@@ -55,6 +55,31 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// A date as an `<input type="date">` gives it (`2026-11-30`) to the start of that day, UTC, in
+/// ms since the epoch; `None` for anything else, including dates that do not exist (`2026-02-30`).
+pub fn parse_date_utc(date: &str) -> Option<i64> {
+    let mut parts = date.trim().splitn(3, '-');
+    let mut number =
+        |len: usize| parts.next().filter(|p| p.len() == len && p.bytes().all(|b| b.is_ascii_digit()));
+    let (y, m, d): (i64, u32, u32) =
+        (number(4)?.parse().ok()?, number(2)?.parse().ok()?, number(2)?.parse().ok()?);
+    let days = days_from_civil(y, m, d);
+    // Round-tripping rejects months and days out of range without a calendar table here.
+    (civil_from_days(days) == (y, m, d)).then_some(days * 86_400_000)
+}
+
+/// The inverse of `civil_from_days` (the same algorithm, run backwards); out-of-range months
+/// and days give some other date, which `parse_date_utc` detects.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +105,15 @@ mod tests {
         assert_eq!(format_timestamp(951_782_400_000), "2000-02-29 00:00 UTC");
         assert_eq!(format_timestamp(1_795_388_040_000), "2026-11-22 22:54 UTC");
         assert_eq!(format_timestamp_rfc3339(1_795_388_040_123), "2026-11-22T22:54:00.123Z");
+    }
+
+    #[test]
+    fn dates_from_date_inputs_parse_to_the_start_of_the_day() {
+        assert_eq!(parse_date_utc("1970-01-01"), Some(0));
+        assert_eq!(parse_date_utc("2000-02-29"), Some(951_782_400_000));
+        assert_eq!(parse_date_utc("2026-11-22"), Some(1_795_388_040_000 - (22 * 3600 + 54 * 60) * 1000));
+        for bad in ["", "2026-02-30", "2025-02-29", "2026-13-01", "2026-00-10", "26-11-22", "2026-1-2", "x"] {
+            assert_eq!(parse_date_utc(bad), None, "{bad:?}");
+        }
     }
 }

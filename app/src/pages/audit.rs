@@ -1,43 +1,39 @@
 //! The audit trail: the workspace Audit tab (owners and admins) and the instance view (instance
-//! administrators). Read-only; `?older_than=` pages back.
+//! administrators). Read-only; filtered and paged through the query string (`AuditQuery`).
 
 use crate::api::audit::{get_instance_audit, get_workspace_audit};
-use crate::components::{AuditTable, ErrorPanel};
+use crate::components::{use_audit_query, AuditFilters, AuditQuery, AuditTable, ErrorPanel};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
-
-fn older_than_param() -> impl Fn() -> Option<i64> + Copy + Send + Sync + 'static {
-    let query = use_query_map();
-    move || query.read().get("older_than").and_then(|v| v.parse().ok())
-}
 
 #[component]
 pub fn WorkspaceAuditTab() -> impl IntoView {
     let org_id = super::id_param("org_id");
     let workspace_id = super::id_param("workspace_id");
-    let older_than = older_than_param();
+    let query = use_audit_query();
     let page = Resource::new(
-        move || (org_id(), workspace_id(), older_than()),
-        |(o, w, before)| get_workspace_audit(o, w, before),
+        move || (org_id(), workspace_id(), query.get()),
+        |(o, w, query)| async move {
+            let f = query.filter();
+            get_workspace_audit(o, w, query.older_than, f.who, f.what, f.outcome, f.from, f.to).await
+        },
     );
     view! {
         <Title text="Audit · Strongroom"/>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! { <AuditTable page/> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <AuditView page query show_workspace=false/>
     }
 }
 
 #[component]
 pub fn InstanceAuditPage() -> impl IntoView {
-    let older_than = older_than_param();
-    let page = Resource::new(older_than, get_instance_audit);
+    let query = use_audit_query();
+    let page = Resource::new(
+        move || query.get(),
+        |query| async move {
+            let f = query.filter();
+            get_instance_audit(query.older_than, f.who, f.what, f.outcome, f.from, f.to).await
+        },
+    );
     view! {
         <Title text="Audit log · Strongroom"/>
         <div class="page">
@@ -47,14 +43,27 @@ pub fn InstanceAuditPage() -> impl IntoView {
                 "Run " <code>"strongroom audit verify"</code>
                 " to check that no entry was altered or removed."
             </p>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(page) => view! { <AuditTable page show_workspace=true/> }.into_any(),
-                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <AuditView page query show_workspace=true/>
         </div>
+    }
+}
+
+/// The filters and the page of entries they select.
+#[component]
+fn AuditView(
+    page: Resource<Result<crate::model::AuditPage, crate::error::AppError>>,
+    query: Memo<AuditQuery>,
+    show_workspace: bool,
+) -> impl IntoView {
+    view! {
+        {move || view! { <AuditFilters query=query.get()/> }}
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <AuditTable page query=query.get_untracked() show_workspace/> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

@@ -102,8 +102,9 @@ fn ClusterCard(entry: ClusterCredentialsEntry, actions: Actions) -> impl IntoVie
                     on:click=move |_| editing.update(|open| *open = !*open)>"Replace"</button>
                 " "
                 <ConfirmDelete
-                    question="Remove your credentials for this cluster? Your launches there stop until you \
-                              add new ones."
+                    what=format!("your credentials for {}", address.clone())
+                    consequence="Your launches on this cluster stop until you add new ones."
+                    verb="Remove"
                     testid="remove-cluster-credentials"
                     on_confirm=move || {
                         let remove = DeleteClusterCredentials { org_id, identity_id, credentials_id };

@@ -178,7 +178,9 @@ fn IdentityCard(
                         on:click=move |_| editing.update(|open| *open = !*open)>"Edit"</button>
                     " "
                     <ConfirmDelete
-                        question="Delete this identity and every member's credentials on it?"
+                        what=format!("the cluster identity {}", identity.name)
+                        consequence="Every member's credentials on it are deleted too; launches on this \
+                                     cluster stop until it is added again."
                         testid="delete-identity"
                         on_confirm=move || {
                             actions.delete.dispatch(DeleteIdentity { org_id, identity_id });
@@ -233,8 +235,10 @@ fn MembersTable(
                                 </td>
                                 <td class="actions">
                                     <ConfirmDelete
-                                        question="Remove this member's cluster credentials? Their \
-                                                  launches on this cluster stop until they add new ones."
+                                        what=format!("{}'s cluster credentials", member.email)
+                                        consequence="Their launches on this cluster stop until they add \
+                                                     new ones."
+                                        verb="Remove"
                                         testid="remove-member-credentials"
                                         on_confirm=move || {
                                             remove.dispatch(DeleteClusterCredentials {

@@ -5,7 +5,7 @@
 //! The page holds secret names only; values never reach the browser.
 
 use crate::api::runs::{get_launch_options, LaunchRun};
-use crate::components::{CheckFix, ErrorPanel};
+use crate::components::{CheckFix, ErrorPanel, LaunchFieldsForm, LaunchFieldsInput};
 use crate::model::{effective_set, LaunchOptions, LaunchRequest, SecretSource};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,6 +21,7 @@ struct LaunchForm {
     compute_env: RwSignal<Option<i64>>,
     workspace_chosen: RwSignal<Vec<String>>,
     user_chosen: RwSignal<Vec<String>>,
+    fields: LaunchFieldsInput,
 }
 
 impl LaunchForm {
@@ -32,6 +33,7 @@ impl LaunchForm {
             compute_env: RwSignal::new(None),
             workspace_chosen: RwSignal::new(Vec::new()),
             user_chosen: RwSignal::new(Vec::new()),
+            fields: LaunchFieldsInput::default(),
         }
     }
 
@@ -44,7 +46,7 @@ impl LaunchForm {
             revision: optional(self.revision.get_untracked()),
             workspace_secrets: self.workspace_chosen.get_untracked(),
             user_secrets: self.user_chosen.get_untracked(),
-            launch_fields: Default::default(),
+            launch_fields: self.fields.fields(),
         }
     }
 }
@@ -96,13 +98,15 @@ fn LaunchFormView(
     launch: ServerAction<LaunchRun>,
     workspace_id: i64,
 ) -> impl IntoView {
-    // The first environment whose last Check passed, else the first one.
+    // The environment of the caller's last launch here while its last Check passed, else the
+    // first one whose Check passed, else the first one.
+    let envs = &options.compute_envs;
+    let available = |id: i64| envs.iter().any(|e| e.id == id && e.status == "AVAILABLE");
     let default_env = options
-        .compute_envs
-        .iter()
-        .find(|e| e.status == "AVAILABLE")
-        .or(options.compute_envs.first())
-        .map(|e| e.id);
+        .last_compute_env_id
+        .filter(|id| available(*id))
+        .or_else(|| envs.iter().find(|e| e.status == "AVAILABLE").map(|e| e.id))
+        .or(envs.first().map(|e| e.id));
     let selected_env = move || form.compute_env.get().or(default_env);
     let error = move || launch.value().get().and_then(|r| r.err()).map(|e| e.to_string());
     let no_envs = options.compute_envs.is_empty();
@@ -168,6 +172,7 @@ fn LaunchFormView(
                     chosen=form.user_chosen
                     empty="You have no secrets of your own."/>
             </div>
+            <LaunchFieldsForm input=form.fields/>
             <EffectiveSet form/>
             <button type="submit" class="primary" data-testid="launch-submit"
                 disabled=move || {

@@ -1,6 +1,7 @@
 use crate::api::members::{list_participants, AddParticipant, RemoveParticipant, SetParticipantRole};
 use crate::components::{
-    action_error, ErrorPanel, FormError, RoleBadge, RoleChange, RoleChangeAsked, WorkspaceResource,
+    action_error, ConfirmDelete, ErrorPanel, FormError, RoleBadge, RoleChange, RoleChangeAsked,
+    WorkspaceResource,
 };
 use crate::model::{Participant, Role};
 use leptos::prelude::*;
@@ -94,7 +95,6 @@ fn ParticipantsTable(
     removed: RwSignal<Option<String>>,
     changed_row: Signal<Option<i64>>,
 ) -> impl IntoView {
-    let confirming = RwSignal::new(None::<i64>);
     view! {
         <div class="table-scroll" tabindex="0">
             <table class="table" data-testid="participants-table">
@@ -126,37 +126,23 @@ fn ParticipantsTable(
                                 <td>{role_cell}</td>
                                 {manage.then(|| view! {
                                     <td class="actions">
-                                        <Show
-                                            when=move || confirming.get() == Some(participant_id)
-                                            fallback=move || view! {
-                                                <button type="button" class="danger-outline"
-                                                    data-testid="remove-participant"
-                                                    on:click=move |_| confirming.set(Some(participant_id))>
-                                                    "Remove"
-                                                </button>
+                                        <ConfirmDelete
+                                            what=format!("{} from this workspace", email.get_value())
+                                            consequence="They lose access to its secrets, compute \
+                                                         environments and runs at once."
+                                            verb="Remove"
+                                            testid="remove-participant"
+                                            confirm_testid="confirm-remove"
+                                            on_confirm=move || {
+                                                asked.set(None);
+                                                removed.set(Some(email.get_value()));
+                                                remove.dispatch(RemoveParticipant {
+                                                    org_id,
+                                                    workspace_id,
+                                                    participant_id,
+                                                });
                                             }
-                                        >
-                                            <span class="confirm">
-                                                {format!("Remove {} from this workspace? ", email.get_value())}
-                                                <button type="button" class="danger"
-                                                    data-testid="confirm-remove"
-                                                    on:click=move |_| {
-                                                        confirming.set(None);
-                                                        asked.set(None);
-                                                        removed.set(Some(email.get_value()));
-                                                        remove.dispatch(RemoveParticipant {
-                                                            org_id,
-                                                            workspace_id,
-                                                            participant_id,
-                                                        });
-                                                    }>
-                                                    "Remove"
-                                                </button>
-                                                <button type="button" on:click=move |_| confirming.set(None)>
-                                                    "Cancel"
-                                                </button>
-                                            </span>
-                                        </Show>
+                                        />
                                     </td>
                                 })}
                             </tr>

@@ -5,7 +5,7 @@
 //! server keeps only its hash and never returns it again.
 
 use crate::api::tokens::{list_tokens, CreateToken, DeleteToken};
-use crate::components::{action_error, ErrorPanel, FormError, Timestamp};
+use crate::components::{action_error, ConfirmDelete, ErrorPanel, FormError, Timestamp};
 use crate::model::{format_timestamp, TokenSummary, TOKEN_MAX_LIFETIME_DAYS};
 use leptos::html::Input;
 use leptos::prelude::*;
@@ -81,7 +81,6 @@ pub fn TokensPage() -> impl IntoView {
 
 #[component]
 fn TokensTable(list: Vec<TokenSummary>, delete: ServerAction<DeleteToken>) -> impl IntoView {
-    let confirming = RwSignal::new(None::<i64>);
     view! {
         <div class="table-scroll" tabindex="0">
             <table class="table" data-testid="tokens-table">
@@ -96,7 +95,7 @@ fn TokensTable(list: Vec<TokenSummary>, delete: ServerAction<DeleteToken>) -> im
                 </thead>
                 <tbody>
                     <For each=move || list.clone() key=|t| t.id let:token>
-                        <TokenRow token confirming delete/>
+                        <TokenRow token delete/>
                     </For>
                 </tbody>
             </table>
@@ -105,11 +104,7 @@ fn TokensTable(list: Vec<TokenSummary>, delete: ServerAction<DeleteToken>) -> im
 }
 
 #[component]
-fn TokenRow(
-    token: TokenSummary,
-    confirming: RwSignal<Option<i64>>,
-    delete: ServerAction<DeleteToken>,
-) -> impl IntoView {
+fn TokenRow(token: TokenSummary, delete: ServerAction<DeleteToken>) -> impl IntoView {
     let id = token.id;
     view! {
         <tr data-testid="token-row" data-token-id=id>
@@ -118,20 +113,14 @@ fn TokenRow(
             <td>{match token.last_used_at { Some(at) => view! { <Timestamp at/> }.into_any(), None => "never".into_any() }}</td>
             <td>{token.expires_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>
             <td class="actions">
-                <Show when=move || confirming.get() == Some(id) fallback=move || view! {
-                    <button type="button" class="danger-outline" data-testid="delete-token"
-                        on:click=move |_| confirming.set(Some(id))>"Delete"</button>
-                }>
-                    <span class="confirm">
-                        "Delete this token? Scripts that use it will be refused. "
-                        <button type="button" class="danger" data-testid="confirm-delete"
-                            on:click=move |_| {
-                                confirming.set(None);
-                                delete.dispatch(DeleteToken { token_id: id });
-                            }>"Delete"</button>
-                        <button type="button" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                    </span>
-                </Show>
+                <ConfirmDelete
+                    what=format!("the token {}", token.name)
+                    consequence="Scripts and pipelines that use it are refused from now on."
+                    testid="delete-token"
+                    on_confirm=move || {
+                        delete.dispatch(DeleteToken { token_id: id });
+                    }
+                />
             </td>
         </tr>
     }

@@ -4,11 +4,12 @@
 
 use crate::api::compute::{
     list_compute_envs, list_credentials, CheckComputeEnv, CreateComputeEnv, CreateCredentials,
-    DeleteComputeEnv, DeleteCredentials,
+    DeleteComputeEnv, DeleteCredentials, ReplaceCredentials,
 };
 use crate::components::{
     action_error, checked_status, AddComputeEnvForm, AddCredentialsForm, ComputeCheckButton,
-    ComputeCheckOutcome, ConfirmDelete, ErrorPanel, FormError, Timestamp, WorkspaceResource,
+    ComputeCheckOutcome, ConfirmDelete, ErrorPanel, FormError, ReplaceCredentialsForm, Timestamp,
+    WorkspaceResource,
 };
 use crate::model::{ComputeEnvSummary, CredentialsSummary, Platform};
 use leptos::prelude::*;
@@ -25,12 +26,13 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
     let delete_env = ServerAction::<DeleteComputeEnv>::new();
     let add_creds = ServerAction::<CreateCredentials>::new();
     let delete_creds = ServerAction::<DeleteCredentials>::new();
+    let replace_creds = ServerAction::<ReplaceCredentials>::new();
     let envs = Resource::new(
         move || (add_env.version().get(), delete_env.version().get()),
         move |_| list_compute_envs(workspace_id),
     );
     let creds = Resource::new(
-        move || (add_creds.version().get(), delete_creds.version().get()),
+        move || (add_creds.version().get(), delete_creds.version().get(), replace_creds.version().get()),
         move |_| list_credentials(workspace_id),
     );
     // A resource, not a call inside the `Suspend` below: a resource's value is sent with the page,
@@ -53,6 +55,13 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
     // List first: each form opens from its "New …" button and closes once what it made is listed.
     let adding_env = RwSignal::new(false);
     let adding_creds = RwSignal::new(false);
+    // The credentials whose replace form is open, if any; it closes once the keys are saved.
+    let replacing = RwSignal::new(None::<i64>);
+    Effect::new(move |_| {
+        if matches!(replace_creds.value().get(), Some(Ok(_))) {
+            replacing.set(None);
+        }
+    });
     Effect::new(move |_| {
         if matches!(add_env.value().get(), Some(Ok(_))) {
             adding_env.set(false);
@@ -117,6 +126,12 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
                         "Credentials saved. Their keys cannot be shown again."
                     </p>
                 })}
+                {move || (matches!(replace_creds.value().get(), Some(Ok(_))) && replacing.get().is_none()).then(|| view! {
+                    <p class="form-success" role="status" data-testid="credentials-replaced">
+                        "New keys saved; they cannot be shown again. Runs already started keep the keys \
+                         they started with."
+                    </p>
+                })}
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         let manage = ws.await.map(|w| w.grants.manage_compute).unwrap_or(false);
@@ -125,7 +140,7 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
                                 <p class="empty" data-testid="no-credentials">"No credentials yet."</p>
                             }.into_any(),
                             Ok(list) => view! {
-                                <CredentialsTable list manage workspace_id delete=delete_creds/>
+                                <CredentialsTable list manage workspace_id delete=delete_creds replace=replace_creds replacing/>
                             }.into_any(),
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
                         }
@@ -222,8 +237,8 @@ fn EnvsTable(
                                     <td class="actions">
                                         <ComputeCheckButton check workspace_id compute_env_id=id/>
                                         <ConfirmDelete
-                                            question="Delete this compute environment? Launches can no \
-                                                      longer use it."
+                                            what=format!("the compute environment {}", env.name)
+                                            consequence="Launches can no longer use it."
                                             testid="delete-compute-env"
                                             on_confirm=move || {
                                                 delete.dispatch(DeleteComputeEnv {
@@ -273,7 +288,10 @@ fn CredentialsTable(
     manage: bool,
     workspace_id: i64,
     delete: ServerAction<DeleteCredentials>,
+    replace: ServerAction<ReplaceCredentials>,
+    replacing: RwSignal<Option<i64>>,
 ) -> impl IntoView {
+    let columns = if manage { 7 } else { 6 };
     view! {
         <div class="table-scroll" tabindex="0">
             <table class="table" data-testid="credentials-table">
@@ -292,6 +310,7 @@ fn CredentialsTable(
                     {list.into_iter().map(|c| {
                         let id = c.id;
                         let details = public_fields(&c);
+                        let summary = StoredValue::new(c.clone());
                         view! {
                             <tr data-testid="credentials-row">
                                 <td class="mono">{c.name.clone()}</td>
@@ -304,9 +323,19 @@ fn CredentialsTable(
                                 </td>
                                 {manage.then(|| view! {
                                     <td class="actions">
+                                        <button type="button" data-testid="replace-credentials-button"
+                                            aria-expanded=move || (replacing.get() == Some(id)).to_string()
+                                            on:click=move |_| replacing.update(|open| {
+                                                *open = if *open == Some(id) { None } else { Some(id) };
+                                            })>
+                                            "Replace keys"
+                                        </button>
+                                        " "
                                         <ConfirmDelete
-                                            question="Delete these credentials? Compute environments must \
-                                                      not use them."
+                                            what=format!("the credentials {}", c.name)
+                                            consequence="Credentials a compute environment still uses are \
+                                                         not deleted: change or delete that environment \
+                                                         first."
                                             testid="delete-credentials"
                                             on_confirm=move || {
                                                 delete.dispatch(DeleteCredentials {
@@ -318,6 +347,13 @@ fn CredentialsTable(
                                     </td>
                                 })}
                             </tr>
+                            <Show when=move || replacing.get() == Some(id)>
+                                <tr class="check-row" data-testid="replace-credentials-row">
+                                    <td colspan=columns>
+                                        <ReplaceCredentialsForm workspace_id credentials=summary.get_value() replace/>
+                                    </td>
+                                </tr>
+                            </Show>
                         }
                     }).collect_view()}
                 </tbody>

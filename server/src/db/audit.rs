@@ -81,34 +81,6 @@ pub async fn insert_chained(tx: &mut Tx<'_>, rows: &[AuditRow]) -> Result<(), sq
     Ok(())
 }
 
-/// Newest first: one workspace's entries, or every entry (`None`, the instance view).
-pub async fn page(
-    pool: &AnyPool,
-    workspace_id: Option<i64>,
-    before_seq: Option<i64>,
-    limit: i64,
-) -> Result<Vec<AuditRow>, sqlx::Error> {
-    let before = before_seq.unwrap_or(i64::MAX);
-    match workspace_id {
-        Some(workspace_id) => {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM audit_log WHERE workspace_id = $1 AND seq < $2 \
-                 ORDER BY seq DESC LIMIT $3"
-            );
-            sqlx::query_as(AssertSqlSafe(sql))
-                .bind(workspace_id)
-                .bind(before)
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-        }
-        None => {
-            let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2");
-            sqlx::query_as(AssertSqlSafe(sql)).bind(before).bind(limit).fetch_all(pool).await
-        }
-    }
-}
-
 /// Entries in chain order, `after_seq` exclusive, for verification in batches.
 pub async fn chain_batch(pool: &AnyPool, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");

@@ -8,6 +8,7 @@
 //! bound as a parameter.
 
 pub mod audit;
+pub mod audit_search;
 pub mod compute_envs;
 pub mod credentials;
 mod decode;

@@ -139,6 +139,24 @@ pub async fn find_in_workspace(
         .await
 }
 
+/// The compute environment of `user_id`'s latest launch in the workspace, for the launch form's
+/// default (`runs_by_workspace` narrows the scan to the workspace).
+pub async fn last_compute_env(
+    pool: &AnyPool,
+    workspace_id: i64,
+    user_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as(
+        "SELECT compute_env_id FROM runs WHERE workspace_id = $1 AND launched_by = $2 \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(workspace_id)
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.and_then(|(env,)| env))
+}
+
 /// A run by id alone, the one unscoped find. Safe for its two kinds of caller, which have no
 /// workspace to scope by before they read the run: the trace API, which names only the run and
 /// then authorizes the caller against the run's own workspace before answering anything; and

@@ -1,11 +1,11 @@
 //! Reading the audit trail: a workspace's entries for those who manage its participants (owners
 //! and admins), every entry for instance administrators.
 
-use crate::db::audit::{self, AuditRow};
+use crate::db::audit_search::{self, AuditListRow};
 use crate::domain::{internal, Core};
 use crate::policy::{authorize, require_instance_admin};
 use app::error::AppError;
-use app::model::{AuditEntry, AuditPage, Permission, SessionUser, AUDIT_PAGE_SIZE};
+use app::model::{AuditEntry, AuditFilter, AuditPage, Permission, SessionUser, AUDIT_PAGE_SIZE};
 use app::ports::AuditPort;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ pub struct AuditTrail {
     core: Arc<Core>,
 }
 
-fn entry(row: AuditRow) -> AuditEntry {
+fn entry(row: AuditListRow) -> AuditEntry {
     AuditEntry {
         seq: row.seq,
         at: row.at,
@@ -24,6 +24,7 @@ fn entry(row: AuditRow) -> AuditEntry {
         action: row.action,
         outcome: row.outcome,
         workspace_id: row.workspace_id,
+        workspace_name: row.workspace_name,
         target: row.target,
         detail: row.detail,
     }
@@ -37,10 +38,13 @@ impl AuditTrail {
     async fn audit_page(
         &self,
         workspace_id: Option<i64>,
+        filter: &AuditFilter,
         older_than: Option<i64>,
     ) -> Result<AuditPage, AppError> {
+        let filter = filter.clone().normalized();
         // One extra row tells whether an older page exists.
-        let mut rows = audit::page(&self.core.db.pool, workspace_id, older_than, AUDIT_PAGE_SIZE + 1)
+        let pool = &self.core.db.pool;
+        let mut rows = audit_search::search(pool, workspace_id, &filter, older_than, AUDIT_PAGE_SIZE + 1)
             .await
             .map_err(internal)?;
         let more = rows.len() as i64 > AUDIT_PAGE_SIZE;
@@ -57,19 +61,21 @@ impl AuditPort for AuditTrail {
         actor: &SessionUser,
         org_id: i64,
         workspace_id: i64,
+        filter: &AuditFilter,
         older_than: Option<i64>,
     ) -> Result<AuditPage, AppError> {
         let access =
             authorize(&self.core.db, actor, org_id, workspace_id, Permission::ManageParticipants).await?;
-        self.audit_page(Some(access.workspace_id()), older_than).await
+        self.audit_page(Some(access.workspace_id()), filter, older_than).await
     }
 
     async fn instance_audit(
         &self,
         actor: &SessionUser,
+        filter: &AuditFilter,
         older_than: Option<i64>,
     ) -> Result<AuditPage, AppError> {
         require_instance_admin(&self.core.db, actor, "see the instance audit log").await?;
-        self.audit_page(None, older_than).await
+        self.audit_page(None, filter, older_than).await
     }
 }

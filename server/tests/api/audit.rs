@@ -200,6 +200,70 @@ async fn pages_of_fifty_go_back_to_the_first_entry() {
     assert!(second["older_than"].is_null());
 }
 
+async fn filtered(app: &TestApp, who: &Client, filter: &[(&str, &str)]) -> Value {
+    let response = app.sfn(who, "instance_audit", filter).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn filters_narrow_by_who_what_outcome_and_time_and_paging_keeps_them() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (org_id, ws_id) = app.org_and_workspace(&admin, "filtered").await;
+    // An underscore in the email: LIKE must read it literally.
+    let bob = app.user(&admin, "bob_x@example.org").await;
+    app.add_participant(&admin, org_id, ws_id, "bob_x@example.org", "admin").await;
+    for i in 0..52 {
+        create_secret(&app, &admin, ws_id, &format!("ADA_{i}"), "x").await;
+    }
+    create_secret(&app, &bob, ws_id, "BOB_ONE", "x").await;
+    let refused = app.sfn(&client(), "login", &[("email", "bob_x@example.org"), ("password", "wrong")]).await;
+    assert!(!refused.headers().contains_key("location"));
+
+    let bobs = filtered(&app, &admin, &[("who", "BOB_X@")]).await;
+    let who: Vec<&str> =
+        bobs["entries"].as_array().unwrap().iter().map(|e| e["actor"].as_str().unwrap()).collect();
+    assert!(!who.is_empty() && who.iter().all(|w| *w == "bob_x@example.org"), "{who:?}");
+    assert!(actions(&bobs).contains(&("secret.created".into(), "ok".into())));
+    assert!(actions(&bobs).contains(&("sign-in".into(), "failed".into())));
+    for literal in ["bob%x", "bobXx"] {
+        let none = filtered(&app, &admin, &[("who", literal)]).await;
+        assert_eq!(none["entries"].as_array().unwrap().len(), 0, "{literal} matched: {none}");
+    }
+
+    let failed = filtered(&app, &admin, &[("what", "sign-in"), ("outcome", "failed")]).await;
+    assert_eq!(actions(&failed), vec![("sign-in".to_string(), "failed".to_string())]);
+
+    // A group, across two pages: every entry is a secret's, the filter holds on the older page.
+    let first = filtered(&app, &admin, &[("what", "secret")]).await;
+    assert_eq!(first["entries"].as_array().unwrap().len(), 50);
+    assert!(actions(&first).iter().all(|(action, _)| action == "secret.created"));
+    assert_eq!(first["entries"][0]["workspace_name"], "filtered");
+    let older = first["older_than"].as_i64().unwrap().to_string();
+    let second = filtered(&app, &admin, &[("what", "secret"), ("older_than", &older)]).await;
+    assert_eq!(actions(&second).len(), 53 - 50);
+    assert!(actions(&second).iter().all(|(action, _)| action == "secret.created"));
+    assert!(second["older_than"].is_null());
+
+    // Time: nothing after tomorrow, everything since yesterday, nothing before the epoch's day 1.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let day = 86_400_000;
+    let later = filtered(&app, &admin, &[("from", &(now + day).to_string())]).await;
+    assert_eq!(later["entries"].as_array().unwrap().len(), 0);
+    let recent = filtered(&app, &admin, &[("from", &(now - day).to_string()), ("what", "secret")]).await;
+    assert_eq!(recent["entries"].as_array().unwrap().len(), 50);
+    let ancient = filtered(&app, &admin, &[("to", &day.to_string())]).await;
+    assert_eq!(ancient["entries"].as_array().unwrap().len(), 0);
+
+    // The workspace tab takes the same filter, inside its own workspace only.
+    let (org, ws) = (org_id.to_string(), ws_id.to_string());
+    let response =
+        app.sfn(&bob, "workspace_audit", &[("org_id", &org), ("workspace_id", &ws), ("who", "bob_x")]).await;
+    let tab: Value = response.json().await.unwrap();
+    assert_eq!(actions(&tab), vec![("secret.created".to_string(), "ok".to_string())], "{tab}");
+}
+
 #[tokio::test]
 async fn an_action_whose_audit_entry_cannot_be_written_does_not_happen() {
     let app = spawn_app().await;

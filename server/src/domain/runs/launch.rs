@@ -108,6 +108,9 @@ impl LaunchPort for Runs {
             workspace_secrets: workspace.items.into_iter().map(|s| s.name).collect(),
             user_secrets: mine.items.into_iter().map(|s| s.name).collect(),
             can_launch: access.role.allows(Permission::LaunchWorkflow),
+            last_compute_env_id: runs::last_compute_env(&self.core.db.pool, access.workspace_id(), actor.id)
+                .await
+                .map_err(internal)?,
         })
     }
 

@@ -145,6 +145,36 @@ async fn credential_keys_never_reach_a_response_a_log_a_page_or_the_database_in_
     seen.push_str(&response.text().await.unwrap());
     canaries.push(ui_secret);
 
+    // The Compute tab's "Replace keys": a new version through the server function, and the
+    // provider cannot change on the way.
+    let ui_replaced = secret_canary();
+    let mut replace: Vec<(&str, String)> = vec![
+        ("workspace_id", ws_id.to_string()),
+        ("credentials_id", creds_id.to_string()),
+        ("provider", "aws".into()),
+        ("access_key", "AKIAIOSFODNN7EXAMPLE".into()),
+        ("secret_key", ui_replaced.clone()),
+        ("assume_role_arn", String::new()),
+        ("external_id", String::new()),
+        ("key_file", String::new()),
+    ];
+    let form: Vec<(&str, &str)> = replace.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let response = app.sfn(&admin, "replace_credentials", &form).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    seen.push_str(&response.text().await.unwrap());
+    canaries.push(ui_replaced);
+    // A refused replacement echoes nothing of what it was given.
+    let refused_secret = secret_canary();
+    replace[2].1 = "google".into();
+    replace[7].1 = google_key(&refused_secret);
+    canaries.push(refused_secret);
+    let form: Vec<(&str, &str)> = replace.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let response = app.sfn(&admin, "replace_credentials", &form).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let refusal = response.text().await.unwrap();
+    assert!(refusal.contains("can only be replaced with aws keys"), "{refusal}");
+    seen.push_str(&refusal);
+
     for who in [&admin, &viewer] {
         for path in ["/api/credentials".to_string(), format!("/api/credentials/{creds_id}")] {
             let response = who.get(app.url(&ws.path(&path))).send().await.unwrap();

@@ -221,6 +221,7 @@ pub const OPERATIONS: &[(&str, Rule, Fresh)] = &[
     ("POST /sfn/check_compute_env", COMPUTE, F::Nothing),
     ("POST /sfn/list_credentials", READ, F::Nothing),
     ("POST /sfn/create_credentials", COMPUTE, F::Nothing),
+    ("POST /sfn/replace_credentials", COMPUTE, F::Credentials),
     ("POST /sfn/delete_credentials", COMPUTE, F::Credentials),
     ("POST /sfn/list_participants", READ, F::Nothing),
     ("POST /sfn/add_participant", PARTICIPANTS, F::Account),

@@ -271,6 +271,16 @@ pub fn server_function(key: &str, world: &World, ids: &Ids, target: &Target) -> 
             s("external_id", ""),
             s("key_file", ""),
         ],
+        "replace_credentials" => vec![
+            ws,
+            s("credentials_id", &id("credentials_id")),
+            s("provider", "aws"),
+            s("access_key", "AKIAIOSFODNN7EXAMPLE"),
+            s("secret_key", "matrix-secret-key-material-2"),
+            s("assume_role_arn", ""),
+            s("external_id", ""),
+            s("key_file", ""),
+        ],
         "delete_credentials" => vec![ws, s("credentials_id", &id("credentials_id"))],
         "add_participant" => vec![org, ws, s("email", &id("email")), s("role", "view")],
         "set_participant_role" => {
