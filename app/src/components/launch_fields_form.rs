@@ -1,6 +1,6 @@
-//! The launch form's Seqera fields for the head job: pipeline parameters, extra Nextflow
-//! configuration, the work directory and the scripts run before and after Nextflow. Folded away
-//! by default: most launches need none of them. None of them is a secret (secrets are chosen by
+//! The launch form's Seqera fields for the head job: pipeline parameters, configuration
+//! profiles, extra Nextflow configuration, the work directory and the scripts run before and
+//! after Nextflow. Folded away by default: most launches need none of them. None of them is a secret (secrets are chosen by
 //! name above them), and the server checks each (`domain/runs/launch_fields.rs`).
 
 use crate::model::LaunchFields;
@@ -14,6 +14,7 @@ pub struct LaunchFieldsInput {
     work_dir: RwSignal<String>,
     pre_run_script: RwSignal<String>,
     post_run_script: RwSignal<String>,
+    profiles: RwSignal<String>,
 }
 
 impl Default for LaunchFieldsInput {
@@ -24,6 +25,7 @@ impl Default for LaunchFieldsInput {
             work_dir: RwSignal::new(String::new()),
             pre_run_script: RwSignal::new(String::new()),
             post_run_script: RwSignal::new(String::new()),
+            profiles: RwSignal::new(String::new()),
         }
     }
 }
@@ -38,6 +40,14 @@ impl LaunchFieldsInput {
             pre_run_script: text(self.pre_run_script),
             post_run_script: text(self.post_run_script),
             work_dir: text(self.work_dir).map(|dir| dir.trim().to_string()),
+            // Typed as Nextflow takes them, `test,docker`; the server checks each name.
+            config_profiles: self
+                .profiles
+                .get_untracked()
+                .split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
         }
     }
 }
@@ -79,7 +89,9 @@ fn TextField(
 pub fn LaunchFieldsForm(input: LaunchFieldsInput) -> impl IntoView {
     view! {
         <details class="launch-advanced" data-testid="launch-advanced">
-            <summary>"Parameters, configuration and work directory (optional)"</summary>
+            <summary>"Parameters, profiles, configuration and work directory (optional)"</summary>
+            <TextField id="launch-profiles" label="Configuration profiles" value=input.profiles
+                hint="Comma-separated, as for nextflow run -profile: test,docker."/>
             <TextField id="launch-params" label="Pipeline parameters" rows=5 value=input.params_text
                 hint="JSON or YAML, as in a params file: {\"outdir\": \"s3://bucket/results\"}."/>
             <TextField id="launch-config" label="Nextflow configuration" rows=5 value=input.config_text

@@ -234,6 +234,9 @@ pub struct LaunchFields {
     pub post_run_script: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub work_dir: Option<String>,
+    /// Nextflow configuration profiles (`-profile a,b`), in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub config_profiles: Vec<String>,
 }
 
 impl LaunchFields {

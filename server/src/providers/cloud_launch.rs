@@ -128,10 +128,14 @@ pub fn head_command(
     let pre = spec.pre_run_script.or(settings.pre_run_script);
     let post = spec.post_run_script.or(settings.post_run_script);
     text_block(&mut script, "The pre-run script", pre);
+    let profiles = spec.config_profiles.join(",");
     let mut args = vec!["nextflow", "run", spec.pipeline, "-name", spec.run_name];
     args.extend(["-with-tower", spec.tower_endpoint]);
     if let Some(revision) = spec.revision.filter(|r| !r.is_empty()) {
         args.extend(["-r", revision]);
+    }
+    if !profiles.is_empty() {
+        args.extend(["-profile", &profiles]);
     }
     args.extend(["-c", "strongroom.config"]);
     if params.is_some() {
@@ -153,6 +157,7 @@ mod tests {
     fn the_command_quotes_everything_and_holds_no_token() {
         let token = SecretString::from("sr_run_topsecret".to_string());
         let launch_env = vec![("TOWER_WORKFLOW_ID".to_string(), "abc".to_string())];
+        let profiles = ["test".to_string(), "docker".to_string()];
         let spec = HeadJobSpec {
             workflow_id: "abc",
             run_name: "happy_turing",
@@ -166,6 +171,7 @@ mod tests {
             pre_run_script: Some("echo pre"),
             post_run_script: None,
             work_dir: Some("s3://b/work"),
+            config_profiles: &profiles,
         };
         let environment = vec![
             ConfigEnvVariable { name: "HEAD_ONLY".into(), value: "h".into(), head: true, compute: false },
@@ -186,7 +192,7 @@ mod tests {
         assert!(script.contains("\necho post\n"), "{script}");
         assert!(script.contains(
             "nextflow run nf-core/rnaseq -name happy_turing -with-tower https://sr.example.org/api -r 3.14 \
-             -c strongroom.config -params-file params.yaml"
+             -profile test,docker -c strongroom.config -params-file params.yaml"
         ));
         let env = |name: &str| head.environment.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
         assert_eq!(env("TOWER_ACCESS_TOKEN"), Some("sr_run_topsecret"));

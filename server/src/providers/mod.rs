@@ -155,6 +155,8 @@ pub struct HeadJobSpec<'a> {
     pub pre_run_script: Option<&'a str>,
     pub post_run_script: Option<&'a str>,
     pub work_dir: Option<&'a str>,
+    /// Checked profile names (`-profile a,b`).
+    pub config_profiles: &'a [String],
 }
 
 /// A head job's state, as the scheduler or Batch service tells it.

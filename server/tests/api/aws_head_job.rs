@@ -66,6 +66,7 @@ async fn a_launch_submits_the_head_job_and_its_failure_ends_the_run_and_deletes_
         "preRunScript": "echo before-nextflow",
         "postRunScript": "echo after-nextflow",
         "workDir": "s3://lab/work",
+        "configProfiles": ["test", " docker ", "test"],
     });
     let (status, launched) = launch(&app, &admin, ws, body).await;
     assert_eq!(status, StatusCode::OK, "{launched}");
@@ -95,7 +96,7 @@ async fn a_launch_submits_the_head_job_and_its_failure_ends_the_run_and_deletes_
     let script = &command[2];
     for expected in [
         "nextflow run nf-core/demo -name happy_turing -with-tower",
-        "-r 1.2 -c strongroom.config -params-file params.yaml",
+        "-r 1.2 -profile test,docker -c strongroom.config -params-file params.yaml",
         "\necho before-nextflow\n",
         "\necho after-nextflow\n",
     ] {

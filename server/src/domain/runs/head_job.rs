@@ -56,6 +56,7 @@ impl Core {
             pre_run_script: fields.pre_run_script.as_deref(),
             post_run_script: fields.post_run_script.as_deref(),
             work_dir: fields.work_dir.as_deref(),
+            config_profiles: &fields.config_profiles,
         };
         jobs.submit(&spec).await
     }

@@ -15,6 +15,8 @@ const MAX_PARAMS: usize = 16 * 1024;
 const MAX_CONFIG: usize = 16 * 1024;
 const MAX_SCRIPT: usize = 8 * 1024;
 const MAX_TOTAL: usize = 24 * 1024;
+const MAX_PROFILES: usize = 16;
+const MAX_PROFILE_LEN: usize = 64;
 
 fn bad(message: impl Into<String>) -> AppError {
     AppError::bad_request(message.into())
@@ -35,6 +37,32 @@ fn check_text(value: &Option<String>, field: &str, max: usize) -> Result<(), App
     }
 }
 
+/// Profile names as Nextflow's configuration declares them (letters, digits, `_` and `-`): they
+/// reach the head job's command line, so nothing else may pass. Blank entries are dropped, and a
+/// name given twice counts once.
+fn check_profiles(profiles: Vec<String>) -> Result<Vec<String>, AppError> {
+    let mut kept: Vec<String> = Vec::new();
+    for profile in profiles.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        let valid = profile.len() <= MAX_PROFILE_LEN
+            && profile.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && !profile.starts_with('-');
+        if !valid {
+            return Err(bad(format!(
+                "'{}' cannot be a configuration profile: use letters, digits, '_' and '-' (at most \
+                 {MAX_PROFILE_LEN}, not starting with '-').",
+                profile.chars().take(MAX_PROFILE_LEN + 1).collect::<String>()
+            )));
+        }
+        if !kept.iter().any(|k| k == profile) {
+            kept.push(profile.to_string());
+        }
+    }
+    if kept.len() > MAX_PROFILES {
+        return Err(bad(format!("configProfiles can name at most {MAX_PROFILES} profiles.")));
+    }
+    Ok(kept)
+}
+
 /// Checks and tidies a launch's fields for the environment's platform. A cluster's work
 /// directory is the environment's alone (it is held to the cluster's rules there), so `workDir`
 /// is refused on other platforms than the clouds'.
@@ -45,6 +73,7 @@ pub fn check_launch_fields(platform: Platform, fields: LaunchFields) -> Result<L
         pre_run_script: tidy(fields.pre_run_script),
         post_run_script: tidy(fields.post_run_script),
         work_dir: fields.work_dir.map(|w| w.trim().to_string()).filter(|w| !w.is_empty()),
+        config_profiles: check_profiles(fields.config_profiles)?,
     };
     check_text(&fields.params_text, "paramsText", MAX_PARAMS)?;
     check_text(&fields.config_text, "configText", MAX_CONFIG)?;
@@ -99,5 +128,23 @@ mod tests {
         assert!(check_launch_fields(Platform::AwsBatch, bell).is_err());
         let wrong = LaunchFields { work_dir: Some("gs://b/w".into()), ..LaunchFields::default() };
         assert!(check_launch_fields(Platform::AwsBatch, wrong).is_err());
+    }
+
+    #[test]
+    fn profiles_are_names_only_and_given_once() {
+        let profiles = |list: &[&str]| LaunchFields {
+            config_profiles: list.iter().map(|p| p.to_string()).collect(),
+            ..LaunchFields::default()
+        };
+        let checked =
+            check_launch_fields(Platform::Slurm, profiles(&[" test ", "", "docker", "test"])).unwrap();
+        assert_eq!(checked.config_profiles, ["test", "docker"]);
+        for bad in ["a b", "x;rm -rf /", "-c", "$(id)", "a,b", "é", &"p".repeat(65)] {
+            let error = check_launch_fields(Platform::AwsBatch, profiles(&[bad])).unwrap_err().to_string();
+            assert!(error.contains("configuration profile"), "{bad}: {error}");
+        }
+        let many: Vec<String> = (0..17).map(|i| format!("p{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(check_launch_fields(Platform::AwsBatch, profiles(&many)).is_err());
     }
 }

@@ -50,6 +50,8 @@ pub struct LaunchBody {
     pre_run_script: Option<String>,
     post_run_script: Option<String>,
     work_dir: Option<String>,
+    #[serde(default)]
+    config_profiles: Vec<String>,
 }
 
 pub async fn launch(
@@ -80,6 +82,7 @@ pub async fn launch(
             pre_run_script: body.pre_run_script,
             post_run_script: body.post_run_script,
             work_dir: body.work_dir,
+            config_profiles: body.config_profiles,
         },
     };
     let workflow_id = state.ports.launch.launch(&actor, workspace_id, request).await?;

@@ -67,6 +67,7 @@ impl SshStore {
         )?;
         let config_file =
             run_files::write_file(conn, layout, wf, CONFIG_FILE, config.as_bytes(), 0o600).await?;
+        let profiles = job.config_profiles.join(",");
         let script = head_script(&ScriptInput {
             workflow_id: wf,
             run_dir: &run_dir,
@@ -81,6 +82,7 @@ impl SshStore {
             tower_endpoint: job.tower_endpoint,
             params_file: params_file.as_deref(),
             config_file: Some(&config_file),
+            profiles: &profiles,
         })?;
         let script_file =
             run_files::write_file(conn, layout, wf, SCRIPT_FILE, script.as_bytes(), 0o700).await?;

@@ -27,6 +27,8 @@ pub struct ScriptInput<'a> {
     pub tower_endpoint: &'a str,
     pub params_file: Option<&'a str>,
     pub config_file: Option<&'a str>,
+    /// Checked profile names, joined with `,` (empty for none).
+    pub profiles: &'a str,
 }
 
 /// A shell variable name: `[A-Za-z_][A-Za-z0-9_]*`.
@@ -76,6 +78,9 @@ pub fn head_script(input: &ScriptInput<'_>) -> Result<String, SshError> {
     args.extend(["-with-tower", input.tower_endpoint]);
     if let Some(revision) = input.revision.filter(|r| !r.is_empty()) {
         args.extend(["-r", revision]);
+    }
+    if !input.profiles.is_empty() {
+        args.extend(["-profile", input.profiles]);
     }
     if let Some(params) = input.params_file {
         args.extend(["-params-file", params]);
@@ -160,6 +165,7 @@ mod tests {
             tower_endpoint: "https://sr.example.org/api",
             params_file: Some("/s/.strongroom-alice/i/1k0K4WlGep8ZTM/params.json"),
             config_file: None,
+            profiles: "test,singularity",
         }
     }
 
@@ -182,7 +188,7 @@ mod tests {
         assert!(
             script.contains(
                 "nextflow run https://github.com/nf-core/rnaseq -name happy_turing -with-tower \
-             https://sr.example.org/api -r 3.14 -params-file \
+             https://sr.example.org/api -r 3.14 -profile test,singularity -params-file \
              /s/.strongroom-alice/i/1k0K4WlGep8ZTM/params.json\n"
             ),
             "{script}"

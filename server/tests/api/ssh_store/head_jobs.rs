@@ -42,6 +42,7 @@ pub fn spec<'a>(launch: &'a Launch, pipeline: &'a str, tower: &'a str) -> HeadJo
         pre_run_script: None,
         post_run_script: None,
         work_dir: None,
+        config_profiles: &[],
     }
 }
 
