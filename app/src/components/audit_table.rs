@@ -69,13 +69,13 @@ fn AuditRow(e: AuditEntry, show_workspace: bool) -> impl IntoView {
         <tr data-testid="audit-row" data-action=action>
             <td class="mono">{e.seq}</td>
             <td class="nowrap">{format_timestamp(e.at)}</td>
-            <td class="mono truncate" title=actor>{e.actor}</td>
+            <td><span class="mono truncate" title=actor>{e.actor}</span></td>
             <td class="mono">{e.ip}</td>
             <td class="mono">{e.action}</td>
             <td><span class=outcome_class>{e.outcome}</span></td>
             {show_workspace.then(|| {
                 let title = workspace.clone();
-                view! { <td class="truncate" title=title data-testid="audit-workspace">{workspace}</td> }
+                view! { <td data-testid="audit-workspace"><span class="truncate" title=title>{workspace}</span></td> }
             })}
             <td>{e.target}</td>
             <td>{e.detail}</td>

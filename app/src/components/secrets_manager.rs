@@ -259,7 +259,7 @@ fn SecretRow(
         <tr data-testid="secret-row" data-secret-id=id
             class:row-changed=move || highlighted.with(|h| h.as_deref() == Some(name.get_value().as_str()))>
             <td>
-                <span class="mono">{secret.name.clone()}</span>
+                <span class="mono truncate" title=secret.name.clone()>{secret.name.clone()}</span>
                 <OverrideBadge secret=secret.clone()/>
             </td>
             <td><Timestamp at=secret.created_at/></td>

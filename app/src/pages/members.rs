@@ -121,8 +121,8 @@ fn ParticipantsTable(
                         view! {
                             <tr data-participant-id=participant_id data-testid="participant-row"
                                 class:row-changed=move || changed_row.get() == Some(participant_id)>
-                                <td>{p.display_name.clone()}</td>
-                                <td class="mono">{p.email.clone()}</td>
+                                <td><span class="truncate" title=p.display_name.clone()>{p.display_name.clone()}</span></td>
+                                <td><span class="mono truncate" title=p.email.clone()>{p.email.clone()}</span></td>
                                 <td>{role_cell}</td>
                                 {manage.then(|| view! {
                                     <td class="actions">

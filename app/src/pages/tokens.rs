@@ -108,7 +108,7 @@ fn TokenRow(token: TokenSummary, delete: ServerAction<DeleteToken>) -> impl Into
     let id = token.id;
     view! {
         <tr data-testid="token-row" data-token-id=id>
-            <td>{token.name.clone()}</td>
+            <td><span class="truncate" title=token.name.clone()>{token.name.clone()}</span></td>
             <td><Timestamp at=token.created_at/></td>
             <td>{match token.last_used_at { Some(at) => view! { <Timestamp at/> }.into_any(), None => "never".into_any() }}</td>
             <td>{token.expires_at.map(format_timestamp).unwrap_or_else(|| "never".into())}</td>

@@ -226,7 +226,7 @@ fn EnvsTable(
                         let status = checked_status(check, env.status.clone());
                         view! {
                             <tr data-testid="compute-env-row">
-                                <td class="mono">{env.name.clone()}</td>
+                                <td><span class="mono truncate" title=env.name.clone()>{env.name.clone()}</span></td>
                                 <td>{env.platform.as_str()}</td>
                                 <td>
                                     <span class="badge" data-testid="compute-env-status">{move || status.get()}</span>
@@ -313,7 +313,7 @@ fn CredentialsTable(
                         let summary = StoredValue::new(c.clone());
                         view! {
                             <tr data-testid="credentials-row">
-                                <td class="mono">{c.name.clone()}</td>
+                                <td><span class="mono truncate" title=c.name.clone()>{c.name.clone()}</span></td>
                                 <td>{c.provider.label()}</td>
                                 <td class="mono small">{details}</td>
                                 <td><Timestamp at=c.created_at/></td>
