@@ -2,6 +2,22 @@ import { defineConfig } from '@playwright/test';
 
 // The server is started by scripts/e2e on an empty database, once per backend; this file only
 // says where it is and how to launch Debian's Chromium (no browser download is possible here).
+
+/** Debian's Chromium, headless. */
+const chromium = {
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+
 export default defineConfig({
   testDir: './tests',
   workers: 1,
@@ -15,21 +31,21 @@ export default defineConfig({
   projects: [
     {
       name: 'chromium',
+      testIgnore: /phone\.spec\.ts/,
+      use: { browserName: 'chromium', launchOptions: chromium },
+    },
+    {
+      // The everyday stories again on a phone (390×844, touch), after the desktop stories made
+      // the accounts and the workspace they use.
+      name: 'phone',
+      testMatch: /phone\.spec\.ts/,
+      dependencies: ['chromium'],
       use: {
         browserName: 'chromium',
-        launchOptions: {
-          executablePath: '/usr/bin/chromium',
-          args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        },
+        launchOptions: chromium,
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
       },
     },
   ],

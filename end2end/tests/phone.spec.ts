@@ -1,15 +1,14 @@
 import { test, expect } from '@playwright/test';
 import { failOnBrowserErrors, signIn, openWorkspaceSecrets } from './support';
 
-// The everyday stories on a 390×844 phone, by touch: every control they need is on screen
-// without sideways scrolling, and the delete question fits the screen. Runs after the
-// foundation story (the administrator and "RNA-seq production" exist) and leaves the workspace's
-// secrets as it found them.
+// The everyday stories on a 390×844 phone, by touch (the `phone` project of
+// playwright.config.ts): every control they need is on screen without sideways scrolling, and
+// the delete question fits the screen. Runs after the desktop stories (the administrator and
+// "RNA-seq production" exist) and leaves the workspace's secrets as it found them.
 
 const admin = 'admin@example.org';
 const phone = { width: 390, height: 844 };
 
-test.use({ viewport: phone, hasTouch: true, isMobile: true });
 test.describe.configure({ mode: 'serial' });
 
 failOnBrowserErrors();
