@@ -6,13 +6,21 @@ use crate::hashing::{self, Asset};
 use crate::paths::{repo_root, target_dir};
 use crate::{wasm_bindgen, wasm_build, wasm_opt};
 use anyhow::Context;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The name the server's `LeptosOptions::output_name` gives the files (server/src/startup.rs).
 const OUTPUT_NAME: &str = "strongroom";
 /// The package directory under the site root (`LeptosOptions::site_pkg_dir`).
 const PKG_DIR: &str = "pkg";
+
+pub struct Options {
+    pub profile: Profile,
+    /// Run `wasm-opt -Oz` (release only).
+    pub wasm_opt: bool,
+    /// Where to write the site instead of `<target dir>/site/<profile>`.
+    pub out: Option<PathBuf>,
+}
 
 #[derive(Clone, Copy)]
 pub enum Profile {
@@ -29,13 +37,14 @@ impl Profile {
     }
 }
 
-pub fn build(profile: Profile) -> anyhow::Result<()> {
+pub fn build(options: Options) -> anyhow::Result<()> {
+    let profile = options.profile;
     let started = Instant::now();
     let mut step = Steps::new();
     let wasm = wasm_build::build_app(profile)?;
     step.done("cargo build (wasm32)");
 
-    let site = target_dir().join("site").join(profile.name());
+    let site = options.out.unwrap_or_else(|| target_dir().join("site").join(profile.name()));
     let staging = site.with_extension("partial");
     if staging.exists() {
         std::fs::remove_dir_all(&staging)?;
@@ -45,7 +54,7 @@ pub fn build(profile: Profile) -> anyhow::Result<()> {
 
     let glue = wasm_bindgen::generate(&wasm, OUTPUT_NAME, &pkg)?;
     step.done("wasm-bindgen");
-    if let Profile::Release = profile {
+    if let (Profile::Release, true) = (profile, options.wasm_opt) {
         wasm_opt::optimise(&glue.wasm)?;
         step.done("wasm-opt -Oz");
     }
