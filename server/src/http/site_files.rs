@@ -50,7 +50,11 @@ fn hashed_paths(site_root: &Path, pkg_dir: &str, output_name: &str) -> HashSet<S
 /// The fallback service: a site file if there is one, the app's 404 page otherwise.
 pub fn service(
     state: &AppState,
-) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send {
+) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
     let options = &state.leptos_options;
     let site_root = PathBuf::from(options.site_root.as_ref());
     let hashed = Arc::new(hashed_paths(&site_root, &options.site_pkg_dir, &options.output_name));
@@ -67,7 +71,7 @@ pub fn service(
         let hashed = hashed.clone();
         async move {
             let immutable = hashed.contains(request.uri().path());
-            let response = files.oneshot(request).await?;
+            let Ok(response) = files.oneshot(request).await;
             let mut response = response.map(Body::new);
             if is_a_served_file(response.status()) {
                 let headers = response.headers_mut();
@@ -75,7 +79,7 @@ pub fn service(
                 headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
                 headers.append(VARY, HeaderValue::from_static("accept-encoding"));
             }
-            Ok(response)
+            Ok::<_, Infallible>(response)
         }
     })
 }

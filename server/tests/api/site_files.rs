@@ -7,6 +7,7 @@ use reqwest::header::HeaderMap;
 use reqwest::Response;
 
 const WASM: &str = "/pkg/strongroom.2c3d4e5f.wasm";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// A site as `cargo xtask site` lays it out, each variant with its own recognisable bytes (the
 /// server sends the files as they are, so they need not really be compressed).
@@ -56,7 +57,7 @@ async fn the_wasm_is_sent_as_brotli_or_gzip_when_accepted_and_as_it_is_otherwise
         assert_eq!(header(&headers, "content-encoding"), encoding, "{accepted:?}");
         assert_eq!(header(&headers, "content-type"), "application/wasm", "{accepted:?}");
         assert_eq!(header(&headers, "vary"), "accept-encoding", "{accepted:?}");
-        assert_eq!(header(&headers, "cache-control"), "public, max-age=31536000, immutable", "{accepted:?}");
+        assert_eq!(header(&headers, "cache-control"), IMMUTABLE, "{accepted:?}");
         assert_eq!(response.text().await.unwrap(), body, "{accepted:?}");
     }
 }
@@ -68,7 +69,7 @@ async fn only_hashed_names_are_immutable_and_pages_and_missing_files_are_never_s
     for path in ["/pkg/strongroom.0a1b.js", "/pkg/strongroom.6a7b.css"] {
         let response = fetch(&app, path, Some("br")).await;
         assert_eq!(response.status(), 200, "{path}");
-        assert_eq!(header(response.headers(), "cache-control"), "public, max-age=31536000, immutable", "{path}");
+        assert_eq!(header(response.headers(), "cache-control"), IMMUTABLE, "{path}");
         // No compressed copy of this one: the file itself.
         assert_eq!(header(response.headers(), "content-encoding"), "", "{path}");
     }
