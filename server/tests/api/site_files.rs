@@ -4,7 +4,7 @@
 
 use crate::helpers::*;
 use reqwest::header::HeaderMap;
-use reqwest::Response;
+use reqwest::{Client, Response};
 
 const WASM: &str = "/pkg/strongroom.2c3d4e5f.wasm";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -34,7 +34,11 @@ fn header(headers: &HeaderMap, name: &str) -> String {
 }
 
 async fn fetch(app: &TestApp, path: &str, accept_encoding: Option<&str>) -> Response {
-    let mut request = client().get(app.url(path));
+    fetch_as(app, &client(), path, accept_encoding).await
+}
+
+async fn fetch_as(app: &TestApp, client: &Client, path: &str, accept_encoding: Option<&str>) -> Response {
+    let mut request = client.get(app.url(path));
     if let Some(encodings) = accept_encoding {
         request = request.header("accept-encoding", encodings);
     }
@@ -66,6 +70,9 @@ async fn the_wasm_is_sent_as_brotli_or_gzip_when_accepted_and_as_it_is_otherwise
 async fn only_hashed_names_are_immutable_and_pages_and_missing_files_are_never_stored() {
     let site = site();
     let app = spawn_app_with(|config| config.site_root = site.path().to_path_buf()).await;
+    // With an administrator, the sign-in page is a page (not the redirect to set-up) and a
+    // signed-in visitor gets the 404 page for what is not there.
+    let admin = app.setup_admin().await;
     for path in ["/pkg/strongroom.0a1b.js", "/pkg/strongroom.6a7b.css"] {
         let response = fetch(&app, path, Some("br")).await;
         assert_eq!(response.status(), 200, "{path}");
@@ -77,10 +84,14 @@ async fn only_hashed_names_are_immutable_and_pages_and_missing_files_are_never_s
     assert_eq!(icon.status(), 200);
     assert_eq!(header(icon.headers(), "cache-control"), "no-cache");
 
-    for missing in ["/pkg/strongroom.ffff.wasm", "/pkg", "/pkg/"] {
-        let response = fetch(&app, missing, Some("br")).await;
-        assert_eq!(response.status(), 404, "{missing}");
-        assert_eq!(header(response.headers(), "cache-control"), "no-store", "{missing}");
+    // Not files: the app answers (its 404 page, or a redirect), and that answer is never stored.
+    let response = fetch_as(&app, &admin, "/pkg/strongroom.ffff.wasm", Some("br")).await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(header(response.headers(), "cache-control"), "no-store");
+    for directory in ["/pkg", "/pkg/"] {
+        let response = fetch_as(&app, &admin, directory, Some("br")).await;
+        assert!(!response.status().is_success(), "{directory}: {}", response.status());
+        assert_eq!(header(response.headers(), "cache-control"), "no-store", "{directory}");
     }
 
     let page = fetch(&app, "/login", Some("br")).await;
