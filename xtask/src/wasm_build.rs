@@ -15,10 +15,10 @@ pub fn build_app(profile: Profile) -> anyhow::Result<PathBuf> {
     command
         .current_dir(repo_root())
         .args(["build", "-p", "app", "--lib", "--target", WASM_TARGET])
-        .args(["--no-default-features", "--features", "hydrate"])
-        // Erased component types: a smaller WASM that compiles faster. Set for the wasm target
-        // alone, so the host build (proc macros, build scripts, the server) keeps its cache.
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "--cfg erase_components");
+        // No `--cfg erase_components`: it changes how views render (tachys' `Either` markers,
+        // leptos_macro's components), so the browser and the server must both have it or both
+        // not; set for the wasm target alone, the release WASM failed to hydrate.
+        .args(["--no-default-features", "--features", "hydrate"]);
     if let Profile::Release = profile {
         command.args(["--profile", "wasm-release"]);
     }
