@@ -6,24 +6,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/strongroom-target}"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-CARGO_LEPTOS_VERSION=0.3.10
-# Must equal the wasm-bindgen crate pinned in Cargo.toml, or the site build fails.
-WASM_BINDGEN_VERSION=0.2.130
-
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# The browser side is built by `cargo xtask site` (xtask/), with wasm-bindgen as a library: no
+# cargo-leptos or wasm-bindgen-cli to install, only the wasm32 target.
 ensure_rust_tools() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     log "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
-  fi
-  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 6 minutes, once)"
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
-  fi
-  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 13 minutes, once)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --debug --force
   fi
 }
 
@@ -50,23 +40,42 @@ ensure_postgres() {
   exit 1
 }
 
-# Builds the server and the browser bundle (debug unless STRONGROOM_RELEASE=1).
+# What `scripts/run` serves: the optimised pair (release server, release site) unless
+# STRONGROOM_DEBUG=1 asks for the quick-to-build debug pair.
+profile() {
+  if [ "${STRONGROOM_DEBUG:-0}" = 1 ]; then echo debug; else echo release; fi
+}
+
+# Builds the browser side into "$CARGO_TARGET_DIR/site/<debug|release>" (`cargo xtask site`:
+# the app's WASM, its JS glue, wasm-opt in release, hashed names, brotli and gzip copies).
 build_site() {
+  local profile="$1"
   ensure_rust_tools
   cd "$ROOT"
-  if [ "${STRONGROOM_RELEASE:-0}" = 1 ]; then
+  if [ "$profile" = release ]; then
     ensure_wasm_opt
-    cargo leptos build --release
+    cargo xtask site --release
   else
-    cargo leptos build
+    cargo xtask site
   fi
 }
 
-server_binary() {
-  if [ "${STRONGROOM_RELEASE:-0}" = 1 ]; then echo "$CARGO_TARGET_DIR/release/strongroom"; else echo "$CARGO_TARGET_DIR/debug/strongroom"; fi
+site_root() { echo "$CARGO_TARGET_DIR/site/$1"; }
+
+# The server: `cargo build` with the features `cargo test` uses, so after the tests nothing is
+# compiled again (server/Cargo.toml, reqwest).
+build_server() {
+  cd "$ROOT"
+  if [ "$1" = release ]; then
+    cargo build --release -p server --bin strongroom
+  else
+    cargo build -p server --bin strongroom
+  fi
 }
 
-# Release builds run wasm-opt; Debian's binaryen is too old (it breaks hydration), npm's is not.
+server_binary() { echo "$CARGO_TARGET_DIR/$1/strongroom"; }
+
+# Release sites run wasm-opt; Debian's binaryen is too old (it breaks hydration), npm's is not.
 ensure_wasm_opt() {
   local dir="$HOME/.cache/strongroom-binaryen"
   if [ ! -x "$dir/node_modules/.bin/wasm-opt" ]; then

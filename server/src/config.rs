@@ -35,7 +35,7 @@ pub struct Config {
     pub session_max_hours: u64,
     /// Failed and successful sign-ins allowed per email and per client address, per minute.
     pub login_attempts_per_minute: u32,
-    /// Where cargo-leptos put the site (JS, WASM, CSS).
+    /// Where `cargo xtask site` put the site (JS, WASM, CSS, their hash file).
     pub site_root: PathBuf,
     /// A run that sends no heartbeat for this long is marked failed and its copies deleted.
     pub run_heartbeat_timeout_secs: u64,
@@ -157,8 +157,7 @@ impl Config {
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .extract()
             .map_err(Box::new)?;
-        // cargo-leptos tells the server where it put the site and which address to serve on
-        // when it runs it (`cargo leptos serve`); our own variables still win.
+        // Leptos' own name for the site root is honoured too; our own variable still wins.
         if std::env::var_os("STRONGROOM_SITE_ROOT").is_none() {
             if let Some(root) = std::env::var_os("LEPTOS_SITE_ROOT") {
                 config.site_root = PathBuf::from(root);

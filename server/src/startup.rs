@@ -95,8 +95,13 @@ impl Application {
             .await
             .with_context(|| format!("could not listen on {}", config.addr))?;
         let local_addr = listener.local_addr()?;
+        // `cargo xtask site` names the JS, WASM and CSS by their content; its hash file tells
+        // Leptos the names (absolute, or Leptos would look beside the executable).
+        let hash_file = crate::http::site_files::hash_file(&config.site_root);
         let leptos_options = LeptosOptions::builder()
             .output_name("strongroom")
+            .hash_files(hash_file.is_some())
+            .hash_file(hash_file.map_or_else(|| "hash.txt".into(), |path| path.display().to_string().into()))
             .site_root(config.site_root.display().to_string())
             .site_pkg_dir("pkg")
             .site_addr(local_addr)

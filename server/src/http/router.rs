@@ -1,5 +1,5 @@
 //! The router: pages (Leptos, with the domain's ports as their one context), server functions,
-//! the REST API and the operations endpoints, under the request middleware (request ids, tracing,
+//! the REST API, the operations endpoints and the site's static files, under the request middleware (request ids, tracing,
 //! authentication, metrics, browser security headers).
 
 use crate::http::middleware::authenticate;
@@ -27,7 +27,8 @@ pub fn router(state: AppState) -> Router {
             },
             move || app::shell(leptos_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell));
+        // The compiled site's files, and the 404 page for anything else.
+        .fallback_service(crate::http::site_files::service(&state));
 
     Router::new()
         .route("/health", get(ops::health))

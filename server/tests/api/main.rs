@@ -36,6 +36,7 @@ mod replicas;
 mod run_tokens;
 mod runs;
 mod secrets;
+mod site_files;
 mod ssh_store;
 mod support;
 mod tokens;

@@ -7,7 +7,9 @@
 //! - `nosniff`, `Referrer-Policy: no-referrer` (URLs carry workspace and run ids) and
 //!   `Cross-Origin-Opener-Policy: same-origin` everywhere; HSTS when the public URL is https.
 //! - `Cache-Control: no-store` on everything but the compiled site files under `/pkg/` and the
-//!   icon: pages and API answers list secrets, tokens and members, which no cache may keep.
+//!   icon: pages and API answers list secrets, tokens and members, which no cache may keep. Those
+//!   files carry the policy `site_files` gave them (immutable when their name is their content
+//!   hash), or `no-store` too when there was none (the 404 page for a missing file).
 
 use crate::http::state::AppState;
 use axum::extract::{Request, State};
@@ -39,7 +41,7 @@ pub async fn browser_headers(State(state): State<AppState>, request: Request, ne
     set(headers, CROSS_ORIGIN_OPENER_POLICY, "same-origin");
     // A page's own policy (with its nonce) was set by the shell; anything else gets the strictest.
     set(headers, CONTENT_SECURITY_POLICY, NON_PAGE_POLICY);
-    if !cacheable {
+    if !cacheable || !headers.contains_key(CACHE_CONTROL) {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if state.domain.core.public_url.starts_with("https://") {

@@ -1,0 +1,105 @@
+//! The compiled site's files over HTTP through the real router: the brotli or gzip copy made at
+//! build time when the browser accepts it, the file itself otherwise; hashed names cached for a
+//! year, other files revalidated, pages never stored; the page names the hashed files.
+
+use crate::helpers::*;
+use reqwest::header::HeaderMap;
+use reqwest::{Client, Response};
+
+const WASM: &str = "/pkg/strongroom.2c3d4e5f.wasm";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// A site as `cargo xtask site` lays it out, each variant with its own recognisable bytes (the
+/// server sends the files as they are, so they need not really be compressed).
+fn site() -> tempfile::TempDir {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    for (name, bytes) in [
+        ("strongroom.2c3d4e5f.wasm", "raw wasm"),
+        ("strongroom.2c3d4e5f.wasm.br", "brotli wasm"),
+        ("strongroom.2c3d4e5f.wasm.gz", "gzip wasm"),
+        ("strongroom.0a1b.js", "raw js"),
+        ("strongroom.6a7b.css", "raw css"),
+    ] {
+        std::fs::write(pkg.join(name), bytes).unwrap();
+    }
+    std::fs::write(site.path().join("favicon.svg"), "<svg/>").unwrap();
+    std::fs::write(site.path().join("hash.txt"), "js: 0a1b\nwasm: 2c3d4e5f\ncss: 6a7b\n").unwrap();
+    site
+}
+
+fn header(headers: &HeaderMap, name: &str) -> String {
+    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+async fn fetch(app: &TestApp, path: &str, accept_encoding: Option<&str>) -> Response {
+    fetch_as(app, &client(), path, accept_encoding).await
+}
+
+async fn fetch_as(app: &TestApp, client: &Client, path: &str, accept_encoding: Option<&str>) -> Response {
+    let mut request = client.get(app.url(path));
+    if let Some(encodings) = accept_encoding {
+        request = request.header("accept-encoding", encodings);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_wasm_is_sent_as_brotli_or_gzip_when_accepted_and_as_it_is_otherwise() {
+    let site = site();
+    let app = spawn_app_with(|config| config.site_root = site.path().to_path_buf()).await;
+    for (accepted, encoding, body) in [
+        (Some("gzip, deflate, br, zstd"), "br", "brotli wasm"),
+        (Some("gzip"), "gzip", "gzip wasm"),
+        (Some("identity"), "", "raw wasm"),
+        (None, "", "raw wasm"),
+    ] {
+        let response = fetch(&app, WASM, accepted).await;
+        assert_eq!(response.status(), 200, "{accepted:?}");
+        let headers = response.headers().clone();
+        assert_eq!(header(&headers, "content-encoding"), encoding, "{accepted:?}");
+        assert_eq!(header(&headers, "content-type"), "application/wasm", "{accepted:?}");
+        assert_eq!(header(&headers, "vary"), "accept-encoding", "{accepted:?}");
+        assert_eq!(header(&headers, "cache-control"), IMMUTABLE, "{accepted:?}");
+        assert_eq!(response.text().await.unwrap(), body, "{accepted:?}");
+    }
+}
+
+#[tokio::test]
+async fn only_hashed_names_are_immutable_and_pages_and_missing_files_are_never_stored() {
+    let site = site();
+    let app = spawn_app_with(|config| config.site_root = site.path().to_path_buf()).await;
+    // With an administrator, the sign-in page is a page (not the redirect to set-up) and a
+    // signed-in visitor gets the 404 page for what is not there.
+    let admin = app.setup_admin().await;
+    for path in ["/pkg/strongroom.0a1b.js", "/pkg/strongroom.6a7b.css"] {
+        let response = fetch(&app, path, Some("br")).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(header(response.headers(), "cache-control"), IMMUTABLE, "{path}");
+        // No compressed copy of this one: the file itself.
+        assert_eq!(header(response.headers(), "content-encoding"), "", "{path}");
+    }
+    let icon = fetch(&app, "/favicon.svg", None).await;
+    assert_eq!(icon.status(), 200);
+    assert_eq!(header(icon.headers(), "cache-control"), "no-cache");
+
+    // Not files: the app answers (its 404 page, or a redirect), and that answer is never stored.
+    let response = fetch_as(&app, &admin, "/pkg/strongroom.ffff.wasm", Some("br")).await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(header(response.headers(), "cache-control"), "no-store");
+    for directory in ["/pkg", "/pkg/"] {
+        let response = fetch_as(&app, &admin, directory, Some("br")).await;
+        assert!(!response.status().is_success(), "{directory}: {}", response.status());
+        assert_eq!(header(response.headers(), "cache-control"), "no-store", "{directory}");
+    }
+
+    let page = fetch(&app, "/login", Some("br")).await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(header(page.headers(), "cache-control"), "no-store");
+    assert!(header(page.headers(), "content-security-policy").contains("'nonce-"));
+    let html = page.text().await.unwrap();
+    for hashed in ["/pkg/strongroom.0a1b.js", WASM, "/pkg/strongroom.6a7b.css"] {
+        assert!(html.contains(hashed), "the page links {hashed}: {html}");
+    }
+}

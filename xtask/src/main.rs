@@ -1,0 +1,63 @@
+//! `cargo xtask site [--release]`: builds the browser side of Strongroom into
+//! `<target dir>/site/{debug,release}`, where the server serves it from (`LEPTOS_SITE_ROOT`).
+//!
+//! It replaces cargo-leptos for the one thing this project needs from it, so a fresh machine
+//! installs neither cargo-leptos nor wasm-bindgen-cli, and the server is built by plain cargo
+//! with the same features as the test build (nothing is compiled twice):
+//! 1. the app's WASM (`cargo build -p app --lib --target wasm32-unknown-unknown`, feature
+//!    `hydrate`; the `wasm-release` profile for `--release`),
+//! 2. its JS glue, by wasm-bindgen's own library,
+//! 3. `wasm-opt -Oz` for `--release` (binaryen from npm, see `wasm_opt.rs`),
+//! 4. the stylesheet and `public/` copied in,
+//! 5. content-hashed names for the JS, WASM and CSS, and the hash file Leptos reads,
+//! 6. a brotli and a gzip copy next to every file, for the server to send as they are.
+//!
+//! Also `cargo xtask wasm-report <file.wasm>` (where a WASM's bytes go, `wasm_report.rs`), and
+//! for measuring what each step buys (`scripts/bench-wire`): `--no-wasm-opt` skips step 3 and
+//! `--out <dir>` writes the site elsewhere than `<target dir>/site/<profile>`.
+//!
+//! The argument parsing is hand-written: two subcommands and three flags do not need a parser.
+
+mod compress;
+mod hashing;
+mod paths;
+mod site;
+mod wasm_bindgen;
+mod wasm_build;
+mod wasm_opt;
+mod wasm_report;
+
+use anyhow::bail;
+use site::{Options, Profile};
+use std::path::PathBuf;
+
+const USAGE: &str = "usage: cargo xtask site [--release] [--no-wasm-opt] [--out DIR]\n       \
+                     cargo xtask wasm-report FILE.wasm";
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("site") => site::build(site_options(args)?),
+        Some("wasm-report") => match (args.next(), args.next()) {
+            (Some(file), None) => wasm_report::report(file.as_ref()),
+            _ => bail!(USAGE),
+        },
+        _ => bail!(USAGE),
+    }
+}
+
+fn site_options(mut args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
+    let mut options = Options { profile: Profile::Debug, wasm_opt: true, out: None };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--release" => options.profile = Profile::Release,
+            "--no-wasm-opt" => options.wasm_opt = false,
+            "--out" => match args.next() {
+                Some(dir) => options.out = Some(PathBuf::from(dir)),
+                None => bail!(USAGE),
+            },
+            _ => bail!(USAGE),
+        }
+    }
+    Ok(options)
+}

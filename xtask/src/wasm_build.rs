@@ -1,0 +1,34 @@
+//! Step 1: the app's WASM, by cargo.
+
+use crate::paths::{repo_root, target_dir};
+use crate::site::Profile;
+use anyhow::{bail, Context};
+use std::path::PathBuf;
+use std::process::Command;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Builds `app` for the browser and returns the path of its `.wasm`.
+pub fn build_app(profile: Profile) -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(repo_root())
+        .args(["build", "-p", "app", "--lib", "--target", WASM_TARGET])
+        // No `--cfg erase_components`: it changes how views render (tachys' `Either` markers,
+        // leptos_macro's components), so the browser and the server must both have it or both
+        // not; set for the wasm target alone, the release WASM failed to hydrate.
+        .args(["--no-default-features", "--features", "hydrate"]);
+    if let Profile::Release = profile {
+        command.args(["--profile", "wasm-release"]);
+    }
+    let status = command.status().context("could not run cargo")?;
+    if !status.success() {
+        bail!("the app's WASM build failed ({status})");
+    }
+    let profile_dir = match profile {
+        Profile::Debug => "debug",
+        Profile::Release => "wasm-release",
+    };
+    Ok(target_dir().join(WASM_TARGET).join(profile_dir).join("app.wasm"))
+}
