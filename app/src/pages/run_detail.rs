@@ -13,6 +13,7 @@ use crate::model::{format_timestamp, CopyView, HeadJobView, RunDetail, RunStage,
 use leptos::html::Pre;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const POLL: Duration = Duration::from_secs(1);
@@ -46,34 +47,49 @@ pub fn RunPage() -> impl IntoView {
     let confirming = RwSignal::new(false);
 
     // Polling lives in the browser only (effects do not run on the server). One request at a
-    // time; the interval is cleared once the run is settled and when the page unmounts.
+    // time; the interval is cleared once the run is settled and when the page unmounts. Its
+    // handle lives outside the page's reactive storage, so the cleanup finds it even when that
+    // storage is already gone; and a tick that still fires after the page left does nothing
+    // (reading disposed storage would panic: an `unreachable` trap in the release WASM).
     let in_flight = StoredValue::new(false);
-    let interval = StoredValue::new(None::<IntervalHandle>);
-    let stop = move || {
-        if let Some(handle) = interval.try_get_value().flatten() {
-            handle.clear();
-            interval.set_value(None);
+    let interval: Arc<Mutex<Option<IntervalHandle>>> = Arc::default();
+    let stop = {
+        let interval = interval.clone();
+        move || {
+            if let Some(handle) = interval.lock().ok().and_then(|mut slot| slot.take()) {
+                handle.clear();
+            }
         }
     };
-    Effect::new(move |_| {
-        let done = current.with(|c| c.as_ref().is_some_and(settled));
-        if done {
-            stop();
-        } else if interval.with_value(Option::is_none) {
-            let poll = move || {
-                if in_flight.get_value() {
-                    return;
+    Effect::new({
+        let stop = stop.clone();
+        move |_| {
+            let done = current.with(|c| c.as_ref().is_some_and(settled));
+            if done {
+                stop();
+            } else if interval.lock().is_ok_and(|slot| slot.is_none()) {
+                let poll = move || {
+                    if in_flight.try_get_value() != Some(false) {
+                        return;
+                    }
+                    let Some((w, id)) = params.try_with_untracked(|p| {
+                        let w = p.get("workspace_id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+                        (w, p.get("workflow_id").unwrap_or_default())
+                    }) else {
+                        return;
+                    };
+                    in_flight.set_value(true);
+                    leptos::task::spawn_local(async move {
+                        let result = describe_run(w, id).await;
+                        let _ = in_flight.try_set_value(false);
+                        let _ = live.try_set(Some(result));
+                    });
+                };
+                if let Ok(handle) = set_interval_with_handle(poll, POLL) {
+                    if let Ok(mut slot) = interval.lock() {
+                        *slot = Some(handle);
+                    }
                 }
-                in_flight.set_value(true);
-                let (w, id) = (untrack(workspace_id), workflow_id_untracked(params));
-                leptos::task::spawn_local(async move {
-                    let result = describe_run(w, id).await;
-                    let _ = in_flight.try_set_value(false);
-                    let _ = live.try_set(Some(result));
-                });
-            };
-            if let Ok(handle) = set_interval_with_handle(poll, POLL) {
-                interval.set_value(Some(handle));
             }
         }
     });
