@@ -21,7 +21,7 @@ pub struct AuditListRow {
 /// Every condition is always in the query, switched off by a neutral value (0, '' or the widest
 /// time range), so the SQL is one constant on both backends and user text is only ever bound.
 const SEARCH: &str = "SELECT a.seq, a.at, a.actor, a.ip, a.action, a.outcome, a.workspace_id, \
-       w.name AS workspace_name, a.target, a.detail \
+       w.full_name AS workspace_name, a.target, a.detail \
      FROM audit_log a LEFT JOIN workspaces w ON w.id = a.workspace_id \
      WHERE ($1 = 0 OR a.workspace_id = $1) AND a.seq < $2 \
        AND ($3 = '' OR LOWER(a.actor) LIKE $3 ESCAPE '\\') \
