@@ -1,5 +1,5 @@
 //! The audit pages' query: a window of the chain, newest first, narrowed by the filter, with the
-//! workspace's name beside its id. Separate from `audit.rs`, which writes and verifies the chain.
+//! workspace's full name (the one its pages show) beside its id. Separate from `audit.rs`, which writes and verifies the chain.
 
 use app::model::AuditFilter;
 use sqlx::{AnyPool, FromRow};
