@@ -54,7 +54,7 @@ test('on a phone, the launch form and its optional fields fit the screen', async
   await expect(page.getByTestId('launch-form')).toBeVisible();
   await page.locator('body[data-hydrated="true"]').waitFor();
   await page.getByTestId('launch-advanced').locator('summary').tap();
-  const params = page.getByLabel('Pipeline parameters');
+  const params = page.getByLabel('Parameters', { exact: true });
   await expect(params).toBeVisible();
   await params.fill('{"outdir": "results"}');
   const submit = page.getByTestId('launch-submit');

@@ -67,11 +67,12 @@ test('a user creates an access token, sees it once, uses it and deletes it', asy
   await expect(page.getByTestId('new-token')).toHaveCount(0);
   expect(await page.content()).not.toContain(token);
 
-  // Delete asks first; cancelling keeps the token.
+  // Delete asks first, in a dialog naming the token; cancelling keeps it.
   const listed = page.getByTestId('token-row').filter({ hasText: tokenName });
   await listed.getByTestId('delete-token').click();
-  await expect(listed).toContainText('Delete this token?');
-  await listed.getByRole('button', { name: 'Cancel' }).click();
+  const dialog = page.getByRole('dialog', { name: `Delete the token ${tokenName}?` });
+  await expect(dialog).toContainText('are refused from now on');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(listed.getByTestId('confirm-delete')).toHaveCount(0);
   await listed.getByTestId('delete-token').click();
   await Promise.all([

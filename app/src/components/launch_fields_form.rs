@@ -92,7 +92,7 @@ pub fn LaunchFieldsForm(input: LaunchFieldsInput) -> impl IntoView {
             <summary>"Parameters, profiles, configuration and work directory (optional)"</summary>
             <TextField id="launch-profiles" label="Configuration profiles" value=input.profiles
                 hint="Comma-separated, as for nextflow run -profile: test,docker."/>
-            <TextField id="launch-params" label="Pipeline parameters" rows=5 value=input.params_text
+            <TextField id="launch-params" label="Parameters" rows=5 value=input.params_text
                 hint="JSON or YAML, as in a params file: {\"outdir\": \"s3://bucket/results\"}."/>
             <TextField id="launch-config" label="Nextflow configuration" rows=5 value=input.config_text
                 hint="Added to the run's nextflow.config, e.g. process.memory = '8 GB'."/>

@@ -17,7 +17,7 @@ pub struct AuditEntry {
     /// `ok`, `failed` or `denied`.
     pub outcome: String,
     pub workspace_id: Option<i64>,
-    /// The workspace's name today (the instance view shows it), if the workspace still exists.
+    /// The workspace's full name today (the instance view shows it), if the workspace still exists.
     pub workspace_name: Option<String>,
     pub target: String,
     pub detail: String,

@@ -1,5 +1,5 @@
 //! The audit pages' query: a window of the chain, newest first, narrowed by the filter, with the
-//! workspace's name beside its id. Separate from `audit.rs`, which writes and verifies the chain.
+//! workspace's full name (the one its pages show) beside its id. Separate from `audit.rs`, which writes and verifies the chain.
 
 use app::model::AuditFilter;
 use sqlx::{AnyPool, FromRow};
@@ -21,7 +21,7 @@ pub struct AuditListRow {
 /// Every condition is always in the query, switched off by a neutral value (0, '' or the widest
 /// time range), so the SQL is one constant on both backends and user text is only ever bound.
 const SEARCH: &str = "SELECT a.seq, a.at, a.actor, a.ip, a.action, a.outcome, a.workspace_id, \
-       w.name AS workspace_name, a.target, a.detail \
+       w.full_name AS workspace_name, a.target, a.detail \
      FROM audit_log a LEFT JOIN workspaces w ON w.id = a.workspace_id \
      WHERE ($1 = 0 OR a.workspace_id = $1) AND a.seq < $2 \
        AND ($3 = '' OR LOWER(a.actor) LIKE $3 ESCAPE '\\') \

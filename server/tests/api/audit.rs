@@ -239,8 +239,8 @@ async fn filters_narrow_by_who_what_outcome_and_time_and_paging_keeps_them() {
     let first = filtered(&app, &admin, &[("what", "secret")]).await;
     assert_eq!(first["entries"].as_array().unwrap().len(), 50);
     assert!(actions(&first).iter().all(|(action, _)| action == "secret.created"));
-    // `org_and_workspace` names the workspace `main` (in the organization "filtered").
-    assert_eq!(first["entries"][0]["workspace_name"], "main");
+    // `org_and_workspace` makes the workspace "Main workspace" (in the organization "filtered").
+    assert_eq!(first["entries"][0]["workspace_name"], "Main workspace");
     let older = first["older_than"].as_i64().unwrap().to_string();
     let second = filtered(&app, &admin, &[("what", "secret"), ("older_than", &older)]).await;
     assert_eq!(actions(&second).len(), 53 - 50);
