@@ -116,8 +116,8 @@ test('owners read the workspace audit trail; the instance view lists sign-ins', 
   }
   await expect(filters.getByLabel('Who')).toHaveValue(viewer);
   await filters.getByLabel('Outcome').selectOption('denied');
-  await filters.getByLabel('From').fill('2000-01-01');
-  await filters.getByLabel('To').fill('2000-01-02');
+  await page.getByTestId('audit-filter-from').fill('2000-01-01');
+  await page.getByTestId('audit-filter-to').fill('2000-01-02');
   await page.getByTestId('audit-filter-apply').click();
   await expect(page.getByTestId('audit-empty')).toHaveText('No entries match these filters.');
   await page.getByTestId('audit-filter-clear').click();
