@@ -103,3 +103,43 @@ async fn only_hashed_names_are_immutable_and_pages_and_missing_files_are_never_s
         assert!(html.contains(hashed), "the page links {hashed}: {html}");
     }
 }
+
+/// Sends `GET target` as written, with no client-side clean-up of `..` or `%2e%2e` (an HTTP
+/// client library would resolve them first), and returns the whole answer as text.
+async fn raw_get(app: &TestApp, target: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.url("/").trim_start_matches("http://").trim_end_matches('/').to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn no_path_reaches_a_file_outside_the_site() {
+    let outer = tempfile::tempdir().unwrap();
+    let root = outer.path().join("site");
+    std::fs::create_dir_all(root.join("pkg")).unwrap();
+    std::fs::write(root.join("pkg").join("strongroom.2c3d4e5f.wasm"), "raw wasm").unwrap();
+    std::fs::write(outer.path().join("outside.key"), "KEY-OUTSIDE-THE-SITE").unwrap();
+    let app = spawn_app_with(|config| config.site_root = root.clone()).await;
+    assert!(raw_get(&app, WASM).await.contains("raw wasm"), "the control: the site's own file is served");
+    for target in [
+        "/../outside.key",
+        "/pkg/../../outside.key",
+        "/%2e%2e/outside.key",
+        "/pkg/%2e%2e/%2e%2e/outside.key",
+        "/..%2foutside.key",
+        "/pkg/..%5c..%5coutside.key",
+        "/pkg/%2E%2E%2F%2E%2E%2Foutside.key",
+    ] {
+        let answer = raw_get(&app, target).await;
+        assert!(
+            !answer.contains("KEY-OUTSIDE-THE-SITE"),
+            "{target} reached a file outside the site: {answer}"
+        );
+        assert!(!answer.starts_with("HTTP/1.1 200"), "{target}: {answer}");
+    }
+}
