@@ -235,6 +235,16 @@ pub async fn send(request: reqwest::RequestBuilder) -> Response {
     }
 }
 
+/// Reads a response's whole body; a body still unfinished after [`HANG_AFTER`] fails the test
+/// naming `what` and with every thread's stack, as [`send`] does for a request left unanswered
+/// (a page streams its body after the headers, so a stuck resource shows only here).
+pub async fn body_of(what: &str, response: Response) -> Vec<u8> {
+    match tokio::time::timeout(HANG_AFTER, response.bytes()).await {
+        Ok(body) => body.unwrap_or_else(|e| panic!("the body of {what} broke off: {e}")).to_vec(),
+        Err(_) => panic!("the body of {what} did not end within {HANG_AFTER:?}\n{}", thread_stacks()),
+    }
+}
+
 /// Every thread's stack, from gdb attached to this process (empty when gdb is missing).
 fn thread_stacks() -> String {
     let pid = std::process::id().to_string();

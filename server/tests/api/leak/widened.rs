@@ -56,7 +56,7 @@ impl<'a> Scan<'a> {
     async fn keep(&mut self, what: String, response: Response) -> (u16, Value) {
         let status = response.status().as_u16();
         let mut text = format!("{status} {:?}\n", response.headers()).into_bytes();
-        let body = response.bytes().await.unwrap();
+        let body = body_of(&what, response).await;
         text.extend_from_slice(&body);
         self.responses.push((what, text));
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
