@@ -94,6 +94,14 @@ ensure_moto() {
   if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
 }
 
+# PyJWT with its RSA support: the OIDC tests' independent verifier of the issuer's tokens
+# (server/tests/api/oidc/verify.py).
+ensure_pyjwt() {
+  if python3 -c 'import jwt, cryptography; jwt.PyJWKClient' 2>/dev/null; then return 0; fi
+  log "installing PyJWT[crypto] (the OIDC tests' token verifier) from PyPI"
+  python3 -m pip install --quiet 'pyjwt[crypto]'
+}
+
 # The AWS command line, for scripts/bench-provision's comparison.
 ensure_awscli() {
   if command -v aws >/dev/null 2>&1; then return 0; fi

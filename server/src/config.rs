@@ -102,6 +102,14 @@ pub struct Config {
     /// comma-separated). `<data_dir>/work` is always one (the local environments live there).
     #[serde(deserialize_with = "list_of")]
     pub hpc_work_roots: Vec<PathBuf>,
+    // --- Strongroom as an OIDC issuer (issue 14); the issuer is `public_url` ---
+    /// The directory of the issuer's RS256 signing keys, one PKCS#8 PEM file per key named by the
+    /// Unix time it starts signing at (mode 0600, the directory 0700). Defaults to
+    /// `<data_dir>/oidc-keys`; replicas share it like the key file. `strongroom oidc rotate`
+    /// adds the next key.
+    pub oidc_keys_dir: Option<PathBuf>,
+    /// How long an issued token lives, in seconds: 60 to 3600.
+    pub oidc_token_lifetime_secs: u64,
 }
 
 impl Default for Config {
@@ -141,6 +149,8 @@ impl Default for Config {
             launch_account: None,
             launch_env_allow: Vec::new(),
             hpc_work_roots: Vec::new(),
+            oidc_keys_dir: None,
+            oidc_token_lifetime_secs: 3600,
         }
     }
 }
@@ -177,6 +187,10 @@ impl Config {
     }
 
     /// Cookies get the `__Host-` prefix and `Secure` only when people reach us over HTTPS.
+    pub fn oidc_keys_dir(&self) -> PathBuf {
+        self.oidc_keys_dir.clone().unwrap_or_else(|| self.data_dir.join("oidc-keys"))
+    }
+
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
     }

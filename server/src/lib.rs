@@ -15,6 +15,7 @@
 //! - `crypto/`: the key hierarchy: the key file, the key registry, envelope sealing bound to the
 //!   row (`binding.rs`) and key rotation.
 //! - `db/`: one file per table or aggregate; rows are decoded into the model's enums here.
+//! - `oidc/`: Strongroom as an OpenID Connect issuer: signing keys, discovery, JWKS, run tokens.
 //! - `audit/`: the hash-chained audit log. `cli/`: argument parsing and printing only.
 //!
 //! Where a secret is encrypted: `domain/secrets/sealing.rs`; authorized: `policy/mod.rs`; copied
@@ -35,6 +36,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod oidc;
 pub mod policy;
 pub mod providers;
 pub mod startup;

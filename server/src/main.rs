@@ -1,5 +1,5 @@
 use clap::Parser;
-use server::cli::{run_admin, run_audit, run_keys, run_secrets, Cli, Command};
+use server::cli::{run_admin, run_audit, run_keys, run_oidc, run_secrets, Cli, Command};
 use server::config::Config;
 use server::startup::Application;
 
@@ -25,6 +25,7 @@ async fn main() -> std::process::ExitCode {
         Command::Admin(command) => run_admin(&config, command).await,
         Command::Keys(command) => run_keys(&config, command).await,
         Command::Audit(command) => run_audit(&config, command).await,
+        Command::Oidc(command) => run_oidc(&config, command),
         Command::Secrets(_) => unreachable!("handled above"),
     };
     exit_code(result)

@@ -46,6 +46,7 @@ pub async fn build_core(config: &Config) -> anyhow::Result<Core> {
         // Host identity (issue 10, item 5).
         aws_host_credentials_file: config.aws_host_credentials_file.clone(),
         hpc_host: Arc::new(hpc_host(config)?),
+        oidc: Arc::new(crate::oidc::Issuer::from_config(config)?),
     })
 }
 

@@ -39,6 +39,14 @@ pub async fn check_compute_env(workspace_id: i64, compute_env_id: i64) -> Result
     finish(ports()?.compute_checks.check_compute_env(&actor()?, workspace_id, compute_env_id).await)
 }
 
+#[server(prefix = "/sfn", endpoint = "cloud_identity_view")]
+pub async fn cloud_identity_view(
+    workspace_id: i64,
+    compute_env_id: i64,
+) -> Result<crate::model::CloudIdentityView, AppError> {
+    finish(ports()?.cloud_identity.cloud_identity_view(&actor()?, workspace_id, compute_env_id).await)
+}
+
 #[server(prefix = "/sfn", endpoint = "list_credentials")]
 pub async fn list_credentials(workspace_id: i64) -> Result<Vec<CredentialsSummary>, AppError> {
     finish(ports()?.credentials.list_credentials(&actor()?, workspace_id).await)

@@ -257,6 +257,10 @@ pub struct ComputeConfig {
     /// admin or recorded by the first successful Check. A different key is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_key_fingerprint: Option<String>,
+    /// AWS or Google: runs act as short-lived identities exchanged for Strongroom's OIDC tokens
+    /// (managed mode) instead of stored keys (`model::cloud_identity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_identity: Option<crate::model::CloudIdentity>,
 }
 
 /// An environment variable of a compute environment (Seqera's `ConfigEnvVariable`): set in the

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod cloud_identity;
 mod compute;
 mod compute_rules;
 mod credentials;
@@ -18,6 +19,7 @@ mod workspaces;
 
 pub use accounts::*;
 pub use audit::*;
+pub use cloud_identity::*;
 pub use compute::*;
 pub use compute_rules::*;
 pub use credentials::*;

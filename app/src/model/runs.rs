@@ -218,6 +218,9 @@ pub struct LaunchRequest {
     /// the pipeline's parameters (JSON or YAML), extra Nextflow configuration, scripts run
     /// before and after Nextflow, and the work directory (`s3://…`, `gs://…`). None is a secret.
     pub launch_fields: LaunchFields,
+    /// With a managed cloud identity in per-user mode: which of the launcher's mapped identities
+    /// the run acts as (its position in the environment's mappings); the first one otherwise.
+    pub cloud_identity_mapping: Option<usize>,
 }
 
 /// The launch request's head-job fields, named as in Seqera's `WorkflowLaunchRequest`.

@@ -47,6 +47,7 @@ impl LaunchForm {
             workspace_secrets: self.workspace_chosen.get_untracked(),
             user_secrets: self.user_chosen.get_untracked(),
             launch_fields: self.fields.fields(),
+            cloud_identity_mapping: None,
         }
     }
 }

@@ -4,7 +4,9 @@
 //! `domain/compute/live_check.rs`).
 
 use crate::error::AppError;
-use crate::model::{ComputeCheck, ComputeConfig, ComputeEnvInput, ComputeEnvSummary, SessionUser};
+use crate::model::{
+    CloudIdentityView, ComputeCheck, ComputeConfig, ComputeEnvInput, ComputeEnvSummary, SessionUser,
+};
 use async_trait::async_trait;
 
 #[async_trait]
@@ -51,6 +53,18 @@ pub trait ComputeCheckPort: Send + Sync + 'static {
         workspace_id: i64,
         compute_env_id: i64,
     ) -> Result<ComputeCheck, AppError>;
+}
+
+/// A managed environment's identity as a cloud admin must trust it (every participant may read
+/// it: it holds no secret). Implemented in the server's `domain/compute/cloud_identity_view.rs`.
+#[async_trait]
+pub trait CloudIdentityPort: Send + Sync + 'static {
+    async fn cloud_identity_view(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        compute_env_id: i64,
+    ) -> Result<CloudIdentityView, AppError>;
 }
 
 /// What a change to an environment may carry: absent fields keep their value.

@@ -20,7 +20,7 @@ mod workspaces;
 
 pub use accounts::AccountsPort;
 pub use audit::AuditPort;
-pub use compute_envs::{ComputeCheckPort, ComputeEnvChange, ComputeEnvsPort};
+pub use compute_envs::{CloudIdentityPort, ComputeCheckPort, ComputeEnvChange, ComputeEnvsPort};
 pub use credentials::{CredentialKeysInput, CredentialsInUse, CredentialsPort, DeleteCredentialsError};
 pub use host_identity::{HostIdentityGrant, HostIdentityPort};
 pub use identities::{
@@ -70,6 +70,7 @@ pub struct Ports {
     pub workspaces: Arc<dyn WorkspacesPort>,
     pub compute_envs: Arc<dyn ComputeEnvsPort>,
     pub compute_checks: Arc<dyn ComputeCheckPort>,
+    pub cloud_identity: Arc<dyn CloudIdentityPort>,
     pub credentials: Arc<dyn CredentialsPort>,
     pub host_identity: Arc<dyn HostIdentityPort>,
     pub identities: Arc<dyn IdentitiesPort>,

@@ -10,12 +10,14 @@ mod admin;
 mod audit;
 pub mod input;
 mod keys;
+mod oidc;
 mod secrets;
 
 pub use admin::run_admin;
 pub use audit::run_audit;
 pub use input::read_secret;
 pub use keys::run_keys;
+pub use oidc::run_oidc;
 pub use secrets::run_secrets;
 
 #[derive(Parser)]
@@ -41,6 +43,26 @@ pub enum Command {
     /// The audit log, next to the database (the server may keep running).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The OIDC issuer's signing keys (the server may keep running; replicas share the directory).
+    #[command(subcommand)]
+    Oidc(OidcCommand),
+}
+
+#[derive(Subcommand)]
+pub enum OidcCommand {
+    /// Add the next signing key: published at once, signing after --publish-for; deletes the
+    /// keys whose every token has expired.
+    Rotate(RotateOidc),
+    /// List the signing keys: id, when each signs from, and whether it is published.
+    Keys,
+}
+
+#[derive(Args)]
+pub struct RotateOidc {
+    /// Seconds between publishing the new key and signing with it, so clouds that cache the
+    /// issuer's keys (AWS, Google and Azure do, for up to an hour) have fetched it by then.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(0..=7 * 24 * 3600))]
+    pub publish_for: u64,
 }
 
 #[derive(Subcommand)]

@@ -34,6 +34,7 @@ impl ComputeEnvRow {
             credentials_id: self.credentials_id,
             credentials_version: None,
             managed_credentials_id: None,
+            cloud_session: None,
         })
     }
 }

@@ -69,6 +69,7 @@ impl Domain {
             workspaces: self.workspaces.clone(),
             compute_envs: self.compute.clone(),
             compute_checks: self.compute.clone(),
+            cloud_identity: self.compute.clone(),
             credentials: self.compute.clone(),
             host_identity: self.compute.clone(),
             identities: self.identities.clone(),
@@ -113,6 +114,8 @@ pub struct Core {
     // --- HPC work roots and launch commands (issue 10 items 1 and 6) ---
     /// Where HPC work directories may be, who launch commands run as, what they may see.
     pub hpc_host: Arc<crate::providers::hpc::host::HpcHost>,
+    /// Strongroom as an OIDC issuer: the tokens of managed cloud identities (issue 14).
+    pub oidc: Arc<crate::oidc::Issuer>,
 }
 
 /// Timing of the run lifecycle and the background jobs, from the configuration.

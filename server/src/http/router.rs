@@ -33,6 +33,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
+        .route("/.well-known/openid-configuration", get(crate::http::oidc::discovery))
+        .route("/.well-known/jwks.json", get(crate::http::oidc::jwks))
         .merge(crate::http::rest::router())
         .merge(pages)
         // A route layer sees the matched route template, which labels the metrics.

@@ -112,6 +112,21 @@ pub fn head_command(
     if let Some(params) = params {
         environment.push(("SR_PARAMS_TEXT".into(), params.to_string()));
     }
+    if let Some(identity) = &spec.web_identity {
+        // What the AWS SDKs and CLI read to assume the role with the token in the file.
+        for (name, value) in [
+            ("AWS_ROLE_ARN", identity.role_arn.to_string()),
+            ("AWS_ROLE_SESSION_NAME", identity.session_name.to_string()),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", format!("{HEAD_DIR}/web-identity-token")),
+            (
+                "SR_IDENTITY_TOKEN_URL",
+                format!("{}/trace/{}/identity-token", spec.tower_endpoint, spec.workflow_id),
+            ),
+        ] {
+            environment.retain(|(n, _)| n != name);
+            environment.push((name.into(), value));
+        }
+    }
 
     let mut script = format!(
         "# The Nextflow head job of Strongroom run {}. Names and settings only: the run token is\n\
@@ -121,6 +136,9 @@ pub fn head_command(
          printf '%s\\n' \"$SR_NEXTFLOW_CONFIG\" > strongroom.config\n",
         spec.workflow_id
     );
+    if let Some(identity) = &spec.web_identity {
+        script.push_str(&identity_token_script(identity.refresh_secs));
+    }
     if params.is_some() {
         // YAML is a superset of JSON: Nextflow reads either from a .yaml file.
         script.push_str("printf '%s\\n' \"$SR_PARAMS_TEXT\" > params.yaml\n");
@@ -148,6 +166,21 @@ pub fn head_command(
     Ok(HeadCommand { command: vec!["bash".into(), "-c".into(), script], environment })
 }
 
+/// Fetches the run's identity token into `AWS_WEB_IDENTITY_TOKEN_FILE` (0600, replaced whole),
+/// once before Nextflow starts and then every `refresh_secs` in the background: only the run's
+/// own token may fetch it, and the SDKs read the file again at each credential refresh.
+fn identity_token_script(refresh_secs: i64) -> String {
+    format!(
+        "sr_identity_token() {{\n\
+         \x20 ( umask 077; curl -fsS -X POST -H \"Authorization: Bearer $TOWER_ACCESS_TOKEN\" \
+         \"$SR_IDENTITY_TOKEN_URL\" -o \"$AWS_WEB_IDENTITY_TOKEN_FILE.new\" ) \
+         && mv -f \"$AWS_WEB_IDENTITY_TOKEN_FILE.new\" \"$AWS_WEB_IDENTITY_TOKEN_FILE\"\n\
+         }}\n\
+         sr_identity_token || {{ echo 'strongroom: could not fetch the run identity token' >&2; exit 1; }}\n\
+         ( while sleep {refresh_secs}; do sr_identity_token || echo 'strongroom: identity token refresh failed' >&2; done ) &\n"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +205,7 @@ mod tests {
             post_run_script: None,
             work_dir: Some("s3://b/work"),
             config_profiles: &profiles,
+            web_identity: None,
         };
         let environment = vec![
             ConfigEnvVariable { name: "HEAD_ONLY".into(), value: "h".into(), head: true, compute: false },

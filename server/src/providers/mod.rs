@@ -27,7 +27,7 @@ mod paging;
 mod run_target;
 pub mod ssh;
 
-pub use run_target::RunTarget;
+pub use run_target::{CloudSession, RunTarget};
 
 use crate::crypto::SecretBytes;
 use async_trait::async_trait;
@@ -157,6 +157,18 @@ pub struct HeadJobSpec<'a> {
     pub work_dir: Option<&'a str>,
     /// Checked profile names (`-profile a,b`).
     pub config_profiles: &'a [String],
+    /// A managed cloud identity (AWS): the head job acts as this role with tokens it fetches
+    /// from Strongroom with its run token, refreshed before they expire.
+    pub web_identity: Option<HeadWebIdentity<'a>>,
+}
+
+/// What a head job needs to act as a managed identity's role itself.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadWebIdentity<'a> {
+    pub role_arn: &'a str,
+    pub session_name: &'a str,
+    /// How often the job fetches a fresh token (half the token lifetime).
+    pub refresh_secs: i64,
 }
 
 /// A head job's state, as the scheduler or Batch service tells it.
@@ -217,6 +229,8 @@ pub struct Target<'a> {
     /// Whether the target may act as the Strongroom host's own cloud identity (credentials
     /// without keys of their own), as an instance administrator decided for the workspace.
     pub host_identity: HostIdentity<'a>,
+    /// Managed mode (AWS): act as this role, assumed with the issuer's tokens; no stored keys.
+    pub web_identity: Option<aws::WebIdentity>,
 }
 
 /// What a target without keys of its own may do with the host's own cloud identity.

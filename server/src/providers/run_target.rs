@@ -27,6 +27,32 @@ pub struct RunTarget {
     /// the account's `userName`, copied at launch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_credentials_id: Option<i64>,
+    /// For an environment with a managed cloud identity: who the run acts as (the subject, the
+    /// mapped role and the facts its tokens state), fixed at launch so cleanup acts as the same
+    /// identity. Holds no credential: tokens are minted from it when needed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_session: Option<CloudSession>,
+}
+
+/// The managed cloud identity a run (or a Check) acts as.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudSession {
+    /// The token's `sub` and `aud`.
+    pub subject: String,
+    pub audience: String,
+    /// The IAM role the subject is mapped to.
+    pub role_arn: String,
+    /// AWS `RoleSessionName`: names the user and the run for CloudTrail.
+    pub session_name: String,
+    pub org_id: i64,
+    pub workspace_id: i64,
+    pub user_id: i64,
+    pub pipeline: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow_id: Option<String>,
+    pub compute_env_id: String,
+    pub launch_role: String,
 }
 
 impl RunTarget {
@@ -58,6 +84,7 @@ mod tests {
             credentials_id: Some(4),
             credentials_version: Some(2),
             managed_credentials_id: None,
+            cloud_session: None,
         };
         let stored =
             "{\"platform\":\"aws-batch\",\"config\":{\"region\":\"eu-west-1\",\"jobQueue\":\"queue\"},\

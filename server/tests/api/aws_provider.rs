@@ -36,6 +36,7 @@ async fn open_with(
         credentials: keys.as_ref(),
         install_id,
         host_identity: providers::HostIdentity::Refused,
+        web_identity: None,
     })
     .await
 }

@@ -27,6 +27,7 @@ mod hpc_security;
 mod hpc_ssh;
 mod identities;
 mod leak;
+mod oidc;
 mod openapi;
 mod ops;
 mod orgs;

@@ -84,7 +84,7 @@ impl Compute {
         if let Some(identity_id) = config.managed_identity_id {
             self.check_managed_identity(workspace_id, input.platform, identity_id).await?;
         }
-        if uses_host_identity(input.platform, public.as_ref()) {
+        if uses_host_identity(input.platform, &config, public.as_ref()) {
             self.require_host_identity(workspace_id).await?;
         }
         let json = serde_json::to_string(&config).map_err(internal)?;

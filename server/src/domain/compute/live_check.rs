@@ -12,6 +12,7 @@
 use super::Compute;
 use crate::audit::{Event, Outcome};
 use crate::db::compute_envs::{self, ComputeEnvRow};
+use crate::domain::compute::cloud_identity::session_for;
 use crate::domain::runs::ssh_target::is_pinned;
 use crate::domain::{internal, now_ms, Core};
 use crate::policy::authorize_workspace;
@@ -36,12 +37,28 @@ impl ComputeCheckPort for Compute {
             .await
             .map_err(internal)?
             .ok_or_else(|| AppError::not_found("Compute environment"))?;
-        let target = env.target().map_err(internal)?;
+        let mut target = env.target().map_err(internal)?;
+        // A managed cloud identity is checked as the checking user's own: a real exchange.
+        let mut refusal = None;
+        if let Some(identity) = &target.config.cloud_identity {
+            let facts = check_facts(identity, &access, actor.id, id);
+            match session_for(identity, &facts, None) {
+                Ok(session) => target.cloud_session = Some(session),
+                Err(message) => refusal = Some(PreflightFailure {
+                    step: "find the cloud identity mapped for you".into(),
+                    message,
+                    fix: "A workspace owner or admin maps your subject to an IAM role in the environment's \
+                              Identity section."
+                        .into(),
+                }),
+            }
+        }
         let checked = self.core.check_target(workspace_id, &env.name, target, actor.id).await?;
-        let outcome = match checked.connect_only_note {
+        let outcome = match (refusal, &checked.connect_only_note) {
+            (Some(failure), _) => Err(failure),
             // No account to log in as: the login node and its host key only.
-            Some(_) => self.core.host_key_only(&checked.target.config).await.map(Some),
-            None => self.core.preflight_seeing_host_key(workspace_id, &checked.target).await,
+            (None, Some(_)) => self.core.host_key_only(&checked.target.config).await.map(Some),
+            (None, None) => self.core.preflight_seeing_host_key(workspace_id, &checked.target).await,
         };
         let check = match &outcome {
             Ok(seen) => {
@@ -75,6 +92,29 @@ impl ComputeCheckPort for Compute {
             .detail(detail);
         self.core.record(event).await;
         Ok(check)
+    }
+}
+
+/// The facts of a Check's token: the checking user in their role, no run; per pipeline, the first
+/// mapped pipeline stands for the environment.
+fn check_facts(
+    identity: &app::model::CloudIdentity,
+    access: &crate::policy::WorkspaceAccess,
+    user_id: i64,
+    env_id: i64,
+) -> crate::oidc::claims::RunFacts {
+    let pipeline = match identity.subject {
+        app::model::SubjectGranularity::Pipeline => identity.mappings.iter().find_map(|m| m.pipeline.clone()),
+        _ => None,
+    };
+    crate::oidc::claims::RunFacts {
+        org_id: access.workspace.org_id,
+        workspace_id: access.workspace_id(),
+        user_id,
+        pipeline: pipeline.unwrap_or_default(),
+        workflow_id: None,
+        compute_env_id: env_id.to_string(),
+        launch_role: access.role.as_str().to_string(),
     }
 }
 

@@ -8,9 +8,13 @@
 //! - `ComputeCheckPort` in `live_check` (the check against the real target);
 //! - `CredentialsPort` in `credentials` (with `credentials_input`, `ssh_key_input` and
 //!   `credential_versions`);
+//! - `CloudIdentityPort` in `cloud_identity_view` (what a cloud admin must trust for a managed
+//!   environment; the sessions runs act as are built in `cloud_identity`);
 //! - `HostIdentityPort` in `host_identity` (the Strongroom host's own cloud identity lent to
 //!   allowed workspaces).
 
+pub mod cloud_identity;
+pub mod cloud_identity_view;
 pub mod cloud_settings;
 pub mod credential_versions;
 pub mod credentials;

@@ -6,7 +6,10 @@ use crate::domain::compute::credentials_input::check_role_arn;
 use crate::domain::compute::{cloud_settings, ssh_settings};
 use crate::providers::hpc::host::HpcHost;
 use app::error::AppError;
-use app::model::{CloudProvider, ComputeConfig, ConfigEnvVariable, CredentialsPublic, Platform};
+use app::model::{
+    check_cloud_identity, CloudProvider, ComputeConfig, ConfigEnvVariable, CredentialsPublic, IdentityCloud,
+    Platform,
+};
 use std::path::Path;
 
 const MAX_FIELD: usize = 1024;
@@ -117,6 +120,17 @@ pub(crate) fn check_config(
         }),
         managed_identity_id: config.managed_identity_id,
         host_key_fingerprint: tidy(config.host_key_fingerprint),
+        cloud_identity: match (platform, config.cloud_identity) {
+            (Platform::AwsBatch, Some(identity)) => {
+                Some(check_cloud_identity(IdentityCloud::Aws, identity).map_err(bad)?)
+            }
+            // Google's exchange (STS, then impersonation) is not built yet: refused rather than
+            // silently falling back to another identity.
+            (_, Some(_)) => return Err(bad(format!(
+                "A managed cloud identity (cloudIdentity) is available for aws-batch environments; not yet for {platform}."
+            ))),
+            (_, None) => None,
+        },
     };
     let c = &config;
     let is_aws = platform == Platform::AwsBatch;
@@ -222,6 +236,15 @@ pub(crate) fn check_credentials_fit(
     config: &ComputeConfig,
     provider: Option<CloudProvider>,
 ) -> Result<(), AppError> {
+    if config.cloud_identity.is_some() {
+        return match provider {
+            None => Ok(()),
+            Some(_) => Err(bad(
+                "An environment with a managed cloud identity (cloudIdentity) takes no credentials: its runs \
+                 exchange Strongroom's short-lived tokens for the mapped cloud identity.",
+            )),
+        };
+    }
     if config.uses_ssh(platform) {
         return match (config.managed_identity_id, provider) {
             (None, Some(CloudProvider::Ssh)) => Ok(()),
@@ -253,8 +276,14 @@ pub(crate) fn check_credentials_fit(
 /// Whether an environment would act as the Strongroom host's own cloud identity: AWS Batch with
 /// no credentials, or with AWS credentials that hold no access key (a role assumed by the host).
 /// That needs an instance administrator's grant for the workspace (`compute::host_identity`).
-pub(crate) fn uses_host_identity(platform: Platform, credentials: Option<&CredentialsPublic>) -> bool {
-    platform == Platform::AwsBatch && credentials.is_none_or(|public| public.access_key.is_none())
+pub(crate) fn uses_host_identity(
+    platform: Platform,
+    config: &ComputeConfig,
+    credentials: Option<&CredentialsPublic>,
+) -> bool {
+    platform == Platform::AwsBatch
+        && config.cloud_identity.is_none()
+        && credentials.is_none_or(|public| public.access_key.is_none())
 }
 
 #[cfg(test)]
@@ -363,10 +392,10 @@ mod tests {
             assume_role_arn: Some("arn:aws:iam::123456789012:role/r".into()),
             ..Default::default()
         };
-        assert!(uses_host_identity(Platform::AwsBatch, None));
-        assert!(uses_host_identity(Platform::AwsBatch, Some(&role)));
-        assert!(!uses_host_identity(Platform::AwsBatch, Some(&keys)));
-        assert!(!uses_host_identity(Platform::GoogleBatch, None));
-        assert!(!uses_host_identity(Platform::Slurm, None));
+        assert!(uses_host_identity(Platform::AwsBatch, &ComputeConfig::default(), None));
+        assert!(uses_host_identity(Platform::AwsBatch, &ComputeConfig::default(), Some(&role)));
+        assert!(!uses_host_identity(Platform::AwsBatch, &ComputeConfig::default(), Some(&keys)));
+        assert!(!uses_host_identity(Platform::GoogleBatch, &ComputeConfig::default(), None));
+        assert!(!uses_host_identity(Platform::Slurm, &ComputeConfig::default(), None));
     }
 }

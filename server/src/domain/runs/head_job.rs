@@ -13,7 +13,7 @@
 use crate::db::runs::RunRow;
 use crate::domain::runs::launch_command::run_token_name;
 use crate::domain::Core;
-use crate::providers::{HeadJobSpec, HeadJobState, HeadJobs, ProviderError};
+use crate::providers::{HeadJobSpec, HeadJobState, HeadJobs, HeadWebIdentity, ProviderError};
 use app::model::LaunchFields;
 use secrecy::SecretString;
 
@@ -41,6 +41,8 @@ impl Core {
             }
             None => LaunchFields::default(),
         };
+        // A managed cloud identity: the head job fetches and refreshes its own token.
+        let cloud_session = run.target.as_ref().and_then(|target| target.cloud_session.clone());
         let spec = HeadJobSpec {
             workflow_id: &run.id,
             run_name: &run.run_name,
@@ -57,6 +59,11 @@ impl Core {
             post_run_script: fields.post_run_script.as_deref(),
             work_dir: fields.work_dir.as_deref(),
             config_profiles: &fields.config_profiles,
+            web_identity: cloud_session.as_ref().map(|session| HeadWebIdentity {
+                role_arn: &session.role_arn,
+                session_name: &session.session_name,
+                refresh_secs: (self.oidc.lifetime_secs() / 2).max(30),
+            }),
         };
         jobs.submit(&spec).await
     }

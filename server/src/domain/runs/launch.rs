@@ -7,6 +7,7 @@ use super::Runs;
 use crate::audit::Event;
 use crate::db::secrets::{self, Owner};
 use crate::db::{compute_envs, run_copies, runs};
+use crate::domain::compute::cloud_identity::session_for;
 use crate::domain::identities::for_launch;
 use crate::domain::runs::launch_fields::check_launch_fields;
 use crate::domain::runs::launch_input::{check_pipeline, check_revision, check_run_name};
@@ -160,6 +161,28 @@ impl LaunchPort for Runs {
             }
             Err(error) => return Err(error),
         };
+
+        // A managed cloud identity: the run acts as the identity mapped to its subject.
+        if let Some(identity) = &target.config.cloud_identity {
+            let facts = crate::oidc::claims::RunFacts {
+                org_id: access.workspace.org_id,
+                workspace_id,
+                user_id: actor.id,
+                pipeline: pipeline.clone(),
+                workflow_id: Some(workflow_id.clone()),
+                compute_env_id: env.id.to_string(),
+                launch_role: access.role.as_str().to_string(),
+            };
+            match session_for(identity, &facts, request.cloud_identity_mapping) {
+                Ok(session) => target.cloud_session = Some(session),
+                Err(refusal) => {
+                    return Err(self
+                        .core
+                        .denied(actor, Some(workspace_id), AppError::bad_request(refusal))
+                        .await)
+                }
+            }
+        }
 
         let workspace_found = resolve(&self.core, Owner::Workspace(workspace_id), &workspace_names).await?;
         let user_found = resolve(&self.core, Owner::User(actor.id), &user_names).await?;

@@ -57,6 +57,10 @@ const PREFLIGHT_FRESH_MS: i64 = 5 * 60_000;
 const CREDENTIALS_DELETED: &str =
     "the compute environment's credentials were deleted; an admin must choose new ones";
 
+const NO_CLOUD_SESSION: &str =
+    "an environment with a managed cloud identity is reached only as the identity of a run or of the user \
+     checking it";
+
 const MANAGED_CREDENTIALS_DELETED: &str =
     "the cluster credentials (managed identity) this run uses were deleted; its files on the cluster \
      cannot be reached as that account any more";
@@ -68,6 +72,11 @@ impl Core {
         workspace_id: i64,
         target: &RunTarget,
     ) -> Result<SharedStore, ProviderError> {
+        if target.config.cloud_identity.is_some() && target.cloud_session.is_none() {
+            // Never the host's identity nor anyone else's: a managed environment is reached only
+            // as the identity of a run (or of the user checking it).
+            return Err(ProviderError::Rejected(NO_CLOUD_SESSION.into()));
+        }
         let unavailable =
             |e: sqlx::Error| ProviderError::Unavailable(format!("could not read the credentials: {e}"));
         // A target that follows the current credentials reads their row once: its version goes
@@ -126,6 +135,7 @@ impl Core {
             credentials: credentials.as_ref(),
             install_id: &self.install_id,
             host_identity,
+            web_identity: target.cloud_session.as_ref().map(|session| self.web_identity_for(session)),
         };
         // Checked again at every open: cloud endpoints against the allow-list, HPC work
         // directories against the work roots (issue 10, items 4 and 6).
@@ -206,10 +216,22 @@ impl Core {
         workspace_id: i64,
         target: &RunTarget,
     ) -> Result<Option<String>, PreflightFailure> {
-        let store = self.store_for(workspace_id, target).await.map_err(|error| PreflightFailure {
-            step: "open the compute environment".into(),
-            message: error.to_string(),
-            fix: "Check the compute environment's settings and credentials.".into(),
+        let store = self.store_for(workspace_id, target).await.map_err(|error| {
+            match (&target.cloud_session, error) {
+            // A managed identity's exchange was refused: the message names the fix and its values.
+            (Some(session), ProviderError::Rejected(message)) => PreflightFailure {
+                step: format!("act as {} with Strongroom's token", session.role_arn),
+                message,
+                fix: "Configure the cloud as the compute environment's Identity section shows: the issuer, \
+                      the audience and this subject in the role's trust policy."
+                    .into(),
+            },
+            (_, error) => PreflightFailure {
+                step: "open the compute environment".into(),
+                message: error.to_string(),
+                fix: "Check the compute environment's settings and credentials.".into(),
+            },
+        }
         })?;
         store.preflight().await?;
         Ok(store.host_key_seen())

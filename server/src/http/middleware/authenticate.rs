@@ -103,7 +103,8 @@ async fn resolve_caller(state: AppState, mut request: Request, next: Next) -> Re
 }
 
 /// The only calls a run token may make: `POST /api/trace/create` (which must then name its run:
-/// the handler checks the body) and `PUT /api/trace/{its run}/begin|progress|heartbeat|complete`.
+/// the handler checks the body), `PUT /api/trace/{its run}/begin|progress|heartbeat|complete`
+/// and `POST /api/trace/{its run}/identity-token` (a managed cloud identity's token).
 /// The path is compared as sent; the trace handlers compare the decoded id again.
 fn run_token_may_call(method: &Method, path: &str, run: &RunScope) -> bool {
     let Some(rest) = path.strip_prefix("/api/trace/") else { return false };
@@ -112,9 +113,10 @@ fn run_token_may_call(method: &Method, path: &str, run: &RunScope) -> bool {
     }
     match rest.split_once('/') {
         Some((id, action)) => {
-            *method == Method::PUT
-                && id == run.workflow_id
-                && matches!(action, "begin" | "progress" | "heartbeat" | "complete")
+            id == run.workflow_id
+                && ((*method == Method::PUT
+                    && matches!(action, "begin" | "progress" | "heartbeat" | "complete"))
+                    || (*method == Method::POST && action == "identity-token"))
         }
         None => false,
     }
@@ -156,6 +158,7 @@ fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/")
         || path.starts_with("/sfn/")
         || path.starts_with("/pkg/")
+        || path.starts_with("/.well-known/")
         || path == "/health"
         || path == "/metrics"
         || last.contains('.'))
@@ -169,9 +172,15 @@ mod tests {
     fn pages_exclude_apis_and_files() {
         assert!(is_page("/"));
         assert!(is_page("/orgs/1/workspaces/2/members"));
-        for not_page in
-            ["/api/orgs", "/sfn/login", "/pkg/strongroom.wasm", "/favicon.ico", "/health", "/metrics"]
-        {
+        for not_page in [
+            "/api/orgs",
+            "/sfn/login",
+            "/pkg/strongroom.wasm",
+            "/favicon.ico",
+            "/health",
+            "/metrics",
+            "/.well-known/openid-configuration",
+        ] {
             assert!(!is_page(not_page), "{not_page}");
         }
     }
@@ -190,6 +199,9 @@ mod tests {
             );
         }
         assert!(run_token_may_call(&Method::POST, "/api/trace/create", &run));
+        assert!(run_token_may_call(&Method::POST, "/api/trace/AbC123/identity-token", &run));
+        assert!(!run_token_may_call(&Method::POST, "/api/trace/Other1/identity-token", &run));
+        assert!(!run_token_may_call(&Method::GET, "/api/trace/AbC123/identity-token", &run));
         for (method, path) in [
             (Method::GET, "/api/trace/create"),
             (Method::PUT, "/api/trace/AbC123/begin/"),

@@ -6,8 +6,8 @@
 //!   gets a policy that allows nothing to run and nothing to frame it.
 //! - `nosniff`, `Referrer-Policy: no-referrer` (URLs carry workspace and run ids) and
 //!   `Cross-Origin-Opener-Policy: same-origin` everywhere; HSTS when the public URL is https.
-//! - `Cache-Control: no-store` on everything but the compiled site files under `/pkg/` and the
-//!   icon: pages and API answers list secrets, tokens and members, which no cache may keep. Those
+//! - `Cache-Control: no-store` on everything but the compiled site files under `/pkg/`, the
+//!   icon and the OIDC issuer's public documents under `/.well-known/`: pages and API answers list secrets, tokens and members, which no cache may keep. Those
 //!   files carry the policy `site_files` gave them (immutable when their name is their content
 //!   hash), or `no-store` too when there was none (the 404 page for a missing file).
 
@@ -50,9 +50,13 @@ pub async fn browser_headers(State(state): State<AppState>, request: Request, ne
     response
 }
 
-/// The compiled site (WASM, JS, CSS) and the icon: the same for everyone, safe to cache.
+/// The compiled site (WASM, JS, CSS), the icon and the issuer's discovery document and public
+/// keys: the same for everyone, safe to cache.
 fn is_site_file(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg"
+    path.starts_with("/pkg/")
+        || path == "/favicon.svg"
+        || path == "/.well-known/openid-configuration"
+        || path == "/.well-known/jwks.json"
 }
 
 #[cfg(test)]
@@ -63,7 +67,15 @@ mod tests {
     fn only_the_compiled_site_and_the_icon_may_be_cached() {
         assert!(is_site_file("/pkg/strongroom.wasm"));
         assert!(is_site_file("/favicon.svg"));
-        for path in ["/", "/api/pipeline-secrets", "/sfn/list_secrets", "/workspaces/1/secrets", "/pkgx"] {
+        assert!(is_site_file("/.well-known/jwks.json"));
+        for path in [
+            "/",
+            "/api/pipeline-secrets",
+            "/sfn/list_secrets",
+            "/workspaces/1/secrets",
+            "/pkgx",
+            "/.well-known/x",
+        ] {
             assert!(!is_site_file(path), "{path}");
         }
     }

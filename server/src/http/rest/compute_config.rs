@@ -3,7 +3,7 @@
 //! settings `hostName`, `port`, `userName`, `launchDir`, `headQueue`, `headJobOptions`,
 //! `preRunScript`, `postRunScript`, `nextflowConfig`, `environment`), and Strongroom's own names for
 //! the settings it adds (`kmsKeyId`, `customJobDefinition`, `endpointUrl`, `launchCommand`,
-//! `hostKeyFingerprint`, `headJobImage`). The cloud head job's settings are Seqera's too
+//! `hostKeyFingerprint`, `headJobImage`, `cloudIdentity`). The cloud head job's settings are Seqera's too
 //! (`headQueue`, `headJobRole`, `headJobCpus`, `headJobMemoryMb`, `serviceAccount`, `network`,
 //! `subnetwork`). `config_dto` and `config_from_dto` are each other's inverse.
 //!
@@ -49,6 +49,9 @@ pub fn config_dto(env: &ComputeEnvSummary) -> Value {
     put(&mut map, "subnetwork", c.subnetwork.clone());
     if let Some(entries) = &c.environment {
         map.insert("environment".into(), serde_json::to_value(entries).unwrap_or(Value::Null));
+    }
+    if let Some(identity) = &c.cloud_identity {
+        map.insert("cloudIdentity".into(), serde_json::to_value(identity).unwrap_or(Value::Null));
     }
     Value::Object(map)
 }
@@ -113,6 +116,7 @@ pub fn config_from_dto(platform: Platform, dto: Map<String, Value>) -> Result<Co
             "serviceAccount" => config.service_account = text()?,
             "network" => config.network = text()?,
             "subnetwork" => config.subnetwork = text()?,
+            "cloudIdentity" => config.cloud_identity = cloud_identity(value)?,
             other => {
                 return Err(refuse(format!(
                     "config.{} is not a setting Strongroom supports.",
@@ -122,6 +126,21 @@ pub fn config_from_dto(platform: Platform, dto: Map<String, Value>) -> Result<Co
         }
     }
     Ok(config)
+}
+
+/// `cloudIdentity`: `{subject, audience, mappings: [{userId, pipeline, roleArn, …}]}`; the rules
+/// are checked with the rest of the settings.
+fn cloud_identity(value: Value) -> Result<Option<app::model::CloudIdentity>, ApiError> {
+    match value {
+        Value::Null => Ok(None),
+        value => serde_json::from_value(value).map(Some).map_err(|_| {
+            refuse(
+                "config.cloudIdentity must be an object: subject (workspace, pipeline or user), optional \
+                 audience, and mappings, each with roleArn (AWS) and, per subject, userId or pipeline."
+                    .into(),
+            )
+        }),
+    }
 }
 
 fn port(value: &Value) -> Result<Option<u16>, ApiError> {

@@ -255,3 +255,17 @@ pub async fn validate(
         "transientError": false,
     })))
 }
+
+/// `GET /compute-envs/{id}/identity` (Strongroom): a managed environment's issuer, audience and
+/// subjects, with the trust settings a cloud admin pastes (`CloudIdentityView`).
+pub async fn identity(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<WorkspaceQuery>,
+) -> Result<Json<app::model::CloudIdentityView>, ApiError> {
+    let workspace_id =
+        query.workspace_id.ok_or_else(|| ApiError(AppError::bad_request("workspaceId is required.")))?;
+    let id: i64 = id.parse().map_err(|_| ApiError(AppError::not_found("Compute environment")))?;
+    Ok(Json(state.ports.cloud_identity.cloud_identity_view(&actor, workspace_id, id).await?))
+}

@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
             get(compute_envs::describe).put(compute_envs::update).delete(compute_envs::delete),
         )
         .route("/api/compute-envs/{compute_env_id}/validate", post(compute_envs::validate))
+        .route("/api/compute-envs/{compute_env_id}/identity", get(compute_envs::identity))
         .route("/api/credentials", get(credentials::list).post(credentials::create))
         .route(
             "/api/credentials/{credentials_id}",
@@ -64,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/trace/{workflow_id}/progress", put(trace::progress))
         .route("/api/trace/{workflow_id}/heartbeat", put(trace::heartbeat))
         .route("/api/trace/{workflow_id}/complete", put(trace::complete))
+        .route("/api/trace/{workflow_id}/identity-token", post(trace::identity_token))
         .route("/api/tokens", get(tokens::list).post(tokens::create))
         .route("/api/tokens/{token_id}", delete(tokens::delete))
         .route("/api/pipeline-secrets/validate", get(pipeline_secrets::validate))

@@ -172,3 +172,22 @@ pub async fn complete(
     state.ports.trace.trace_complete(&actor, &id, workspace_id, success, error.as_deref()).await?;
     Ok(Json(json!({ "status": "OK", "workflowId": id })))
 }
+
+/// `POST /trace/{id}/identity-token` (Strongroom): a fresh token of the run's managed cloud
+/// identity, as text, for the head job's `AWS_WEB_IDENTITY_TOKEN_FILE`. Only the run's own run
+/// token may call it: a token that acts in the cloud is never handed to a person's session or
+/// access token.
+pub async fn identity_token(State(state): State<AppState>, report: RunReport) -> Result<String, ApiError> {
+    match &report.scope {
+        Some(run) if run.workflow_id == report.workflow_id => {}
+        Some(_) => {
+            return Err(ApiError(AppError::Forbidden("This run token belongs to another run.".into())))
+        }
+        None => {
+            return Err(ApiError(AppError::Forbidden(
+                "Only the run's own run token (its head job) may fetch its identity token.".into(),
+            )))
+        }
+    }
+    Ok(state.domain.core.identity_token_for_run(&report.workflow_id).await?)
+}

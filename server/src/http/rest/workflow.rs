@@ -52,6 +52,9 @@ pub struct LaunchBody {
     work_dir: Option<String>,
     #[serde(default)]
     config_profiles: Vec<String>,
+    /// Strongroom's: with a managed cloud identity, which of the launcher's mapped identities
+    /// (its position in the environment's `cloudIdentity.mappings`, from 0).
+    cloud_identity_mapping: Option<usize>,
 }
 
 pub async fn launch(
@@ -84,6 +87,7 @@ pub async fn launch(
             work_dir: body.work_dir,
             config_profiles: body.config_profiles,
         },
+        cloud_identity_mapping: body.cloud_identity_mapping,
     };
     let workflow_id = state.ports.launch.launch(&actor, workspace_id, request).await?;
     Ok(Json(json!({ "workflowId": workflow_id })))

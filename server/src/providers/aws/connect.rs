@@ -13,6 +13,7 @@
 //!   from durable rows, with backoff).
 
 use super::pacing::pacing_for;
+use super::web_identity::{self, WebIdentity};
 use super::AwsStore;
 use crate::crypto::SecretBytes;
 use crate::providers::{HostIdentity, ProviderError, Target};
@@ -49,8 +50,9 @@ struct AwsKeys {
 }
 
 impl AwsStore {
-    /// Builds the clients from a compute environment's settings and credentials. Makes no call:
-    /// credentials (and an assumed role) are resolved on the first request.
+    /// Builds the clients from a compute environment's settings and credentials. Makes no call
+    /// (credentials and an assumed role are resolved on the first request), except in managed
+    /// mode, which exchanges the run's token for the mapped role at once.
     pub async fn from_target(target: &Target<'_>) -> Result<AwsStore, ProviderError> {
         let region = region_of(target)?;
         let endpoint = endpoint_of(target)?;
@@ -59,6 +61,10 @@ impl AwsStore {
         }
         let keys = parse_keys(target.credentials)?;
         let loader = sdk_defaults(&region, endpoint.as_deref());
+        if let Some(identity) = &target.web_identity {
+            let sdk_config = as_web_identity(loader, identity, endpoint.as_deref()).await?;
+            return Ok(AwsStore::with_clients(&sdk_config, target, region, endpoint));
+        }
         let static_keys = static_credentials(&keys)?;
         let (loader, external_id) = with_identity(loader, static_keys, &keys, target.host_identity)?;
         let mut sdk_config = loader.load().await;
@@ -201,6 +207,23 @@ fn with_identity(
             Ok((loader, Some(external_id.to_string())))
         }
     }
+}
+
+/// Managed mode: the calls are made as the mapped role, assumed now with a fresh token (so a
+/// refusal is reported when the store opens, in plain words) and again whenever the SDK's
+/// credentials are about to expire. Neither stored keys nor the host's identity take part.
+async fn as_web_identity(
+    loader: ConfigLoader,
+    identity: &WebIdentity,
+    endpoint: Option<&str>,
+) -> Result<SdkConfig, ProviderError> {
+    let base = loader.load().await;
+    let trusted = endpoint
+        .is_none_or(|e| url::Url::parse(e).is_ok_and(|u| crate::providers::endpoints::is_aws_api(&u)));
+    let sts = web_identity::sts_client(&base);
+    let first = web_identity::exchange(&sts, identity, trusted).await?;
+    let provider = web_identity::WebIdentityCredentials::new(sts, identity.clone(), trusted, first);
+    Ok(base.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build())
 }
 
 /// The role the keys document asks to assume, if any, once it looks like an IAM role ARN.

@@ -21,7 +21,7 @@
 //! deletes and lists the Secrets Manager copies, `job_definition` registers and deregisters the
 //! head job's `tower-<workflowId>` job definition, `head_job` submits, follows and terminates the
 //! Nextflow head job `sr-<workflowId>`, `preflight` tries what launches need, `errors`
-//! sorts SDK errors, `policy` writes the IAM policies a failed preflight shows.
+//! sorts SDK errors, `web_identity` acts as a managed identity's role with the issuer's tokens, `policy` writes the IAM policies a failed preflight shows.
 
 mod connect;
 mod copies;
@@ -31,12 +31,14 @@ mod job_definition;
 mod pacing;
 pub mod policy;
 mod preflight;
+mod web_identity;
 
 pub use connect::HOST_IDENTITY_REFUSED;
 pub use copies::{copy_name, request_token};
 pub use head_job::{console_url, head_job_name, TERMINATE_REASON};
 pub use job_definition::{job_definition_name, DEFAULT_IMAGE};
 pub use pacing::CALLS_PER_SECOND;
+pub use web_identity::{MintToken, WebIdentity};
 
 use super::{CopySpec, CreatedCopy, HeadJobs, ManagedCopy, PreflightFailure, ProviderError, SecretStore};
 use crate::crypto::SecretBytes;

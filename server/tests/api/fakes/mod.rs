@@ -1,8 +1,10 @@
 //! Stand-ins for the clouds the tests cannot reach: moto for AWS (Secrets Manager, Batch, STS),
-//! a wire-faithful fake of Google Secret Manager, endpoints that misbehave on purpose, and the
+//! an STS stand-in that verifies web identity tokens as AWS does (in front of moto), a
+//! wire-faithful fake of Google Secret Manager, endpoints that misbehave on purpose, and the
 //! AWS Batch compute environment the tests aim at them.
 
 pub mod aws_env;
 pub mod bad_endpoints;
 pub mod gsm;
 pub mod moto;
+pub mod sts;

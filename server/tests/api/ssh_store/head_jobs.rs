@@ -43,6 +43,7 @@ pub fn spec<'a>(launch: &'a Launch, pipeline: &'a str, tower: &'a str) -> HeadJo
         post_run_script: None,
         work_dir: None,
         config_profiles: &[],
+        web_identity: None,
     }
 }
 

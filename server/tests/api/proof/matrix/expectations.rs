@@ -33,6 +33,10 @@ pub enum Rule {
         manage: bool,
     },
     InstanceAdmin,
+    /// A run's managed cloud identity token: the run's own run token alone. The matrix's runs
+    /// have no managed identity, so even that token is told "not found"; everyone else is
+    /// refused (`oidc::run_identity` proves the token's own path).
+    RunIdentityToken,
     /// First-visit setup, once it is done: refused to everyone.
     SetupDone,
     /// An API path with no endpoint: the API's JSON 404 for everyone.
@@ -55,6 +59,9 @@ pub fn expect(rule: Rule, who: Principal) -> Outcome {
     use Outcome::*;
     use Principal::*;
     match (rule, who) {
+        (Rule::RunIdentityToken, RunToken) => Refused(404),
+        (Rule::RunIdentityToken, SignedOut) => Refused(401),
+        (Rule::RunIdentityToken, _) => Refused(403),
         (Rule::Launcher, RunToken) => Allowed,
         // A run token reports on its own run and does nothing else (authentication middleware).
         (_, RunToken) => Refused(403),
@@ -145,6 +152,7 @@ pub const OPERATIONS: &[(&str, Rule, Fresh)] = &[
     ("PUT /api/compute-envs/{compute_env_id}", COMPUTE, F::ComputeEnv),
     ("DELETE /api/compute-envs/{compute_env_id}", COMPUTE, F::ComputeEnv),
     ("POST /api/compute-envs/{compute_env_id}/validate", COMPUTE, F::Nothing),
+    ("GET /api/compute-envs/{compute_env_id}/identity", READ, F::Nothing),
     ("GET /api/credentials", READ, F::Nothing),
     ("POST /api/credentials", COMPUTE, F::Nothing),
     ("GET /api/credentials/{credentials_id}", READ, F::Nothing),
@@ -176,6 +184,7 @@ pub const OPERATIONS: &[(&str, Rule, Fresh)] = &[
     ("PUT /api/trace/{workflow_id}/progress", Launcher, F::Run),
     ("PUT /api/trace/{workflow_id}/heartbeat", Launcher, F::Run),
     ("PUT /api/trace/{workflow_id}/complete", Launcher, F::Run),
+    ("POST /api/trace/{workflow_id}/identity-token", RunIdentityToken, F::Run),
     ("GET /api/tokens", SignedIn, F::Nothing),
     ("POST /api/tokens", SignedIn, F::Nothing),
     ("DELETE /api/tokens/{token_id}", SignedIn, F::OwnToken),
@@ -219,6 +228,7 @@ pub const OPERATIONS: &[(&str, Rule, Fresh)] = &[
     ("POST /sfn/create_compute_env", COMPUTE, F::Nothing),
     ("POST /sfn/delete_compute_env", COMPUTE, F::ComputeEnv),
     ("POST /sfn/check_compute_env", COMPUTE, F::Nothing),
+    ("POST /sfn/cloud_identity_view", READ, F::Nothing),
     ("POST /sfn/list_credentials", READ, F::Nothing),
     ("POST /sfn/create_credentials", COMPUTE, F::Nothing),
     ("POST /sfn/replace_credentials", COMPUTE, F::Credentials),

@@ -260,7 +260,9 @@ pub fn server_function(key: &str, world: &World, ids: &Ids, target: &Target) -> 
                 s("config[workDir]", &work_dir),
             ]
         }
-        "delete_compute_env" | "check_compute_env" => vec![ws, s("compute_env_id", &id("compute_env_id"))],
+        "delete_compute_env" | "check_compute_env" | "cloud_identity_view" => {
+            vec![ws, s("compute_env_id", &id("compute_env_id"))]
+        }
         "create_credentials" => vec![
             ws,
             s("name", &format!("awsui{n}")),

@@ -1,0 +1,420 @@
+//! A cloud compute environment's **managed** identity (issue 14): instead of stored keys, each run
+//! gets a short-lived token from Strongroom's OIDC issuer and exchanges it for the cloud identity
+//! mapped to its subject (an AWS role; a Google workload identity provider and, optionally, a
+//! service account to impersonate; an Azure app registration).
+//!
+//! The subject granularity is the administrator's choice: one subject for the whole workspace, one
+//! per pipeline, or one per launching user. Mappings say which cloud identity a subject gets; in
+//! per-user mode each user's own mappings are theirs alone.
+
+use serde::{Deserialize, Serialize};
+
+/// Whose identity a managed environment's runs get.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectGranularity {
+    /// Every run of the workspace: `org:<orgId>:wsp:<wsId>`.
+    #[default]
+    Workspace,
+    /// One per pipeline repository: `org:<orgId>:wsp:<wsId>:pipeline:<hash>`.
+    Pipeline,
+    /// One per launching user: `org:<orgId>:wsp:<wsId>:user:<userId>`.
+    User,
+}
+
+impl SubjectGranularity {
+    pub const ALL: [SubjectGranularity; 3] =
+        [SubjectGranularity::Workspace, SubjectGranularity::Pipeline, SubjectGranularity::User];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectGranularity::Workspace => "workspace",
+            SubjectGranularity::Pipeline => "pipeline",
+            SubjectGranularity::User => "user",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SubjectGranularity> {
+        SubjectGranularity::ALL.into_iter().find(|g| g.as_str() == text)
+    }
+}
+
+/// The managed identity settings of a cloud environment (`cloudIdentity` in its config).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudIdentity {
+    #[serde(default)]
+    pub subject: SubjectGranularity,
+    /// The token's `aud`; the cloud's default when absent (AWS `sts.amazonaws.com`, Google the
+    /// provider's full resource name, Azure `api://AzureADTokenExchange`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    #[serde(default)]
+    pub mappings: Vec<IdentityMapping>,
+}
+
+/// One subject's cloud identity. Per user: `userId` says whose; per pipeline: `pipeline` says
+/// which; per workspace: neither.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityMapping {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<String>,
+    /// AWS: the role to assume with the token (`AssumeRoleWithWebIdentity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// Google: `projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<id>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload_identity_provider: Option<String>,
+    /// Google: a service account to impersonate after the exchange (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
+    /// Azure: the tenant and the app registration (client) holding the federated credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+/// The most mappings one environment may hold (a list people read on one page).
+pub const MAX_MAPPINGS: usize = 100;
+
+/// AWS's audience for `AssumeRoleWithWebIdentity`, and Azure's for a federated credential.
+pub const AWS_AUDIENCE: &str = "sts.amazonaws.com";
+pub const AZURE_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+impl CloudIdentity {
+    /// The mappings that apply to a run of `user_id` launching a pipeline for which
+    /// `same_pipeline` says yes, with their positions (what a launch names to pick one).
+    pub fn mappings_for(
+        &self,
+        user_id: i64,
+        same_pipeline: impl Fn(&str) -> bool,
+    ) -> Vec<(usize, &IdentityMapping)> {
+        self.mappings
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| match self.subject {
+                SubjectGranularity::Workspace => true,
+                SubjectGranularity::User => m.user_id == Some(user_id),
+                SubjectGranularity::Pipeline => m.pipeline.as_deref().is_some_and(&same_pipeline),
+            })
+            .collect()
+    }
+}
+
+impl IdentityMapping {
+    /// What the mapping grants, as people read it ("role/pipeline-runner", a provider's last part).
+    pub fn describe(&self) -> String {
+        if let Some(arn) = &self.role_arn {
+            return arn.rsplit(':').next().unwrap_or(arn).to_string();
+        }
+        if let Some(provider) = &self.workload_identity_provider {
+            let short = provider.rsplit('/').next().unwrap_or(provider);
+            return match &self.service_account {
+                Some(sa) => format!("{short} as {sa}"),
+                None => short.to_string(),
+            };
+        }
+        match (&self.tenant_id, &self.client_id) {
+            (Some(tenant), Some(client)) => format!("app {client} in tenant {tenant}"),
+            _ => "nothing".into(),
+        }
+    }
+}
+
+/// What a cloud admin must configure for a managed environment, with the exact values: the
+/// issuer, the audience, each mapped subject and, ready to copy, the provider and trust settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudIdentityView {
+    /// Whether the environment is in managed mode (otherwise it uses stored keys, and the rest
+    /// shows what managed mode would use: no mappings yet).
+    pub managed: bool,
+    pub issuer: String,
+    /// `<issuer>/.well-known/openid-configuration`.
+    pub discovery_url: String,
+    pub audience: String,
+    pub subject_granularity: SubjectGranularity,
+    /// The caller's own subject in this environment (what their runs and Checks use).
+    pub your_subject: String,
+    /// AWS: how to create the IAM OIDC identity provider (once per account).
+    pub aws_provider: String,
+    pub subjects: Vec<MappedSubject>,
+}
+
+/// One mapping as a cloud admin reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MappedSubject {
+    /// The mapping's position (what a launch names to pick it).
+    pub index: usize,
+    pub subject: String,
+    /// Whom or what it is for: everyone in the workspace, a user's name, a pipeline.
+    pub applies_to: String,
+    /// What it maps to (the role ARN).
+    pub maps_to: String,
+    /// Whether it applies to the caller.
+    pub yours: bool,
+    /// AWS: the role's trust policy, ready to paste.
+    pub aws_trust_policy: String,
+    /// Google: the workload identity provider to create, as a gcloud command.
+    pub google_provider: String,
+    /// Azure: the federated identity credential to add to the app registration.
+    pub azure_federated_credential: String,
+}
+
+/// Which cloud an environment's identity is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityCloud {
+    Aws,
+    Google,
+    Azure,
+}
+
+/// Checks (and tidies: trims, drops empty fields) a managed identity for `cloud`. Errors say
+/// which mapping and field, never anything else.
+pub fn check_cloud_identity(cloud: IdentityCloud, identity: CloudIdentity) -> Result<CloudIdentity, String> {
+    let tidy = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let audience = tidy(identity.audience);
+    if let Some(aud) = &audience {
+        if aud.len() > 400 || aud.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err("audience must be at most 400 characters, without spaces.".into());
+        }
+    }
+    if identity.mappings.is_empty() {
+        return Err("A managed identity needs at least one mapping to a cloud identity.".into());
+    }
+    if identity.mappings.len() > MAX_MAPPINGS {
+        return Err(format!("A managed identity can hold at most {MAX_MAPPINGS} mappings."));
+    }
+    let mut mappings = Vec::new();
+    for (index, m) in identity.mappings.into_iter().enumerate() {
+        let n = index + 1;
+        let m = IdentityMapping {
+            user_id: m.user_id,
+            pipeline: tidy(m.pipeline),
+            role_arn: tidy(m.role_arn),
+            workload_identity_provider: tidy(m.workload_identity_provider),
+            service_account: tidy(m.service_account),
+            tenant_id: tidy(m.tenant_id),
+            client_id: tidy(m.client_id),
+        };
+        match identity.subject {
+            SubjectGranularity::Workspace if m.user_id.is_some() || m.pipeline.is_some() => {
+                return Err(format!(
+                    "Mapping {n}: with one subject per workspace, a mapping names no user and no pipeline."
+                ))
+            }
+            SubjectGranularity::User if m.user_id.is_none() || m.pipeline.is_some() => {
+                return Err(format!("Mapping {n}: with one subject per user, each mapping names a userId."))
+            }
+            SubjectGranularity::Pipeline if m.pipeline.is_none() || m.user_id.is_some() => {
+                return Err(format!(
+                    "Mapping {n}: with one subject per pipeline, each mapping names a pipeline repository."
+                ))
+            }
+            _ => {}
+        }
+        if let Some(p) = &m.pipeline {
+            if p.len() > 500 || p.chars().any(char::is_control) {
+                return Err(format!(
+                    "Mapping {n}: pipeline must be a repository URL of at most 500 characters."
+                ));
+            }
+        }
+        check_mapping_target(cloud, &m).map_err(|e| format!("Mapping {n}: {e}"))?;
+        mappings.push(m);
+    }
+    Ok(CloudIdentity { subject: identity.subject, audience, mappings })
+}
+
+fn check_mapping_target(cloud: IdentityCloud, m: &IdentityMapping) -> Result<(), String> {
+    let google = m.workload_identity_provider.is_some() || m.service_account.is_some();
+    let azure = m.tenant_id.is_some() || m.client_id.is_some();
+    match cloud {
+        IdentityCloud::Aws => {
+            if google || azure {
+                return Err("an AWS environment maps subjects to IAM roles (roleArn) only.".into());
+            }
+            let arn = m.role_arn.as_deref().ok_or("roleArn is required.")?;
+            if !is_role_arn(arn) {
+                return Err(
+                    "roleArn must be an IAM role ARN such as arn:aws:iam::123456789012:role/pipeline-runner."
+                        .into(),
+                );
+            }
+        }
+        IdentityCloud::Google => {
+            if m.role_arn.is_some() || azure {
+                return Err("a Google environment maps subjects to a workload identity provider only.".into());
+            }
+            let provider =
+                m.workload_identity_provider.as_deref().ok_or("workloadIdentityProvider is required.")?;
+            if !is_workload_identity_provider(provider) {
+                return Err("workloadIdentityProvider must be projects/<project number>/locations/global/\
+                     workloadIdentityPools/<pool>/providers/<provider>."
+                    .into());
+            }
+            if let Some(sa) = &m.service_account {
+                if !is_service_account_email(sa) {
+                    return Err("serviceAccount must be a service account email (name@project.iam.gserviceaccount.com).".into());
+                }
+            }
+        }
+        IdentityCloud::Azure => {
+            if m.role_arn.is_some() || google {
+                return Err(
+                    "an Azure environment maps subjects to an app registration (tenantId, clientId) only."
+                        .into(),
+                );
+            }
+            for (field, value) in [("tenantId", &m.tenant_id), ("clientId", &m.client_id)] {
+                if !value.as_deref().is_some_and(is_guid) {
+                    return Err(format!(
+                        "{field} must be a GUID such as 00000000-0000-0000-0000-000000000000."
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/<optional path/>name`.
+pub fn is_role_arn(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let name_ok = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c);
+    matches!(partition, "aws" | "aws-cn" | "aws-us-gov")
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource
+            .strip_prefix("role/")
+            .is_some_and(|r| !r.is_empty() && r.len() <= 512 && r.chars().all(name_ok) && !r.ends_with('/'))
+}
+
+fn is_workload_identity_provider(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('/').collect();
+    let id_ok = |s: &str| {
+        (4..=32).contains(&s.len())
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    parts.len() == 8
+        && parts[0] == "projects"
+        && !parts[1].is_empty()
+        && parts[1].bytes().all(|b| b.is_ascii_digit())
+        && parts[2] == "locations"
+        && parts[3] == "global"
+        && parts[4] == "workloadIdentityPools"
+        && id_ok(parts[5])
+        && parts[6] == "providers"
+        && id_ok(parts[7])
+}
+
+fn is_service_account_email(email: &str) -> bool {
+    email.split_once('@').is_some_and(|(name, domain)| {
+        !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && domain.ends_with(".gserviceaccount.com")
+    })
+}
+
+fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws(subject: SubjectGranularity, mappings: Vec<IdentityMapping>) -> CloudIdentity {
+        CloudIdentity { subject, audience: None, mappings }
+    }
+
+    fn role(arn: &str) -> IdentityMapping {
+        IdentityMapping { role_arn: Some(arn.into()), ..IdentityMapping::default() }
+    }
+
+    #[test]
+    fn role_arns_must_look_like_iam_roles() {
+        for ok in ["arn:aws:iam::123456789012:role/runner", "arn:aws-us-gov:iam::123456789012:role/a/b/c-1"] {
+            assert!(is_role_arn(ok), "{ok}");
+        }
+        for bad in [
+            "arn:aws:iam::12345678901:role/x",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam::123456789012:user/x",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:role/a b",
+            "role/x",
+        ] {
+            assert!(!is_role_arn(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_granularity_takes_the_mappings_it_can_tell_apart() {
+        let ws = aws(SubjectGranularity::Workspace, vec![role(" arn:aws:iam::123456789012:role/runner ")]);
+        let checked = check_cloud_identity(IdentityCloud::Aws, ws).unwrap();
+        assert_eq!(checked.mappings[0].role_arn.as_deref(), Some("arn:aws:iam::123456789012:role/runner"));
+
+        let per_user = IdentityMapping { user_id: Some(3), ..role("arn:aws:iam::123456789012:role/ada") };
+        assert!(check_cloud_identity(
+            IdentityCloud::Aws,
+            aws(SubjectGranularity::User, vec![per_user.clone()])
+        )
+        .is_ok());
+        let error =
+            check_cloud_identity(IdentityCloud::Aws, aws(SubjectGranularity::Workspace, vec![per_user]))
+                .unwrap_err();
+        assert!(error.starts_with("Mapping 1:"), "{error}");
+        let error = check_cloud_identity(
+            IdentityCloud::Aws,
+            aws(SubjectGranularity::User, vec![role("arn:aws:iam::123456789012:role/x")]),
+        )
+        .unwrap_err();
+        assert!(error.contains("userId"), "{error}");
+        let error =
+            check_cloud_identity(IdentityCloud::Aws, aws(SubjectGranularity::Workspace, vec![])).unwrap_err();
+        assert!(error.contains("at least one mapping"), "{error}");
+    }
+
+    #[test]
+    fn google_and_azure_mappings_name_their_own_kind_of_identity() {
+        let google = IdentityMapping {
+            workload_identity_provider: Some(
+                "projects/123456/locations/global/workloadIdentityPools/strongroom/providers/runs".into(),
+            ),
+            service_account: Some("runner@proj-1.iam.gserviceaccount.com".into()),
+            ..IdentityMapping::default()
+        };
+        assert!(check_cloud_identity(
+            IdentityCloud::Google,
+            aws(SubjectGranularity::Workspace, vec![google.clone()])
+        )
+        .is_ok());
+        assert!(check_cloud_identity(IdentityCloud::Aws, aws(SubjectGranularity::Workspace, vec![google]))
+            .is_err());
+        let azure = IdentityMapping {
+            tenant_id: Some("0b0b0b0b-1111-2222-3333-444444444444".into()),
+            client_id: Some("not-a-guid".into()),
+            ..IdentityMapping::default()
+        };
+        let error =
+            check_cloud_identity(IdentityCloud::Azure, aws(SubjectGranularity::Workspace, vec![azure]))
+                .unwrap_err();
+        assert!(error.contains("clientId must be a GUID"), "{error}");
+    }
+}

@@ -1,0 +1,196 @@
+//! Managed cloud identity (issue 14): who a run of a managed environment acts as. The subject
+//! comes from ids at the granularity the administrator chose; the mapping gives the cloud
+//! identity; the session (`providers::CloudSession`) is fixed at launch, and tokens are minted
+//! from it by the issuer whenever the provider needs to exchange one.
+//!
+//! Guarantees: a launcher only ever gets a mapping that applies to them (per user: their own;
+//! per pipeline: the launched pipeline's); a mapping picked by position that does not apply is
+//! refused with the subject to map, never silently replaced.
+
+use crate::domain::Core;
+use crate::oidc::claims::{pipeline_hash, subject, RunFacts};
+use crate::providers::aws::WebIdentity;
+use crate::providers::CloudSession;
+use app::model::{CloudIdentity, AWS_AUDIENCE};
+use std::sync::Arc;
+
+/// The session a run of `facts` acts as: the subject, the mapping that applies (the one picked
+/// by position, or the first), the audience.
+pub fn session_for(
+    identity: &CloudIdentity,
+    facts: &RunFacts,
+    pick: Option<usize>,
+) -> Result<CloudSession, String> {
+    let sub = subject(identity.subject, facts);
+    let launched = pipeline_hash(&facts.pipeline);
+    let applicable = identity.mappings_for(facts.user_id, |p| pipeline_hash(p) == launched);
+    let chosen = match pick {
+        Some(index) => applicable.iter().find(|(i, _)| *i == index).map(|(_, m)| *m).ok_or_else(|| {
+            format!(
+                "Cloud identity {} is not one of those mapped for you (subject '{sub}'); choose one of yours.",
+                index + 1
+            )
+        })?,
+        None => applicable.first().map(|(_, m)| *m).ok_or_else(|| {
+            format!(
+                "No cloud identity is mapped for subject '{sub}' in this compute environment; ask a workspace \
+                 owner or admin to map it to an IAM role."
+            )
+        })?,
+    };
+    let role_arn =
+        chosen.role_arn.clone().ok_or_else(|| "The mapped cloud identity has no IAM role.".to_string())?;
+    Ok(CloudSession {
+        subject: sub,
+        audience: identity.audience.clone().unwrap_or_else(|| AWS_AUDIENCE.to_string()),
+        role_arn,
+        session_name: session_name(facts.user_id, facts.workflow_id.as_deref()),
+        org_id: facts.org_id,
+        workspace_id: facts.workspace_id,
+        user_id: facts.user_id,
+        pipeline: facts.pipeline.clone(),
+        workflow_id: facts.workflow_id.clone(),
+        compute_env_id: facts.compute_env_id.clone(),
+        launch_role: facts.launch_role.clone(),
+    })
+}
+
+/// AWS `RoleSessionName` (`[\w+=,.@-]{2,64}`): the user and the run, as CloudTrail shows them.
+pub fn session_name(user_id: i64, workflow_id: Option<&str>) -> String {
+    let run = workflow_id.unwrap_or("check");
+    let safe: String = run.chars().filter(|c| c.is_ascii_alphanumeric()).take(40).collect();
+    format!("strongroom-u{user_id}-{safe}")
+}
+
+/// The facts a session's tokens state.
+pub fn facts_of(session: &CloudSession) -> RunFacts {
+    RunFacts {
+        org_id: session.org_id,
+        workspace_id: session.workspace_id,
+        user_id: session.user_id,
+        pipeline: session.pipeline.clone(),
+        workflow_id: session.workflow_id.clone(),
+        compute_env_id: session.compute_env_id.clone(),
+        launch_role: session.launch_role.clone(),
+    }
+}
+
+impl Core {
+    /// A fresh identity token for a live run's head job (called with the run's own token only:
+    /// the trace API's rule). A run that has ended, or has no managed identity, gets none.
+    pub async fn identity_token_for_run(&self, workflow_id: &str) -> Result<String, app::error::AppError> {
+        use app::error::AppError;
+        let run = crate::db::runs::find(&self.db.pool, workflow_id)
+            .await
+            .map_err(crate::domain::internal)?
+            .ok_or_else(|| AppError::not_found("Run"))?;
+        let Some(session) = run.target.and_then(|t| t.cloud_session) else {
+            return Err(AppError::not_found("Managed cloud identity of this run"));
+        };
+        if run.ended_at.is_some() {
+            return Err(AppError::Forbidden(
+                "The run has ended: its identity tokens are no longer issued.".into(),
+            ));
+        }
+        let issuer = self.oidc.clone();
+        let now = crate::clock::now_ms() / 1000;
+        let signed = tokio::task::spawn_blocking(move || {
+            issuer.sign(session.subject.clone(), &session.audience, &facts_of(&session), now)
+        })
+        .await
+        .map_err(crate::domain::internal)?
+        .map_err(crate::domain::internal)?;
+        tracing::info!(workflow_id, jti = %signed.claims.jti, "identity token issued to the run's head job");
+        Ok(signed.token)
+    }
+
+    /// What the AWS provider needs to act as the session's role: a minter of fresh tokens.
+    pub fn web_identity_for(&self, session: &CloudSession) -> WebIdentity {
+        let issuer = self.oidc.clone();
+        let minted = session.clone();
+        let mint = Arc::new(move || {
+            let now = crate::clock::now_ms() / 1000;
+            issuer
+                .sign(minted.subject.clone(), &minted.audience, &facts_of(&minted), now)
+                .map(|signed| signed.token)
+                .map_err(|e| format!("Strongroom could not sign the run's identity token: {e}"))
+        });
+        WebIdentity {
+            role_arn: session.role_arn.clone(),
+            session_name: session.session_name.clone(),
+            issuer: self.oidc.issuer().to_string(),
+            subject: session.subject.clone(),
+            audience: session.audience.clone(),
+            mint,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::{IdentityMapping, SubjectGranularity};
+
+    fn facts(user_id: i64, pipeline: &str) -> RunFacts {
+        RunFacts {
+            org_id: 1,
+            workspace_id: 2,
+            user_id,
+            pipeline: pipeline.into(),
+            workflow_id: Some("4xYzW".into()),
+            compute_env_id: "9".into(),
+            launch_role: "launch".into(),
+        }
+    }
+
+    fn mapping(user_id: Option<i64>, pipeline: Option<&str>, role: &str) -> IdentityMapping {
+        IdentityMapping {
+            user_id,
+            pipeline: pipeline.map(String::from),
+            role_arn: Some(format!("arn:aws:iam::123456789012:role/{role}")),
+            ..IdentityMapping::default()
+        }
+    }
+
+    #[test]
+    fn per_user_each_launcher_gets_their_own_mapping_and_never_anothers() {
+        let identity = CloudIdentity {
+            subject: SubjectGranularity::User,
+            audience: None,
+            mappings: vec![
+                mapping(Some(5), None, "ada"),
+                mapping(Some(6), None, "bob"),
+                mapping(Some(5), None, "ada-2"),
+            ],
+        };
+        let ada = session_for(&identity, &facts(5, "p"), None).unwrap();
+        assert_eq!(
+            (ada.subject.as_str(), ada.role_arn.as_str()),
+            ("org:1:wsp:2:user:5", "arn:aws:iam::123456789012:role/ada")
+        );
+        assert_eq!(ada.audience, "sts.amazonaws.com");
+        assert_eq!(ada.session_name, "strongroom-u5-4xYzW");
+        let second = session_for(&identity, &facts(5, "p"), Some(2)).unwrap();
+        assert!(second.role_arn.ends_with("role/ada-2"));
+        let refused = session_for(&identity, &facts(5, "p"), Some(1)).unwrap_err();
+        assert!(
+            refused.contains("not one of those mapped for you") && refused.contains("org:1:wsp:2:user:5"),
+            "{refused}"
+        );
+        let nobody = session_for(&identity, &facts(7, "p"), None).unwrap_err();
+        assert!(nobody.contains("No cloud identity is mapped for subject 'org:1:wsp:2:user:7'"), "{nobody}");
+    }
+
+    #[test]
+    fn per_pipeline_the_launched_pipeline_picks_the_mapping() {
+        let identity = CloudIdentity {
+            subject: SubjectGranularity::Pipeline,
+            audience: Some("custom-aud".into()),
+            mappings: vec![mapping(None, Some("https://github.com/nf-core/rnaseq"), "rnaseq")],
+        };
+        let run = session_for(&identity, &facts(5, "https://github.com/nf-core/rnaseq.git"), None).unwrap();
+        assert!(run.role_arn.ends_with("role/rnaseq") && run.subject.starts_with("org:1:wsp:2:pipeline:"));
+        assert_eq!(run.audience, "custom-aud");
+        assert!(session_for(&identity, &facts(5, "https://github.com/nf-core/sarek"), None).is_err());
+    }
+}

@@ -1,0 +1,175 @@
+//! `CloudIdentityPort`: what a cloud admin must configure for a managed environment, with the exact
+//! values (issuer, audience, each subject) and the settings ready to copy: the AWS role trust
+//! policy, the Google workload identity provider, the Azure federated credential. Every
+//! participant may read it: it holds ids and public URLs, no secret.
+
+use super::Compute;
+use crate::db::{compute_envs, participants};
+use crate::domain::internal;
+use crate::oidc::claims::{subject, RunFacts};
+use crate::policy::authorize_workspace;
+use app::error::AppError;
+use app::model::*;
+use app::ports::CloudIdentityPort;
+use async_trait::async_trait;
+use serde_json::json;
+use std::collections::HashMap;
+
+#[async_trait]
+impl CloudIdentityPort for Compute {
+    async fn cloud_identity_view(
+        &self,
+        actor: &SessionUser,
+        workspace_id: i64,
+        compute_env_id: i64,
+    ) -> Result<CloudIdentityView, AppError> {
+        let access =
+            authorize_workspace(&self.core.db, actor, workspace_id, Permission::ReadWorkspace).await?;
+        let workspace_id = access.workspace_id();
+        let env = compute_envs::find(&self.core.db.pool, workspace_id, compute_env_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| AppError::not_found("Compute environment"))?;
+        let config: ComputeConfig = serde_json::from_str(&env.config).map_err(internal)?;
+        // An environment on stored keys shows the issuer and the subject it would have, so an
+        // admin can prepare the cloud before switching it to managed mode.
+        let managed = config.cloud_identity.is_some();
+        let identity = config.cloud_identity.unwrap_or_default();
+        // Names only of the workspace's own participants; another id shows as an id.
+        let (people, _) =
+            participants::list(&self.core.db.pool, workspace_id, None, 10_000, 0).await.map_err(internal)?;
+        let names: HashMap<i64, String> =
+            people.into_iter().map(|p| (p.user_id, format!("{} ({})", p.display_name, p.email))).collect();
+        let facts = |user_id: i64, pipeline: &str| RunFacts {
+            org_id: access.workspace.org_id,
+            workspace_id,
+            user_id,
+            pipeline: pipeline.to_string(),
+            workflow_id: None,
+            compute_env_id: compute_env_id.to_string(),
+            launch_role: String::new(),
+        };
+        let issuer = self.core.oidc.issuer().to_string();
+        let audience = identity.audience.clone().unwrap_or_else(|| AWS_AUDIENCE.to_string());
+        let subjects = identity
+            .mappings
+            .iter()
+            .enumerate()
+            .map(|(index, mapping)| {
+                let user_id = mapping.user_id.unwrap_or(actor.id);
+                let pipeline = mapping.pipeline.clone().unwrap_or_default();
+                let sub = subject(identity.subject, &facts(user_id, &pipeline));
+                let applies_to = match identity.subject {
+                    SubjectGranularity::Workspace => "every run in this workspace".to_string(),
+                    SubjectGranularity::User => match names.get(&user_id) {
+                        Some(name) => format!("runs launched by {name}"),
+                        None => format!("runs launched by user {user_id} (not a participant)"),
+                    },
+                    SubjectGranularity::Pipeline => format!("runs of {pipeline}"),
+                };
+                let yours = match identity.subject {
+                    SubjectGranularity::User => mapping.user_id == Some(actor.id),
+                    _ => true,
+                };
+                let role = mapping.role_arn.clone().unwrap_or_default();
+                MappedSubject {
+                    index,
+                    aws_trust_policy: aws_trust_policy(&issuer, &audience, &sub, &role),
+                    google_provider: google_provider(&issuer, &sub),
+                    azure_federated_credential: azure_credential(&issuer, &sub, index),
+                    subject: sub,
+                    applies_to,
+                    maps_to: role,
+                    yours,
+                }
+            })
+            .collect();
+        let your_subject = subject(identity.subject, &facts(actor.id, ""));
+        Ok(CloudIdentityView {
+            managed,
+            discovery_url: format!("{issuer}/.well-known/openid-configuration"),
+            aws_provider: format!(
+                "IAM > Identity providers > Add provider: OpenID Connect, provider URL {issuer}, audience \
+                 {audience}. Or: aws iam create-open-id-connect-provider --url {issuer} --client-id-list {audience}"
+            ),
+            issuer,
+            audience,
+            subject_granularity: identity.subject,
+            your_subject,
+            subjects,
+        })
+    }
+}
+
+/// The IAM provider's name in ARNs and condition keys: the issuer without its scheme.
+fn provider_host(issuer: &str) -> &str {
+    issuer.trim_start_matches("https://").trim_start_matches("http://")
+}
+
+/// A role trust policy allowing exactly this subject and audience from Strongroom's issuer.
+pub fn aws_trust_policy(issuer: &str, audience: &str, sub: &str, role_arn: &str) -> String {
+    let host = provider_host(issuer);
+    // The role's account: arn:aws:iam::<account>:role/…
+    let account = role_arn.split(':').nth(4).filter(|a| !a.is_empty()).unwrap_or("<account-id>");
+    let partition = role_arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws");
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Federated": format!("arn:{partition}:iam::{account}:oidc-provider/{host}") },
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": { "StringEquals": {
+                format!("{host}:aud"): audience,
+                format!("{host}:sub"): sub,
+            }}
+        }]
+    });
+    serde_json::to_string_pretty(&policy).expect("a policy serializes")
+}
+
+fn google_provider(issuer: &str, sub: &str) -> String {
+    format!(
+        "gcloud iam workload-identity-pools providers create-oidc strongroom \\\n  --location=global \
+         --workload-identity-pool=POOL \\\n  --issuer-uri={issuer} \\\n  \
+         --attribute-mapping=google.subject=assertion.sub \\\n  --attribute-condition=\"assertion.sub == '{sub}'\""
+    )
+}
+
+fn azure_credential(issuer: &str, sub: &str, index: usize) -> String {
+    let credential = json!({
+        "name": format!("strongroom-{}", index + 1),
+        "issuer": issuer,
+        "subject": sub,
+        "audiences": [AZURE_AUDIENCE],
+    });
+    serde_json::to_string_pretty(&credential).expect("a credential serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trust_policy_names_the_issuer_audience_and_subject_exactly() {
+        let policy = aws_trust_policy(
+            "https://sr.example.org/strongroom",
+            "sts.amazonaws.com",
+            "org:1:wsp:2:user:3",
+            "arn:aws:iam::123456789012:role/ada",
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&policy).unwrap();
+        let statement = &parsed["Statement"][0];
+        assert_eq!(
+            statement["Principal"]["Federated"],
+            "arn:aws:iam::123456789012:oidc-provider/sr.example.org/strongroom"
+        );
+        assert_eq!(
+            statement["Condition"]["StringEquals"]["sr.example.org/strongroom:sub"],
+            "org:1:wsp:2:user:3"
+        );
+        assert_eq!(
+            statement["Condition"]["StringEquals"]["sr.example.org/strongroom:aud"],
+            "sts.amazonaws.com"
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! Managed mode on AWS: an environment's calls are made as the IAM role mapped to the run's
+//! subject, assumed with a token from Strongroom's OIDC issuer (`AssumeRoleWithWebIdentity`). No
+//! stored key is involved: the token is minted for each exchange, and the SDK's identity cache
+//! exchanges again before the role's credentials expire.
+//!
+//! AWS's refusals are turned into sentences that say what a cloud admin must change, with the
+//! exact values (issuer, audience, subject, role): `explain`.
+
+use crate::providers::ProviderError;
+use aws_config::SdkConfig;
+use aws_sdk_secretsmanager::config::Credentials;
+use aws_sdk_sts::error::ProvideErrorMetadata;
+use std::fmt;
+use std::sync::Arc;
+
+/// Mints a fresh token for the run (or the Check); errors are plain sentences.
+pub type MintToken = Arc<dyn Fn() -> Result<String, String> + Send + Sync>;
+
+/// What a managed environment's store needs to act as the mapped role.
+#[derive(Clone)]
+pub struct WebIdentity {
+    pub role_arn: String,
+    /// `RoleSessionName`, naming user and run for CloudTrail.
+    pub session_name: String,
+    /// For messages: the token's issuer, subject and audience.
+    pub issuer: String,
+    pub subject: String,
+    pub audience: String,
+    pub mint: MintToken,
+}
+
+impl fmt::Debug for WebIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebIdentity")
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long the role's credentials last (AWS's minimum is 15 minutes).
+const SESSION_SECS: i32 = 3600;
+
+/// One exchange: the role's temporary credentials, or why AWS refused, in plain words.
+/// `trusted`: the endpoint is AWS's own, so its messages may be repeated (a custom endpoint's
+/// never are: see `providers::opaque`).
+pub async fn exchange(
+    sts: &aws_sdk_sts::Client,
+    identity: &WebIdentity,
+    trusted: bool,
+) -> Result<Credentials, ProviderError> {
+    let token = (identity.mint)().map_err(ProviderError::Unavailable)?;
+    let answer = sts
+        .assume_role_with_web_identity()
+        .role_arn(&identity.role_arn)
+        .role_session_name(&identity.session_name)
+        .web_identity_token(token)
+        .duration_seconds(SESSION_SECS)
+        .send()
+        .await;
+    let output = match answer {
+        Ok(output) => output,
+        Err(error) => {
+            let code = error.code().map(str::to_string);
+            // A custom endpoint's message only picks one of our sentences; it is never repeated.
+            let message = error.message().unwrap_or_default().to_string();
+            return Err(match code {
+                Some(code) => explain(&code, &message, identity, trusted),
+                None if trusted => ProviderError::Unavailable(format!(
+                    "AWS STS could not be reached to exchange the run's token: {}",
+                    source_chain(&error)
+                )),
+                None => ProviderError::Unavailable(
+                    "The environment's endpoint did not answer the token exchange (AssumeRoleWithWebIdentity).".into(),
+                ),
+            });
+        }
+    };
+    let credentials = output
+        .credentials()
+        .ok_or_else(|| ProviderError::Unavailable("AWS STS answered without credentials.".into()))?;
+    let expires = std::time::SystemTime::try_from(*credentials.expiration()).ok();
+    Ok(Credentials::new(
+        credentials.access_key_id(),
+        credentials.secret_access_key(),
+        Some(credentials.session_token().to_string()),
+        expires,
+        "strongroom-web-identity",
+    ))
+}
+
+/// AWS's refusal of an exchange, as a sentence with the fix and the exact values to use.
+pub fn explain(code: &str, aws_message: &str, identity: &WebIdentity, trusted: bool) -> ProviderError {
+    let WebIdentity { role_arn, issuer, subject, audience, .. } = identity;
+    let provider_host = issuer.trim_start_matches("https://").trim_start_matches("http://");
+    let lower = aws_message.to_ascii_lowercase();
+    let message = match code {
+        "IDPCommunicationError" => format!(
+            "AWS could not reach Strongroom's OIDC issuer at {issuer}/.well-known/openid-configuration. The \
+             issuer (Strongroom's public URL) must be reachable from the internet over https."
+        ),
+        "InvalidIdentityToken" if lower.contains("audience") => format!(
+            "AWS refused the token's audience '{audience}'. The IAM OIDC identity provider for {issuer} must \
+             list '{audience}' as a client ID (audience)."
+        ),
+        "InvalidIdentityToken" if lower.contains("provider") => format!(
+            "AWS has no IAM OIDC identity provider for {issuer} in the role's account. Create one with \
+             provider URL {issuer} and audience '{audience}'."
+        ),
+        "InvalidIdentityToken" => format!(
+            "AWS could not verify Strongroom's token from {issuer}{}. Check that the IAM OIDC identity \
+             provider's URL is exactly {issuer} and that AWS can fetch its keys.",
+            if trusted { format!(": {}", cut(aws_message)) } else { String::new() }
+        ),
+        "AccessDenied" => format!(
+            "You don't have permission to act as role {role_arn} — ask your cloud admin to allow subject \
+             '{subject}' in the role's trust policy: a StringEquals condition on '{provider_host}:sub' with \
+             value '{subject}' and on '{provider_host}:aud' with value '{audience}', for action \
+             sts:AssumeRoleWithWebIdentity."
+        ),
+        "ExpiredTokenException" | "ExpiredToken" => {
+            "AWS found Strongroom's token expired: check that the Strongroom server's clock is right."
+                .to_string()
+        }
+        other if trusted => {
+            format!("AWS refused to let the run act as role {role_arn} ({other}): {}", cut(aws_message))
+        }
+        _ => format!("The environment's endpoint refused to let the run act as role {role_arn}."),
+    };
+    ProviderError::Rejected(message)
+}
+
+/// The error and its sources, for a call that never got an answer from AWS itself.
+fn source_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    cut(&text)
+}
+
+fn cut(message: &str) -> String {
+    message.chars().take(300).collect()
+}
+
+/// The STS client exchanges go through: the environment's region and endpoint, no credentials of
+/// its own (`AssumeRoleWithWebIdentity` is not signed).
+pub fn sts_client(base: &SdkConfig) -> aws_sdk_sts::Client {
+    let mut config = base.to_builder();
+    config.set_credentials_provider(None);
+    aws_sdk_sts::Client::new(&config.build())
+}
+
+/// A credentials provider that exchanges a fresh token whenever the SDK's cache needs credentials.
+#[derive(Debug)]
+pub struct WebIdentityCredentials {
+    sts: aws_sdk_sts::Client,
+    identity: WebIdentity,
+    trusted: bool,
+    /// The credentials of the exchange made when the store opened, handed out once (the SDK
+    /// caches them until shortly before they expire, then asks again).
+    first: std::sync::Mutex<Option<Credentials>>,
+}
+
+impl WebIdentityCredentials {
+    pub fn new(sts: aws_sdk_sts::Client, identity: WebIdentity, trusted: bool, first: Credentials) -> Self {
+        WebIdentityCredentials { sts, identity, trusted, first: std::sync::Mutex::new(Some(first)) }
+    }
+}
+
+impl aws_credential_types::provider::ProvideCredentials for WebIdentityCredentials {
+    fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let first = self.first.lock().unwrap_or_else(|e| e.into_inner()).take();
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            if let Some(credentials) = first {
+                return Ok(credentials);
+            }
+            exchange(&self.sts, &self.identity, self.trusted).await.map_err(|e| {
+                aws_credential_types::provider::error::CredentialsError::provider_error(e.to_string())
+            })
+        })
+    }
+}

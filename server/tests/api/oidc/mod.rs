@@ -1,0 +1,73 @@
+//! Strongroom as an OIDC issuer, checked from outside: an independent verifier (PyJWT, fetching
+//! the discovery document and the JWKS over HTTP from the running server) validates the tokens
+//! the server's signer issues, and refuses them after expiry, for another audience and once their
+//! key is retired.
+
+mod aws_managed;
+mod issuer;
+
+use crate::helpers::TestApp;
+use serde_json::Value;
+use server::config::Config;
+use server::oidc::claims::RunFacts;
+use server::oidc::Issuer;
+
+/// The verifier's answer: `Ok(claims)` or `Err(PyJWT's error class and message)`.
+pub async fn verify(
+    app: &TestApp,
+    audience: &str,
+    token: &str,
+    ignore_expiry: bool,
+) -> Result<Value, String> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/oidc/verify.py");
+    let mut command = tokio::process::Command::new("python3");
+    command.args([script, &issuer_of(app), audience, token]);
+    if ignore_expiry {
+        command.arg("--ignore-expiry");
+    }
+    let output = command.output().await.expect("python3 runs");
+    let answer: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "the verifier printed no JSON (is PyJWT installed? scripts/lib.sh ensure_pyjwt): {} {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    if answer["ok"] == true {
+        Ok(answer["claims"].clone())
+    } else {
+        Err(answer["error"].as_str().unwrap_or_default().to_string())
+    }
+}
+
+/// The issuer URL of a test app: its public URL.
+pub fn issuer_of(app: &TestApp) -> String {
+    app.url("").trim_end_matches('/').to_string()
+}
+
+/// The server's own signer on the app's keys directory (what a launch uses to mint a run's token).
+pub fn signer(app: &TestApp, lifetime_secs: u64) -> Issuer {
+    let config = Config {
+        public_url: issuer_of(app),
+        data_dir: app.data_dir.path().to_path_buf(),
+        oidc_token_lifetime_secs: lifetime_secs,
+        ..Config::default()
+    };
+    Issuer::from_config(&config).expect("the issuer opens the app's keys")
+}
+
+pub fn facts(user_id: i64) -> RunFacts {
+    RunFacts {
+        org_id: 4,
+        workspace_id: 9,
+        user_id,
+        pipeline: "https://github.com/nf-core/rnaseq".into(),
+        workflow_id: Some("4xYzW".into()),
+        compute_env_id: "ce9".into(),
+        launch_role: "launch".into(),
+    }
+}
+
+pub fn now() -> i64 {
+    server::clock::now_ms() / 1000
+}
