@@ -77,7 +77,7 @@ pub fn CheckFix(text: String) -> impl IntoView {
 }
 
 #[component]
-fn FixDocument(title: String, body: String) -> impl IntoView {
+pub fn FixDocument(title: String, body: String) -> impl IntoView {
     let pre = NodeRef::<Pre>::new();
     let copied = RwSignal::new(None::<bool>);
     view! {

@@ -6,7 +6,8 @@
 use crate::api::compute::CreateComputeEnv;
 use crate::components::{action_error, FormError};
 use crate::model::{
-    check_compute_name, CloudProvider, ComputeConfig, CredentialsSummary, ManagedIdentity, Platform,
+    check_compute_name, CloudIdentity, CloudProvider, ComputeConfig, CredentialsSummary, IdentityMapping,
+    ManagedIdentity, Platform, SubjectGranularity,
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -89,6 +90,10 @@ pub fn AddComputeEnvForm(
     // "0": no managed identity (shared SSH credentials instead).
     let identity_id = RwSignal::new("0".to_string());
     let managed = move || identity_id.with(|id| id != "0");
+    // AWS: stored keys ("keys"), or a managed cloud identity at a subject granularity.
+    let cloud_mode = RwSignal::new("keys".to_string());
+    let cloud_mappings = RwSignal::new(String::new());
+    let cloud_managed = move || platform.get() == Platform::AwsBatch && cloud_mode.with(|m| m != "keys");
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {
             for field in [name, region, queue, role, kms, endpoint, project, location, work_dir] {
@@ -96,6 +101,8 @@ pub fn AddComputeEnvForm(
             }
             ssh.clear();
             identity_id.set("0".to_string());
+            cloud_mode.set("keys".to_string());
+            cloud_mappings.set(String::new());
             custom_job_definition.set(false);
             credentials_id.set("0".to_string());
         }
@@ -130,9 +137,13 @@ pub fn AddComputeEnvForm(
             work_dir: some(work_dir).filter(|_| hpc),
             launch_command: None,
             managed_identity_id: identity_id.get_untracked().parse().ok().filter(|id| cluster && *id > 0),
+            cloud_identity: SubjectGranularity::parse(&cloud_mode.get_untracked())
+                .filter(|_| aws)
+                .map(|subject| cloud_identity_from_lines(subject, &cloud_mappings.get_untracked())),
             ..ssh.config(cluster, managed_now)
         };
-        let credentials_id = if p == Platform::Local || managed_now {
+        let cloud_now = config.cloud_identity.is_some();
+        let credentials_id = if p == Platform::Local || managed_now || cloud_now {
             0
         } else {
             credentials_id.get_untracked().parse().unwrap_or(0)
@@ -193,6 +204,27 @@ pub fn AddComputeEnvForm(
                             on:change=move |ev| custom_job_definition.set(event_target_checked(&ev))/>
                         " Pipelines use a custom job definition (they then get no secrets)"
                     </label>
+                    <label for="compute-env-cloud-identity">"Identity"</label>
+                    <select id="compute-env-cloud-identity" data-testid="compute-env-cloud-identity"
+                        prop:value=move || cloud_mode.get()
+                        on:change=move |ev| cloud_mode.set(event_target_value(&ev))>
+                        <option value="keys">"Stored keys (credentials below)"</option>
+                        <option value="workspace">"Managed: one identity for the workspace"</option>
+                        <option value="pipeline">"Managed: one identity per pipeline"</option>
+                        <option value="user">"Managed: one identity per launching user"</option>
+                    </select>
+                    <Show when=cloud_managed>
+                        <label for="compute-env-cloud-mappings">"IAM roles, one per line"</label>
+                        <textarea id="compute-env-cloud-mappings" rows="3" spellcheck="false" class="mono"
+                            data-testid="compute-env-cloud-mappings"
+                            placeholder=move || mapping_placeholder(&cloud_mode.get())
+                            prop:value=move || cloud_mappings.get()
+                            on:input=move |ev| cloud_mappings.set(event_target_value(&ev))></textarea>
+                        <p class="hint">
+                            "Runs get short-lived tokens from Strongroom and act as the role mapped to them: no \
+                             stored keys. The environment's Identity section then shows what to configure in AWS."
+                        </p>
+                    </Show>
                 </Show>
                 <Show when=move || is(Platform::GoogleBatch)>
                     {text_field("compute-env-project", "Project id", "projectId", project)}
@@ -226,7 +258,7 @@ pub fn AddComputeEnvForm(
                 <Show when=move || is_cluster() && !managed()>
                     {ssh.connection_fields()}
                 </Show>
-                <Show when=move || provider().is_some() && !managed()>
+                <Show when=move || provider().is_some() && !managed() && !cloud_managed()>
                     <label for="compute-env-credentials">"Credentials"</label>
                     <select id="compute-env-credentials" name="credentials_id"
                         data-testid="compute-env-credentials"
@@ -256,6 +288,64 @@ pub fn AddComputeEnvForm(
             </form>
             <FormError message=action_error(create)/>
         </section>
+    }
+}
+
+/// What the mapping lines look like for a granularity.
+fn mapping_placeholder(mode: &str) -> &'static str {
+    match mode {
+        "pipeline" => "https://github.com/nf-core/rnaseq arn:aws:iam::123456789012:role/rnaseq-runs",
+        "user" => "ada@example.org arn:aws:iam::123456789012:role/ada-runs",
+        _ => "arn:aws:iam::123456789012:role/pipeline-runs",
+    }
+}
+
+/// The mappings typed one per line: the role ARN last, after the pipeline (per pipeline) or the
+/// participant's email or user id (per user). The server checks them and says which line is wrong.
+pub fn cloud_identity_from_lines(subject: SubjectGranularity, text: &str) -> CloudIdentity {
+    let mappings = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let (who, role) = match words.as_slice() {
+                [role] => (None, Some(role.to_string())),
+                [who @ .., role] => (Some(who.join(" ")), Some(role.to_string())),
+                [] => (None, None),
+            };
+            let mut mapping = IdentityMapping { role_arn: role, ..IdentityMapping::default() };
+            match (subject, who) {
+                (SubjectGranularity::Pipeline, who) => mapping.pipeline = who,
+                (SubjectGranularity::User, Some(who)) => match who.parse::<i64>() {
+                    Ok(id) => mapping.user_id = Some(id),
+                    Err(_) => mapping.user_email = Some(who),
+                },
+                // Extra words where none belong: kept, so the server names the line.
+                (_, who) => mapping.pipeline = who,
+            }
+            mapping
+        })
+        .collect();
+    CloudIdentity { subject, audience: None, mappings }
+}
+
+#[cfg(test)]
+mod cloud_identity_lines {
+    use super::*;
+
+    #[test]
+    fn each_line_maps_a_subject_to_the_role_at_its_end() {
+        let text =
+            "\n ada@example.org arn:aws:iam::123456789012:role/a \n7 arn:aws:iam::123456789012:role/b\n";
+        let identity = cloud_identity_from_lines(SubjectGranularity::User, text);
+        assert_eq!(identity.mappings.len(), 2);
+        assert_eq!(identity.mappings[0].user_email.as_deref(), Some("ada@example.org"));
+        assert_eq!(identity.mappings[1].user_id, Some(7));
+        assert_eq!(identity.mappings[1].role_arn.as_deref(), Some("arn:aws:iam::123456789012:role/b"));
+        let per_pipeline =
+            cloud_identity_from_lines(SubjectGranularity::Pipeline, "https://x.org/p arn:aws:iam::1:role/c");
+        assert_eq!(per_pipeline.mappings[0].pipeline.as_deref(), Some("https://x.org/p"));
     }
 }
 

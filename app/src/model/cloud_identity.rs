@@ -60,6 +60,10 @@ pub struct CloudIdentity {
 pub struct IdentityMapping {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<i64>,
+    /// Per user, instead of `userId`: a participant's email, turned into their id when saved
+    /// (never stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
     /// AWS: the role to assume with the token (`AssumeRoleWithWebIdentity`).
@@ -195,6 +199,7 @@ pub fn check_cloud_identity(cloud: IdentityCloud, identity: CloudIdentity) -> Re
         let n = index + 1;
         let m = IdentityMapping {
             user_id: m.user_id,
+            user_email: tidy(m.user_email),
             pipeline: tidy(m.pipeline),
             role_arn: tidy(m.role_arn),
             workload_identity_provider: tidy(m.workload_identity_provider),
@@ -203,15 +208,17 @@ pub fn check_cloud_identity(cloud: IdentityCloud, identity: CloudIdentity) -> Re
             client_id: tidy(m.client_id),
         };
         match identity.subject {
-            SubjectGranularity::Workspace if m.user_id.is_some() || m.pipeline.is_some() => {
+            SubjectGranularity::Workspace if m.user_id.is_some() || m.user_email.is_some() || m.pipeline.is_some() => {
                 return Err(format!(
                     "Mapping {n}: with one subject per workspace, a mapping names no user and no pipeline."
                 ))
             }
-            SubjectGranularity::User if m.user_id.is_none() || m.pipeline.is_some() => {
-                return Err(format!("Mapping {n}: with one subject per user, each mapping names a userId."))
+            SubjectGranularity::User if (m.user_id.is_none() && m.user_email.is_none()) || m.pipeline.is_some() => {
+                return Err(format!(
+                    "Mapping {n}: with one subject per user, each mapping names a userId (or a participant's userEmail)."
+                ))
             }
-            SubjectGranularity::Pipeline if m.pipeline.is_none() || m.user_id.is_some() => {
+            SubjectGranularity::Pipeline if m.pipeline.is_none() || m.user_id.is_some() || m.user_email.is_some() => {
                 return Err(format!(
                     "Mapping {n}: with one subject per pipeline, each mapping names a pipeline repository."
                 ))

@@ -260,6 +260,8 @@ pub struct LaunchOptions {
     /// The environment of the caller's latest launch here: the form's default while it is
     /// available.
     pub last_compute_env_id: Option<i64>,
+    /// The caller's user id: a per-user managed identity offers only their own mappings.
+    pub user_id: i64,
 }
 
 /// One copy as the run page shows it.

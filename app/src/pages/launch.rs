@@ -6,7 +6,9 @@
 
 use crate::api::runs::{get_launch_options, LaunchRun};
 use crate::components::{CheckFix, ErrorPanel, LaunchFieldsForm, LaunchFieldsInput};
-use crate::model::{effective_set, LaunchOptions, LaunchRequest, SecretSource};
+use crate::model::{
+    effective_set, ComputeEnvSummary, LaunchOptions, LaunchRequest, SecretSource, SubjectGranularity,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
@@ -19,6 +21,8 @@ struct LaunchForm {
     run_name: RwSignal<String>,
     revision: RwSignal<String>,
     compute_env: RwSignal<Option<i64>>,
+    /// With a per-user managed identity: which of the caller's mapped roles (its position).
+    cloud_identity_mapping: RwSignal<Option<usize>>,
     workspace_chosen: RwSignal<Vec<String>>,
     user_chosen: RwSignal<Vec<String>>,
     fields: LaunchFieldsInput,
@@ -31,6 +35,7 @@ impl LaunchForm {
             run_name: RwSignal::new(String::new()),
             revision: RwSignal::new(String::new()),
             compute_env: RwSignal::new(None),
+            cloud_identity_mapping: RwSignal::new(None),
             workspace_chosen: RwSignal::new(Vec::new()),
             user_chosen: RwSignal::new(Vec::new()),
             fields: LaunchFieldsInput::default(),
@@ -47,8 +52,46 @@ impl LaunchForm {
             workspace_secrets: self.workspace_chosen.get_untracked(),
             user_secrets: self.user_chosen.get_untracked(),
             launch_fields: self.fields.fields(),
-            cloud_identity_mapping: None,
+            cloud_identity_mapping: self.cloud_identity_mapping.get_untracked(),
         }
+    }
+}
+
+/// With a per-user managed identity mapping the caller to several roles: which one the run acts
+/// as. Only the caller's own mappings are offered (the server refuses anyone else's).
+#[component]
+fn CloudIdentityPicker(
+    envs: Vec<ComputeEnvSummary>,
+    user_id: i64,
+    selected_env: Signal<Option<i64>>,
+    chosen: RwSignal<Option<usize>>,
+) -> impl IntoView {
+    let mine = move || {
+        let env = envs.iter().find(|e| Some(e.id) == selected_env.get())?;
+        let identity = env.config.cloud_identity.as_ref()?;
+        let mine: Vec<(usize, String)> = identity
+            .mappings
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| identity.subject == SubjectGranularity::User && m.user_id == Some(user_id))
+            .map(|(i, m)| (i, m.role_arn.clone().unwrap_or_default()))
+            .collect();
+        (mine.len() > 1).then_some(mine)
+    };
+    move || {
+        mine().map(|mine| {
+            view! {
+                <div class="field">
+                    <label for="launch-cloud-identity">"Cloud identity"</label>
+                    <select id="launch-cloud-identity" data-testid="cloud-identity-select"
+                        on:change=move |ev| chosen.set(event_target_value(&ev).parse().ok())>
+                        {mine.into_iter().map(|(index, role)| view! {
+                            <option value=index selected=move || chosen.get() == Some(index)>{role}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+            }
+        })
     }
 }
 
@@ -158,6 +201,8 @@ fn LaunchFormView(
                         </p>
                     })}
                 </div>
+                <CloudIdentityPicker envs=options.compute_envs.clone() user_id=options.user_id
+                    selected_env=Signal::derive(selected_env) chosen=form.cloud_identity_mapping/>
             </div>
             <div class="secret-pickers">
                 <SecretPicker

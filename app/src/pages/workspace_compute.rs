@@ -7,9 +7,9 @@ use crate::api::compute::{
     DeleteComputeEnv, DeleteCredentials, ReplaceCredentials,
 };
 use crate::components::{
-    action_error, checked_status, AddComputeEnvForm, AddCredentialsForm, ComputeCheckButton,
-    ComputeCheckOutcome, ConfirmDelete, ErrorPanel, FormError, ReplaceCredentialsForm, Timestamp,
-    WorkspaceResource,
+    action_error, checked_status, AddComputeEnvForm, AddCredentialsForm, CloudIdentityPanel,
+    ComputeCheckButton, ComputeCheckOutcome, ConfirmDelete, ErrorPanel, FormError, ReplaceCredentialsForm,
+    Timestamp, WorkspaceResource,
 };
 use crate::model::{ComputeEnvSummary, CredentialsSummary, Platform};
 use leptos::prelude::*;
@@ -222,6 +222,7 @@ fn EnvsTable(
                     {list.into_iter().map(|env| {
                         let id = env.id;
                         let settings = key_settings(&env);
+                        let managed = env.config.cloud_identity.is_some();
                         let check = ServerAction::<CheckComputeEnv>::new();
                         let status = checked_status(check, env.status.clone());
                         view! {
@@ -232,7 +233,9 @@ fn EnvsTable(
                                     <span class="badge" data-testid="compute-env-status">{move || status.get()}</span>
                                 </td>
                                 <td class="mono small">{settings}</td>
-                                <td>{credentials_name(env.credentials_id)}</td>
+                                <td>
+                                    {if managed { "managed identity".to_string() } else { credentials_name(env.credentials_id) }}
+                                </td>
                                 {manage.then(|| view! {
                                     <td class="actions">
                                         <ComputeCheckButton check workspace_id compute_env_id=id/>
@@ -250,6 +253,14 @@ fn EnvsTable(
                                     </td>
                                 })}
                             </tr>
+                            // A managed identity's section spans the table, below its environment.
+                            {managed.then(|| view! {
+                                <tr class="identity-row" data-testid="identity-row">
+                                    <td colspan=if manage { "6" } else { "5" }>
+                                        <CloudIdentityPanel workspace_id compute_env_id=id/>
+                                    </td>
+                                </tr>
+                            })}
                             // The Check's outcome spans the table, below its environment.
                             <Show when=move || check.value().with(Option::is_some)>
                                 <tr class="check-row" data-testid="check-row">

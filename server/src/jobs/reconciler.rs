@@ -55,13 +55,16 @@ async fn targets(services: &Core) -> anyhow::Result<HashSet<(i64, Listed)>> {
     let mut all = HashSet::new();
     for (workspace_id, target) in runs::distinct_targets(&services.db.pool).await? {
         let target = match target {
-            Ok(target) => Ok(as_current(services, workspace_id, target).await?),
+            Ok(target) => Ok(as_current(services, workspace_id, as_identity(target)).await?),
             Err(unreadable) => Err(unreadable),
         };
         all.insert((workspace_id, target));
     }
     for env in compute_envs::list_all(&services.db.pool).await? {
         match env.target() {
+            // A managed cloud identity is reached only as a run's identity: its runs are listed
+            // above, one target per identity.
+            Ok(target) if target.config.cloud_identity.is_some() => {}
             Ok(target) => {
                 for account in services.account_targets(target).await? {
                     all.insert((env.workspace_id, Ok(account)));
@@ -71,6 +74,17 @@ async fn targets(services: &Core) -> anyhow::Result<HashSet<(i64, Listed)>> {
         }
     }
     Ok(all)
+}
+
+/// A run of a managed cloud identity is looked in as its identity (subject and role), not as
+/// the run: every run of one identity is one target, with one exchange per pass.
+fn as_identity(mut target: RunTarget) -> RunTarget {
+    if let Some(session) = target.cloud_session.as_mut() {
+        session.workflow_id = None;
+        session.session_name =
+            crate::domain::compute::cloud_identity::session_name(session.user_id, Some("reconciler"));
+    }
+    target
 }
 
 /// A run's snapshot pins the credentials version it provisioned with; while that version is

@@ -95,7 +95,7 @@ impl KeyRing {
             return Ok(key.clone());
         }
         if keys.is_empty() {
-            self.add(now)?;
+            self.add_first(now)?;
             return self.signing_key(now);
         }
         // Only keys that start later: the directory was filled by hand or the clock went back.
@@ -111,13 +111,14 @@ impl KeyRing {
     /// yet. Generates the first key when there is none, so the JWKS is never empty.
     pub fn published(&self, now: i64, token_lifetime_secs: i64) -> anyhow::Result<Vec<Arc<RingKey>>> {
         if self.keys()?.is_empty() {
-            self.add(now)?;
+            self.add_first(now)?;
         }
         let keys = self.keys()?;
         Ok(keys.iter().filter(|k| !is_retired(&keys, k, now, token_lifetime_secs)).cloned().collect())
     }
 
-    /// Writes a new key that starts signing at `starts_at`; returns its `kid`.
+    /// Writes a new key that starts signing at `starts_at`; returns its `kid`. Never replaces a
+    /// key: two servers making the first key in the same second keep the first one written.
     pub fn add(&self, starts_at: i64) -> anyhow::Result<String> {
         let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, GENERATED_BITS)
             .context("could not generate an RSA key")?;
@@ -127,11 +128,22 @@ impl KeyRing {
         if path.exists() {
             bail!("an OIDC key starting at Unix time {starts_at} already exists ({})", path.display());
         }
-        let partial = self.dir.join(format!(".{name}.partial-{}", std::process::id()));
+        let partial = self.dir.join(format!(".{name}.partial-{}", uuid::Uuid::new_v4().simple()));
         write_private_file(&partial, pem.as_bytes())?;
-        std::fs::rename(&partial, &path)
-            .with_context(|| format!("could not move the new key to {}", path.display()))?;
+        // A hard link appears whole and fails if the name is taken (a rename would replace it).
+        let linked = std::fs::hard_link(&partial, &path);
+        let _ = std::fs::remove_file(&partial);
+        linked.with_context(|| format!("could not add the key {}", path.display()))?;
         Ok(read_key(&path)?.kid)
+    }
+
+    /// The first key, made on first use; another server making it at the same moment is fine.
+    fn add_first(&self, now: i64) -> anyhow::Result<()> {
+        match self.add(now) {
+            Ok(_) => Ok(()),
+            Err(_) if !self.keys()?.is_empty() => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     /// Deletes the files of retired keys; returns their `kid`s.
@@ -267,6 +279,20 @@ mod tests {
         // The newest key never retires; a key whose successor has not started does not either.
         assert!(!is_retired(&keys, &keys[2], 10_000, 60));
         assert!(!is_retired(&keys, &keys[1], 299, 60));
+    }
+
+    #[test]
+    fn a_key_is_never_replaced_and_a_first_key_made_twice_at_once_is_fine() {
+        let dir = tempfile::tempdir().unwrap();
+        let ring = KeyRing::open(&dir.path().join("keys")).unwrap();
+        let kid = ring.add(9).unwrap();
+        assert!(ring.add(9).is_err(), "the same start time again");
+        assert_eq!(ring.keys().unwrap()[0].kid, kid, "the first key stays");
+        ring.add_first(9).unwrap();
+        assert_eq!(ring.keys().unwrap().len(), 1);
+        let names: Vec<_> =
+            std::fs::read_dir(dir.path().join("keys")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["9.pem"], "no partial file is left behind");
     }
 
     #[test]

@@ -84,6 +84,10 @@ impl Compute {
         if let Some(identity_id) = config.managed_identity_id {
             self.check_managed_identity(workspace_id, input.platform, identity_id).await?;
         }
+        let mut config = config;
+        if let Some(identity) = config.cloud_identity.as_mut() {
+            self.resolve_mapped_emails(workspace_id, identity).await?;
+        }
         if uses_host_identity(input.platform, &config, public.as_ref()) {
             self.require_host_identity(workspace_id).await?;
         }
@@ -93,6 +97,31 @@ impl Compute {
 }
 
 impl Compute {
+    /// Per-user mappings may name a participant by email: stored by id (an email can change).
+    async fn resolve_mapped_emails(
+        &self,
+        workspace_id: i64,
+        identity: &mut CloudIdentity,
+    ) -> Result<(), AppError> {
+        for (index, mapping) in identity.mappings.iter_mut().enumerate() {
+            let Some(email) = mapping.user_email.take() else { continue };
+            let (found, _) =
+                crate::db::participants::list(&self.core.db.pool, workspace_id, Some(&email), 50, 0)
+                    .await
+                    .map_err(internal)?;
+            match found.into_iter().find(|p| p.email.eq_ignore_ascii_case(&email)) {
+                Some(participant) => mapping.user_id = Some(participant.user_id),
+                None => {
+                    return Err(AppError::bad_request(format!(
+                    "Mapping {}: {email} takes no part in this workspace; add them as a participant first.",
+                    index + 1
+                )))
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A managed identity must be one of the workspace's organization, for the same platform.
     async fn check_managed_identity(
         &self,

@@ -112,6 +112,7 @@ impl LaunchPort for Runs {
             last_compute_env_id: runs::last_compute_env(&self.core.db.pool, access.workspace_id(), actor.id)
                 .await
                 .map_err(internal)?,
+            user_id: actor.id,
         })
     }
 

@@ -130,6 +130,26 @@ async fn the_check_exchanges_a_real_token_and_explains_each_refusal_with_the_val
     assert_eq!((granted[0].role_arn.as_str(), granted[0].subject.as_str()), (ADA_ROLE, sub.as_str()));
     assert_eq!(granted[0].session_name, format!("strongroom-u{ada}-check"));
 
+    // Per-user mappings may name participants by email (stored by id); anyone else is refused.
+    let config = |email: &str| {
+        json!({ "config": { "region": "us-east-1", "computeQueue": "q",
+        "executionRole": EXEC_ROLE, "endpointUrl": sts.endpoint, "cloudIdentity": { "subject": "user",
+        "mappings": [{ "userEmail": email, "roleArn": ADA_ROLE }] } } })
+    };
+    let path = format!("/api/compute-envs/{env}?workspaceId={ws}");
+    let (status, body) = app.send_json(&owner, Method::PUT, &path, config("stranger@example.org")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("stranger@example.org takes no part in this workspace"),
+        "{body}"
+    );
+    let (status, body) = app.send_json(&owner, Method::PUT, &path, config(&ADMIN_EMAIL.to_uppercase())).await;
+    assert!(status.is_success(), "{body}");
+    let (_, described) = app.get_json(&owner, &path).await;
+    let mapping = &described["computeEnv"]["config"]["cloudIdentity"]["mappings"][0];
+    assert_eq!(mapping["userId"], ada, "{described}");
+    assert!(mapping.get("userEmail").is_none(), "{described}");
+
     // Stored keys cannot be added to a managed environment.
     let (status, body) = app
         .send_json(
