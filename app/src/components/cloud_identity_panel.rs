@@ -3,7 +3,7 @@
 //! settings ready to copy (AWS trust policy, Google provider, Azure federated credential).
 
 use super::check_fix::FixDocument;
-use crate::api::compute::cloud_identity_view;
+use crate::api::compute::CloudIdentityView as LoadIdentity;
 use crate::model::{CloudIdentityView, MappedSubject, SubjectGranularity};
 use leptos::prelude::*;
 
@@ -15,19 +15,24 @@ fn granularity_words(granularity: SubjectGranularity) -> &'static str {
     }
 }
 
-/// Loads and shows the environment's identity (managed environments only call it).
+/// Shows the environment's identity, loaded when the section is first opened (managed
+/// environments only): the page itself renders and hydrates without it.
 #[component]
 pub fn CloudIdentityPanel(workspace_id: i64, compute_env_id: i64) -> impl IntoView {
-    let view = Resource::new(move || (workspace_id, compute_env_id), |(w, c)| cloud_identity_view(w, c));
+    let load = ServerAction::<LoadIdentity>::new();
     view! {
-        <details class="identity-panel" data-testid="identity-panel">
+        <details class="identity-panel" data-testid="identity-panel"
+            on:toggle=move |_| {
+                if load.value().with_untracked(Option::is_none) && !load.pending().get_untracked() {
+                    load.dispatch(LoadIdentity { workspace_id, compute_env_id });
+                }
+            }>
             <summary>"Identity: managed (no stored keys)"</summary>
-            <Suspense fallback=|| view! { <p class="hint">"Loading…"</p> }>
-                {move || view.get().map(|found| match found {
-                    Ok(identity) => view! { <IdentityDetails identity/> }.into_any(),
-                    Err(error) => view! { <p class="error-text">{error.to_string()}</p> }.into_any(),
-                })}
-            </Suspense>
+            {move || load.pending().get().then(|| view! { <p class="hint">"Loading…"</p> })}
+            {move || load.value().get().map(|found| match found {
+                Ok(identity) => view! { <IdentityDetails identity/> }.into_any(),
+                Err(error) => view! { <p class="error-text">{error.to_string()}</p> }.into_any(),
+            })}
         </details>
     }
 }
