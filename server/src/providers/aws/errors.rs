@@ -175,7 +175,7 @@ pub(crate) fn code_of<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) 
 /// The error and its sources in one line, in words (`dispatch failure: io error: ... Connection
 /// refused`). Only `Display` is used: the SDK's `Debug` forms are noisy, and the chain of a
 /// transport error holds no input field values.
-fn chain<E: std::error::Error + 'static>(err: &SdkError<E, HttpResponse>) -> String {
+pub(super) fn chain<E: std::error::Error + 'static>(err: &SdkError<E, HttpResponse>) -> String {
     let mut parts: Vec<String> = vec![err.to_string()];
     let mut source = std::error::Error::source(err);
     while let Some(e) = source {

@@ -69,7 +69,7 @@ pub async fn exchange(
                 Some(code) => explain(&code, &message, identity, trusted),
                 None if trusted => ProviderError::Unavailable(format!(
                     "AWS STS could not be reached to exchange the run's token: {}",
-                    source_chain(&error)
+                    cut(&super::errors::chain(&error))
                 )),
                 None => ProviderError::Unavailable(
                     "The environment's endpoint did not answer the token exchange (AssumeRoleWithWebIdentity).".into(),
@@ -129,18 +129,6 @@ pub fn explain(code: &str, aws_message: &str, identity: &WebIdentity, trusted: b
         _ => format!("The environment's endpoint refused to let the run act as role {role_arn}."),
     };
     ProviderError::Rejected(message)
-}
-
-/// The error and its sources, for a call that never got an answer from AWS itself.
-fn source_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    cut(&text)
 }
 
 fn cut(message: &str) -> String {
