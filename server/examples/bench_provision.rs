@@ -87,7 +87,7 @@ async fn bench(args: Args) -> Result<(), String> {
         credentials: Some(&keys),
         install_id: &install_id,
         host_identity: providers::HostIdentity::Refused,
-        web_identity: None,
+        managed_identity: None,
     })
     .await
     .map_err(|e| e.to_string())?;

@@ -93,7 +93,8 @@ pub fn AddComputeEnvForm(
     // AWS: stored keys ("keys"), or a managed cloud identity at a subject granularity.
     let cloud_mode = RwSignal::new("keys".to_string());
     let cloud_mappings = RwSignal::new(String::new());
-    let cloud_managed = move || platform.get() == Platform::AwsBatch && cloud_mode.with(|m| m != "keys");
+    let is_cloud = move || matches!(platform.get(), Platform::AwsBatch | Platform::GoogleBatch);
+    let cloud_managed = move || is_cloud() && cloud_mode.with(|m| m != "keys");
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {
             for field in [name, region, queue, role, kms, endpoint, project, location, work_dir] {
@@ -138,7 +139,7 @@ pub fn AddComputeEnvForm(
             launch_command: None,
             managed_identity_id: identity_id.get_untracked().parse().ok().filter(|id| cluster && *id > 0),
             cloud_identity: SubjectGranularity::parse(&cloud_mode.get_untracked())
-                .filter(|_| aws)
+                .filter(|_| aws || google)
                 .map(|subject| cloud_identity_from_lines(subject, &cloud_mappings.get_untracked())),
             ..ssh.config(cluster, managed_now)
         };
@@ -204,6 +205,12 @@ pub fn AddComputeEnvForm(
                             on:change=move |ev| custom_job_definition.set(event_target_checked(&ev))/>
                         " Pipelines use a custom job definition (they then get no secrets)"
                     </label>
+                </Show>
+                <Show when=move || is(Platform::GoogleBatch)>
+                    {text_field("compute-env-project", "Project id", "projectId", project)}
+                    {text_field("compute-env-location", "Location", "location", location)}
+                </Show>
+                <Show when=is_cloud>
                     <label for="compute-env-cloud-identity">"Identity"</label>
                     <select id="compute-env-cloud-identity" data-testid="compute-env-cloud-identity"
                         prop:value=move || cloud_mode.get()
@@ -214,21 +221,24 @@ pub fn AddComputeEnvForm(
                         <option value="user">"Managed: one identity per launching user"</option>
                     </select>
                     <Show when=cloud_managed>
-                        <label for="compute-env-cloud-mappings">"IAM roles, one per line"</label>
+                        <label for="compute-env-cloud-mappings">
+                            {move || if is(Platform::GoogleBatch) {
+                                "Workload identity providers (and service accounts), one per line"
+                            } else {
+                                "IAM roles, one per line"
+                            }}
+                        </label>
                         <textarea id="compute-env-cloud-mappings" rows="3" spellcheck="false" class="mono"
                             data-testid="compute-env-cloud-mappings"
-                            placeholder=move || mapping_placeholder(&cloud_mode.get())
+                            placeholder=move || mapping_placeholder(&cloud_mode.get(), is(Platform::GoogleBatch))
                             prop:value=move || cloud_mappings.get()
                             on:input=move |ev| cloud_mappings.set(event_target_value(&ev))></textarea>
                         <p class="hint">
-                            "Runs get short-lived tokens from Strongroom and act as the role mapped to them: no \
-                             stored keys. The environment's Identity section then shows what to configure in AWS."
+                            "Runs get short-lived tokens from Strongroom and act as the cloud identity mapped \
+                             to them: no stored keys. The environment's Identity section then shows what to \
+                             configure in the cloud."
                         </p>
                     </Show>
-                </Show>
-                <Show when=move || is(Platform::GoogleBatch)>
-                    {text_field("compute-env-project", "Project id", "projectId", project)}
-                    {text_field("compute-env-location", "Location", "location", location)}
                 </Show>
                 <Show when=move || !is_hpc()>
                     {text_field("compute-env-endpoint", "Endpoint URL (optional)", "endpointUrl", endpoint)}
@@ -291,30 +301,44 @@ pub fn AddComputeEnvForm(
     }
 }
 
-/// What the mapping lines look like for a granularity.
-fn mapping_placeholder(mode: &str) -> &'static str {
+/// What the mapping lines look like for a granularity and cloud.
+fn mapping_placeholder(mode: &str, google: bool) -> String {
+    let target = if google {
+        "projects/123456789012/locations/global/workloadIdentityPools/strongroom/providers/lab \
+         runner@my-project.iam.gserviceaccount.com"
+    } else {
+        "arn:aws:iam::123456789012:role/pipeline-runs"
+    };
     match mode {
-        "pipeline" => "https://github.com/nf-core/rnaseq arn:aws:iam::123456789012:role/rnaseq-runs",
-        "user" => "ada@example.org arn:aws:iam::123456789012:role/ada-runs",
-        _ => "arn:aws:iam::123456789012:role/pipeline-runs",
+        "pipeline" => format!("https://github.com/nf-core/rnaseq {target}"),
+        "user" => format!("ada@example.org {target}"),
+        _ => target.to_string(),
     }
 }
 
-/// The mappings typed one per line: the role ARN last, after the pipeline (per pipeline) or the
-/// participant's email or user id (per user). The server checks them and says which line is wrong.
+/// The mappings typed one per line: the cloud identity last — an AWS role ARN, or a Google
+/// workload identity provider (`projects/…/providers/…`) optionally followed by a service account
+/// email — after the pipeline (per pipeline) or the participant's email or user id (per user). The
+/// server checks them and says which line is wrong.
 pub fn cloud_identity_from_lines(subject: SubjectGranularity, text: &str) -> CloudIdentity {
     let mappings = text
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())
         .map(|line| {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let (who, role) = match words.as_slice() {
-                [role] => (None, Some(role.to_string())),
-                [who @ .., role] => (Some(who.join(" ")), Some(role.to_string())),
-                [] => (None, None),
-            };
-            let mut mapping = IdentityMapping { role_arn: role, ..IdentityMapping::default() };
+            let mut words: Vec<&str> = line.split_whitespace().collect();
+            let mut mapping = IdentityMapping::default();
+            // Google: "… projects/…/providers/<id> [account@….gserviceaccount.com]".
+            let provider_at = words.iter().rposition(|w| w.starts_with("projects/"));
+            match provider_at {
+                Some(at) if words.len() - at <= 2 => {
+                    mapping.workload_identity_provider = Some(words[at].to_string());
+                    mapping.service_account = words.get(at + 1).map(|w| w.to_string());
+                    words.truncate(at);
+                }
+                _ => mapping.role_arn = words.pop().map(str::to_string),
+            }
+            let who = (!words.is_empty()).then(|| words.join(" "));
             match (subject, who) {
                 (SubjectGranularity::Pipeline, who) => mapping.pipeline = who,
                 (SubjectGranularity::User, Some(who)) => match who.parse::<i64>() {
@@ -346,6 +370,18 @@ mod cloud_identity_lines {
         let per_pipeline =
             cloud_identity_from_lines(SubjectGranularity::Pipeline, "https://x.org/p arn:aws:iam::1:role/c");
         assert_eq!(per_pipeline.mappings[0].pipeline.as_deref(), Some("https://x.org/p"));
+        let provider = "projects/1/locations/global/workloadIdentityPools/pool/providers/lab";
+        let google = cloud_identity_from_lines(
+            SubjectGranularity::User,
+            &format!("ada@example.org {provider} runner@p.iam.gserviceaccount.com\n{provider}"),
+        );
+        assert_eq!(google.mappings[0].user_email.as_deref(), Some("ada@example.org"));
+        assert_eq!(google.mappings[0].workload_identity_provider.as_deref(), Some(provider));
+        assert_eq!(google.mappings[0].service_account.as_deref(), Some("runner@p.iam.gserviceaccount.com"));
+        assert_eq!(
+            (google.mappings[1].role_arn.as_ref(), google.mappings[1].user_email.as_ref()),
+            (None, None)
+        );
     }
 }
 

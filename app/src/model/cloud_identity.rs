@@ -89,6 +89,24 @@ pub const MAX_MAPPINGS: usize = 100;
 pub const AWS_AUDIENCE: &str = "sts.amazonaws.com";
 pub const AZURE_AUDIENCE: &str = "api://AzureADTokenExchange";
 
+/// Google's default allowed audience of a workload identity provider (`projects/<n>/locations/
+/// global/workloadIdentityPools/<pool>/providers/<id>`): its full resource name as a URL.
+pub fn google_audience(provider: &str) -> String {
+    format!("https://iam.googleapis.com/{provider}")
+}
+
+/// The provider as Google's STS names it in a token exchange's `audience`.
+pub fn google_sts_audience(provider: &str) -> String {
+    format!("//iam.googleapis.com/{provider}")
+}
+
+/// The principal a federated token of `subject` acts as, which a cloud admin grants roles to
+/// (`roles/iam.workloadIdentityUser` on a service account to impersonate, or roles on resources).
+pub fn google_principal(provider: &str, subject: &str) -> String {
+    let pool = provider.split("/providers/").next().unwrap_or(provider);
+    format!("principal://iam.googleapis.com/{pool}/subject/{subject}")
+}
+
 impl CloudIdentity {
     /// The mappings that apply to a run of `user_id` launching a pipeline for which
     /// `same_pipeline` says yes, with their positions (what a launch names to pick one).

@@ -10,12 +10,16 @@
 //! so their text is never parsed by the shell. Every value in the script is quoted for bash,
 //! every value in the configuration for Groovy; variable names are checked.
 
-use super::{HeadJobSpec, ProviderError};
+use super::gcp::FederationEndpoints;
+use super::{HeadJobSpec, HeadWebIdentity, ProviderError};
 use app::model::ConfigEnvVariable;
 use secrecy::ExposeSecret;
 
 /// Where the head job works (its container's own disk, gone with it).
 const HEAD_DIR: &str = "/tmp/strongroom-head";
+/// A managed identity's token, and Google's credentials file naming it, in `HEAD_DIR`.
+const TOKEN_FILE: &str = "web-identity-token";
+const GOOGLE_CREDENTIALS_FILE: &str = "google-credentials.json";
 
 /// What the head job needs from its compute environment.
 pub struct CloudSettings<'a> {
@@ -26,6 +30,9 @@ pub struct CloudSettings<'a> {
     pub post_run_script: Option<&'a str>,
     pub work_dir: Option<&'a str>,
     pub environment: &'a [ConfigEnvVariable],
+    /// Google: where a managed identity's token is exchanged (the environment's STS and IAM
+    /// Credentials), for the head job's external-account credentials file.
+    pub google_endpoints: Option<FederationEndpoints>,
 }
 
 /// The head job's command (`bash -c <script>`) and environment. The environment holds the run
@@ -113,18 +120,9 @@ pub fn head_command(
         environment.push(("SR_PARAMS_TEXT".into(), params.to_string()));
     }
     if let Some(identity) = &spec.web_identity {
-        // What the AWS SDKs and CLI read to assume the role with the token in the file.
-        for (name, value) in [
-            ("AWS_ROLE_ARN", identity.role_arn.to_string()),
-            ("AWS_ROLE_SESSION_NAME", identity.session_name.to_string()),
-            ("AWS_WEB_IDENTITY_TOKEN_FILE", format!("{HEAD_DIR}/web-identity-token")),
-            (
-                "SR_IDENTITY_TOKEN_URL",
-                format!("{}/trace/{}/identity-token", spec.tower_endpoint, spec.workflow_id),
-            ),
-        ] {
-            environment.retain(|(n, _)| n != name);
-            environment.push((name.into(), value));
+        for (name, value) in identity_variables(spec, identity, settings)? {
+            environment.retain(|(n, _)| *n != name);
+            environment.push((name, value));
         }
     }
 
@@ -166,15 +164,65 @@ pub fn head_command(
     Ok(HeadCommand { command: vec!["bash".into(), "-c".into(), script], environment })
 }
 
-/// Fetches the run's identity token into `AWS_WEB_IDENTITY_TOKEN_FILE` (0600, replaced whole),
-/// once before Nextflow starts and then every `refresh_secs` in the background: only the run's
-/// own token may fetch it, and the SDKs read the file again at each credential refresh.
+/// The variables through which the cloud's SDKs act as the managed identity with the token in
+/// `SR_IDENTITY_TOKEN_FILE`: AWS's web identity variables, or Google's external-account
+/// credentials file (`GOOGLE_APPLICATION_CREDENTIALS`, written from `SR_GOOGLE_CREDENTIALS`).
+fn identity_variables(
+    spec: &HeadJobSpec<'_>,
+    identity: &HeadWebIdentity<'_>,
+    settings: &CloudSettings<'_>,
+) -> Result<Vec<(String, String)>, ProviderError> {
+    let token_file = format!("{HEAD_DIR}/{TOKEN_FILE}");
+    let mut variables = vec![
+        (
+            "SR_IDENTITY_TOKEN_URL".to_string(),
+            format!("{}/trace/{}/identity-token", spec.tower_endpoint, spec.workflow_id),
+        ),
+        ("SR_IDENTITY_TOKEN_FILE".to_string(), token_file.clone()),
+    ];
+    match identity.workload_identity_provider {
+        None => variables.extend([
+            ("AWS_ROLE_ARN".to_string(), identity.role_arn.to_string()),
+            ("AWS_ROLE_SESSION_NAME".to_string(), identity.session_name.to_string()),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE".to_string(), token_file),
+        ]),
+        Some(provider) => {
+            let endpoints = settings.google_endpoints.as_ref().ok_or_else(|| {
+                ProviderError::Rejected("A Google managed identity needs a Google environment.".into())
+            })?;
+            let mut credentials = serde_json::json!({
+                "type": "external_account",
+                "audience": app::model::google_sts_audience(provider),
+                "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+                "token_url": endpoints.sts(),
+                "credential_source": { "file": token_file, "format": { "type": "text" } },
+            });
+            if let Some(account) = identity.service_account {
+                credentials["service_account_impersonation_url"] = endpoints.impersonation(account).into();
+            }
+            variables.extend([
+                (
+                    "GOOGLE_APPLICATION_CREDENTIALS".to_string(),
+                    format!("{HEAD_DIR}/{GOOGLE_CREDENTIALS_FILE}"),
+                ),
+                ("SR_GOOGLE_CREDENTIALS".to_string(), credentials.to_string()),
+            ]);
+        }
+    }
+    Ok(variables)
+}
+
+/// Fetches the run's identity token into `SR_IDENTITY_TOKEN_FILE` (0600, replaced whole), once
+/// before Nextflow starts and then every `refresh_secs` in the background: only the run's own
+/// token may fetch it, and the SDKs read the file again at each credential refresh. On Google,
+/// first writes the external-account credentials file that names it.
 fn identity_token_script(refresh_secs: i64) -> String {
     format!(
-        "sr_identity_token() {{\n\
+        "if [ -n \"${{SR_GOOGLE_CREDENTIALS:-}}\" ]; then printf '%s\\n' \"$SR_GOOGLE_CREDENTIALS\" > \"$GOOGLE_APPLICATION_CREDENTIALS\"; fi\n\
+         sr_identity_token() {{\n\
          \x20 ( umask 077; curl -fsS -X POST -H \"Authorization: Bearer $TOWER_ACCESS_TOKEN\" \
-         \"$SR_IDENTITY_TOKEN_URL\" -o \"$AWS_WEB_IDENTITY_TOKEN_FILE.new\" ) \
-         && mv -f \"$AWS_WEB_IDENTITY_TOKEN_FILE.new\" \"$AWS_WEB_IDENTITY_TOKEN_FILE\"\n\
+         \"$SR_IDENTITY_TOKEN_URL\" -o \"$SR_IDENTITY_TOKEN_FILE.new\" ) \
+         && mv -f \"$SR_IDENTITY_TOKEN_FILE.new\" \"$SR_IDENTITY_TOKEN_FILE\"\n\
          }}\n\
          sr_identity_token || {{ echo 'strongroom: could not fetch the run identity token' >&2; exit 1; }}\n\
          ( while sleep {refresh_secs}; do sr_identity_token || echo 'strongroom: identity token refresh failed' >&2; done ) &\n"
@@ -218,6 +266,7 @@ mod tests {
             post_run_script: Some("echo post"),
             work_dir: Some("s3://b/default"),
             environment: &environment,
+            google_endpoints: None,
         };
         let head = head_command(&spec, &settings).unwrap();
         let script = &head.command[2];
@@ -240,5 +289,69 @@ mod tests {
             (config.find("maxParallelTransfers").unwrap(), config.find("process.memory").unwrap());
         assert!(environment_at < launch_at, "the launch's configText comes last: {config}");
         assert_eq!(sh_quote("a b'c"), r"'a b'\''c'");
+    }
+
+    #[test]
+    fn a_google_managed_identity_gets_an_external_account_file_naming_the_refreshed_token() {
+        let token = SecretString::from("sr_run_topsecret".to_string());
+        let spec = HeadJobSpec {
+            workflow_id: "abc",
+            run_name: "r",
+            pipeline: "nf-core/demo",
+            revision: None,
+            tower_endpoint: "https://sr.example.org/api",
+            launch_env: &[],
+            run_token: &token,
+            params_text: None,
+            config_text: None,
+            pre_run_script: None,
+            post_run_script: None,
+            work_dir: None,
+            config_profiles: &[],
+            web_identity: Some(HeadWebIdentity {
+                role_arn: "",
+                session_name: "strongroom-u3-abc",
+                workload_identity_provider: Some(
+                    "projects/1/locations/global/workloadIdentityPools/p/providers/lab",
+                ),
+                service_account: Some("runner@p.iam.gserviceaccount.com"),
+                refresh_secs: 1800,
+            }),
+        };
+        let settings = CloudSettings {
+            executor_config: String::new(),
+            nextflow_config: None,
+            pre_run_script: None,
+            post_run_script: None,
+            work_dir: None,
+            environment: &[],
+            google_endpoints: Some(FederationEndpoints::new(None)),
+        };
+        let head = head_command(&spec, &settings).unwrap();
+        let env = |name: &str| head.environment.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        assert_eq!(env("AWS_ROLE_ARN"), None);
+        assert_eq!(
+            env("GOOGLE_APPLICATION_CREDENTIALS").as_deref(),
+            Some("/tmp/strongroom-head/google-credentials.json")
+        );
+        let credentials: serde_json::Value =
+            serde_json::from_str(&env("SR_GOOGLE_CREDENTIALS").unwrap()).unwrap();
+        assert_eq!(credentials["type"], "external_account");
+        assert_eq!(
+            credentials["audience"],
+            "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/lab"
+        );
+        assert_eq!(credentials["token_url"], "https://sts.googleapis.com/v1/token");
+        assert_eq!(credentials["credential_source"]["file"], "/tmp/strongroom-head/web-identity-token");
+        assert_eq!(
+            credentials["service_account_impersonation_url"],
+            "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/runner@p.iam.gserviceaccount.com:generateAccessToken"
+        );
+        let script = &head.command[2];
+        assert!(
+            script.contains("> \"$GOOGLE_APPLICATION_CREDENTIALS\"") && script.contains("while sleep 1800"),
+            "{script}"
+        );
+        assert!(!script.contains("topsecret"), "{script}");
     }
 }

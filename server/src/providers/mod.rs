@@ -157,16 +157,21 @@ pub struct HeadJobSpec<'a> {
     pub work_dir: Option<&'a str>,
     /// Checked profile names (`-profile a,b`).
     pub config_profiles: &'a [String],
-    /// A managed cloud identity (AWS): the head job acts as this role with tokens it fetches
-    /// from Strongroom with its run token, refreshed before they expire.
+    /// A managed cloud identity: the head job acts as it (an AWS role, a Google provider and
+    /// service account) with tokens it fetches from Strongroom with its run token, refreshed
+    /// before they expire.
     pub web_identity: Option<HeadWebIdentity<'a>>,
 }
 
-/// What a head job needs to act as a managed identity's role itself.
+/// What a head job needs to act as a managed cloud identity itself.
 #[derive(Debug, Clone, Copy)]
 pub struct HeadWebIdentity<'a> {
+    /// AWS: the role and its session name (empty on Google).
     pub role_arn: &'a str,
     pub session_name: &'a str,
+    /// Google: the workload identity provider and the service account to impersonate.
+    pub workload_identity_provider: Option<&'a str>,
+    pub service_account: Option<&'a str>,
     /// How often the job fetches a fresh token (half the token lifetime).
     pub refresh_secs: i64,
 }
@@ -229,8 +234,35 @@ pub struct Target<'a> {
     /// Whether the target may act as the Strongroom host's own cloud identity (credentials
     /// without keys of their own), as an instance administrator decided for the workspace.
     pub host_identity: HostIdentity<'a>,
-    /// Managed mode (AWS): act as this role, assumed with the issuer's tokens; no stored keys.
-    pub web_identity: Option<aws::WebIdentity>,
+    /// Managed mode: act as this cloud identity (an AWS role, a Google workload identity
+    /// provider and service account) with the issuer's tokens; no stored keys.
+    pub managed_identity: Option<ManagedIdentity>,
+}
+
+/// Mints a fresh identity token for the run (or the Check); errors are plain sentences.
+pub type MintToken = Arc<dyn Fn() -> Result<String, String> + Send + Sync>;
+
+/// Where a managed identity's tokens come from, and what they state (for messages).
+#[derive(Clone)]
+pub struct IdentityTokens {
+    /// The token's issuer, subject and audience.
+    pub issuer: String,
+    pub subject: String,
+    pub audience: String,
+    pub mint: MintToken,
+}
+
+impl std::fmt::Debug for IdentityTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityTokens").field("subject", &self.subject).finish_non_exhaustive()
+    }
+}
+
+/// The cloud identity a managed environment's store acts as.
+#[derive(Debug, Clone)]
+pub enum ManagedIdentity {
+    Aws(aws::WebIdentity),
+    Google(gcp::Federation),
 }
 
 /// What a target without keys of its own may do with the host's own cloud identity.

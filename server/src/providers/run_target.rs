@@ -41,8 +41,15 @@ pub struct CloudSession {
     /// The token's `sub` and `aud`.
     pub subject: String,
     pub audience: String,
-    /// The IAM role the subject is mapped to.
+    /// AWS: the IAM role the subject is mapped to (empty on Google).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub role_arn: String,
+    /// Google: the workload identity provider the token is exchanged at, and the service
+    /// account to impersonate afterwards (none: the federated principal acts itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload_identity_provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
     /// AWS `RoleSessionName`: names the user and the run for CloudTrail.
     pub session_name: String,
     pub org_id: i64,
@@ -53,6 +60,18 @@ pub struct CloudSession {
     pub workflow_id: Option<String>,
     pub compute_env_id: String,
     pub launch_role: String,
+}
+
+impl CloudSession {
+    /// What the run acts as, as an admin reads it: the role, the service account, or the
+    /// federated principal of the provider.
+    pub fn acts_as(&self) -> String {
+        match (&self.service_account, &self.workload_identity_provider) {
+            (Some(account), _) => format!("service account {account}"),
+            (None, Some(provider)) => format!("workload identity provider {provider}"),
+            (None, None) => format!("role {}", self.role_arn),
+        }
+    }
 }
 
 impl RunTarget {

@@ -36,7 +36,7 @@ async fn open_with(
         credentials: keys.as_ref(),
         install_id,
         host_identity: providers::HostIdentity::Refused,
-        web_identity: None,
+        managed_identity: None,
     })
     .await
 }

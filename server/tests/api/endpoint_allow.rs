@@ -166,7 +166,7 @@ async fn an_endpoints_error_text_is_classified_never_echoed() {
             credentials,
             install_id: "install-m",
             host_identity: providers::HostIdentity::Refused,
-            web_identity: None,
+            managed_identity: None,
         })
         .await
         .unwrap();

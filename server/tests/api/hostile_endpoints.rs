@@ -176,7 +176,7 @@ async fn endless_listings_fail_naming_the_target_instead_of_passing_for_complete
             credentials,
             install_id: "install-pager",
             host_identity: providers::HostIdentity::Refused,
-            web_identity: None,
+            managed_identity: None,
         };
         let store = providers::open(target).await.unwrap();
         let started = Instant::now();
@@ -196,7 +196,7 @@ async fn endless_listings_fail_naming_the_target_instead_of_passing_for_complete
         credentials: Some(&keys),
         install_id: "install-pager",
         host_identity: providers::HostIdentity::Refused,
-        web_identity: None,
+        managed_identity: None,
     })
     .await
     .unwrap();

@@ -10,8 +10,9 @@
 use crate::domain::Core;
 use crate::oidc::claims::{pipeline_hash, subject, RunFacts};
 use crate::providers::aws::WebIdentity;
-use crate::providers::CloudSession;
-use app::model::{CloudIdentity, AWS_AUDIENCE};
+use crate::providers::gcp::Federation;
+use crate::providers::{CloudSession, IdentityTokens, ManagedIdentity, MintToken};
+use app::model::{google_audience, CloudIdentity, AWS_AUDIENCE};
 use std::sync::Arc;
 
 /// The session a run of `facts` acts as: the subject, the mapping that applies (the one picked
@@ -34,16 +35,23 @@ pub fn session_for(
         None => applicable.first().map(|(_, m)| *m).ok_or_else(|| {
             format!(
                 "No cloud identity is mapped for subject '{sub}' in this compute environment; ask a workspace \
-                 owner or admin to map it to an IAM role."
+                 owner or admin to map it to a cloud identity."
             )
         })?,
     };
-    let role_arn =
-        chosen.role_arn.clone().ok_or_else(|| "The mapped cloud identity has no IAM role.".to_string())?;
+    // AWS maps to a role; Google to a workload identity provider (and perhaps a service account),
+    // whose default allowed audience is its own resource name.
+    let (role_arn, audience) = match (&chosen.role_arn, &chosen.workload_identity_provider) {
+        (Some(role), _) => (role.clone(), AWS_AUDIENCE.to_string()),
+        (None, Some(provider)) => (String::new(), google_audience(provider)),
+        (None, None) => return Err("The mapped cloud identity names no IAM role nor provider.".to_string()),
+    };
     Ok(CloudSession {
         subject: sub,
-        audience: identity.audience.clone().unwrap_or_else(|| AWS_AUDIENCE.to_string()),
+        audience: identity.audience.clone().unwrap_or(audience),
         role_arn,
+        workload_identity_provider: chosen.workload_identity_provider.clone(),
+        service_account: chosen.service_account.clone(),
         session_name: session_name(facts.user_id, facts.workflow_id.as_deref()),
         org_id: facts.org_id,
         workspace_id: facts.workspace_id,
@@ -104,24 +112,40 @@ impl Core {
         Ok(signed.token)
     }
 
-    /// What the AWS provider needs to act as the session's role: a minter of fresh tokens.
-    pub fn web_identity_for(&self, session: &CloudSession) -> WebIdentity {
+    /// Mints fresh tokens for `session`: what a provider exchanges whenever it needs the cloud
+    /// identity's credentials.
+    fn token_minter(&self, session: &CloudSession) -> MintToken {
         let issuer = self.oidc.clone();
         let minted = session.clone();
-        let mint = Arc::new(move || {
+        Arc::new(move || {
             let now = crate::clock::now_ms() / 1000;
             issuer
                 .sign(minted.subject.clone(), &minted.audience, &facts_of(&minted), now)
                 .map(|signed| signed.token)
                 .map_err(|e| format!("Strongroom could not sign the run's identity token: {e}"))
-        });
-        WebIdentity {
-            role_arn: session.role_arn.clone(),
-            session_name: session.session_name.clone(),
+        })
+    }
+
+    /// What the providers need to act as the session's cloud identity: the AWS role, or the
+    /// Google provider (and service account).
+    pub fn managed_identity_for(&self, session: &CloudSession) -> ManagedIdentity {
+        let tokens = IdentityTokens {
             issuer: self.oidc.issuer().to_string(),
             subject: session.subject.clone(),
             audience: session.audience.clone(),
-            mint,
+            mint: self.token_minter(session),
+        };
+        match &session.workload_identity_provider {
+            Some(provider) => ManagedIdentity::Google(Federation {
+                provider: provider.clone(),
+                service_account: session.service_account.clone(),
+                tokens,
+            }),
+            None => ManagedIdentity::Aws(WebIdentity {
+                role_arn: session.role_arn.clone(),
+                session_name: session.session_name.clone(),
+                tokens,
+            }),
         }
     }
 }
@@ -192,5 +216,24 @@ mod tests {
         assert!(run.role_arn.ends_with("role/rnaseq") && run.subject.starts_with("org:1:wsp:2:pipeline:"));
         assert_eq!(run.audience, "custom-aud");
         assert!(session_for(&identity, &facts(5, "https://github.com/nf-core/sarek"), None).is_err());
+    }
+
+    #[test]
+    fn a_google_mapping_defaults_the_audience_to_its_provider() {
+        let provider = "projects/123/locations/global/workloadIdentityPools/pool/providers/lab";
+        let identity = CloudIdentity {
+            subject: SubjectGranularity::Workspace,
+            audience: None,
+            mappings: vec![IdentityMapping {
+                workload_identity_provider: Some(provider.into()),
+                service_account: Some("runner@p.iam.gserviceaccount.com".into()),
+                ..IdentityMapping::default()
+            }],
+        };
+        let run = session_for(&identity, &facts(5, "p"), None).unwrap();
+        assert_eq!(run.audience, format!("https://iam.googleapis.com/{provider}"));
+        assert_eq!(run.workload_identity_provider.as_deref(), Some(provider));
+        assert!(run.role_arn.is_empty());
+        assert_eq!(run.acts_as(), "service account runner@p.iam.gserviceaccount.com");
     }
 }

@@ -50,7 +50,13 @@ impl CloudIdentityPort for Compute {
             launch_role: String::new(),
         };
         let issuer = self.core.oidc.issuer().to_string();
-        let audience = identity.audience.clone().unwrap_or_else(|| AWS_AUDIENCE.to_string());
+        // The default audience is AWS's, or on Google the (first) provider's own resource name.
+        let first_provider = identity.mappings.iter().find_map(|m| m.workload_identity_provider.as_deref());
+        let default_audience = match (env.platform.as_str(), first_provider) {
+            ("google-batch", Some(provider)) => google_audience(provider),
+            _ => AWS_AUDIENCE.to_string(),
+        };
+        let audience = identity.audience.clone().unwrap_or(default_audience);
         let subjects = identity
             .mappings
             .iter()
@@ -72,14 +78,19 @@ impl CloudIdentityPort for Compute {
                     _ => true,
                 };
                 let role = mapping.role_arn.clone().unwrap_or_default();
+                let maps_to = match (&mapping.workload_identity_provider, &mapping.service_account) {
+                    (Some(provider), Some(account)) => format!("{provider}, as {account}"),
+                    (Some(provider), None) => provider.clone(),
+                    _ => role.clone(),
+                };
                 MappedSubject {
                     index,
                     aws_trust_policy: aws_trust_policy(&issuer, &audience, &sub, &role),
-                    google_provider: google_provider(&issuer, &sub),
+                    google_provider: google_provider(&issuer, &sub, mapping),
                     azure_federated_credential: azure_credential(&issuer, &sub, index),
                     subject: sub,
                     applies_to,
-                    maps_to: role,
+                    maps_to,
                     yours,
                 }
             })
@@ -127,12 +138,29 @@ pub fn aws_trust_policy(issuer: &str, audience: &str, sub: &str, role_arn: &str)
     serde_json::to_string_pretty(&policy).expect("a policy serializes")
 }
 
-fn google_provider(issuer: &str, sub: &str) -> String {
-    format!(
-        "gcloud iam workload-identity-pools providers create-oidc strongroom \\\n  --location=global \
-         --workload-identity-pool=POOL \\\n  --issuer-uri={issuer} \\\n  \
+/// The workload identity provider to create (the mapping's pool and provider ids, when it names
+/// them), and the grant that lets the subject impersonate the mapping's service account.
+fn google_provider(issuer: &str, sub: &str, mapping: &IdentityMapping) -> String {
+    let provider = mapping.workload_identity_provider.as_deref();
+    let parts: Vec<&str> = provider.map(|p| p.split('/').collect()).unwrap_or_default();
+    let (project, pool, id) = match parts.as_slice() {
+        [_, project, _, _, _, pool, _, id] => (*project, *pool, *id),
+        _ => ("PROJECT_NUMBER", "POOL", "strongroom"),
+    };
+    let mut text = format!(
+        "gcloud iam workload-identity-pools providers create-oidc {id} \\\n  --location=global \
+         --workload-identity-pool={pool} \\\n  --issuer-uri={issuer} \\\n  \
          --attribute-mapping=google.subject=assertion.sub \\\n  --attribute-condition=\"assertion.sub == '{sub}'\""
-    )
+    );
+    if let Some(account) = &mapping.service_account {
+        let pool_name = format!("projects/{project}/locations/global/workloadIdentityPools/{pool}");
+        let principal = google_principal(&format!("{pool_name}/providers/{id}"), sub);
+        text.push_str(&format!(
+            "\n\ngcloud iam service-accounts add-iam-policy-binding {account} \\\n  \
+             --role=roles/iam.workloadIdentityUser \\\n  --member={principal}"
+        ));
+    }
+    text
 }
 
 fn azure_credential(issuer: &str, sub: &str, index: usize) -> String {

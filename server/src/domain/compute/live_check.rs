@@ -47,7 +47,7 @@ impl ComputeCheckPort for Compute {
                 Err(message) => refusal = Some(PreflightFailure {
                     step: "find the cloud identity mapped for you".into(),
                     message,
-                    fix: "A workspace owner or admin maps your subject to an IAM role in the environment's \
+                    fix: "A workspace owner or admin maps your subject to a cloud identity in the environment's \
                               Identity section."
                         .into(),
                 }),

@@ -124,10 +124,13 @@ pub(crate) fn check_config(
             (Platform::AwsBatch, Some(identity)) => {
                 Some(check_cloud_identity(IdentityCloud::Aws, identity).map_err(bad)?)
             }
-            // Google's exchange (STS, then impersonation) is not built yet: refused rather than
-            // silently falling back to another identity.
+            (Platform::GoogleBatch, Some(identity)) => {
+                Some(check_cloud_identity(IdentityCloud::Google, identity).map_err(bad)?)
+            }
+            // Strongroom has no Azure platform, and a cluster's runs act as the launcher's own
+            // account (managed cluster identities).
             (_, Some(_)) => return Err(bad(format!(
-                "A managed cloud identity (cloudIdentity) is available for aws-batch environments; not yet for {platform}."
+                "A managed cloud identity (cloudIdentity) is for aws-batch and google-batch environments, not {platform}."
             ))),
             (_, None) => None,
         },

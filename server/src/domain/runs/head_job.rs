@@ -62,6 +62,8 @@ impl Core {
             web_identity: cloud_session.as_ref().map(|session| HeadWebIdentity {
                 role_arn: &session.role_arn,
                 session_name: &session.session_name,
+                workload_identity_provider: session.workload_identity_provider.as_deref(),
+                service_account: session.service_account.as_deref(),
                 refresh_secs: (self.oidc.lifetime_secs() / 2).max(30),
             }),
         };

@@ -125,6 +125,7 @@ impl Core {
         // neither keys nor an emulator endpoint: the same grant applies.
         let google_ambient = target.platform == app::model::Platform::GoogleBatch
             && credentials.is_none()
+            && target.cloud_session.is_none()
             && target.config.endpoint_url.as_deref().is_none_or(|e| e.trim().is_empty());
         if google_ambient && host_identity == HostIdentity::Refused {
             return Err(ProviderError::Rejected(crate::domain::compute::host_identity::NOT_ALLOWED.into()));
@@ -135,7 +136,7 @@ impl Core {
             credentials: credentials.as_ref(),
             install_id: &self.install_id,
             host_identity,
-            web_identity: target.cloud_session.as_ref().map(|session| self.web_identity_for(session)),
+            managed_identity: target.cloud_session.as_ref().map(|session| self.managed_identity_for(session)),
         };
         // Checked again at every open: cloud endpoints against the allow-list, HPC work
         // directories against the work roots (issue 10, items 4 and 6).
@@ -220,10 +221,11 @@ impl Core {
             match (&target.cloud_session, error) {
             // A managed identity's exchange was refused: the message names the fix and its values.
             (Some(session), ProviderError::Rejected(message)) => PreflightFailure {
-                step: format!("act as {} with Strongroom's token", session.role_arn),
+                step: format!("act as {} with Strongroom's token", session.acts_as()),
                 message,
                 fix: "Configure the cloud as the compute environment's Identity section shows: the issuer, \
-                      the audience and this subject in the role's trust policy."
+                      the audience, and this subject in the role's trust policy (AWS) or the provider's \
+                      attribute condition and the service account's grants (Google)."
                     .into(),
             },
             (_, error) => PreflightFailure {

@@ -16,7 +16,7 @@ use super::pacing::pacing_for;
 use super::web_identity::{self, WebIdentity};
 use super::AwsStore;
 use crate::crypto::SecretBytes;
-use crate::providers::{HostIdentity, ProviderError, Target};
+use crate::providers::{HostIdentity, ManagedIdentity, ProviderError, Target};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
@@ -61,9 +61,17 @@ impl AwsStore {
         }
         let keys = parse_keys(target.credentials)?;
         let loader = sdk_defaults(&region, endpoint.as_deref());
-        if let Some(identity) = &target.web_identity {
-            let sdk_config = as_web_identity(loader, identity, endpoint.as_deref()).await?;
-            return Ok(AwsStore::with_clients(&sdk_config, target, region, endpoint));
+        match &target.managed_identity {
+            Some(ManagedIdentity::Aws(identity)) => {
+                let sdk_config = as_web_identity(loader, identity, endpoint.as_deref()).await?;
+                return Ok(AwsStore::with_clients(&sdk_config, target, region, endpoint));
+            }
+            Some(ManagedIdentity::Google(_)) => {
+                return Err(ProviderError::Rejected(
+                    "An AWS environment's managed identity maps subjects to IAM roles.".into(),
+                ))
+            }
+            None => {}
         }
         let static_keys = static_credentials(&keys)?;
         let (loader, external_id) = with_identity(loader, static_keys, &keys, target.host_identity)?;

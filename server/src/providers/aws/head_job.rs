@@ -141,6 +141,7 @@ impl AwsStore {
             post_run_script: self.settings.post_run_script.as_deref(),
             work_dir: self.settings.work_dir.as_deref(),
             environment: self.settings.environment.as_deref().unwrap_or_default(),
+            google_endpoints: None,
         };
         let head = head_command(job, &settings)?;
         let mut overrides = ContainerOverrides::builder().set_command(Some(head.command));

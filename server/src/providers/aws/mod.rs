@@ -38,7 +38,7 @@ pub use copies::{copy_name, request_token};
 pub use head_job::{console_url, head_job_name, TERMINATE_REASON};
 pub use job_definition::{job_definition_name, DEFAULT_IMAGE};
 pub use pacing::CALLS_PER_SECOND;
-pub use web_identity::{MintToken, WebIdentity};
+pub use web_identity::WebIdentity;
 
 use super::{CopySpec, CreatedCopy, HeadJobs, ManagedCopy, PreflightFailure, ProviderError, SecretStore};
 use crate::crypto::SecretBytes;

@@ -6,37 +6,18 @@
 //! AWS's refusals are turned into sentences that say what a cloud admin must change, with the
 //! exact values (issuer, audience, subject, role): `explain`.
 
-use crate::providers::ProviderError;
+use crate::providers::{IdentityTokens, ProviderError};
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::config::Credentials;
 use aws_sdk_sts::error::ProvideErrorMetadata;
-use std::fmt;
-use std::sync::Arc;
-
-/// Mints a fresh token for the run (or the Check); errors are plain sentences.
-pub type MintToken = Arc<dyn Fn() -> Result<String, String> + Send + Sync>;
 
 /// What a managed environment's store needs to act as the mapped role.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct WebIdentity {
     pub role_arn: String,
     /// `RoleSessionName`, naming user and run for CloudTrail.
     pub session_name: String,
-    /// For messages: the token's issuer, subject and audience.
-    pub issuer: String,
-    pub subject: String,
-    pub audience: String,
-    pub mint: MintToken,
-}
-
-impl fmt::Debug for WebIdentity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebIdentity")
-            .field("role_arn", &self.role_arn)
-            .field("session_name", &self.session_name)
-            .field("subject", &self.subject)
-            .finish_non_exhaustive()
-    }
+    pub tokens: IdentityTokens,
 }
 
 /// How long the role's credentials last (AWS's minimum is 15 minutes).
@@ -50,7 +31,7 @@ pub async fn exchange(
     identity: &WebIdentity,
     trusted: bool,
 ) -> Result<Credentials, ProviderError> {
-    let token = (identity.mint)().map_err(ProviderError::Unavailable)?;
+    let token = (identity.tokens.mint)().map_err(ProviderError::Unavailable)?;
     let answer = sts
         .assume_role_with_web_identity()
         .role_arn(&identity.role_arn)
@@ -92,7 +73,7 @@ pub async fn exchange(
 
 /// AWS's refusal of an exchange, as a sentence with the fix and the exact values to use.
 pub fn explain(code: &str, aws_message: &str, identity: &WebIdentity, trusted: bool) -> ProviderError {
-    let WebIdentity { role_arn, issuer, subject, audience, .. } = identity;
+    let WebIdentity { role_arn, tokens: IdentityTokens { issuer, subject, audience, .. }, .. } = identity;
     let provider_host = issuer.trim_start_matches("https://").trim_start_matches("http://");
     let lower = aws_message.to_ascii_lowercase();
     let message = match code {

@@ -9,9 +9,10 @@
 
 use super::batch_api::BatchApi;
 use super::copies::label_value;
+use super::federation::{Endpoints, FederatedCredentials};
 use super::GoogleStore;
 use crate::crypto::SecretBytes;
-use crate::providers::{ProviderError, Target};
+use crate::providers::{ManagedIdentity, ProviderError, Target};
 use google_cloud_auth::credentials::Credentials;
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -39,11 +40,29 @@ impl GoogleStore {
         let _ = rustls::crypto::ring::default_provider().install_default();
 
         let endpoint = target.config.endpoint_url.as_deref().map(str::trim).filter(|e| !e.is_empty());
-        let (credentials, client_email) = identity(target.credentials, endpoint)?;
-        let client = client(endpoint, credentials.clone()).await?;
         let endpoint_url = endpoint.and_then(|e| url::Url::parse(e).ok());
         let trusted_errors = endpoint.is_none()
             || endpoint_url.as_ref().is_some_and(crate::providers::endpoints::is_google_api);
+        let (credentials, client_email) =
+            match &target.managed_identity {
+                Some(ManagedIdentity::Google(federation)) => {
+                    let origin = endpoint_url.as_ref().map(|u| u.origin().ascii_serialization());
+                    let federated = FederatedCredentials::new(
+                        federation.clone(),
+                        Endpoints::new(origin.as_deref()),
+                        trusted_errors,
+                    );
+                    // Exchanged now, so a refusal is reported when the store opens, in plain words.
+                    federated.access_token().await?;
+                    (Some(Credentials::from(federated)), federation.service_account.clone())
+                }
+                Some(ManagedIdentity::Aws(_)) => return Err(ProviderError::Rejected(
+                    "A Google environment's managed identity maps subjects to a workload identity provider."
+                        .into(),
+                )),
+                None => identity(target.credentials, endpoint)?,
+            };
+        let client = client(endpoint, credentials.clone()).await?;
         // The custom endpoint (an emulator or private endpoint) serves Batch too.
         let batch = BatchApi::new(endpoint, credentials, trusted_errors);
         Ok(GoogleStore {

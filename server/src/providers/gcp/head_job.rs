@@ -10,6 +10,7 @@
 //!   Secret Manager, named in `STRONGROOM_GOOGLE_SECRETS` (read with the service account);
 //! - a job Google no longer knows is `Gone`, and deleting one that is gone succeeds.
 
+use super::FederationEndpoints;
 use super::{GoogleStore, LABEL_MANAGED_BY, LABEL_WORKFLOW_ID};
 use crate::providers::cloud_launch::{groovy_quote, head_command, CloudSettings};
 use crate::providers::{HeadJobSpec, HeadJobState, HeadJobs, ProviderError};
@@ -91,6 +92,7 @@ impl GoogleStore {
             post_run_script: settings.post_run_script.as_deref(),
             work_dir: settings.work_dir.as_deref(),
             environment: settings.environment.as_deref().unwrap_or_default(),
+            google_endpoints: Some(FederationEndpoints::new(self.endpoint.as_deref())),
         };
         let head = head_command(job, &cloud)?;
         let variables: Map<String, Value> =

@@ -21,18 +21,21 @@
 //! One job per file: `connect` builds the clients from a compute environment, `copies` makes,
 //! deletes and lists the copies, `head_job` creates, follows and deletes the Nextflow head job
 //! in Google Batch (through `batch_api`, the Batch REST calls), `preflight` tries what launches
-//! need, `errors` sorts the Secret Manager client's errors. `prepare_launch` only names the
+//! need, `errors` sorts the Secret Manager client's errors, `federation` acts as a managed
+//! identity's workload identity provider and service account with the issuer's tokens. `prepare_launch` only names the
 //! copies: tasks read them with the Batch service account.
 
 mod batch_api;
 mod connect;
 mod copies;
 mod errors;
+mod federation;
 mod head_job;
 mod preflight;
 
 pub use copies::{copy_name, label_value};
 pub use errors::map_error;
+pub use federation::{Endpoints as FederationEndpoints, Federation};
 pub use head_job::head_job_id;
 
 use super::{CopySpec, CreatedCopy, HeadJobs, ManagedCopy, PreflightFailure, ProviderError, SecretStore};

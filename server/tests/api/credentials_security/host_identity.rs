@@ -191,7 +191,7 @@ async fn the_store_sends_the_generated_external_id_through_the_host_identity_and
                 credentials: Some(&keys),
                 install_id: "strongroom-test-install",
                 host_identity,
-                web_identity: None,
+                managed_identity: None,
             })
             .await
         }

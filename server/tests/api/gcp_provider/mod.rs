@@ -35,7 +35,7 @@ async fn open_as(fake: &FakeGsm, project: &str, install_id: &str) -> SharedStore
         credentials: None,
         install_id,
         host_identity: HostIdentity::Refused,
-        web_identity: None,
+        managed_identity: None,
     };
     providers::open(target).await.expect("the Google store opens")
 }

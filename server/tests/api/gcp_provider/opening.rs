@@ -17,7 +17,7 @@ async fn gcp_provider_needs_a_project_and_well_formed_keys() {
         credentials: None,
         install_id: INSTALL,
         host_identity: HostIdentity::Refused,
-        web_identity: None,
+        managed_identity: None,
     };
     assert!(matches!(providers::open(target).await.err(), Some(ProviderError::Rejected(_))));
 
@@ -29,7 +29,7 @@ async fn gcp_provider_needs_a_project_and_well_formed_keys() {
         credentials: Some(&keys),
         install_id: INSTALL,
         host_identity: HostIdentity::Refused,
-        web_identity: None,
+        managed_identity: None,
     };
     let refused = providers::open(target).await.err().expect("refused");
     assert!(matches!(refused, ProviderError::Rejected(_)));
@@ -66,7 +66,7 @@ async fn gcp_provider_uses_the_service_account_key_from_the_credentials() {
         credentials: Some(&keys),
         install_id: INSTALL,
         host_identity: HostIdentity::Refused,
-        web_identity: None,
+        managed_identity: None,
     };
     let store = providers::open(target).await.unwrap();
 

@@ -87,7 +87,7 @@ impl Env {
             credentials: Some(&self.keys),
             install_id: &self.install_id,
             host_identity: providers::HostIdentity::Refused,
-            web_identity: None,
+            managed_identity: None,
         })
         .await
     }
