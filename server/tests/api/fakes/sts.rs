@@ -3,18 +3,18 @@
 //!
 //! `AssumeRoleWithWebIdentity` (STS's query protocol, form-encoded) is answered here: the token's
 //! issuer must be the account's IAM OIDC identity provider, its signature must verify against the
-//! keys the issuer publishes (discovery, then JWKS, fetched over HTTP like AWS does), its audience
-//! must be one of the provider's client ids, and the role's trust policy must allow its subject.
+//! keys the issuer publishes (discovery, then JWKS, fetched over HTTP like AWS does; `jwt_check`),
+//! its audience must be one of the provider's client ids, and the role's trust policy must allow
+//! its subject.
 //! Refusals use AWS's codes and wording (`InvalidIdentityToken`, `IDPCommunicationError`,
 //! `AccessDenied`, `ExpiredTokenException`). Every other request is passed to moto unchanged, so
 //! Secrets Manager and Batch calls made with the credentials it hands out reach the emulator.
 
+use super::jwt_check::{self, Refusal};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -112,52 +112,39 @@ async fn handle(
             };
         }
     }
-    forward(&shared, method, uri, headers, body).await
+    forward(&shared.http, &shared.upstream, method, uri, headers, body).await
 }
 
-type Refusal = (StatusCode, &'static str, String);
+/// A refusal as AWS answers it: status, error code, message.
+type AwsError = (StatusCode, &'static str, String);
 
-async fn assume(shared: &Shared, exchange: &Exchange) -> Result<String, Refusal> {
+async fn assume(shared: &Shared, exchange: &Exchange) -> Result<String, AwsError> {
     let token = exchange.web_identity_token.as_deref().unwrap_or_default();
     let role_arn = exchange.role_arn.clone().unwrap_or_default();
     let session_name = exchange.role_session_name.clone().unwrap_or_default();
     let invalid = |message: &str| (StatusCode::BAD_REQUEST, "InvalidIdentityToken", message.to_string());
-    let header =
-        jsonwebtoken::decode_header(token).map_err(|_| invalid("The ID token provided is malformed"))?;
-    // The issuer as the token states it, before any check (AWS looks the provider up by it).
-    let unverified = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(token)
-        .map_err(|_| invalid("The ID token provided is malformed"))?
-        .claims;
-    let issuer = unverified["iss"].as_str().unwrap_or_default().to_string();
     let trust = shared.trust.lock().unwrap().clone();
-    if trust.provider_url.as_deref() != Some(issuer.as_str()) {
-        return Err(invalid(&format!("No OpenIDConnect provider found in your account for {issuer}")));
-    }
-    let keys = fetch_keys(&shared.http, &issuer).await.map_err(|_| {
-        (
-            StatusCode::BAD_REQUEST,
-            "IDPCommunicationError",
-            "Couldn't retrieve verification key from your identity provider".to_string(),
-        )
-    })?;
-    let kid = header.kid.unwrap_or_default();
-    let jwk =
-        keys.find(&kid).ok_or_else(|| invalid("Couldn't find a key in the JWKS matching the token's kid"))?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| invalid("The identity provider's key is unusable"))?;
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_issuer(&[issuer.as_str()]);
-    validation.set_audience(&trust.audiences);
-    validation.set_required_spec_claims(&["iss", "sub", "aud", "exp", "iat", "nbf"]);
-    validation.leeway = 0;
-    let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidAudience => invalid("Incorrect token audience"),
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+    let claims = jwt_check::verify(&shared.http, token, trust.provider_url.as_deref(), &trust.audiences)
+        .await
+        .map_err(|refusal| match refusal {
+            Refusal::Malformed => invalid("The ID token provided is malformed"),
+            Refusal::UnknownIssuer(issuer) => {
+                invalid(&format!("No OpenIDConnect provider found in your account for {issuer}"))
+            }
+            Refusal::KeysUnreachable => (
+                StatusCode::BAD_REQUEST,
+                "IDPCommunicationError",
+                "Couldn't retrieve verification key from your identity provider".to_string(),
+            ),
+            Refusal::NoMatchingKey => invalid("Couldn't find a key in the JWKS matching the token's kid"),
+            Refusal::UnusableKey => invalid("The identity provider's key is unusable"),
+            Refusal::BadAudience(_) => invalid("Incorrect token audience"),
+            Refusal::Expired => {
                 (StatusCode::BAD_REQUEST, "ExpiredTokenException", "Token expired".to_string())
             }
-            _ => invalid("The ID token's signature is not valid"),
-        })?
-        .claims;
+            Refusal::BadSignature => invalid("The ID token's signature is not valid"),
+        })?;
+    let issuer = claims["iss"].as_str().unwrap_or_default().to_string();
     let subject = claims["sub"].as_str().unwrap_or_default().to_string();
     let allowed = trust.roles.get(&role_arn).is_some_and(|subjects| subjects.contains(&subject));
     if !allowed {
@@ -191,19 +178,6 @@ async fn assume(shared: &Shared, exchange: &Exchange) -> Result<String, Refusal>
     ))
 }
 
-/// The issuer's keys, found as AWS finds them: discovery document, then its `jwks_uri`.
-async fn fetch_keys(http: &reqwest::Client, issuer: &str) -> Result<JwkSet, reqwest::Error> {
-    let discovery: serde_json::Value = http
-        .get(format!("{issuer}/.well-known/openid-configuration"))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let jwks_uri = discovery["jwks_uri"].as_str().unwrap_or_default().to_string();
-    http.get(jwks_uri).send().await?.error_for_status()?.json().await
-}
-
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = format!(
         "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
@@ -212,10 +186,18 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, [("content-type", "text/xml")], body).into_response()
 }
 
-/// Any other call goes to moto as it came.
-async fn forward(shared: &Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+/// Any other call goes to the emulator at `upstream` as it came (moto here; the Google stand-in
+/// forwards to the Google fake the same way).
+pub(super) async fn forward(
+    http: &reqwest::Client,
+    upstream: &str,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let mut request = shared.http.request(method, format!("{}{path}", shared.upstream)).body(body);
+    let mut request = http.request(method, format!("{upstream}{path}")).body(body);
     for (name, value) in &headers {
         if name != "host" && name != "content-length" {
             request = request.header(name, value);

@@ -4,6 +4,7 @@
 //! key is retired.
 
 mod aws_managed;
+mod google_managed;
 mod issuer;
 
 use crate::helpers::TestApp;
