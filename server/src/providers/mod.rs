@@ -80,6 +80,12 @@ impl ProviderError {
     }
 }
 
+/// A cloud's own explanation (AWS's or Google's, never a custom endpoint's), cut to a length that
+/// keeps an error message one readable sentence.
+pub(crate) fn cloud_words(message: &str) -> String {
+    message.chars().take(300).collect()
+}
+
 /// A preflight step that failed: what was tried, what is missing, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreflightFailure {

@@ -6,7 +6,7 @@
 //! AWS's refusals are turned into sentences that say what a cloud admin must change, with the
 //! exact values (issuer, audience, subject, role): `explain`.
 
-use crate::providers::{IdentityTokens, ProviderError};
+use crate::providers::{cloud_words, IdentityTokens, ProviderError};
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::config::Credentials;
 use aws_sdk_sts::error::ProvideErrorMetadata;
@@ -50,7 +50,7 @@ pub async fn exchange(
                 Some(code) => explain(&code, &message, identity, trusted),
                 None if trusted => ProviderError::Unavailable(format!(
                     "AWS STS could not be reached to exchange the run's token: {}",
-                    cut(&super::errors::chain(&error))
+                    cloud_words(&super::errors::chain(&error))
                 )),
                 None => ProviderError::Unavailable(
                     "The environment's endpoint did not answer the token exchange (AssumeRoleWithWebIdentity).".into(),
@@ -92,7 +92,7 @@ pub fn explain(code: &str, aws_message: &str, identity: &WebIdentity, trusted: b
         "InvalidIdentityToken" => format!(
             "AWS could not verify Strongroom's token from {issuer}{}. Check that the IAM OIDC identity \
              provider's URL is exactly {issuer} and that AWS can fetch its keys.",
-            if trusted { format!(": {}", cut(aws_message)) } else { String::new() }
+            if trusted { format!(": {}", cloud_words(aws_message)) } else { String::new() }
         ),
         "AccessDenied" => format!(
             "You don't have permission to act as role {role_arn} — ask your cloud admin to allow subject \
@@ -105,15 +105,14 @@ pub fn explain(code: &str, aws_message: &str, identity: &WebIdentity, trusted: b
                 .to_string()
         }
         other if trusted => {
-            format!("AWS refused to let the run act as role {role_arn} ({other}): {}", cut(aws_message))
+            format!(
+                "AWS refused to let the run act as role {role_arn} ({other}): {}",
+                cloud_words(aws_message)
+            )
         }
         _ => format!("The environment's endpoint refused to let the run act as role {role_arn}."),
     };
     ProviderError::Rejected(message)
-}
-
-fn cut(message: &str) -> String {
-    message.chars().take(300).collect()
 }
 
 /// The STS client exchanges go through: the environment's region and endpoint, no credentials of

@@ -13,7 +13,7 @@
 //! the environment (Google's, or its checked custom endpoint), never through a redirect; no token
 //! is ever put in an error or a log line; a custom endpoint's own messages are never repeated.
 
-use crate::providers::{IdentityTokens, ProviderError};
+use crate::providers::{cloud_words, IdentityTokens, ProviderError};
 use google_cloud_auth::credentials::{CacheableResource, EntityTag};
 use google_cloud_auth::errors::CredentialsError;
 use http::{Extensions, HeaderMap, HeaderValue};
@@ -29,6 +29,8 @@ const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
 /// Exchange again this long before the access token expires.
 const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 const TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a failed exchange is answered from memory before Google is asked again.
+const REFUSAL_HOLD: Duration = Duration::from_secs(10);
 
 /// What a managed Google environment's store needs: where to exchange, as whom, and the tokens.
 #[derive(Debug, Clone)]
@@ -84,6 +86,15 @@ struct AccessToken {
     refresh_at: Instant,
 }
 
+/// What the last exchange left: a token to reuse until it is due for refresh, or a refusal to
+/// repeat for a short while, so that a burst of calls (a reconciler deleting many copies, a launch
+/// making several) asks Google once instead of once per call while the trust is wrong.
+#[derive(Debug)]
+enum LastExchange {
+    Granted(AccessToken),
+    Refused { error: ProviderError, until: Instant },
+}
+
 /// STS's refusal (`{"error": "invalid_grant", "error_description": "..."}`).
 #[derive(Deserialize, Default)]
 struct StsError {
@@ -131,7 +142,7 @@ pub struct FederatedCredentials {
     /// Whether the endpoints are Google's own, whose messages may be repeated.
     trusted: bool,
     entity_tag: EntityTag,
-    cached: tokio::sync::Mutex<Option<AccessToken>>,
+    last: tokio::sync::Mutex<Option<LastExchange>>,
 }
 
 impl std::fmt::Debug for AccessToken {
@@ -153,20 +164,32 @@ impl FederatedCredentials {
             federation,
             trusted,
             entity_tag: EntityTag::new(),
-            cached: tokio::sync::Mutex::new(None),
+            last: tokio::sync::Mutex::new(None),
         }
     }
 
-    /// A current access token: the cached one, or a new exchange (its refusal in plain words).
+    /// A current access token: the last one, or a new exchange (its refusal in plain words; a
+    /// refusal is repeated without asking again for `REFUSAL_HOLD`).
     pub async fn access_token(&self) -> Result<SecretString, ProviderError> {
-        let mut cached = self.cached.lock().await;
-        if let Some(token) = cached.as_ref().filter(|t| Instant::now() < t.refresh_at) {
-            return Ok(token.token.clone());
+        let mut last = self.last.lock().await;
+        let now = Instant::now();
+        match last.as_ref() {
+            Some(LastExchange::Granted(token)) if now < token.refresh_at => return Ok(token.token.clone()),
+            Some(LastExchange::Refused { error, until }) if now < *until => return Err(error.clone()),
+            _ => {}
         }
-        let fresh = self.exchange().await?;
-        let token = fresh.token.clone();
-        *cached = Some(fresh);
-        Ok(token)
+        match self.exchange().await {
+            Ok(fresh) => {
+                let token = fresh.token.clone();
+                *last = Some(LastExchange::Granted(fresh));
+                Ok(token)
+            }
+            Err(error) => {
+                let until = Instant::now() + REFUSAL_HOLD;
+                *last = Some(LastExchange::Refused { error: error.clone(), until });
+                Err(error)
+            }
+        }
     }
 
     async fn exchange(&self) -> Result<AccessToken, ProviderError> {
@@ -239,7 +262,10 @@ impl FederatedCredentials {
     fn unreachable(&self, what: &str, error: &reqwest::Error) -> ProviderError {
         // reqwest's error names the URL (no token is in it) and the cause.
         if self.trusted {
-            ProviderError::Unavailable(format!("{what} could not be reached: {}", cut(&error.to_string())))
+            ProviderError::Unavailable(format!(
+                "{what} could not be reached: {}",
+                cloud_words(&error.to_string())
+            ))
         } else {
             ProviderError::Unavailable(format!("The environment's endpoint did not answer {what}."))
         }
@@ -296,7 +322,7 @@ fn explain_sts(status: u16, refusal: &StsError, federation: &Federation, trusted
         ),
         other if trusted => format!(
             "Google's token exchange refused the run's token at {provider} ({status} {other}): {}",
-            cut(&refusal.error_description)
+            cloud_words(&refusal.error_description)
         ),
         _ => format!("The environment's endpoint refused the token exchange at {provider} (HTTP {status})."),
     };
@@ -323,15 +349,11 @@ fn explain_impersonation(
         _ if trusted => format!(
             "Google refused to let the run act as service account {account} ({status} {}): {}",
             refusal.status,
-            cut(&refusal.message)
+            cloud_words(&refusal.message)
         ),
         _ => format!("The environment's endpoint refused to let the run act as service account {account}."),
     };
     ProviderError::Rejected(message)
-}
-
-fn cut(message: &str) -> String {
-    message.chars().take(300).collect()
 }
 
 #[cfg(test)]
@@ -384,6 +406,26 @@ mod tests {
                 ),
             "{denied}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_failed_exchange_is_repeated_from_memory_for_a_while_instead_of_asked_again() {
+        let minted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = minted.clone();
+        let mut federation = federation();
+        federation.tokens.mint = Arc::new(move || {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok("jwt".into())
+        });
+        // A port nothing listens on: the exchange fails at once.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let endpoints = Endpoints::new(Some(&format!("http://{closed}")));
+        let credentials = FederatedCredentials::new(federation, endpoints, false);
+        let first = credentials.access_token().await.unwrap_err();
+        let second = credentials.access_token().await.unwrap_err();
+        assert_eq!(first, second);
+        assert!(first.to_string().contains("did not answer"), "{first}");
+        assert_eq!(minted.load(std::sync::atomic::Ordering::SeqCst), 1, "one exchange for both calls");
     }
 
     #[test]

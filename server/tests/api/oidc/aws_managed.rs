@@ -4,7 +4,7 @@
 //! in moto with the exchanged credentials, and the head job fetches its own token with its run
 //! token only.
 
-use super::{issuer_of, verify};
+use super::{check, create_env, issuer_of, user_id, verify};
 use crate::fakes::aws_env::EXEC_ROLE;
 use crate::fakes::moto::Moto;
 use crate::fakes::sts::{StsStandIn, Trust};
@@ -16,12 +16,6 @@ use std::collections::{HashMap, HashSet};
 
 const ADA_ROLE: &str = "arn:aws:iam::123456789012:role/ada-pipelines";
 const BOB_ROLE: &str = "arn:aws:iam::123456789012:role/bob-pipelines";
-
-async fn user_id(app: &TestApp, who: &Client) -> i64 {
-    let (status, info) = app.get_json(who, "/api/user-info").await;
-    assert_eq!(status, StatusCode::OK);
-    info["user"]["id"].as_i64().unwrap()
-}
 
 /// A managed AWS environment at `endpoint`, one mapping per (user, role); its id.
 async fn managed_env(
@@ -35,29 +29,7 @@ async fn managed_env(
         mappings.iter().map(|(user, role)| json!({"userId": user, "roleArn": role})).collect();
     let config = json!({ "region": "us-east-1", "computeQueue": "q", "executionRole": EXEC_ROLE,
         "endpointUrl": endpoint, "cloudIdentity": { "subject": "user", "mappings": mappings } });
-    let (status, env) = app
-        .send_json(
-            owner,
-            Method::POST,
-            &format!("/api/compute-envs?workspaceId={ws}"),
-            json!({ "computeEnv": { "name": "aws-managed", "platform": "aws-batch", "config": config } }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{env}");
-    env["computeEnvId"].as_str().unwrap().to_string()
-}
-
-async fn check(app: &TestApp, who: &Client, ws: i64, env: &str) -> Value {
-    let (status, body) = app
-        .send_json(
-            who,
-            Method::POST,
-            &format!("/api/compute-envs/{env}/validate?workspaceId={ws}"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
+    create_env(app, owner, ws, "aws-managed", "aws-batch", config).await
 }
 
 fn trust(issuer: &str, audiences: &[&str], roles: &[(&str, &str)]) -> Trust {

@@ -5,13 +5,13 @@
 //! Google fake with the exchanged tokens only, and the head job's credentials file lets it do the
 //! same exchange itself with a token it fetches with its run token.
 
-use super::{issuer_of, verify};
+use super::{check, create_env, issuer_of, user_id, verify};
 use crate::fakes::google_sts::{principal, GoogleStsStandIn, Provider, Trust};
 use crate::fakes::gsm::FakeGsm;
 use crate::helpers::*;
 use crate::runs::{create_secret, head_job_jobs, launch, wait_for};
 use base64::Engine;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
 const PROVIDER: &str =
@@ -24,12 +24,6 @@ const SECRET_VALUE: &str = "managed-google-value-9c1d";
 /// The token's audience: Google's default allowed audience of the provider.
 fn audience() -> String {
     format!("https://iam.googleapis.com/{PROVIDER}")
-}
-
-async fn user_id(app: &TestApp, who: &Client) -> i64 {
-    let (status, info) = app.get_json(who, "/api/user-info").await;
-    assert_eq!(status, StatusCode::OK);
-    info["user"]["id"].as_i64().unwrap()
 }
 
 /// A managed Google environment at `endpoint`, one mapping per (user, service account); its id.
@@ -46,29 +40,7 @@ async fn managed_env(
         .collect();
     let config = json!({ "projectId": "proj-managed", "location": "europe-west1", "workDir": "gs://lab/work",
         "endpointUrl": endpoint, "cloudIdentity": { "subject": "user", "mappings": mappings } });
-    let (status, env) = app
-        .send_json(
-            owner,
-            Method::POST,
-            &format!("/api/compute-envs?workspaceId={ws}"),
-            json!({ "computeEnv": { "name": "gcp-managed", "platform": "google-batch", "config": config } }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{env}");
-    env["computeEnvId"].as_str().unwrap().to_string()
-}
-
-async fn check(app: &TestApp, who: &Client, ws: i64, env: &str) -> Value {
-    let (status, body) = app
-        .send_json(
-            who,
-            Method::POST,
-            &format!("/api/compute-envs/{env}/validate?workspaceId={ws}"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
+    create_env(app, owner, ws, "gcp-managed", "google-batch", config).await
 }
 
 /// The provider as a cloud admin creates it from the identity view: Strongroom's issuer, the

@@ -4,11 +4,13 @@
 //! key is retired.
 
 mod aws_managed;
+mod google_hostile;
 mod google_managed;
 mod issuer;
 
 use crate::helpers::TestApp;
-use serde_json::Value;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
 use server::config::Config;
 use server::oidc::claims::RunFacts;
 use server::oidc::Issuer;
@@ -71,4 +73,46 @@ pub fn facts(user_id: i64) -> RunFacts {
 
 pub fn now() -> i64 {
     server::clock::now_ms() / 1000
+}
+
+/// The signed-in user's id.
+pub async fn user_id(app: &TestApp, who: &Client) -> i64 {
+    let (status, info) = app.get_json(who, "/api/user-info").await;
+    assert_eq!(status, StatusCode::OK);
+    info["user"]["id"].as_i64().unwrap()
+}
+
+/// Creates a compute environment in `ws` as `owner`; its id.
+pub async fn create_env(
+    app: &TestApp,
+    owner: &Client,
+    ws: i64,
+    name: &str,
+    platform: &str,
+    config: Value,
+) -> String {
+    let (status, env) = app
+        .send_json(
+            owner,
+            Method::POST,
+            &format!("/api/compute-envs?workspaceId={ws}"),
+            json!({ "computeEnv": { "name": name, "platform": platform, "config": config } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{env}");
+    env["computeEnvId"].as_str().unwrap().to_string()
+}
+
+/// The Check of `env` as `who`: the validation answer (status 200 whatever the verdict).
+pub async fn check(app: &TestApp, who: &Client, ws: i64, env: &str) -> Value {
+    let (status, body) = app
+        .send_json(
+            who,
+            Method::POST,
+            &format!("/api/compute-envs/{env}/validate?workspaceId={ws}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
 }
