@@ -21,7 +21,11 @@ const chromium = {
 export default defineConfig({
   testDir: './tests',
   workers: 1,
-  retries: 0,
+  // One retry, for a page load that sometimes never finishes on this 2-core machine while the
+  // server answered it (seen about once in four full runs, cause not yet found). A test that
+  // passes only on its retry is listed as "flaky" in the output, which scripts/test counts and
+  // prints; one that fails twice fails the run.
+  retries: 1,
   timeout: 60_000,
   reporter: 'list',
   use: {

@@ -110,3 +110,22 @@ ensure_awscli() {
   hash -r
   if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
 }
+
+# Stops a process this script started: SIGTERM, then SIGKILL if it is still there after
+# SECONDS (default 20), so a server that hangs on its way out cannot hang the script too.
+#   stop_pid PID [SECONDS]
+stop_pid() {
+  local pid="$1" seconds="${2:-20}"
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || return 0
+  local waited=0
+  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt $((seconds * 10)) ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "process $pid did not stop within $seconds s of SIGTERM: killed" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}

@@ -14,6 +14,7 @@ use crate::http::AppState;
 use anyhow::Context;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -134,15 +135,43 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tokio::spawn(housekeeping(self.state.domain.accounts.clone()));
+        if self.state.domain.core.db.backend == crate::db::Backend::Sqlite {
+            tokio::spawn(wal_checkpoints(self.state.domain.core.db.clone()));
+        }
         tokio::spawn(audit_refused_sign_ins(self.state.domain.accounts.clone()));
         crate::jobs::spawn(self.state.domain.core.clone());
         tracing::info!(addr = %self.local_addr(), "Strongroom is listening");
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        // Asked to stop, the server takes no new connection and lets the requests in flight
+        // finish, but for `SHUTDOWN_GRACE` at most: a client that keeps a connection open (or a
+        // request that never ends) must not keep the process from stopping.
+        let (stopping, mut stop_asked) = tokio::sync::watch::channel(false);
+        let serve =
+            axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    shutdown_signal().await;
+                    let _ = stopping.send(true);
+                });
+        let grace_over = async move {
+            if stop_asked.wait_for(|asked| *asked).await.is_ok() {
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } else {
+                // The server ended on its own (the sender is gone): nothing to wait for.
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            served = serve.into_future() => served?,
+            () = grace_over => tracing::warn!(
+                grace_secs = SHUTDOWN_GRACE.as_secs(),
+                "requests still open when the shutdown grace ended; stopping without them"
+            ),
+        }
         Ok(())
     }
 }
+
+/// How long a stopping server waits for the requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Periodic clean-up: ended sessions and idle rate-limit keys.
 async fn housekeeping(accounts: Arc<Accounts>) {
@@ -150,6 +179,20 @@ async fn housekeeping(accounts: Arc<Accounts>) {
     loop {
         tick.tick().await;
         accounts.sweep().await;
+    }
+}
+
+/// SQLite: the write-ahead log copied into the database file in the background (see
+/// `Db::checkpoint_wal`). A failure is logged and tried again at the next tick; SQLite's own
+/// checkpoint at commit time remains as the fallback.
+async fn wal_checkpoints(db: Db) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(error) = db.checkpoint_wal().await {
+            tracing::warn!(%error, "background WAL checkpoint failed");
+        }
     }
 }
 

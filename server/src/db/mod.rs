@@ -98,6 +98,18 @@ impl Db {
         }
     }
 
+    /// SQLite only (a no-op on PostgreSQL): copies what the write-ahead log holds into the
+    /// database file now, beside readers and writers (`PASSIVE`: it waits for no one). The
+    /// server does this twice a second (`startup::wal_checkpoints`) so that the copy, and the
+    /// flush of the database file after it, are not done by whichever commit crossed SQLite's
+    /// 1,000-page mark, which then answered late.
+    pub async fn checkpoint_wal(&self) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }

@@ -25,9 +25,7 @@ async fn create_env(
     platform: &str,
     config: Value,
 ) -> (StatusCode, Value) {
-    let body = json!({ "computeEnv": { "name": format!("env-{}", uuid::Uuid::new_v4().simple()),
-        "platform": platform, "config": config } });
-    app.send_json(who, Method::POST, &format!("/api/compute-envs?workspaceId={ws}"), body).await
+    app.create_compute_env(who, ws, &format!("env-{}", uuid::Uuid::new_v4().simple()), platform, config).await
 }
 
 fn aws_config(endpoint: &str) -> Value {

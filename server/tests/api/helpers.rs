@@ -397,6 +397,21 @@ impl TestApp {
         (org_id, ws["workspace"]["id"].as_i64().unwrap())
     }
 
+    /// Asks to create a compute environment in workspace `ws` as `who`: the status and the
+    /// answer, for tests of what is accepted and what is refused.
+    pub async fn create_compute_env(
+        &self,
+        who: &Client,
+        ws: i64,
+        name: &str,
+        platform: &str,
+        config: Value,
+    ) -> (StatusCode, Value) {
+        let body =
+            serde_json::json!({ "computeEnv": { "name": name, "platform": platform, "config": config } });
+        self.send_json(who, reqwest::Method::POST, &format!("/api/compute-envs?workspaceId={ws}"), body).await
+    }
+
     /// Adds `email` to the workspace with `role` (as `owner`), returning the participant id.
     pub async fn add_participant(
         &self,

@@ -37,6 +37,7 @@ mod replicas;
 mod run_tokens;
 mod runs;
 mod secrets;
+mod shutdown;
 mod site_files;
 mod ssh_store;
 mod support;

@@ -73,9 +73,12 @@ impl Secrets {
         let pool = &self.core.db.pool;
         match owner {
             Owner::Workspace(workspace_id) => {
-                let names = overrides::overridden_in_workspace(pool, actor.id, workspace_id)
-                    .await
-                    .map_err(internal)?;
+                let names: std::collections::HashSet<String> =
+                    overrides::overridden_in_workspace(pool, actor.id, workspace_id)
+                        .await
+                        .map_err(internal)?
+                        .into_iter()
+                        .collect();
                 for secret in list.iter_mut() {
                     secret.overridden_by_yours = names.contains(&secret.name);
                 }

@@ -64,11 +64,8 @@ async fn an_unlisted_endpoint_is_refused_for_a_managed_environment_before_any_to
     let owner = app.setup_admin().await;
     let (_, ws) = app.org_and_workspace(&owner, "lab").await;
     for unlisted in ["http://169.254.169.254/", "http://127.0.0.1:9/", "http://10.1.2.3/"] {
-        let body = json!({ "computeEnv": { "name": "gcp-managed", "platform": "google-batch",
-            "config": config(unlisted) } });
-        let (status, answer) = app
-            .send_json(&owner, reqwest::Method::POST, &format!("/api/compute-envs?workspaceId={ws}"), body)
-            .await;
+        let (status, answer) =
+            app.create_compute_env(&owner, ws, "gcp-managed", "google-batch", config(unlisted)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{unlisted}: {answer}");
         assert!(answer.to_string().contains("STRONGROOM_ENDPOINT_ALLOW"), "{answer}");
     }

@@ -91,14 +91,7 @@ pub async fn create_env(
     platform: &str,
     config: Value,
 ) -> String {
-    let (status, env) = app
-        .send_json(
-            owner,
-            Method::POST,
-            &format!("/api/compute-envs?workspaceId={ws}"),
-            json!({ "computeEnv": { "name": name, "platform": platform, "config": config } }),
-        )
-        .await;
+    let (status, env) = app.create_compute_env(owner, ws, name, platform, config).await;
     assert_eq!(status, StatusCode::OK, "{env}");
     env["computeEnvId"].as_str().unwrap().to_string()
 }
