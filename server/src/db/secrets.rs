@@ -26,11 +26,26 @@ impl Owner {
         }
     }
 
-    /// The SQL condition selecting this owner's rows, with the owner id as `$1`.
+    /// The SQL condition selecting this owner's rows, with the owner id as `$1`: for lookups by
+    /// name and for lists, which the owner's partial `(owner, name)` index serves.
     fn filter(self) -> &'static str {
         match self {
             Owner::Workspace(_) => "scope = 'workspace' AND workspace_id = $1",
             Owner::User(_) => "scope = 'user' AND user_id = $1",
+        }
+    }
+
+    /// The same owner check for statements that name the row by `id`. The scope is left out on
+    /// purpose: the table's CHECK sets `workspace_id` on workspace secrets only and `user_id`
+    /// on personal ones, so the owner column alone says it; and with the scope written,
+    /// PostgreSQL may serve the statement from the partial name index instead of the primary
+    /// key. Without statistics (autovacuum off, or a table grown since its last ANALYZE) its
+    /// cached generic plan did, scanning the whole workspace for every write: creates fell to
+    /// 42/s at 45,000 secrets. Without the scope only the primary key fits.
+    fn row_filter(self) -> &'static str {
+        match self {
+            Owner::Workspace(_) => "workspace_id = $1",
+            Owner::User(_) => "user_id = $1",
         }
     }
 }
@@ -104,7 +119,7 @@ pub async fn store_seal(
     let sql = format!(
         "UPDATE secrets SET version = $2, algorithm = $3, key_id = $4, wrapped_key = $5, \
          ciphertext = $6, updated_at = $7 WHERE {} AND id = $8",
-        owner.filter()
+        owner.row_filter()
     );
     let done = sqlx::query(AssertSqlSafe(sql))
         .bind(owner.id())
@@ -126,7 +141,7 @@ pub async fn current_version(
     owner: Owner,
     id: i64,
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
-    let sql = format!("SELECT version, name FROM secrets WHERE {} AND id = $2", owner.filter());
+    let sql = format!("SELECT version, name FROM secrets WHERE {} AND id = $2", owner.row_filter());
     sqlx::query_as(AssertSqlSafe(sql)).bind(owner.id()).bind(id).fetch_optional(&mut **tx).await
 }
 
@@ -182,7 +197,7 @@ fn escape_like(text: &str) -> String {
 }
 
 pub async fn find(pool: &AnyPool, owner: Owner, id: i64) -> Result<Option<SecretMetaRow>, sqlx::Error> {
-    sqlx::query_as(AssertSqlSafe(format!("{META} WHERE {} AND id = $2", owner.filter())))
+    sqlx::query_as(AssertSqlSafe(format!("{META} WHERE {} AND id = $2", owner.row_filter())))
         .bind(owner.id())
         .bind(id)
         .fetch_optional(pool)
@@ -214,7 +229,7 @@ pub async fn find_with_workspace(
          s.updated_at AS secret_updated_at, s.last_used_at AS secret_last_used_at \
          FROM workspaces w \
          LEFT JOIN workspace_participants p ON p.workspace_id = w.id AND p.user_id = $1 \
-         LEFT JOIN secrets s ON s.scope = 'workspace' AND s.workspace_id = w.id AND s.id = $3 \
+         LEFT JOIN secrets s ON s.id = $3 AND s.workspace_id = w.id \
          WHERE w.id = $2",
     )
     .bind(user_id)
@@ -241,7 +256,7 @@ pub async fn name_taken(pool: &AnyPool, owner: Owner, name: &str) -> Result<bool
 
 /// Deletes a secret, returning its name (`None` when there was no such secret).
 pub async fn delete(tx: &mut Tx<'_>, owner: Owner, id: i64) -> Result<Option<String>, sqlx::Error> {
-    let sql = format!("DELETE FROM secrets WHERE {} AND id = $2 RETURNING name", owner.filter());
+    let sql = format!("DELETE FROM secrets WHERE {} AND id = $2 RETURNING name", owner.row_filter());
     sqlx::query_scalar(AssertSqlSafe(sql)).bind(owner.id()).bind(id).fetch_optional(&mut **tx).await
 }
 
@@ -249,7 +264,7 @@ pub async fn delete(tx: &mut Tx<'_>, owner: Owner, id: i64) -> Result<Option<Str
 pub async fn find_sealed(pool: &AnyPool, owner: Owner, id: i64) -> Result<Option<SealedRow>, sqlx::Error> {
     let sql = format!(
         "SELECT id, version, key_id, wrapped_key, ciphertext FROM secrets WHERE {} AND id = $2",
-        owner.filter()
+        owner.row_filter()
     );
     sqlx::query_as(AssertSqlSafe(sql)).bind(owner.id()).bind(id).fetch_optional(pool).await
 }
@@ -275,6 +290,6 @@ pub async fn ids_by_name(
 
 /// Records that a launch used the secret (`lastUsed` in the API).
 pub async fn touch_last_used(tx: &mut Tx<'_>, owner: Owner, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    let sql = format!("UPDATE secrets SET last_used_at = $2 WHERE {} AND id = $3", owner.filter());
+    let sql = format!("UPDATE secrets SET last_used_at = $2 WHERE {} AND id = $3", owner.row_filter());
     sqlx::query(AssertSqlSafe(sql)).bind(owner.id()).bind(now).bind(id).execute(&mut **tx).await.map(|_| ())
 }
