@@ -111,20 +111,28 @@ ensure_awscli() {
   if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
 }
 
-# Stops a process this script started: SIGTERM, then SIGKILL if it is still there after
-# SECONDS (default 20), so a server that hangs on its way out cannot hang the script too.
-#   stop_pid PID [SECONDS]
+# Whether the process with id $1 runs. A zombie (exited, not reaped yet: this machine's init
+# reaps slowly) does not.
+pid_alive() {
+  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null &&
+    [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]
+}
+
+# Stops a process by its id: SIGTERM, then SIGKILL if it still runs after SECONDS (default 20),
+# so a process that hangs on its way out cannot hang the script too. NAME (default "process")
+# is for the message. Reaps it when it is this shell's child.
+#   stop_pid PID [SECONDS] [NAME]
 stop_pid() {
-  local pid="$1" seconds="${2:-20}"
-  [ -n "$pid" ] || return 0
-  kill "$pid" 2>/dev/null || return 0
+  local pid="$1" seconds="${2:-20}" name="${3:-process}"
+  pid_alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
   local waited=0
-  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt $((seconds * 10)) ]; do
+  while pid_alive "$pid" && [ "$waited" -lt $((seconds * 10)) ]; do
     sleep 0.1
     waited=$((waited + 1))
   done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "process $pid did not stop within $seconds s of SIGTERM: killed" >&2
+  if pid_alive "$pid"; then
+    echo "$name ($pid) did not stop within $seconds s of SIGTERM: killed" >&2
     kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true

@@ -3,6 +3,8 @@
 set -euo pipefail
 
 CLUSTER_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# pid_alive and stop_pid.
+source "$CLUSTER_DIR/../lib.sh"
 # Written at the top of /etc/slurm/slurm.conf so stop (and a second start) know whose it is.
 SLURM_CONF_MARK="# written by strongroom scripts/cluster/start for"
 SYSTEM_SLURM_CONF=/etc/slurm/slurm.conf
@@ -38,33 +40,13 @@ free_port() {
 print(s.getsockname()[1])'
 }
 
-# A process that exited but is not reaped yet (a zombie: this machine's init reaps slowly) is gone.
-pid_alive() {
-  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null &&
-    [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]
-}
-
 # Reads a process id file; prints nothing when it is missing or empty.
 read_pid() { [ -s "$1" ] && tr -dc '0-9' <"$1" || true; }
 
 # TERM, wait up to 10 s, then KILL the process whose id is in the file $2 (named $1 in messages).
 stop_recorded() {
-  local name="$1" file="$2" pid
-  pid=$(read_pid "$file")
-  if ! pid_alive "$pid"; then
-    rm -f "$file"
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    pid_alive "$pid" || break
-    sleep 0.1
-  done
-  if pid_alive "$pid"; then
-    say "$name ($pid) did not stop on TERM within 10 s; sending KILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$file"
+  stop_pid "$(read_pid "$2")" 10 "$1"
+  rm -f "$2"
 }
 
 # The slurm.conf our daemons and every login shell read; only touched when it is ours.
