@@ -15,9 +15,9 @@ pub fn build_app(profile: Profile) -> anyhow::Result<PathBuf> {
     command
         .current_dir(repo_root())
         .args(["build", "-p", "app", "--lib", "--target", WASM_TARGET])
-        // No `--cfg erase_components`: it changes how views render (tachys' `Either` markers,
-        // leptos_macro's components), so the browser and the server must both have it or both
-        // not; set for the wasm target alone, the release WASM failed to hydrate.
+        // `--cfg erase_components` comes from .cargo/config.toml, for this build and the
+        // server's alike: it changes how views render, so both sides must have it or neither
+        // (set for the wasm target alone, the release WASM failed to hydrate).
         .args(["--no-default-features", "--features", "hydrate"]);
     if let Profile::Release = profile {
         command.args(["--profile", "wasm-release"]);

@@ -6,6 +6,7 @@ mod cloud_identity;
 mod compute;
 mod compute_rules;
 mod credentials;
+mod dashed_name;
 mod identities;
 mod names;
 mod next_page;

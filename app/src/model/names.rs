@@ -1,22 +1,17 @@
 //! Input rules shared by the browser (feedback while typing) and the server (the rule that counts).
-//! Patterns are the Seqera API's own; they use look-arounds, so they run on `fancy-regex`.
+//! The rules are the Seqera API's own.
 
-use fancy_regex::Regex;
-use std::sync::OnceLock;
+use super::dashed_name::is_dashed_name;
 
-/// `Organization.name` and `Workspace.name` in the Seqera OpenAPI spec.
-const RESOURCE_NAME_PATTERN: &str = r"^[a-zA-Z\d](?:[a-zA-Z\d]|[-_](?=[a-zA-Z\d])){1,38}$";
+/// `Organization.name` and `Workspace.name` in the Seqera OpenAPI spec: `^[a-zA-Z\d](?:[a-zA-Z\d]|
+/// [-_](?=[a-zA-Z\d])){1,38}$`, so at most 39 characters (see `check_resource_name`).
+const RESOURCE_NAME_MAX: usize = 39;
 const FULL_NAME_MAX: usize = 100;
 const DESCRIPTION_MAX: usize = 1000;
 const EMAIL_MAX: usize = 254;
 pub const PASSWORD_MIN: usize = 8;
 /// Argon2 accepts more, but a cap keeps a single login from costing unbounded hashing input.
 pub const PASSWORD_MAX: usize = 256;
-
-fn resource_name_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(RESOURCE_NAME_PATTERN).expect("valid pattern"))
-}
 
 /// Checks an organization or workspace short name; `what` names it in the message.
 pub fn check_resource_name(what: &str, name: &str) -> Result<(), String> {
@@ -25,16 +20,16 @@ pub fn check_resource_name(what: &str, name: &str) -> Result<(), String> {
     }
     // The spec says maxLength 40, but its pattern ({1,38} after the first character) stops at
     // 39: the pattern is what Seqera enforces, so it is what we say.
-    if name.chars().count() > 39 {
-        return Err(format!("The {what} name can be at most 39 characters."));
+    if name.chars().count() > RESOURCE_NAME_MAX {
+        return Err(format!("The {what} name can be at most {RESOURCE_NAME_MAX} characters."));
     }
-    match resource_name_regex().is_match(name) {
-        Ok(true) => Ok(()),
-        _ => Err(format!(
-            "The {what} name must be 2 to 39 letters or digits, with single '-' or '_' between them \
-             (for example: genomics-lab)."
-        )),
+    if is_dashed_name(name, RESOURCE_NAME_MAX) {
+        return Ok(());
     }
+    Err(format!(
+        "The {what} name must be 2 to 39 letters or digits, with single '-' or '_' between them \
+         (for example: genomics-lab)."
+    ))
 }
 
 pub fn check_full_name(what: &str, full_name: &str) -> Result<(), String> {

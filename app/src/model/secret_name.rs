@@ -1,19 +1,33 @@
 //! The pipeline secret name rule, exactly as Seqera's OpenAPI (`PipelineSecret.name`) and
-//! Nextflow's `SecretsHelper.checkName` state it. The pattern uses a backreference and a negative
-//! look-ahead, so it runs on `fancy-regex`; the same code checks names in the browser while the
-//! user types and on the server, where it counts.
+//! Nextflow's `SecretsHelper.checkName` state it. The same code checks names in the browser while
+//! the user types and on the server, where it counts.
+//!
+//! The pattern (a backreference and a negative look-ahead) is matched by hand, not by a regex
+//! engine: the rule is a few lines of logic, and `fancy-regex` was about a seventh of the
+//! browser's WASM code. The tests below and the `secret_name` fuzz target hold the hand-written
+//! matcher to the pattern on `fancy-regex`.
 
-use fancy_regex::Regex;
-use std::sync::OnceLock;
-
+/// The rule as Seqera and Nextflow write it; `matches_secret_pattern` is what runs.
 pub const SECRET_NAME_PATTERN: &str = r"^[a-zA-Z_](?:[0-9A-Za-z]+|(_)(?!\1)){1,49}$";
 pub const SECRET_NAME_MAX: usize = 100;
 /// AWS Secrets Manager and Google Secret Manager both cap a value at 64 KiB.
 pub const SECRET_VALUE_MAX: usize = 64 * 1024;
 
-fn secret_name_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(SECRET_NAME_PATTERN).expect("valid pattern"))
+/// Whether `name` matches `SECRET_NAME_PATTERN`: a letter or `_`, then 1 to 49 pieces, each a
+/// run of ASCII letters and digits or one `_` not followed by another `_`. The regex may split a
+/// run into several pieces but never joins two, so the fewest pieces is what must fit.
+pub fn matches_secret_pattern(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let Some((&first, rest)) = bytes.split_first() else { return false };
+    if !(first.is_ascii_alphabetic() || first == b'_') {
+        return false;
+    }
+    if !rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_') || rest.windows(2).any(|w| w == b"__") {
+        return false;
+    }
+    // A piece starts at every `_` and at every letter or digit that does not follow one.
+    let pieces = (0..rest.len()).filter(|&i| rest[i] == b'_' || i == 0 || rest[i - 1] == b'_').count();
+    (1..=49).contains(&pieces)
 }
 
 pub fn check_secret_name(name: &str) -> Result<(), String> {
@@ -26,8 +40,7 @@ pub fn check_secret_name(name: &str) -> Result<(), String> {
     if name.starts_with("__") {
         return Err("A secret name cannot start with two underscores (Nextflow reserves them).".into());
     }
-    // A regex engine error (backtrack limit) is treated as a refusal: never accept by accident.
-    if !matches!(secret_name_regex().is_match(name), Ok(true)) {
+    if !matches_secret_pattern(name) {
         return Err("Use letters, digits and single underscores, starting with a letter or '_', at least 2 \
              characters (for example DB_PASSWORD). No '-', '.', spaces or '__'."
             .into());
@@ -71,6 +84,27 @@ mod tests {
         // One long run is a single repetition, limited only by the 100-character cap.
         assert_eq!(check_secret_name(&"A".repeat(100)), Ok(()));
         assert!(check_secret_name(&"A".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn the_matcher_agrees_with_the_pattern() {
+        use crate::model::dashed_name::tests::all_strings;
+        let regex = fancy_regex::Regex::new(SECRET_NAME_PATTERN).unwrap();
+        let agrees = |name: &str| {
+            let expected = regex.is_match(name).unwrap();
+            assert_eq!(matches_secret_pattern(name), expected, "{name:?}");
+        };
+        for name in all_strings(&['A', 'z', '0', '_', '-', ' ', 'é'], 6) {
+            agrees(&name);
+        }
+        // Around the 49-piece limit, and long single runs.
+        for n in 22..27 {
+            agrees(&format!("A{}", "_B".repeat(n)));
+            agrees(&format!("_{}", "b_".repeat(n)));
+            agrees(&format!("A{}_", "1_".repeat(n)));
+        }
+        agrees(&"A".repeat(100));
+        agrees(&format!("_{}", "a".repeat(200)));
     }
 
     #[test]

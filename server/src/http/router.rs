@@ -1,9 +1,10 @@
 //! The router: pages (Leptos, with the domain's ports as their one context), server functions,
 //! the REST API, the operations endpoints and the site's static files, under the request middleware (request ids, tracing,
-//! authentication, metrics, browser security headers).
+//! bodies that took long or never ended, authentication, metrics, browser security headers).
 
 use crate::http::middleware::authenticate;
 use crate::http::middleware::browser_headers::browser_headers;
+use crate::http::middleware::unfinished_bodies::watch_unfinished_bodies;
 use crate::http::ops;
 use crate::http::state::AppState;
 use axum::routing::get;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), browser_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(axum::middleware::from_fn(watch_unfinished_bodies))
         .layer(
             TraceLayer::new_for_http()
                 .on_response(DefaultOnResponse::new().level(Level::INFO))
