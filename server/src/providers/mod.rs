@@ -248,6 +248,11 @@ pub struct Target<'a> {
 /// Mints a fresh identity token for the run (or the Check); errors are plain sentences.
 pub type MintToken = Arc<dyn Fn() -> Result<String, String> + Send + Sync>;
 
+/// How long a managed identity's failed token exchange is answered from memory before the cloud
+/// is asked again: a burst of calls after a refusal (a role's trust withdrawn mid-run) asks once,
+/// not once per call, and stays clear of the token service's rate limits.
+pub const EXCHANGE_REFUSAL_HOLD: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Where a managed identity's tokens come from, and what they state (for messages).
 #[derive(Clone)]
 pub struct IdentityTokens {

@@ -159,7 +159,7 @@ fn parse_keys(credentials: Option<&SecretBytes>) -> Result<AwsKeys, ProviderErro
 
 /// The SDK settings every store shares: region, HTTP client, no retries, short timeouts, and the
 /// custom endpoint when there is one.
-fn sdk_defaults(region: &str, endpoint: Option<&str>) -> ConfigLoader {
+pub(super) fn sdk_defaults(region: &str, endpoint: Option<&str>) -> ConfigLoader {
     let loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
         .http_client(http_client())

@@ -1,15 +1,19 @@
 //! Managed mode on AWS: an environment's calls are made as the IAM role mapped to the run's
 //! subject, assumed with a token from Strongroom's OIDC issuer (`AssumeRoleWithWebIdentity`). No
 //! stored key is involved: the token is minted for each exchange, and the SDK's identity cache
-//! exchanges again before the role's credentials expire.
+//! exchanges again before the role's credentials expire. A failed exchange is repeated from
+//! memory for `EXCHANGE_REFUSAL_HOLD` (the SDK's cache keeps no failures, so every call would
+//! ask STS again).
 //!
 //! AWS's refusals are turned into sentences that say what a cloud admin must change, with the
 //! exact values (issuer, audience, subject, role): `explain`.
 
-use crate::providers::{cloud_words, IdentityTokens, ProviderError};
+use crate::providers::{cloud_words, IdentityTokens, ProviderError, EXCHANGE_REFUSAL_HOLD};
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::config::Credentials;
 use aws_sdk_sts::error::ProvideErrorMetadata;
+use std::sync::Mutex;
+use std::time::Instant;
 
 /// What a managed environment's store needs to act as the mapped role.
 #[derive(Debug, Clone)]
@@ -131,12 +135,30 @@ pub struct WebIdentityCredentials {
     trusted: bool,
     /// The credentials of the exchange made when the store opened, handed out once (the SDK
     /// caches them until shortly before they expire, then asks again).
-    first: std::sync::Mutex<Option<Credentials>>,
+    first: Mutex<Option<Credentials>>,
+    /// The last failed exchange's sentence, repeated until the instant given.
+    refused: Mutex<Option<(String, Instant)>>,
 }
 
 impl WebIdentityCredentials {
     pub fn new(sts: aws_sdk_sts::Client, identity: WebIdentity, trusted: bool, first: Credentials) -> Self {
-        WebIdentityCredentials { sts, identity, trusted, first: std::sync::Mutex::new(Some(first)) }
+        let (first, refused) = (Mutex::new(Some(first)), Mutex::new(None));
+        WebIdentityCredentials { sts, identity, trusted, first, refused }
+    }
+
+    /// New credentials from STS, or the refusal still held from the last attempt.
+    async fn exchange_or_held(&self) -> Result<Credentials, String> {
+        let held = self.refused.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some((refusal, until)) = held {
+            if Instant::now() < until {
+                return Err(refusal);
+            }
+        }
+        let exchanged = exchange(&self.sts, &self.identity, self.trusted).await.map_err(|e| e.to_string());
+        let held =
+            exchanged.as_ref().err().map(|refusal| (refusal.clone(), Instant::now() + EXCHANGE_REFUSAL_HOLD));
+        *self.refused.lock().unwrap_or_else(|e| e.into_inner()) = held;
+        exchanged
     }
 }
 
@@ -150,9 +172,65 @@ impl aws_credential_types::provider::ProvideCredentials for WebIdentityCredentia
             if let Some(credentials) = first {
                 return Ok(credentials);
             }
-            exchange(&self.sts, &self.identity, self.trusted).await.map_err(|e| {
-                aws_credential_types::provider::error::CredentialsError::provider_error(e.to_string())
-            })
+            self.exchange_or_held()
+                .await
+                .map_err(aws_credential_types::provider::error::CredentialsError::provider_error)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_credential_types::provider::ProvideCredentials;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// An STS on loopback that refuses every exchange as AWS does, counting them; its URL.
+    async fn refusing_sts(asked: Arc<AtomicUsize>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let refuse = move || {
+            asked.fetch_add(1, Ordering::SeqCst);
+            let body = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+                <Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error>\
+                <RequestId>test</RequestId></ErrorResponse>";
+            std::future::ready((axum::http::StatusCode::FORBIDDEN, [("content-type", "text/xml")], body))
+        };
+        tokio::spawn(async move { axum::serve(listener, axum::Router::new().fallback(refuse)).await });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_refused_exchange_is_repeated_from_memory_before_sts_is_asked_again() {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let endpoint = refusing_sts(asked.clone()).await;
+        let base = super::super::connect::sdk_defaults("us-east-1", Some(&endpoint)).load().await;
+        let role_arn = "arn:aws:iam::123456789012:role/pipelines";
+        let tokens = IdentityTokens {
+            issuer: "https://strongroom.example.org".into(),
+            subject: "org:1:wsp:2:user:3".into(),
+            audience: "sts.amazonaws.com".into(),
+            mint: Arc::new(|| Ok("a.signed.token".into())),
+        };
+        let identity =
+            WebIdentity { role_arn: role_arn.into(), session_name: "strongroom-u3-run".into(), tokens };
+        let first = Credentials::new("ASIAFIRST", "first-secret", None, None, "test");
+        let provider = WebIdentityCredentials::new(sts_client(&base), identity, false, first);
+
+        assert_eq!(provider.provide_credentials().await.unwrap().access_key_id(), "ASIAFIRST");
+        assert_eq!(asked.load(Ordering::SeqCst), 0, "the first credentials came from the opening exchange");
+        // The SDK asks again on every call while it has no credentials: STS hears it once.
+        for _ in 0..5 {
+            let error = provider.provide_credentials().await.unwrap_err();
+            let refusal = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
+            assert!(refusal.contains(&format!("permission to act as role {role_arn}")), "{refusal}");
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+
+        // Once the hold is over, STS is asked again.
+        provider.refused.lock().unwrap().as_mut().unwrap().1 = Instant::now();
+        provider.provide_credentials().await.unwrap_err();
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
     }
 }

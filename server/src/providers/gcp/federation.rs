@@ -13,7 +13,7 @@
 //! the environment (Google's, or its checked custom endpoint), never through a redirect; no token
 //! is ever put in an error or a log line; a custom endpoint's own messages are never repeated.
 
-use crate::providers::{cloud_words, IdentityTokens, ProviderError};
+use crate::providers::{cloud_words, IdentityTokens, ProviderError, EXCHANGE_REFUSAL_HOLD};
 use google_cloud_auth::credentials::{CacheableResource, EntityTag};
 use google_cloud_auth::errors::CredentialsError;
 use http::{Extensions, HeaderMap, HeaderValue};
@@ -29,8 +29,6 @@ const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
 /// Exchange again this long before the access token expires.
 const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 const TIMEOUT: Duration = Duration::from_secs(15);
-/// How long a failed exchange is answered from memory before Google is asked again.
-const REFUSAL_HOLD: Duration = Duration::from_secs(10);
 
 /// What a managed Google environment's store needs: where to exchange, as whom, and the tokens.
 #[derive(Debug, Clone)]
@@ -169,7 +167,7 @@ impl FederatedCredentials {
     }
 
     /// A current access token: the last one, or a new exchange (its refusal in plain words; a
-    /// refusal is repeated without asking again for `REFUSAL_HOLD`).
+    /// refusal is repeated without asking again for `EXCHANGE_REFUSAL_HOLD`).
     pub async fn access_token(&self) -> Result<SecretString, ProviderError> {
         let mut last = self.last.lock().await;
         let now = Instant::now();
@@ -185,7 +183,7 @@ impl FederatedCredentials {
                 Ok(token)
             }
             Err(error) => {
-                let until = Instant::now() + REFUSAL_HOLD;
+                let until = Instant::now() + EXCHANGE_REFUSAL_HOLD;
                 *last = Some(LastExchange::Refused { error: error.clone(), until });
                 Err(error)
             }
