@@ -211,7 +211,7 @@ mod tests {
             issuer: "https://strongroom.example.org".into(),
             subject: "org:1:wsp:2:user:3".into(),
             audience: "sts.amazonaws.com".into(),
-            mint: Arc::new(|| Ok("a.signed.token".into())),
+            mint: Arc::new(|| Ok::<String, String>("a.signed.token".to_string())),
         };
         let identity =
             WebIdentity { role_arn: role_arn.into(), session_name: "strongroom-u3-run".into(), tokens };
