@@ -1,7 +1,7 @@
 //! The name rule for compute environments and credentials, shared by the browser (feedback while
 //! typing) and the server (the rule that counts).
 
-use super::dashed_name::is_dashed_name;
+use super::dashed_name::check_dashed_name;
 
 /// Seqera's rule for compute environment and credentials names (`^[a-zA-Z\d](?:[a-zA-Z\d]|[-_]
 /// (?=[a-zA-Z\d])){1,99}$`): letters or digits, single `-` or `_` between them, 2 to 100
@@ -10,19 +10,7 @@ const NAME_MAX: usize = 100;
 
 /// Checks the name of a compute environment or of credentials; `what` names it in the message.
 pub fn check_compute_name(what: &str, name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err(format!("The {what} name is required."));
-    }
-    if name.chars().count() > NAME_MAX {
-        return Err(format!("The {what} name can be at most {NAME_MAX} characters."));
-    }
-    if is_dashed_name(name, NAME_MAX) {
-        return Ok(());
-    }
-    Err(format!(
-        "The {what} name must be 2 to 100 letters or digits, with single '-' or '_' between them \
-         (for example: aws-prod)."
-    ))
+    check_dashed_name(what, name, NAME_MAX, "aws-prod")
 }
 
 #[cfg(test)]

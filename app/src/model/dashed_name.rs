@@ -20,6 +20,28 @@ pub(crate) fn is_dashed_name(name: &str, max_chars: usize) -> bool {
     })
 }
 
+/// The rule's check with its messages: `what` names the thing, `example` is a name that fits.
+pub(crate) fn check_dashed_name(
+    what: &str,
+    name: &str,
+    max_chars: usize,
+    example: &str,
+) -> Result<(), String> {
+    if name.is_empty() {
+        return Err(format!("The {what} name is required."));
+    }
+    if name.chars().count() > max_chars {
+        return Err(format!("The {what} name can be at most {max_chars} characters."));
+    }
+    if is_dashed_name(name, max_chars) {
+        return Ok(());
+    }
+    Err(format!(
+        "The {what} name must be 2 to {max_chars} letters or digits, with single '-' or '_' between them \
+         (for example: {example})."
+    ))
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

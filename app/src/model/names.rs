@@ -1,7 +1,7 @@
 //! Input rules shared by the browser (feedback while typing) and the server (the rule that counts).
 //! The rules are the Seqera API's own.
 
-use super::dashed_name::is_dashed_name;
+use super::dashed_name::check_dashed_name;
 
 /// `Organization.name` and `Workspace.name` in the Seqera OpenAPI spec: `^[a-zA-Z\d](?:[a-zA-Z\d]|
 /// [-_](?=[a-zA-Z\d])){1,38}$`, so at most 39 characters (see `check_resource_name`).
@@ -15,21 +15,9 @@ pub const PASSWORD_MAX: usize = 256;
 
 /// Checks an organization or workspace short name; `what` names it in the message.
 pub fn check_resource_name(what: &str, name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err(format!("The {what} name is required."));
-    }
     // The spec says maxLength 40, but its pattern ({1,38} after the first character) stops at
     // 39: the pattern is what Seqera enforces, so it is what we say.
-    if name.chars().count() > RESOURCE_NAME_MAX {
-        return Err(format!("The {what} name can be at most {RESOURCE_NAME_MAX} characters."));
-    }
-    if is_dashed_name(name, RESOURCE_NAME_MAX) {
-        return Ok(());
-    }
-    Err(format!(
-        "The {what} name must be 2 to 39 letters or digits, with single '-' or '_' between them \
-         (for example: genomics-lab)."
-    ))
+    check_dashed_name(what, name, RESOURCE_NAME_MAX, "genomics-lab")
 }
 
 pub fn check_full_name(what: &str, full_name: &str) -> Result<(), String> {
