@@ -27,7 +27,38 @@ pub fn format_relative(ms: i64, now: i64) -> String {
 }
 
 /// RFC 3339 with millisecond precision, as the REST API spells dates: `2026-11-22T22:54:00.000Z`.
+/// Written digit by digit: a list of secrets formats two or three of these per secret, and
+/// `format!` with seven padded numbers was a tenth of the server's work for a list of 1,000.
 pub fn format_timestamp_rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    if !(0..=9999).contains(&y) {
+        // Never a stored time; the general formatter writes the same text for any year.
+        return rfc3339_by_format(ms);
+    }
+    let fields = [
+        (y, 4, '-'),
+        (i64::from(m), 2, '-'),
+        (i64::from(d), 2, 'T'),
+        (rem / 3600, 2, ':'),
+        ((rem % 3600) / 60, 2, ':'),
+        (rem % 60, 2, '.'),
+        (ms.rem_euclid(1000), 3, 'Z'),
+    ];
+    let mut out = String::with_capacity(24);
+    for (value, width, then) in fields {
+        for place in (0..width).rev() {
+            let digit = (value / 10_i64.pow(place)) % 10;
+            out.push(char::from(b'0' + digit as u8));
+        }
+        out.push(then);
+    }
+    out
+}
+
+/// The same text through `format!`, for years outside 0 to 9999.
+fn rfc3339_by_format(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
@@ -105,6 +136,23 @@ mod tests {
         assert_eq!(format_timestamp(951_782_400_000), "2000-02-29 00:00 UTC");
         assert_eq!(format_timestamp(1_795_388_040_000), "2026-11-22 22:54 UTC");
         assert_eq!(format_timestamp_rfc3339(1_795_388_040_123), "2026-11-22T22:54:00.123Z");
+    }
+
+    #[test]
+    fn rfc3339_digit_by_digit_matches_the_general_formatter() {
+        // From 1970 to past 9999, in steps that reach every field's carries, and both ends.
+        let mut ms = -1;
+        while ms < 260_000_000_000_000 {
+            assert_eq!(format_timestamp_rfc3339(ms), rfc3339_by_format(ms), "{ms}");
+            ms += 9_876_543_211;
+        }
+        for ms in
+            [0, 999, 1_000, 59_999, 86_399_999, 253_402_300_799_999, 253_402_300_800_000, -62_167_219_200_001]
+        {
+            assert_eq!(format_timestamp_rfc3339(ms), rfc3339_by_format(ms), "{ms}");
+        }
+        assert_eq!(format_timestamp_rfc3339(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
+        assert_eq!(format_timestamp_rfc3339(0), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]
