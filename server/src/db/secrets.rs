@@ -2,7 +2,7 @@
 //! `find_sealed` alone, which the provisioning path (and key rotation) uses.
 
 use super::workspaces::WorkspaceRow;
-use super::Tx;
+use super::{Backend, Db, Tx};
 use sqlx::{AnyPool, AssertSqlSafe, FromRow};
 
 /// Whose secret: a workspace's, or one user's own.
@@ -145,8 +145,9 @@ pub async fn current_version(
     sqlx::query_as(AssertSqlSafe(sql)).bind(owner.id()).bind(id).fetch_optional(&mut **tx).await
 }
 
+/// One page of the owner's secrets (metadata), and how many match in all.
 pub async fn list(
-    pool: &AnyPool,
+    db: &Db,
     owner: Owner,
     search: &str,
     limit: i64,
@@ -160,14 +161,25 @@ pub async fn list(
     };
     let pattern =
         if search.is_empty() { String::new() } else { format!("%{}%", escape_like(&search.to_lowercase())) };
-    let rows: Vec<SecretMetaRow> =
-        sqlx::query_as(AssertSqlSafe(format!("{META} WHERE {filter} ORDER BY name LIMIT $3 OFFSET $4")))
-            .bind(owner.id())
-            .bind(&pattern)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await?;
+    let page: String = sqlx::query_scalar(AssertSqlSafe(page_as_json(db.backend, &filter)))
+        .bind(owner.id())
+        .bind(&pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_one(&db.pool)
+        .await?;
+    let rows: Vec<(i64, String, i64, i64, Option<i64>)> =
+        serde_json::from_str(&page).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let rows: Vec<SecretMetaRow> = rows
+        .into_iter()
+        .map(|(id, name, created_at, updated_at, last_used_at)| SecretMetaRow {
+            id,
+            name,
+            created_at,
+            updated_at,
+            last_used_at,
+        })
+        .collect();
     // A page that is not full ends the list, so it tells the total without counting again
     // (an empty page past the end does not: it may be past a list that shrank).
     let fetched = rows.len() as i64;
@@ -177,9 +189,24 @@ pub async fn list(
     let total = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM secrets WHERE {filter}")))
         .bind(owner.id())
         .bind(&pattern)
-        .fetch_one(pool)
+        .fetch_one(&db.pool)
         .await?;
     Ok((rows, total))
+}
+
+/// The page's rows as one JSON array of `[id, name, created_at, updated_at, last_used_at]`,
+/// built by the database: one row to fetch instead of one per secret. On SQLite every row
+/// crosses from the connection's thread to the server's through a channel, with a wake-up each;
+/// for a page of 1,000 those hand-overs were a large part of the list's cost.
+fn page_as_json(backend: Backend, filter: &str) -> String {
+    let page = format!("{META} WHERE {filter} ORDER BY name LIMIT $3 OFFSET $4");
+    let row = "id, name, created_at, updated_at, last_used_at";
+    match backend {
+        Backend::Sqlite => format!("SELECT json_group_array(json_array({row}) ORDER BY name) FROM ({page})"),
+        Backend::Postgres => format!(
+            "SELECT COALESCE(json_agg(json_build_array({row}) ORDER BY name), '[]')::text FROM ({page}) page"
+        ),
+    }
 }
 
 /// `text` matched literally inside a `LIKE … ESCAPE '!'` pattern: `_` (in most secret names) and

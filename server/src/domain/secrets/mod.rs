@@ -111,7 +111,7 @@ impl SecretsPort for Secrets {
             return Err(AppError::bad_request("max must be 1 to 10000 and offset 0 or more."));
         }
         let (rows, total) =
-            secrets::list(&self.core.db.pool, owner, &search, max, offset).await.map_err(internal)?;
+            secrets::list(&self.core.db, owner, &search, max, offset).await.map_err(internal)?;
         let mut secrets: Vec<SecretMeta> = rows.into_iter().map(meta).collect();
         self.mark_overrides(actor, owner, &mut secrets).await?;
         Ok(Page { items: secrets, total })
