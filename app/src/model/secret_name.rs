@@ -108,6 +108,17 @@ mod tests {
     }
 
     #[test]
+    fn a_long_run_before_a_refused_character_is_refused_at_once() {
+        // Found by the `secret_name` fuzz target: Seqera's pattern tries every way to split the
+        // run into pieces before it fails, past the regex engine's backtrack limit (1,000,000
+        // steps), which the browser and the server used to spend on such a name.
+        let name = "yzzzzzzzzzzzzzzzzzzz:";
+        assert!(fancy_regex::Regex::new(SECRET_NAME_PATTERN).unwrap().is_match(name).is_err());
+        assert!(!matches_secret_pattern(name));
+        assert!(check_secret_name(&format!("{}:", "z".repeat(99))).is_err());
+    }
+
+    #[test]
     fn values_are_one_byte_to_64_kib() {
         assert!(check_secret_value_len(0).is_err());
         assert!(check_secret_value_len(1).is_ok());
