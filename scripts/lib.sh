@@ -124,7 +124,12 @@ pid_alive() {
 #   stop_pid PID [SECONDS] [NAME]
 stop_pid() {
   local pid="$1" seconds="${2:-20}" name="${3:-process}"
-  pid_alive "$pid" || return 0
+  [ -n "$pid" ] || return 0
+  # Already gone: still reaped below when it is a child left as a zombie.
+  if ! pid_alive "$pid"; then
+    wait "$pid" 2>/dev/null || true
+    return 0
+  fi
   kill -TERM "$pid" 2>/dev/null || true
   local waited=0
   while pid_alive "$pid" && [ "$waited" -lt $((seconds * 10)) ]; do
