@@ -81,6 +81,12 @@ pub struct Config {
     /// lent to the workspaces allowed to use the host's; without it, the AWS SDK's default chain.
     #[serde(default)]
     pub aws_host_credentials_file: Option<PathBuf>,
+    /// Where Azure's Microsoft Entra ID is reached for the client-assertion exchange of a run's
+    /// Azure app registration (issue 14): Azure's public cloud by default; a sovereign cloud's
+    /// authority host otherwise (`https://login.microsoftonline.us`). Head jobs get it as
+    /// `AZURE_AUTHORITY_HOST` when it is not the default. An instance setting, not a workspace's:
+    /// the exchange sends Strongroom's tokens there.
+    pub azure_authority_host: String,
     // --- Request hardening (issue 10, item 8: client address, sign-in limit audit) ---
     /// Reverse proxies (IP addresses or CIDR networks) whose `Forwarded` / `X-Forwarded-For`
     /// headers name the client. From any other peer those headers are ignored. A list, or one
@@ -143,6 +149,7 @@ impl Default for Config {
             reconcile_concurrency: 4,
             // Host identity (issue 10, item 5).
             aws_host_credentials_file: None,
+            azure_authority_host: crate::providers::azure::PUBLIC_AUTHORITY_HOST.to_string(),
             // Request hardening (issue 10, item 8).
             trusted_proxies: Vec::new(),
             login_refusal_audit_secs: 60,
@@ -249,6 +256,7 @@ impl fmt::Debug for Config {
             .field("login_attempts_per_minute", &self.login_attempts_per_minute)
             .field("site_root", &self.site_root)
             .field("endpoint_allow", &self.endpoint_allow)
+            .field("azure_authority_host", &self.azure_authority_host)
             .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }

@@ -48,6 +48,8 @@ pub async fn build_core(config: &Config) -> anyhow::Result<Core> {
         aws_host_credentials_file: config.aws_host_credentials_file.clone(),
         hpc_host: Arc::new(hpc_host(config)?),
         oidc: Arc::new(crate::oidc::Issuer::from_config(config)?),
+        azure: crate::providers::azure::AzureAuthority::new(&config.azure_authority_host)
+            .map_err(|e| anyhow::anyhow!("azure_authority_host: {e}"))?,
     })
 }
 

@@ -236,7 +236,8 @@ pub fn AddComputeEnvForm(
                         <p class="hint">
                             "Runs get short-lived tokens from Strongroom and act as the cloud identity mapped \
                              to them: no stored keys. The environment's Identity section then shows what to \
-                             configure in the cloud."
+                             configure in the cloud. To let a run's pipeline reach Azure too, end its line \
+                             with azure:<tenant id>/<client id> (an app registration)."
                         </p>
                     </Show>
                 </Show>
@@ -318,7 +319,8 @@ fn mapping_placeholder(mode: &str, google: bool) -> String {
 
 /// The mappings typed one per line: the cloud identity last — an AWS role ARN, or a Google
 /// workload identity provider (`projects/…/providers/…`) optionally followed by a service account
-/// email — after the pipeline (per pipeline) or the participant's email or user id (per user). The
+/// email — after the pipeline (per pipeline) or the participant's email or user id (per user), and
+/// optionally, at the very end, an Azure app registration as `azure:<tenant id>/<client id>`. The
 /// server checks them and says which line is wrong.
 pub fn cloud_identity_from_lines(subject: SubjectGranularity, text: &str) -> CloudIdentity {
     let mappings = text
@@ -328,6 +330,12 @@ pub fn cloud_identity_from_lines(subject: SubjectGranularity, text: &str) -> Clo
         .map(|line| {
             let mut words: Vec<&str> = line.split_whitespace().collect();
             let mut mapping = IdentityMapping::default();
+            if let Some(azure) = words.last().and_then(|w| w.strip_prefix("azure:")) {
+                let (tenant, client) = azure.split_once('/').unwrap_or((azure, ""));
+                mapping.tenant_id = Some(tenant.to_string());
+                mapping.client_id = Some(client.to_string()).filter(|c| !c.is_empty());
+                words.pop();
+            }
             // Google: "… projects/…/providers/<id> [account@….gserviceaccount.com]".
             let provider_at = words.iter().rposition(|w| w.starts_with("projects/"));
             match provider_at {
@@ -382,6 +390,24 @@ mod cloud_identity_lines {
             (google.mappings[1].role_arn.as_ref(), google.mappings[1].user_email.as_ref()),
             (None, None)
         );
+    }
+
+    #[test]
+    fn an_azure_app_registration_ends_a_line() {
+        let tenant = "0b0b0b0b-1111-2222-3333-444444444444";
+        let client = "c1c1c1c1-aaaa-bbbb-cccc-dddddddddddd";
+        let identity = cloud_identity_from_lines(
+            SubjectGranularity::User,
+            &format!("ada@example.org arn:aws:iam::123456789012:role/a azure:{tenant}/{client}\n7 arn:aws:iam::123456789012:role/b azure:{tenant}"),
+        );
+        let ada = &identity.mappings[0];
+        assert_eq!(ada.user_email.as_deref(), Some("ada@example.org"));
+        assert_eq!(ada.role_arn.as_deref(), Some("arn:aws:iam::123456789012:role/a"));
+        assert_eq!((ada.tenant_id.as_deref(), ada.client_id.as_deref()), (Some(tenant), Some(client)));
+        // Half an app registration stays half, so the server says what is missing.
+        let half = &identity.mappings[1];
+        assert_eq!((half.tenant_id.as_deref(), half.client_id.as_deref()), (Some(tenant), None));
+        assert_eq!(half.role_arn.as_deref(), Some("arn:aws:iam::123456789012:role/b"));
     }
 }
 

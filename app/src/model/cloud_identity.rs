@@ -1,7 +1,10 @@
 //! A cloud compute environment's **managed** identity (issue 14): instead of stored keys, each run
 //! gets a short-lived token from Strongroom's OIDC issuer and exchanges it for the cloud identity
 //! mapped to its subject (an AWS role; a Google workload identity provider and, optionally, a
-//! service account to impersonate; an Azure app registration).
+//! service account to impersonate). A mapping may also name an Azure app registration: the run's
+//! head job then gets a token for it too, so the pipeline can reach Azure resources (Blob storage,
+//! say) as that app, through Azure's workload identity variables. Strongroom has no Azure compute
+//! platform: Nextflow reads no pipeline secrets on Azure Batch.
 //!
 //! The subject granularity is the administrator's choice: one subject for the whole workspace, one
 //! per pipeline, or one per launching user. Mappings say which cloud identity a subject gets; in
@@ -75,7 +78,8 @@ pub struct IdentityMapping {
     /// Google: a service account to impersonate after the exchange (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_account: Option<String>,
-    /// Azure: the tenant and the app registration (client) holding the federated credential.
+    /// Azure, beside the role or provider: the tenant and the app registration (client) whose
+    /// federated credential trusts the subject. Both or neither.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,11 +144,37 @@ impl IdentityMapping {
                 None => short.to_string(),
             };
         }
-        match (&self.tenant_id, &self.client_id) {
-            (Some(tenant), Some(client)) => format!("app {client} in tenant {tenant}"),
-            _ => "nothing".into(),
+        "nothing".into()
+    }
+
+    /// What the mapping grants, with the Azure app registration it adds, if any.
+    pub fn describe_all(&self) -> String {
+        match self.azure_app() {
+            Some(app) => {
+                format!("{}, and Azure app {} in tenant {}", self.describe(), app.client_id, app.tenant_id)
+            }
+            None => self.describe(),
         }
     }
+
+    /// The Azure app registration the mapping adds, when it names one.
+    pub fn azure_app(&self) -> Option<AzureApp> {
+        match (&self.tenant_id, &self.client_id) {
+            (Some(tenant_id), Some(client_id)) => {
+                Some(AzureApp { tenant_id: tenant_id.clone(), client_id: client_id.clone() })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An Azure app registration a run may act as (client-assertion flow, with Strongroom's token for
+/// the audience `api://AzureADTokenExchange`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AzureApp {
+    pub tenant_id: String,
+    pub client_id: String,
 }
 
 /// What a cloud admin must configure for a managed environment, with the exact values: the
@@ -188,12 +218,11 @@ pub struct MappedSubject {
     pub azure_federated_credential: String,
 }
 
-/// Which cloud an environment's identity is for.
+/// Which cloud an environment's identity is for (an Azure app registration may be added to either).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentityCloud {
     Aws,
     Google,
-    Azure,
 }
 
 /// Checks (and tidies: trims, drops empty fields) a managed identity for `cloud`. Errors say
@@ -258,11 +287,13 @@ pub fn check_cloud_identity(cloud: IdentityCloud, identity: CloudIdentity) -> Re
 
 fn check_mapping_target(cloud: IdentityCloud, m: &IdentityMapping) -> Result<(), String> {
     let google = m.workload_identity_provider.is_some() || m.service_account.is_some();
-    let azure = m.tenant_id.is_some() || m.client_id.is_some();
     match cloud {
         IdentityCloud::Aws => {
-            if google || azure {
-                return Err("an AWS environment maps subjects to IAM roles (roleArn) only.".into());
+            if google {
+                return Err(
+                    "an AWS environment maps subjects to IAM roles (roleArn), not to a Google provider."
+                        .into(),
+                );
             }
             let arn = m.role_arn.as_deref().ok_or("roleArn is required.")?;
             if !is_role_arn(arn) {
@@ -273,8 +304,11 @@ fn check_mapping_target(cloud: IdentityCloud, m: &IdentityMapping) -> Result<(),
             }
         }
         IdentityCloud::Google => {
-            if m.role_arn.is_some() || azure {
-                return Err("a Google environment maps subjects to a workload identity provider only.".into());
+            if m.role_arn.is_some() {
+                return Err(
+                    "a Google environment maps subjects to a workload identity provider, not to an IAM role."
+                        .into(),
+                );
             }
             let provider =
                 m.workload_identity_provider.as_deref().ok_or("workloadIdentityProvider is required.")?;
@@ -289,19 +323,22 @@ fn check_mapping_target(cloud: IdentityCloud, m: &IdentityMapping) -> Result<(),
                 }
             }
         }
-        IdentityCloud::Azure => {
-            if m.role_arn.is_some() || google {
-                return Err(
-                    "an Azure environment maps subjects to an app registration (tenantId, clientId) only."
-                        .into(),
-                );
-            }
-            for (field, value) in [("tenantId", &m.tenant_id), ("clientId", &m.client_id)] {
-                if !value.as_deref().is_some_and(is_guid) {
+    }
+    // The Azure app registration the run may also act as: both ids, or neither.
+    if m.tenant_id.is_some() || m.client_id.is_some() {
+        for (field, value) in [("tenantId", &m.tenant_id), ("clientId", &m.client_id)] {
+            match value.as_deref() {
+                None => {
+                    return Err(
+                        "an Azure app registration needs both tenantId and clientId (or neither).".into()
+                    )
+                }
+                Some(id) if !is_guid(id) => {
                     return Err(format!(
                         "{field} must be a GUID such as 00000000-0000-0000-0000-000000000000."
-                    ));
+                    ))
                 }
+                Some(_) => {}
             }
         }
     }
@@ -435,11 +472,46 @@ mod tests {
         let azure = IdentityMapping {
             tenant_id: Some("0b0b0b0b-1111-2222-3333-444444444444".into()),
             client_id: Some("not-a-guid".into()),
+            ..role("arn:aws:iam::123456789012:role/runner")
+        };
+        let error = check_cloud_identity(IdentityCloud::Aws, aws(SubjectGranularity::Workspace, vec![azure]))
+            .unwrap_err();
+        assert!(error.contains("clientId must be a GUID"), "{error}");
+    }
+
+    #[test]
+    fn an_azure_app_registration_comes_beside_a_role_or_provider_with_both_ids() {
+        let tenant = "0b0b0b0b-1111-2222-3333-444444444444";
+        let client = "c1c1c1c1-aaaa-bbbb-cccc-dddddddddddd";
+        let with_azure = IdentityMapping {
+            tenant_id: Some(tenant.into()),
+            client_id: Some(format!(" {client} ")),
+            ..role("arn:aws:iam::123456789012:role/runner")
+        };
+        let checked =
+            check_cloud_identity(IdentityCloud::Aws, aws(SubjectGranularity::Workspace, vec![with_azure]))
+                .unwrap();
+        let app = checked.mappings[0].azure_app().unwrap();
+        assert_eq!((app.tenant_id.as_str(), app.client_id.as_str()), (tenant, client));
+        assert_eq!(
+            checked.mappings[0].describe_all(),
+            format!("role/runner, and Azure app {client} in tenant {tenant}")
+        );
+
+        // Azure alone is no identity for the run's own cloud; half an app registration is refused.
+        let alone = IdentityMapping {
+            tenant_id: Some(tenant.into()),
+            client_id: Some(client.into()),
             ..IdentityMapping::default()
         };
-        let error =
-            check_cloud_identity(IdentityCloud::Azure, aws(SubjectGranularity::Workspace, vec![azure]))
-                .unwrap_err();
-        assert!(error.contains("clientId must be a GUID"), "{error}");
+        let error = check_cloud_identity(IdentityCloud::Aws, aws(SubjectGranularity::Workspace, vec![alone]))
+            .unwrap_err();
+        assert!(error.contains("roleArn is required"), "{error}");
+        let half =
+            IdentityMapping { tenant_id: Some(tenant.into()), ..role("arn:aws:iam::123456789012:role/r") };
+        let error = check_cloud_identity(IdentityCloud::Aws, aws(SubjectGranularity::Workspace, vec![half]))
+            .unwrap_err();
+        assert!(error.contains("both tenantId and clientId"), "{error}");
+        assert_eq!(role("arn:aws:iam::123456789012:role/r").azure_app(), None);
     }
 }

@@ -74,7 +74,7 @@ fn CloudIdentityPicker(
             .iter()
             .enumerate()
             .filter(|(_, m)| identity.subject == SubjectGranularity::User && m.user_id == Some(user_id))
-            .map(|(i, m)| (i, m.role_arn.clone().unwrap_or_default()))
+            .map(|(i, m)| (i, m.describe_all()))
             .collect();
         (mine.len() > 1).then_some(mine)
     };
@@ -85,8 +85,8 @@ fn CloudIdentityPicker(
                     <label for="launch-cloud-identity">"Cloud identity"</label>
                     <select id="launch-cloud-identity" data-testid="cloud-identity-select"
                         on:change=move |ev| chosen.set(event_target_value(&ev).parse().ok())>
-                        {mine.into_iter().map(|(index, role)| view! {
-                            <option value=index selected=move || chosen.get() == Some(index)>{role}</option>
+                        {mine.into_iter().map(|(index, label)| view! {
+                            <option value=index selected=move || chosen.get() == Some(index)>{label}</option>
                         }).collect_view()}
                     </select>
                 </div>

@@ -116,6 +116,8 @@ pub struct Core {
     pub hpc_host: Arc<crate::providers::hpc::host::HpcHost>,
     /// Strongroom as an OIDC issuer: the tokens of managed cloud identities (issue 14).
     pub oidc: Arc<crate::oidc::Issuer>,
+    /// Where a run's Azure app registration is checked with a real exchange (issue 14).
+    pub azure: crate::providers::azure::AzureAuthority,
 }
 
 /// Timing of the run lifecycle and the background jobs, from the configuration.

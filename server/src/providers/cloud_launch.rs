@@ -17,8 +17,10 @@ use secrecy::ExposeSecret;
 
 /// Where the head job works (its container's own disk, gone with it).
 const HEAD_DIR: &str = "/tmp/strongroom-head";
-/// A managed identity's token, and Google's credentials file naming it, in `HEAD_DIR`.
+/// A managed identity's token, and Google's credentials file naming it, in `HEAD_DIR`; the
+/// token for an Azure app registration, when the mapping adds one.
 const TOKEN_FILE: &str = "web-identity-token";
+const AZURE_TOKEN_FILE: &str = "azure-identity-token";
 const GOOGLE_CREDENTIALS_FILE: &str = "google-credentials.json";
 
 /// What the head job needs from its compute environment.
@@ -135,7 +137,7 @@ pub fn head_command(
         spec.workflow_id
     );
     if let Some(identity) = &spec.web_identity {
-        script.push_str(&identity_token_script(identity.refresh_secs));
+        script.push_str(&identity_token_script(identity.refresh_secs, identity.azure_app.is_some()));
     }
     if params.is_some() {
         // YAML is a superset of JSON: Nextflow reads either from a .yaml file.
@@ -209,20 +211,40 @@ fn identity_variables(
             ]);
         }
     }
+    // Azure's SDKs and CLI act as the app registration with these (workload identity federation).
+    if let Some(app) = identity.azure_app {
+        variables.extend([
+            (
+                "SR_AZURE_TOKEN_URL".to_string(),
+                format!("{}/trace/{}/identity-token?cloud=azure", spec.tower_endpoint, spec.workflow_id),
+            ),
+            ("AZURE_FEDERATED_TOKEN_FILE".to_string(), format!("{HEAD_DIR}/{AZURE_TOKEN_FILE}")),
+            ("AZURE_TENANT_ID".to_string(), app.tenant_id.clone()),
+            ("AZURE_CLIENT_ID".to_string(), app.client_id.clone()),
+        ]);
+        if let Some(host) = identity.azure_authority_host {
+            variables.push(("AZURE_AUTHORITY_HOST".to_string(), host.to_string()));
+        }
+    }
     Ok(variables)
 }
 
-/// Fetches the run's identity token into `SR_IDENTITY_TOKEN_FILE` (0600, replaced whole), once
-/// before Nextflow starts and then every `refresh_secs` in the background: only the run's own
-/// token may fetch it, and the SDKs read the file again at each credential refresh. On Google,
-/// first writes the external-account credentials file that names it.
-fn identity_token_script(refresh_secs: i64) -> String {
+/// Fetches the run's identity token into `SR_IDENTITY_TOKEN_FILE` (0600, replaced whole), and with
+/// an Azure app registration its Azure token into `AZURE_FEDERATED_TOKEN_FILE`, once before
+/// Nextflow starts and then every `refresh_secs` in the background: only the run's own token may
+/// fetch them, and the SDKs read the files again at each credential refresh. On Google, first
+/// writes the external-account credentials file that names the token.
+fn identity_token_script(refresh_secs: i64, azure: bool) -> String {
+    let fetch_azure =
+        if azure { " && sr_fetch_token \"$SR_AZURE_TOKEN_URL\" \"$AZURE_FEDERATED_TOKEN_FILE\"" } else { "" };
     format!(
         "if [ -n \"${{SR_GOOGLE_CREDENTIALS:-}}\" ]; then printf '%s\\n' \"$SR_GOOGLE_CREDENTIALS\" > \"$GOOGLE_APPLICATION_CREDENTIALS\"; fi\n\
+         sr_fetch_token() {{\n\
+         \x20 ( umask 077; curl -fsS -X POST -H \"Authorization: Bearer $TOWER_ACCESS_TOKEN\" \"$1\" -o \"$2.new\" ) \
+         && mv -f \"$2.new\" \"$2\"\n\
+         }}\n\
          sr_identity_token() {{\n\
-         \x20 ( umask 077; curl -fsS -X POST -H \"Authorization: Bearer $TOWER_ACCESS_TOKEN\" \
-         \"$SR_IDENTITY_TOKEN_URL\" -o \"$SR_IDENTITY_TOKEN_FILE.new\" ) \
-         && mv -f \"$SR_IDENTITY_TOKEN_FILE.new\" \"$SR_IDENTITY_TOKEN_FILE\"\n\
+         \x20 sr_fetch_token \"$SR_IDENTITY_TOKEN_URL\" \"$SR_IDENTITY_TOKEN_FILE\"{fetch_azure}\n\
          }}\n\
          sr_identity_token || {{ echo 'strongroom: could not fetch the run identity token' >&2; exit 1; }}\n\
          ( while sleep {refresh_secs}; do sr_identity_token || echo 'strongroom: identity token refresh failed' >&2; done ) &\n"
@@ -315,6 +337,8 @@ mod tests {
                     "projects/1/locations/global/workloadIdentityPools/p/providers/lab",
                 ),
                 service_account: Some("runner@p.iam.gserviceaccount.com"),
+                azure_app: None,
+                azure_authority_host: None,
                 refresh_secs: 1800,
             }),
         };
@@ -353,5 +377,101 @@ mod tests {
             "{script}"
         );
         assert!(!script.contains("topsecret"), "{script}");
+        assert!(!script.contains("AZURE") && env("AZURE_CLIENT_ID").is_none(), "{script}");
+    }
+
+    #[test]
+    fn an_azure_app_registration_adds_azure_workload_identity_variables_and_its_own_token_file() {
+        let token = SecretString::from("sr_run_topsecret".to_string());
+        let app = app::model::AzureApp {
+            tenant_id: "0b0b0b0b-1111-2222-3333-444444444444".into(),
+            client_id: "c1c1c1c1-aaaa-bbbb-cccc-dddddddddddd".into(),
+        };
+        let spec = HeadJobSpec {
+            workflow_id: "abc",
+            run_name: "r",
+            pipeline: "nf-core/demo",
+            revision: None,
+            tower_endpoint: "https://sr.example.org/api",
+            launch_env: &[],
+            run_token: &token,
+            params_text: None,
+            config_text: None,
+            pre_run_script: None,
+            post_run_script: None,
+            work_dir: None,
+            config_profiles: &[],
+            web_identity: Some(HeadWebIdentity {
+                role_arn: "arn:aws:iam::123456789012:role/runner",
+                session_name: "strongroom-u3-abc",
+                workload_identity_provider: None,
+                service_account: None,
+                azure_app: Some(&app),
+                azure_authority_host: Some("https://login.example.org/"),
+                refresh_secs: 1800,
+            }),
+        };
+        let settings = CloudSettings {
+            executor_config: String::new(),
+            nextflow_config: None,
+            pre_run_script: None,
+            post_run_script: None,
+            work_dir: None,
+            environment: &[],
+            google_endpoints: None,
+        };
+        let head = head_command(&spec, &settings).unwrap();
+        let env = |name: &str| head.environment.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        assert_eq!(env("AWS_ROLE_ARN").as_deref(), Some("arn:aws:iam::123456789012:role/runner"));
+        assert_eq!(env("AZURE_TENANT_ID").as_deref(), Some("0b0b0b0b-1111-2222-3333-444444444444"));
+        assert_eq!(env("AZURE_CLIENT_ID").as_deref(), Some("c1c1c1c1-aaaa-bbbb-cccc-dddddddddddd"));
+        assert_eq!(
+            env("AZURE_FEDERATED_TOKEN_FILE").as_deref(),
+            Some("/tmp/strongroom-head/azure-identity-token")
+        );
+        assert_eq!(env("AZURE_AUTHORITY_HOST").as_deref(), Some("https://login.example.org/"));
+        assert_eq!(
+            env("SR_AZURE_TOKEN_URL").as_deref(),
+            Some("https://sr.example.org/api/trace/abc/identity-token?cloud=azure")
+        );
+    }
+
+    /// The token part of the head job's script, run by bash against a loopback Strongroom: both
+    /// token files are fetched with the run token and written for their owner alone.
+    #[tokio::test]
+    async fn the_head_job_fetches_both_tokens_into_files_only_it_can_read() {
+        use axum::http::HeaderMap;
+        use std::os::unix::fs::PermissionsExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let answer = |headers: HeaderMap, uri: axum::http::Uri| async move {
+            let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            if bearer != "Bearer sr_run_topsecret" {
+                return (axum::http::StatusCode::FORBIDDEN, String::new());
+            }
+            let which = if uri.query() == Some("cloud=azure") { "azure" } else { "own" };
+            (axum::http::StatusCode::OK, format!("{which}-token"))
+        };
+        tokio::spawn(async move { axum::serve(listener, axum::Router::new().fallback(answer)).await });
+        let dir = tempfile::tempdir().unwrap();
+        let (own, azure) = (dir.path().join("own"), dir.path().join("azure"));
+        let script = format!("{}kill $!\n", identity_token_script(3600, true));
+        let status = tokio::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .env("TOWER_ACCESS_TOKEN", "sr_run_topsecret")
+            .env("SR_IDENTITY_TOKEN_URL", format!("{base}/trace/abc/identity-token"))
+            .env("SR_IDENTITY_TOKEN_FILE", &own)
+            .env("SR_AZURE_TOKEN_URL", format!("{base}/trace/abc/identity-token?cloud=azure"))
+            .env("AZURE_FEDERATED_TOKEN_FILE", &azure)
+            .status()
+            .await
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(std::fs::read_to_string(&own).unwrap(), "own-token");
+        assert_eq!(std::fs::read_to_string(&azure).unwrap(), "azure-token");
+        for file in [&own, &azure] {
+            assert_eq!(std::fs::metadata(file).unwrap().permissions().mode() & 0o777, 0o600);
+        }
     }
 }

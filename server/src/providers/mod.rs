@@ -18,6 +18,7 @@
 //! command of the clouds' head jobs).
 
 pub mod aws;
+pub mod azure;
 pub mod cloud_launch;
 pub mod endpoints;
 pub mod gcp;
@@ -178,6 +179,10 @@ pub struct HeadWebIdentity<'a> {
     /// Google: the workload identity provider and the service account to impersonate.
     pub workload_identity_provider: Option<&'a str>,
     pub service_account: Option<&'a str>,
+    /// The Azure app registration the job may also act as, and the Azure authority host to
+    /// name when it is not Azure's public cloud (`Config::azure_authority_host`).
+    pub azure_app: Option<&'a app::model::AzureApp>,
+    pub azure_authority_host: Option<&'a str>,
     /// How often the job fetches a fresh token (half the token lifetime).
     pub refresh_secs: i64,
 }

@@ -50,6 +50,10 @@ pub struct CloudSession {
     pub workload_identity_provider: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_account: Option<String>,
+    /// An Azure app registration the run's head job may also act as (tokens for the audience
+    /// `api://AzureADTokenExchange`), when the mapping names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure_app: Option<app::model::AzureApp>,
     /// AWS `RoleSessionName`: names the user and the run for CloudTrail.
     pub session_name: String,
     pub org_id: i64,

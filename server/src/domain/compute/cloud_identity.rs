@@ -11,8 +11,8 @@ use crate::domain::Core;
 use crate::oidc::claims::{pipeline_hash, subject, RunFacts};
 use crate::providers::aws::WebIdentity;
 use crate::providers::gcp::Federation;
-use crate::providers::{CloudSession, IdentityTokens, ManagedIdentity, MintToken};
-use app::model::{google_audience, CloudIdentity, AWS_AUDIENCE};
+use crate::providers::{CloudSession, IdentityTokens, ManagedIdentity, MintToken, PreflightFailure};
+use app::model::{google_audience, CloudIdentity, AWS_AUDIENCE, AZURE_AUDIENCE};
 use std::sync::Arc;
 
 /// The session a run of `facts` acts as: the subject, the mapping that applies (the one picked
@@ -52,6 +52,7 @@ pub fn session_for(
         role_arn,
         workload_identity_provider: chosen.workload_identity_provider.clone(),
         service_account: chosen.service_account.clone(),
+        azure_app: chosen.azure_app(),
         session_name: session_name(facts.user_id, facts.workflow_id.as_deref()),
         org_id: facts.org_id,
         workspace_id: facts.workspace_id,
@@ -85,8 +86,13 @@ pub fn facts_of(session: &CloudSession) -> RunFacts {
 
 impl Core {
     /// A fresh identity token for a live run's head job (called with the run's own token only:
-    /// the trace API's rule). A run that has ended, or has no managed identity, gets none.
-    pub async fn identity_token_for_run(&self, workflow_id: &str) -> Result<String, app::error::AppError> {
+    /// the trace API's rule), for its own cloud or (`for_azure`) for the Azure app registration its
+    /// mapping adds. A run that has ended, or has no such identity, gets none.
+    pub async fn identity_token_for_run(
+        &self,
+        workflow_id: &str,
+        for_azure: bool,
+    ) -> Result<String, app::error::AppError> {
         use app::error::AppError;
         let run = crate::db::runs::find(&self.db.pool, workflow_id)
             .await
@@ -94,6 +100,11 @@ impl Core {
             .ok_or_else(|| AppError::not_found("Run"))?;
         let Some(session) = run.target.and_then(|t| t.cloud_session) else {
             return Err(AppError::not_found("Managed cloud identity of this run"));
+        };
+        let audience = match (for_azure, &session.azure_app) {
+            (false, _) => session.audience.clone(),
+            (true, Some(_)) => AZURE_AUDIENCE.to_string(),
+            (true, None) => return Err(AppError::not_found("Azure app registration of this run")),
         };
         if run.ended_at.is_some() {
             return Err(AppError::Forbidden(
@@ -103,24 +114,25 @@ impl Core {
         let issuer = self.oidc.clone();
         let now = crate::clock::now_ms() / 1000;
         let signed = tokio::task::spawn_blocking(move || {
-            issuer.sign(session.subject.clone(), &session.audience, &facts_of(&session), now)
+            issuer.sign(session.subject.clone(), &audience, &facts_of(&session), now)
         })
         .await
         .map_err(crate::domain::internal)?
         .map_err(crate::domain::internal)?;
-        tracing::info!(workflow_id, jti = %signed.claims.jti, "identity token issued to the run's head job");
+        tracing::info!(workflow_id, jti = %signed.claims.jti, for_azure, "identity token issued to the run's head job");
         Ok(signed.token)
     }
 
-    /// Mints fresh tokens for `session`: what a provider exchanges whenever it needs the cloud
-    /// identity's credentials.
-    fn token_minter(&self, session: &CloudSession) -> MintToken {
+    /// Mints fresh tokens for `session` with `audience`: what a provider exchanges whenever it
+    /// needs the cloud identity's credentials.
+    fn token_minter(&self, session: &CloudSession, audience: &str) -> MintToken {
         let issuer = self.oidc.clone();
         let minted = session.clone();
+        let audience = audience.to_string();
         Arc::new(move || {
             let now = crate::clock::now_ms() / 1000;
             issuer
-                .sign(minted.subject.clone(), &minted.audience, &facts_of(&minted), now)
+                .sign(minted.subject.clone(), &audience, &facts_of(&minted), now)
                 .map(|signed| signed.token)
                 .map_err(|e| format!("Strongroom could not sign the run's identity token: {e}"))
         })
@@ -133,7 +145,7 @@ impl Core {
             issuer: self.oidc.issuer().to_string(),
             subject: session.subject.clone(),
             audience: session.audience.clone(),
-            mint: self.token_minter(session),
+            mint: self.token_minter(session, &session.audience),
         };
         match &session.workload_identity_provider {
             Some(provider) => ManagedIdentity::Google(Federation {
@@ -147,6 +159,29 @@ impl Core {
                 tokens,
             }),
         }
+    }
+
+    /// The session's Azure app registration, checked with a real client-assertion exchange (none
+    /// to check: Ok). Called by every preflight, so the Check and each launch say in plain words
+    /// when Azure would refuse the run's head job.
+    pub async fn check_azure_app(&self, session: &CloudSession) -> Result<(), PreflightFailure> {
+        let Some(app) = &session.azure_app else { return Ok(()) };
+        let tokens = IdentityTokens {
+            issuer: self.oidc.issuer().to_string(),
+            subject: session.subject.clone(),
+            audience: AZURE_AUDIENCE.to_string(),
+            mint: self.token_minter(session, AZURE_AUDIENCE),
+        };
+        self.azure.check_exchange(app, &tokens).await.map_err(|error| PreflightFailure {
+            step: format!(
+                "act as Azure app registration {} in tenant {} with Strongroom's token",
+                app.client_id, app.tenant_id
+            ),
+            message: error.to_string(),
+            fix: "Add the federated identity credential that the compute environment's Identity section \
+                  shows to the app registration (issuer, this subject, audience api://AzureADTokenExchange)."
+                .into(),
+        })
     }
 }
 

@@ -78,16 +78,22 @@ impl CloudIdentityPort for Compute {
                     _ => true,
                 };
                 let role = mapping.role_arn.clone().unwrap_or_default();
-                let maps_to = match (&mapping.workload_identity_provider, &mapping.service_account) {
+                let mut maps_to = match (&mapping.workload_identity_provider, &mapping.service_account) {
                     (Some(provider), Some(account)) => format!("{provider}, as {account}"),
                     (Some(provider), None) => provider.clone(),
                     _ => role.clone(),
                 };
+                if let Some(app) = mapping.azure_app() {
+                    maps_to.push_str(&format!(
+                        "; and Azure app registration {} in tenant {}",
+                        app.client_id, app.tenant_id
+                    ));
+                }
                 MappedSubject {
                     index,
                     aws_trust_policy: aws_trust_policy(&issuer, &audience, &sub, &role),
                     google_provider: google_provider(&issuer, &sub, mapping),
-                    azure_federated_credential: azure_credential(&issuer, &sub, index),
+                    azure_federated_credential: azure_credential(&issuer, &sub, index, mapping),
                     subject: sub,
                     applies_to,
                     maps_to,
@@ -163,14 +169,22 @@ fn google_provider(issuer: &str, sub: &str, mapping: &IdentityMapping) -> String
     text
 }
 
-fn azure_credential(issuer: &str, sub: &str, index: usize) -> String {
+/// The federated identity credential the mapping's Azure app registration needs (issuer, subject,
+/// audience exactly), as the file `az ad app federated-credential create` takes.
+fn azure_credential(issuer: &str, sub: &str, index: usize, mapping: &IdentityMapping) -> String {
     let credential = json!({
         "name": format!("strongroom-{}", index + 1),
         "issuer": issuer,
         "subject": sub,
         "audiences": [AZURE_AUDIENCE],
+        "description": "Runs launched from Strongroom",
     });
-    serde_json::to_string_pretty(&credential).expect("a credential serializes")
+    let credential = serde_json::to_string_pretty(&credential).expect("a credential serializes");
+    let app =
+        mapping.azure_app().map(|app| app.client_id).unwrap_or_else(|| "<application (client) id>".into());
+    format!(
+        "Save as credential.json, then:\naz ad app federated-credential create --id {app} --parameters credential.json\n\n{credential}"
+    )
 }
 
 #[cfg(test)]

@@ -64,6 +64,8 @@ impl Core {
                 session_name: &session.session_name,
                 workload_identity_provider: session.workload_identity_provider.as_deref(),
                 service_account: session.service_account.as_deref(),
+                azure_app: session.azure_app.as_ref(),
+                azure_authority_host: self.azure.custom_authority_host(),
                 refresh_secs: (self.oidc.lifetime_secs() / 2).max(30),
             }),
         };

@@ -236,6 +236,10 @@ impl Core {
         }
         })?;
         store.preflight().await?;
+        // An Azure app registration the run's head job will act as: Azure must accept it too.
+        if let Some(session) = &target.cloud_session {
+            self.check_azure_app(session).await?;
+        }
         Ok(store.host_key_seen())
     }
 }

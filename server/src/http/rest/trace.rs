@@ -173,11 +173,27 @@ pub async fn complete(
     Ok(Json(json!({ "status": "OK", "workflowId": id })))
 }
 
-/// `POST /trace/{id}/identity-token` (Strongroom): a fresh token of the run's managed cloud
-/// identity, as text, for the head job's `AWS_WEB_IDENTITY_TOKEN_FILE`. Only the run's own run
-/// token may call it: a token that acts in the cloud is never handed to a person's session or
-/// access token.
-pub async fn identity_token(State(state): State<AppState>, report: RunReport) -> Result<String, ApiError> {
+/// Which token `identity-token` hands out: the run's own cloud's (default), or with `cloud=azure`
+/// the one for the Azure app registration its mapping adds.
+#[derive(Deserialize)]
+pub struct IdentityTokenQuery {
+    cloud: Option<String>,
+}
+
+/// `POST /trace/{id}/identity-token[?cloud=azure]` (Strongroom): a fresh token of the run's
+/// managed cloud identity, as text, for the head job's `AWS_WEB_IDENTITY_TOKEN_FILE` (or, for
+/// Azure, `AZURE_FEDERATED_TOKEN_FILE`). Only the run's own run token may call it: a token that
+/// acts in the cloud is never handed to a person's session or access token.
+pub async fn identity_token(
+    State(state): State<AppState>,
+    report: RunReport,
+    ApiQuery(query): ApiQuery<IdentityTokenQuery>,
+) -> Result<String, ApiError> {
+    let for_azure = match query.cloud.as_deref() {
+        None => false,
+        Some("azure") => true,
+        Some(_) => return Err(ApiError(AppError::bad_request("cloud must be azure, or absent."))),
+    };
     match &report.scope {
         Some(run) if run.workflow_id == report.workflow_id => {}
         Some(_) => {
@@ -189,5 +205,5 @@ pub async fn identity_token(State(state): State<AppState>, report: RunReport) ->
             )))
         }
     }
-    Ok(state.domain.core.identity_token_for_run(&report.workflow_id).await?)
+    Ok(state.domain.core.identity_token_for_run(&report.workflow_id, for_azure).await?)
 }

@@ -4,6 +4,7 @@
 //! key is retired.
 
 mod aws_managed;
+mod azure_managed;
 mod google_hostile;
 mod google_managed;
 mod issuer;
