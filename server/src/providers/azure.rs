@@ -44,11 +44,12 @@ struct AzureError {
     error_codes: Vec<u64>,
 }
 
+/// Azure's grant: only whether it holds an access token is read (`IgnoredAny` skips its value, so
+/// the token is never copied anywhere).
 #[derive(Deserialize)]
 struct Granted {
-    // Read only to know Azure granted one; dropped at once.
     #[allow(dead_code)]
-    access_token: secrecy::SecretString,
+    access_token: serde::de::IgnoredAny,
 }
 
 impl AzureAuthority {

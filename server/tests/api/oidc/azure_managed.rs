@@ -102,7 +102,8 @@ async fn the_check_exchanges_a_real_token_with_azure_and_explains_each_refusal()
     );
     assert_eq!(file["audiences"][0], AZURE_AUDIENCE);
 
-    // The AWS role is trusted, Azure does not know the app: the Check says which id is wrong.
+    // The AWS role is trusted, Azure's tenant does not know the app: the Check says which id is wrong.
+    azure.set_trust(azure_trust(&[]));
     let message = |outcome: Value| {
         assert_eq!(outcome["status"], "INVALID", "{outcome}");
         outcome["message"].as_str().unwrap().to_string()
@@ -181,8 +182,11 @@ async fn each_user_acts_as_their_own_azure_app_and_the_head_job_alone_fetches_it
     let (ada_sub, bob_sub) =
         (format!("org:{org}:wsp:{ws}:user:{ada_id}"), format!("org:{org}:wsp:{ws}:user:{bob_id}"));
     sts.set_trust(aws_trust(&issuer, &[(ADA_ROLE, &ada_sub), (BOB_ROLE, &bob_sub)]));
-    // Bob's app trusts nobody yet: his launch is refused before anything is started, in words.
-    azure.set_trust(azure_trust(&[(ADA_APP, vec![credential(&issuer, &ada_sub)]), (BOB_APP, vec![])]));
+    // Bob's app trusts Ada's subject, not his: his launch is refused before anything starts, in words.
+    azure.set_trust(azure_trust(&[
+        (ADA_APP, vec![credential(&issuer, &ada_sub)]),
+        (BOB_APP, vec![credential(&issuer, &ada_sub)]),
+    ]));
     let body = json!({"pipeline": "nf-core/demo", "computeEnvId": env});
     let (status, refused) = launch(&app, &bob, ws, body.clone()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
