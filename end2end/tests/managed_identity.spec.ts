@@ -72,6 +72,11 @@ test('a managed AWS identity: the Identity section, a Check that names the missi
   await expect(subject.getByTestId('identity-subject-sub')).toHaveText(new RegExp(`^org:${org.orgId}:wsp:${workspaceId}:user:\\d+$`));
   await subject.getByTestId('fix-document').first().locator('summary').click();
   await expect(subject.getByTestId('fix-document').first()).toContainText('sts:AssumeRoleWithWebIdentity');
+  // The Azure federated credential for the same subject, with the command that adds it.
+  const azure = subject.getByTestId('fix-document').filter({ hasText: 'Azure' });
+  await azure.locator('summary').click();
+  await expect(azure).toContainText('az ad app federated-credential create');
+  await expect(azure).toContainText('api://AzureADTokenExchange');
 
   // The administrator checks it: no role is mapped for them, said with their subject.
   await row.getByTestId('check-compute-env').click();
