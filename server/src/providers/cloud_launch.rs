@@ -256,6 +256,39 @@ mod tests {
     use super::*;
     use secrecy::SecretString;
 
+    /// A launch of nf-core/demo with nothing but the run token and `web_identity`.
+    fn identity_spec<'a>(token: &'a SecretString, identity: HeadWebIdentity<'a>) -> HeadJobSpec<'a> {
+        HeadJobSpec {
+            workflow_id: "abc",
+            run_name: "r",
+            pipeline: "nf-core/demo",
+            revision: None,
+            tower_endpoint: "https://sr.example.org/api",
+            launch_env: &[],
+            run_token: token,
+            params_text: None,
+            config_text: None,
+            pre_run_script: None,
+            post_run_script: None,
+            work_dir: None,
+            config_profiles: &[],
+            web_identity: Some(identity),
+        }
+    }
+
+    /// An environment with no settings of its own but, on Google, its federation endpoints.
+    fn bare_settings(google_endpoints: Option<FederationEndpoints>) -> CloudSettings<'static> {
+        CloudSettings {
+            executor_config: String::new(),
+            nextflow_config: None,
+            pre_run_script: None,
+            post_run_script: None,
+            work_dir: None,
+            environment: &[],
+            google_endpoints,
+        }
+    }
+
     #[test]
     fn the_command_quotes_everything_and_holds_no_token() {
         let token = SecretString::from("sr_run_topsecret".to_string());
@@ -316,41 +349,19 @@ mod tests {
     #[test]
     fn a_google_managed_identity_gets_an_external_account_file_naming_the_refreshed_token() {
         let token = SecretString::from("sr_run_topsecret".to_string());
-        let spec = HeadJobSpec {
-            workflow_id: "abc",
-            run_name: "r",
-            pipeline: "nf-core/demo",
-            revision: None,
-            tower_endpoint: "https://sr.example.org/api",
-            launch_env: &[],
-            run_token: &token,
-            params_text: None,
-            config_text: None,
-            pre_run_script: None,
-            post_run_script: None,
-            work_dir: None,
-            config_profiles: &[],
-            web_identity: Some(HeadWebIdentity {
-                role_arn: "",
-                session_name: "strongroom-u3-abc",
-                workload_identity_provider: Some(
-                    "projects/1/locations/global/workloadIdentityPools/p/providers/lab",
-                ),
-                service_account: Some("runner@p.iam.gserviceaccount.com"),
-                azure_app: None,
-                azure_authority_host: None,
-                refresh_secs: 1800,
-            }),
+        let identity = HeadWebIdentity {
+            role_arn: "",
+            session_name: "strongroom-u3-abc",
+            workload_identity_provider: Some(
+                "projects/1/locations/global/workloadIdentityPools/p/providers/lab",
+            ),
+            service_account: Some("runner@p.iam.gserviceaccount.com"),
+            azure_app: None,
+            azure_authority_host: None,
+            refresh_secs: 1800,
         };
-        let settings = CloudSettings {
-            executor_config: String::new(),
-            nextflow_config: None,
-            pre_run_script: None,
-            post_run_script: None,
-            work_dir: None,
-            environment: &[],
-            google_endpoints: Some(FederationEndpoints::new(None)),
-        };
+        let (spec, settings) =
+            (identity_spec(&token, identity), bare_settings(Some(FederationEndpoints::new(None))));
         let head = head_command(&spec, &settings).unwrap();
         let env = |name: &str| head.environment.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
         assert_eq!(env("AWS_ROLE_ARN"), None);
@@ -387,39 +398,16 @@ mod tests {
             tenant_id: "0b0b0b0b-1111-2222-3333-444444444444".into(),
             client_id: "c1c1c1c1-aaaa-bbbb-cccc-dddddddddddd".into(),
         };
-        let spec = HeadJobSpec {
-            workflow_id: "abc",
-            run_name: "r",
-            pipeline: "nf-core/demo",
-            revision: None,
-            tower_endpoint: "https://sr.example.org/api",
-            launch_env: &[],
-            run_token: &token,
-            params_text: None,
-            config_text: None,
-            pre_run_script: None,
-            post_run_script: None,
-            work_dir: None,
-            config_profiles: &[],
-            web_identity: Some(HeadWebIdentity {
-                role_arn: "arn:aws:iam::123456789012:role/runner",
-                session_name: "strongroom-u3-abc",
-                workload_identity_provider: None,
-                service_account: None,
-                azure_app: Some(&app),
-                azure_authority_host: Some("https://login.example.org/"),
-                refresh_secs: 1800,
-            }),
+        let identity = HeadWebIdentity {
+            role_arn: "arn:aws:iam::123456789012:role/runner",
+            session_name: "strongroom-u3-abc",
+            workload_identity_provider: None,
+            service_account: None,
+            azure_app: Some(&app),
+            azure_authority_host: Some("https://login.example.org/"),
+            refresh_secs: 1800,
         };
-        let settings = CloudSettings {
-            executor_config: String::new(),
-            nextflow_config: None,
-            pre_run_script: None,
-            post_run_script: None,
-            work_dir: None,
-            environment: &[],
-            google_endpoints: None,
-        };
+        let (spec, settings) = (identity_spec(&token, identity), bare_settings(None));
         let head = head_command(&spec, &settings).unwrap();
         let env = |name: &str| head.environment.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
         assert_eq!(env("AWS_ROLE_ARN").as_deref(), Some("arn:aws:iam::123456789012:role/runner"));

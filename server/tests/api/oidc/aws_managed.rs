@@ -4,7 +4,7 @@
 //! in moto with the exchanged credentials, and the head job fetches its own token with its run
 //! token only.
 
-use super::{check, create_env, issuer_of, user_id, verify};
+use super::{aws_trust, check, create_env, head_job_environment, issuer_of, user_id, verify};
 use crate::fakes::aws_env::EXEC_ROLE;
 use crate::fakes::moto::Moto;
 use crate::fakes::sts::{StsStandIn, Trust};
@@ -12,7 +12,6 @@ use crate::helpers::*;
 use crate::runs::{create_secret, head_job_jobs, launch, wait_for};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
 
 const ADA_ROLE: &str = "arn:aws:iam::123456789012:role/ada-pipelines";
 const BOB_ROLE: &str = "arn:aws:iam::123456789012:role/bob-pipelines";
@@ -30,18 +29,6 @@ async fn managed_env(
     let config = json!({ "region": "us-east-1", "computeQueue": "q", "executionRole": EXEC_ROLE,
         "endpointUrl": endpoint, "cloudIdentity": { "subject": "user", "mappings": mappings } });
     create_env(app, owner, ws, "aws-managed", "aws-batch", config).await
-}
-
-fn trust(issuer: &str, audiences: &[&str], roles: &[(&str, &str)]) -> Trust {
-    let mut by_role: HashMap<String, HashSet<String>> = HashMap::new();
-    for (role, sub) in roles {
-        by_role.entry(role.to_string()).or_default().insert(sub.to_string());
-    }
-    Trust {
-        provider_url: Some(issuer.to_string()),
-        audiences: audiences.iter().map(|a| a.to_string()).collect(),
-        roles: by_role,
-    }
 }
 
 #[tokio::test]
@@ -78,12 +65,12 @@ async fn the_check_exchanges_a_real_token_and_explains_each_refusal_with_the_val
     assert!(message.contains(&format!("no IAM OIDC identity provider for {issuer}")), "{message}");
 
     // A provider whose audience is not the token's.
-    sts.set_trust(trust(&issuer, &["some-other-audience"], &[(ADA_ROLE, &sub)]));
+    sts.set_trust(aws_trust(&issuer, &["some-other-audience"], &[(ADA_ROLE, &sub)]));
     let message = check(&app, &owner, ws, &env).await["message"].as_str().unwrap().to_string();
     assert!(message.contains("refused the token's audience 'sts.amazonaws.com'"), "{message}");
 
     // The role does not trust this subject: the sentence names the subject and the condition.
-    sts.set_trust(trust(&issuer, &["sts.amazonaws.com"], &[(ADA_ROLE, "org:0:wsp:0")]));
+    sts.set_trust(aws_trust(&issuer, &["sts.amazonaws.com"], &[(ADA_ROLE, "org:0:wsp:0")]));
     let message = check(&app, &owner, ws, &env).await["message"].as_str().unwrap().to_string();
     assert!(
         message.contains(&format!("You don't have permission to act as role {ADA_ROLE}"))
@@ -94,7 +81,7 @@ async fn the_check_exchanges_a_real_token_and_explains_each_refusal_with_the_val
     assert_eq!(sts.refused(), ["InvalidIdentityToken", "InvalidIdentityToken", "AccessDenied"]);
 
     // Trusted: the Check passes, as the role, in moto.
-    sts.set_trust(trust(&issuer, &["sts.amazonaws.com"], &[(ADA_ROLE, &sub)]));
+    sts.set_trust(aws_trust(&issuer, &["sts.amazonaws.com"], &[(ADA_ROLE, &sub)]));
     let outcome = check(&app, &owner, ws, &env).await;
     assert_eq!(outcome["status"], "AVAILABLE", "{outcome}");
     let granted = sts.granted();
@@ -159,7 +146,7 @@ async fn each_user_runs_as_their_own_subject_and_role_and_the_head_job_alone_fet
     let issuer = issuer_of(&app);
     let (ada_sub, bob_sub) =
         (format!("org:{org}:wsp:{ws}:user:{ada_id}"), format!("org:{org}:wsp:{ws}:user:{bob_id}"));
-    sts.set_trust(trust(&issuer, &["sts.amazonaws.com"], &[(ADA_ROLE, &ada_sub), (BOB_ROLE, &bob_sub)]));
+    sts.set_trust(aws_trust(&issuer, &["sts.amazonaws.com"], &[(ADA_ROLE, &ada_sub), (BOB_ROLE, &bob_sub)]));
     create_secret(&app, &owner, Some(ws), "DB_PASSWORD", "managed-identity-value-7f3e").await;
 
     // Bob may not pick Ada's identity.
@@ -197,14 +184,7 @@ async fn each_user_runs_as_their_own_subject_and_role_and_the_head_job_alone_fet
 
     // The head job acts as the role with a token file it fills with its run token.
     let (wf, role, sub) = &runs[0];
-    let jobs = moto.jobs_named(&format!("sr-{wf}")).await;
-    let environment: HashMap<String, String> = jobs[0]
-        .container()
-        .unwrap()
-        .environment()
-        .iter()
-        .map(|kv| (kv.name().unwrap_or_default().to_string(), kv.value().unwrap_or_default().to_string()))
-        .collect();
+    let environment = head_job_environment(&moto, wf).await;
     assert_eq!(environment["AWS_ROLE_ARN"], *role);
     assert_eq!(environment["AWS_WEB_IDENTITY_TOKEN_FILE"], "/tmp/strongroom-head/web-identity-token");
     assert_eq!(environment["SR_IDENTITY_TOKEN_URL"], format!("{issuer}/api/trace/{wf}/identity-token"));

@@ -4,7 +4,7 @@
 //! subjects and apps, and each head job gets Azure's workload identity variables and fetches an
 //! Azure token with its run token only, which the stand-in accepts as the app's client assertion.
 
-use super::{check, create_env, issuer_of, user_id, verify};
+use super::{aws_trust, check, create_env, head_job_environment, issuer_of, user_id, verify};
 use crate::fakes::aws_env::EXEC_ROLE;
 use crate::fakes::azure_login::{AzureLoginStandIn, FederatedCredential, Trust as AzureTrust};
 use crate::fakes::moto::Moto;
@@ -13,7 +13,7 @@ use crate::helpers::*;
 use crate::runs::{head_job_jobs, launch, wait_for};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 const ADA_ROLE: &str = "arn:aws:iam::123456789012:role/ada-pipelines";
 const BOB_ROLE: &str = "arn:aws:iam::123456789012:role/bob-pipelines";
@@ -37,18 +37,6 @@ async fn managed_env(
     let config = json!({ "region": "us-east-1", "computeQueue": "q", "executionRole": EXEC_ROLE,
         "endpointUrl": endpoint, "cloudIdentity": { "subject": "user", "mappings": mappings } });
     create_env(app, owner, ws, "aws-and-azure", "aws-batch", config).await
-}
-
-fn aws_trust(issuer: &str, roles: &[(&str, &str)]) -> Trust {
-    let mut by_role: HashMap<String, HashSet<String>> = HashMap::new();
-    for (role, sub) in roles {
-        by_role.entry(role.to_string()).or_default().insert(sub.to_string());
-    }
-    Trust {
-        provider_url: Some(issuer.to_string()),
-        audiences: vec!["sts.amazonaws.com".into()],
-        roles: by_role,
-    }
 }
 
 /// A directory with `TENANT` holding the given apps, each with its federated credentials.
@@ -79,7 +67,7 @@ async fn the_check_exchanges_a_real_token_with_azure_and_explains_each_refusal()
     let env = managed_env(&app, &owner, ws, &sts.endpoint, &[(ada, ADA_ROLE, ADA_APP)]).await;
     let issuer = issuer_of(&app);
     let sub = format!("org:{org}:wsp:{ws}:user:{ada}");
-    sts.set_trust(aws_trust(&issuer, &[(ADA_ROLE, &sub)]));
+    sts.set_trust(aws_trust(&issuer, &["sts.amazonaws.com"], &[(ADA_ROLE, &sub)]));
 
     // What an Azure admin must add, ready to copy: the command names the app, the file the values.
     let (status, view) =
@@ -181,7 +169,7 @@ async fn each_user_acts_as_their_own_azure_app_and_the_head_job_alone_fetches_it
     let issuer = issuer_of(&app);
     let (ada_sub, bob_sub) =
         (format!("org:{org}:wsp:{ws}:user:{ada_id}"), format!("org:{org}:wsp:{ws}:user:{bob_id}"));
-    sts.set_trust(aws_trust(&issuer, &[(ADA_ROLE, &ada_sub), (BOB_ROLE, &bob_sub)]));
+    sts.set_trust(aws_trust(&issuer, &["sts.amazonaws.com"], &[(ADA_ROLE, &ada_sub), (BOB_ROLE, &bob_sub)]));
     // Bob's app trusts Ada's subject, not his: his launch is refused before anything starts, in words.
     azure.set_trust(azure_trust(&[
         (ADA_APP, vec![credential(&issuer, &ada_sub)]),
@@ -207,14 +195,7 @@ async fn each_user_acts_as_their_own_azure_app_and_the_head_job_alone_fetches_it
         wait_for(&app, who, ws, &wf, |run| run["jobInfo"]["operationId"].is_string()).await;
 
         // The head job gets Azure's workload identity variables for this user's app.
-        let jobs = moto.jobs_named(&format!("sr-{wf}")).await;
-        let environment: HashMap<String, String> = jobs[0]
-            .container()
-            .unwrap()
-            .environment()
-            .iter()
-            .map(|kv| (kv.name().unwrap_or_default().to_string(), kv.value().unwrap_or_default().to_string()))
-            .collect();
+        let environment = head_job_environment(&moto, &wf).await;
         assert_eq!(environment["AZURE_CLIENT_ID"], client);
         assert_eq!(environment["AZURE_TENANT_ID"], TENANT);
         assert_eq!(environment["AZURE_FEDERATED_TOKEN_FILE"], "/tmp/strongroom-head/azure-identity-token");

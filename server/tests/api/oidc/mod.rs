@@ -9,12 +9,15 @@ mod google_hostile;
 mod google_managed;
 mod issuer;
 
+use crate::fakes::moto::Moto;
+use crate::fakes::sts::Trust;
 use crate::helpers::TestApp;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use server::config::Config;
 use server::oidc::claims::RunFacts;
 use server::oidc::Issuer;
+use std::collections::{HashMap, HashSet};
 
 /// The verifier's answer: `Ok(claims)` or `Err(PyJWT's error class and message)`.
 pub async fn verify(
@@ -109,4 +112,30 @@ pub async fn check(app: &TestApp, who: &Client, ws: i64, env: &str) -> Value {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
+}
+
+/// What the STS stand-in's account trusts: the issuer as its IAM OIDC provider with `audiences`,
+/// and per role the subjects its trust policy allows.
+pub fn aws_trust(issuer: &str, audiences: &[&str], roles: &[(&str, &str)]) -> Trust {
+    let mut by_role: HashMap<String, HashSet<String>> = HashMap::new();
+    for (role, sub) in roles {
+        by_role.entry(role.to_string()).or_default().insert(sub.to_string());
+    }
+    Trust {
+        provider_url: Some(issuer.to_string()),
+        audiences: audiences.iter().map(|a| a.to_string()).collect(),
+        roles: by_role,
+    }
+}
+
+/// The environment of run `wf`'s head job, as moto's Batch holds it.
+pub async fn head_job_environment(moto: &Moto, wf: &str) -> HashMap<String, String> {
+    let jobs = moto.jobs_named(&format!("sr-{wf}")).await;
+    jobs[0]
+        .container()
+        .unwrap()
+        .environment()
+        .iter()
+        .map(|kv| (kv.name().unwrap_or_default().to_string(), kv.value().unwrap_or_default().to_string()))
+        .collect()
 }
