@@ -38,6 +38,8 @@ pub const EMULATOR_HOST: &str = "127.0.0.2";
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 pub struct TestApp {
+    /// Stops the server when the test ends (dropped first, before its directories go).
+    _server: ServerThread,
     pub addr: SocketAddr,
     pub database_url: String,
     /// Holds the SQLite file and the key file; removed when the test ends.
@@ -180,10 +182,68 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     };
     hpc_settings(&mut config, data_dir.path(), work_root.path());
     adjust(&mut config);
-    let app = Application::build(config).await.expect("the app starts");
-    let addr = app.local_addr();
-    tokio::spawn(app.run_until_stopped());
-    TestApp { addr, database_url, data_dir, work_root, _database: database }
+    let (addr, server) = ServerThread::start(config).await;
+    TestApp { _server: server, addr, database_url, data_dir, work_root, _database: database }
+}
+
+thread_local! {
+    /// Keeps a server worker thread's log subscriber set for as long as the thread lives.
+    static WORKER_LOGS: std::cell::RefCell<Option<tracing::dispatcher::DefaultGuard>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A test's server, on a runtime of its own in a thread of its own, as in production (a
+/// multi-threaded runtime the server alone uses). On the test's own single-threaded runtime, the
+/// server only ran while the test awaited, and a page request once went unanswered for 60 s
+/// there, which 30,000 requests to the real server never did.
+struct ServerThread {
+    /// Dropped with the test's app: the server's runtime then ends, and every task with it.
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl ServerThread {
+    /// Builds and starts the app on its own runtime; its address once it listens.
+    async fn start(config: Config) -> (SocketAddr, ServerThread) {
+        let (started, listening) = tokio::sync::oneshot::channel();
+        let (stop, stop_asked) = tokio::sync::oneshot::channel::<()>();
+        // The test's log subscriber (a test may capture the server's events on its own thread):
+        // every thread of the server's runtime logs to it too.
+        let dispatch = tracing::dispatcher::get_default(|current| current.clone());
+        let for_workers = dispatch.clone();
+        std::thread::Builder::new()
+            .name("test-server".into())
+            .spawn(move || {
+                let _logs = tracing::dispatcher::set_default(&dispatch);
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .on_thread_start(move || {
+                        let guard = tracing::dispatcher::set_default(&for_workers);
+                        WORKER_LOGS.with(|held| *held.borrow_mut() = Some(guard));
+                    })
+                    .build()
+                    .expect("the server's runtime starts");
+                runtime.block_on(async move {
+                    let app = match Application::build(config).await {
+                        Ok(app) => app,
+                        Err(error) => {
+                            let _ = started.send(Err(format!("{error:#}")));
+                            return;
+                        }
+                    };
+                    let _ = started.send(Ok(app.local_addr()));
+                    tokio::select! {
+                        _ = app.run_until_stopped() => {}
+                        _ = stop_asked => {}
+                    }
+                });
+                // Cancels what is left (background jobs, open connections) without waiting.
+                runtime.shutdown_background();
+            })
+            .expect("the server thread starts");
+        let addr = listening.await.expect("the server thread answers").expect("the app starts");
+        (addr, ServerThread { _stop: stop })
+    }
 }
 
 /// What a browser says on every request to the page's own site (fetch metadata). The server
