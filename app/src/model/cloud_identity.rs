@@ -282,7 +282,35 @@ pub fn check_cloud_identity(cloud: IdentityCloud, identity: CloudIdentity) -> Re
         check_mapping_target(cloud, &m).map_err(|e| format!("Mapping {n}: {e}"))?;
         mappings.push(m);
     }
+    check_azure_credential_limit(&mappings)?;
     Ok(CloudIdentity { subject: identity.subject, audience, mappings })
+}
+
+/// Azure allows this many federated identity credentials on one app registration.
+pub const AZURE_CREDENTIALS_PER_APP: usize = 20;
+
+/// Each subject mapped to an Azure app needs a federated credential of its own on that app, and
+/// Azure allows 20: more subjects on one app could never all act as it.
+fn check_azure_credential_limit(mappings: &[IdentityMapping]) -> Result<(), String> {
+    let mut subjects: std::collections::HashMap<AzureApp, std::collections::HashSet<String>> =
+        std::collections::HashMap::new();
+    for m in mappings {
+        if let Some(app) = m.azure_app() {
+            // What tells the subjects apart: the user (by id or email) or the pipeline.
+            let who = format!("{:?}/{:?}/{:?}", m.user_id, m.user_email, m.pipeline);
+            subjects.entry(app).or_default().insert(who);
+        }
+    }
+    match subjects.into_iter().find(|(_, who)| who.len() > AZURE_CREDENTIALS_PER_APP) {
+        Some((app, who)) => Err(format!(
+            "Azure app registration {} would need {} federated identity credentials, one per subject, and \
+             Azure allows {AZURE_CREDENTIALS_PER_APP} per app: map some of these subjects to another app \
+             registration, or use one subject per workspace or per pipeline.",
+            app.client_id,
+            who.len()
+        )),
+        None => Ok(()),
+    }
 }
 
 fn check_mapping_target(cloud: IdentityCloud, m: &IdentityMapping) -> Result<(), String> {
@@ -513,5 +541,29 @@ mod tests {
             .unwrap_err();
         assert!(error.contains("both tenantId and clientId"), "{error}");
         assert_eq!(role("arn:aws:iam::123456789012:role/r").azure_app(), None);
+    }
+
+    #[test]
+    fn one_azure_app_takes_at_most_twenty_subjects() {
+        let users = |count: i64, client: &str| -> Vec<IdentityMapping> {
+            (1..=count)
+                .map(|user| IdentityMapping {
+                    user_id: Some(user),
+                    tenant_id: Some("0b0b0b0b-1111-2222-3333-444444444444".into()),
+                    client_id: Some(client.into()),
+                    ..role("arn:aws:iam::123456789012:role/runner")
+                })
+                .collect()
+        };
+        let app = "c1c1c1c1-aaaa-bbbb-cccc-dddddddddddd";
+        let twenty = check_cloud_identity(IdentityCloud::Aws, aws(SubjectGranularity::User, users(20, app)));
+        assert!(twenty.is_ok(), "{twenty:?}");
+        let error = check_cloud_identity(IdentityCloud::Aws, aws(SubjectGranularity::User, users(21, app)))
+            .unwrap_err();
+        assert!(error.contains(&format!("{app} would need 21 federated identity credentials")), "{error}");
+        // Twenty-one users over two apps fit.
+        let mut split = users(11, app);
+        split.extend(users(21, "d2d2d2d2-aaaa-bbbb-cccc-dddddddddddd").into_iter().skip(11));
+        assert!(check_cloud_identity(IdentityCloud::Aws, aws(SubjectGranularity::User, split)).is_ok());
     }
 }
