@@ -1,5 +1,9 @@
 //! The audit trail for the UI: read-only, newest first, narrowed by the filter's fields (each
 //! optional, so the pages' query strings map onto them as they are).
+// A server function's arguments are the fields of the form that posts to it, so some take more
+// than clippy's seven. Allowed for the module: `#[server]` drops a function's own `#[allow]` from
+// the browser-side function it generates.
+#![allow(clippy::too_many_arguments)]
 
 #[cfg(feature = "ssr")]
 use super::context::*;
@@ -8,7 +12,6 @@ use crate::model::AuditPage;
 use leptos::prelude::*;
 
 #[server(prefix = "/sfn", endpoint = "workspace_audit")]
-#[allow(clippy::too_many_arguments)]
 pub async fn get_workspace_audit(
     org_id: i64,
     workspace_id: i64,

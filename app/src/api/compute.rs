@@ -1,5 +1,9 @@
 //! Compute environments and cloud credentials for the Compute tab. `credentials_id` 0 means none
 //! (forms send numbers). Secret fields arrive as form text and become `SecretString` at once.
+// A server function's arguments are the fields of the form that posts to it, so some take more
+// than clippy's seven. Allowed for the module: `#[server]` drops a function's own `#[allow]` from
+// the browser-side function it generates.
+#![allow(clippy::too_many_arguments)]
 
 use crate::error::AppError;
 use crate::model::{ComputeCheck, ComputeConfig, ComputeEnvSummary, CredentialsSummary, Platform};
@@ -81,8 +85,6 @@ fn form_keys(
 }
 
 #[server(prefix = "/sfn", endpoint = "create_credentials")]
-// A server function's arguments are the fields of the form that posts to it.
-#[allow(clippy::too_many_arguments)]
 pub async fn create_credentials(
     workspace_id: i64,
     name: String,
@@ -103,7 +105,6 @@ pub async fn create_credentials(
 /// New keys for existing credentials (a new version; the name and the provider stay). Runs
 /// already started keep the version they started with.
 #[server(prefix = "/sfn", endpoint = "replace_credentials")]
-#[allow(clippy::too_many_arguments)]
 pub async fn replace_credentials(
     workspace_id: i64,
     credentials_id: i64,
