@@ -150,9 +150,7 @@ impl IdentityMapping {
     /// What the mapping grants, with the Azure app registration it adds, if any.
     pub fn describe_all(&self) -> String {
         match self.azure_app() {
-            Some(app) => {
-                format!("{}, and Azure app {} in tenant {}", self.describe(), app.client_id, app.tenant_id)
-            }
+            Some(app) => format!("{}, and {app}", self.describe()),
             None => self.describe(),
         }
     }
@@ -175,6 +173,13 @@ impl IdentityMapping {
 pub struct AzureApp {
     pub tenant_id: String,
     pub client_id: String,
+}
+
+/// How every message and view names it.
+impl std::fmt::Display for AzureApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Azure app registration {} in tenant {}", self.client_id, self.tenant_id)
+    }
 }
 
 /// What a cloud admin must configure for a managed environment, with the exact values: the
@@ -292,12 +297,13 @@ pub const AZURE_CREDENTIALS_PER_APP: usize = 20;
 /// Each subject mapped to an Azure app needs a federated credential of its own on that app, and
 /// Azure allows 20: more subjects on one app could never all act as it.
 fn check_azure_credential_limit(mappings: &[IdentityMapping]) -> Result<(), String> {
-    let mut subjects: std::collections::HashMap<AzureApp, std::collections::HashSet<String>> =
+    // What tells the subjects apart: the user (by id or email) or the pipeline.
+    type Who<'a> = (Option<i64>, Option<&'a str>, Option<&'a str>);
+    let mut subjects: std::collections::HashMap<AzureApp, std::collections::HashSet<Who>> =
         std::collections::HashMap::new();
     for m in mappings {
         if let Some(app) = m.azure_app() {
-            // What tells the subjects apart: the user (by id or email) or the pipeline.
-            let who = format!("{:?}/{:?}/{:?}", m.user_id, m.user_email, m.pipeline);
+            let who = (m.user_id, m.user_email.as_deref(), m.pipeline.as_deref());
             subjects.entry(app).or_default().insert(who);
         }
     }
@@ -523,7 +529,7 @@ mod tests {
         assert_eq!((app.tenant_id.as_str(), app.client_id.as_str()), (tenant, client));
         assert_eq!(
             checked.mappings[0].describe_all(),
-            format!("role/runner, and Azure app {client} in tenant {tenant}")
+            format!("role/runner, and Azure app registration {client} in tenant {tenant}")
         );
 
         // Azure alone is no identity for the run's own cloud; half an app registration is refused.

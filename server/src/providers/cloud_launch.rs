@@ -175,11 +175,9 @@ fn identity_variables(
     settings: &CloudSettings<'_>,
 ) -> Result<Vec<(String, String)>, ProviderError> {
     let token_file = format!("{HEAD_DIR}/{TOKEN_FILE}");
+    let token_url = format!("{}/trace/{}/identity-token", spec.tower_endpoint, spec.workflow_id);
     let mut variables = vec![
-        (
-            "SR_IDENTITY_TOKEN_URL".to_string(),
-            format!("{}/trace/{}/identity-token", spec.tower_endpoint, spec.workflow_id),
-        ),
+        ("SR_IDENTITY_TOKEN_URL".to_string(), token_url.clone()),
         ("SR_IDENTITY_TOKEN_FILE".to_string(), token_file.clone()),
     ];
     match identity.workload_identity_provider {
@@ -214,10 +212,7 @@ fn identity_variables(
     // Azure's SDKs and CLI act as the app registration with these (workload identity federation).
     if let Some(app) = identity.azure_app {
         variables.extend([
-            (
-                "SR_AZURE_TOKEN_URL".to_string(),
-                format!("{}/trace/{}/identity-token?cloud=azure", spec.tower_endpoint, spec.workflow_id),
-            ),
+            ("SR_AZURE_TOKEN_URL".to_string(), format!("{token_url}?cloud=azure")),
             ("AZURE_FEDERATED_TOKEN_FILE".to_string(), format!("{HEAD_DIR}/{AZURE_TOKEN_FILE}")),
             ("AZURE_TENANT_ID".to_string(), app.tenant_id.clone()),
             ("AZURE_CLIENT_ID".to_string(), app.client_id.clone()),

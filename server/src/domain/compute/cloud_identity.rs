@@ -173,10 +173,7 @@ impl Core {
             mint: self.token_minter(session, AZURE_AUDIENCE),
         };
         self.azure.check_exchange(app, &tokens).await.map_err(|error| PreflightFailure {
-            step: format!(
-                "act as Azure app registration {} in tenant {} with Strongroom's token",
-                app.client_id, app.tenant_id
-            ),
+            step: format!("act as {app} with Strongroom's token"),
             message: error.to_string(),
             fix: "Add the federated identity credential that the compute environment's Identity section \
                   shows to the app registration (issuer, this subject, audience api://AzureADTokenExchange)."

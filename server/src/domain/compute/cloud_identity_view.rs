@@ -84,10 +84,7 @@ impl CloudIdentityPort for Compute {
                     _ => role.clone(),
                 };
                 if let Some(app) = mapping.azure_app() {
-                    maps_to.push_str(&format!(
-                        "; and Azure app registration {} in tenant {}",
-                        app.client_id, app.tenant_id
-                    ));
+                    maps_to.push_str(&format!("; and {app}"));
                 }
                 MappedSubject {
                     index,

@@ -22,8 +22,8 @@ const SLOW: Duration = Duration::from_secs(5);
 
 pub async fn watch_unfinished_bodies(request: Request, next: Next) -> Response {
     // Every request takes this path: the URI's clone shares its bytes (a reference count) where
-    // a copy of the path allocated a string each time. Only the path is ever logged: a query string is the client's, and never needed to
-    // find the page.
+    // a copy of the path allocated a string each time. Only the path is ever logged: a query
+    // string is the client's, and never needed to find the page.
     let uri = request.uri().clone();
     let started = Instant::now();
     let response = next.run(request).await;
