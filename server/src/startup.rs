@@ -10,6 +10,7 @@ use crate::domain::accounts::Accounts;
 use crate::domain::{now_ms, Core, Domain};
 use crate::http::middleware::RequestGuard;
 use crate::http::ops::Metrics;
+use crate::http::state::AppParts;
 use crate::http::AppState;
 use anyhow::Context;
 use axum::Router;
@@ -50,6 +51,7 @@ pub async fn build_core(config: &Config) -> anyhow::Result<Core> {
         oidc: Arc::new(crate::oidc::Issuer::from_config(config)?),
         azure: crate::providers::azure::AzureAuthority::new(&config.azure_authority_host)
             .map_err(|e| anyhow::anyhow!("azure_authority_host: {e}"))?,
+        recent_tokens: Default::default(),
     })
 }
 
@@ -116,13 +118,13 @@ impl Application {
             })
             .build();
         let request_guard = RequestGuard::from_config(&config).map_err(anyhow::Error::msg)?;
-        let state = AppState {
+        let state = AppState::new(AppParts {
             ports: domain.ports(),
             domain,
-            metrics: Arc::new(Metrics::new()),
+            metrics: Metrics::new(),
             leptos_options,
-            request_guard: Arc::new(request_guard),
-        };
+            request_guard,
+        });
         let router = crate::http::router::router(state.clone());
         Ok(Application { listener, router, state })
     }

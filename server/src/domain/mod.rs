@@ -118,6 +118,9 @@ pub struct Core {
     pub oidc: Arc<crate::oidc::Issuer>,
     /// Where a run's Azure app registration is checked with a real exchange (issue 14).
     pub azure: crate::providers::azure::AzureAuthority,
+    /// Personal access tokens resolved within the last second (`accounts::recent_tokens`):
+    /// filled by the bearer check, emptied when a token is revoked or a user disabled.
+    pub recent_tokens: accounts::recent_tokens::RecentTokens,
 }
 
 /// Timing of the run lifecycle and the background jobs, from the configuration.

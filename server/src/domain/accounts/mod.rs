@@ -2,6 +2,7 @@
 
 pub mod password;
 pub mod rate_limit;
+pub mod recent_tokens;
 pub mod session;
 pub mod tokens;
 
@@ -313,6 +314,8 @@ impl AccountsPort for Accounts {
         }
         let action = if disabled { "user.disabled" } else { "user.enabled" };
         self.core.commit_audited(tx, Event::by(actor, action).target(format!("user id {user_id}"))).await?;
+        // Their tokens resolved within the last second stop working now, not a second later.
+        self.core.recent_tokens.forget_all();
         tracing::info!(user_id, disabled, by = actor.id, "user status changed");
         Ok(())
     }

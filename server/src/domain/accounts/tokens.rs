@@ -8,6 +8,7 @@
 
 use crate::audit::Event;
 use crate::db::{self, runs, tokens};
+use crate::domain::accounts::recent_tokens::ResolvedToken;
 use crate::domain::accounts::session::{hash_token, new_token};
 use crate::domain::accounts::session_user;
 use crate::domain::{internal, now_ms, Core};
@@ -64,17 +65,24 @@ impl Tokens {
     }
 
     /// The caller behind a bearer token, or `None` for an unknown, expired or disabled one, or
-    /// for a run token whose run is over.
+    /// for a run token whose run is over. A personal token resolved within the last second is
+    /// taken from `recent_tokens` (its expiry still checked), sparing a query per API call.
     pub async fn resolve_bearer(&self, token: &str) -> Result<Option<BearerCaller>, AppError> {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let Some(row) =
-            tokens::find_by_hash(&self.core.db.pool, &hash_token(token)).await.map_err(internal)?
-        else {
+        let token_hash = hash_token(token);
+        let now = now_ms();
+        if let Some(known) = self.core.recent_tokens.get(&token_hash, now) {
+            return Ok(Some(BearerCaller {
+                auth: Authenticated { user: known.user, session_id: None },
+                run: None,
+            }));
+        }
+        let generation = self.core.recent_tokens.generation();
+        let Some(row) = tokens::find_by_hash(&self.core.db.pool, &token_hash).await.map_err(internal)? else {
             return Ok(None);
         };
-        let now = now_ms();
         if row.user.is_disabled() || row.expires_at.is_some_and(|at| at <= now) {
             return Ok(None);
         }
@@ -86,6 +94,10 @@ impl Tokens {
             tokens::touch(&self.core.db.pool, row.token_id, now).await.map_err(internal)?;
         }
         let user = session_user(&row.user);
+        if row.run_id.is_none() {
+            let resolved = ResolvedToken { user: user.clone(), expires_at: row.expires_at };
+            self.core.recent_tokens.put(token_hash, resolved, generation);
+        }
         let run = row.run_id.map(|workflow_id| RunScope { workflow_id });
         Ok(Some(BearerCaller { auth: Authenticated { user, session_id: None }, run }))
     }
@@ -149,6 +161,9 @@ impl TokensPort for Tokens {
         self.core
             .commit_audited(tx, Event::by(actor, "token.deleted").target(format!("access token id {id}")))
             .await?;
+        // After the commit, so no server read of the row can come later (`put` checks the
+        // generation for a read that began before).
+        self.core.recent_tokens.forget_all();
         tracing::info!(token_id = id, user_id = actor.id, "access token deleted");
         Ok(())
     }
