@@ -161,8 +161,8 @@ impl TokensPort for Tokens {
         self.core
             .commit_audited(tx, Event::by(actor, "token.deleted").target(format!("access token id {id}")))
             .await?;
-        // After the commit, so no server read of the row can come later (`put` checks the
-        // generation for a read that began before).
+        // After the commit: a read of the row that began before it is not kept (`put` checks
+        // the generation), and a read after it finds no row.
         self.core.recent_tokens.forget_all();
         tracing::info!(token_id = id, user_id = actor.id, "access token deleted");
         Ok(())
