@@ -14,7 +14,9 @@ pub fn build_app(profile: Profile) -> anyhow::Result<PathBuf> {
     let mut command = Command::new(cargo);
     command
         .current_dir(repo_root())
-        .args(["build", "-p", "app", "--lib", "--target", WASM_TARGET])
+        // `cargo rustc` to ask for the `cdylib` the browser needs: app's Cargo.toml declares
+        // only an `rlib` (it says why).
+        .args(["rustc", "-p", "app", "--lib", "--crate-type", "cdylib", "--target", WASM_TARGET])
         // `--cfg erase_components` comes from .cargo/config.toml, for this build and the
         // server's alike: it changes how views render, so both sides must have it or neither
         // (set for the wasm target alone, the release WASM failed to hydrate).
