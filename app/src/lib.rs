@@ -20,9 +20,12 @@ pub use routes::{shell, App};
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    // Tells browser tests (and curious people) that the page is interactive now.
-    if let Some(body) = leptos::prelude::document().body() {
+    // Pages are lazy routes (`routes.rs`): hydration first awaits the chunk of the page the
+    // visit starts on, so it is asynchronous, and the page is marked interactive after it.
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else { return };
+        leptos::mount::hydrate_from_async(body.clone(), App).await.forget();
+        // Tells browser tests (and curious people) that the page is interactive now.
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }

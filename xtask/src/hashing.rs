@@ -1,44 +1,114 @@
-//! Step 5: content-hashed names, so the server can tell browsers to keep these files forever
+//! Step 6: content-hashed names, so the server can tell browsers to keep these files forever
 //! (`Cache-Control: immutable`): a new build gives a changed file a new name.
 //!
-//! Leptos finds the names through a hash file of `kind: hash` lines (`js`, `wasm`, `css`), read
-//! by `HydrationScripts` and `HashedStylesheet` (leptos 0.8, `LeptosOptions::hash_files` and
-//! `hash_file`), which name the files `<output name>.<hash>.<kind>` under the package directory.
+//! Leptos finds the names through a hash file of `kind: hash` lines, read by `HydrationScripts`
+//! and `HashedStylesheet` (leptos 0.8, `LeptosOptions::hash_files` and `hash_file`): `js`, `wasm`
+//! and `css` name `<output name>.<hash>.<kind>`, `split` names the chunk loader
+//! `__wasm_split.<hash>.js`. The chunks' names are in the loader and in the manifest the server
+//! reads to preload a page's chunks. Every hashed file's URL path is also listed in
+//! `immutable.txt`, for the server's `Cache-Control`.
+//!
+//! The JS glue and the loader import each other, so neither can be named by a hash of its final
+//! text alone. The loader's hash covers its own text and the glue's, both before either names the
+//! other; the glue's covers its final text, which names the loader. So whenever either file
+//! changes, the loader's name changes, and so does the glue's.
 
-use anyhow::Context;
+use crate::wasm_split::LOADER;
+use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The hash file's name, in the site root; the server points Leptos at it.
 pub const HASH_FILE: &str = "hash.txt";
+/// The URL path of every file named by its content, one per line, in the site root.
+pub const IMMUTABLE_FILE: &str = "immutable.txt";
+/// Which chunks each split point needs, by file stem; Leptos reads it from the package directory
+/// under this name when the hash file has no `manifest` line. Only the server reads it.
+pub const MANIFEST: &str = "__wasm_split_manifest.json";
 
 /// 80 bits of SHA-256: enough that two builds never share a name by chance.
 const HASH_BYTES: usize = 10;
 
-/// One file to rename: where it is and the kind Leptos knows it by (also its extension).
-pub struct Asset {
-    pub path: PathBuf,
-    pub kind: &'static str,
+/// The site's files before hashing, all in the package directory.
+pub struct SiteFiles {
+    pub glue: PathBuf,
+    pub wasm: PathBuf,
+    pub css: PathBuf,
+    pub loader: PathBuf,
+    pub chunks: Vec<PathBuf>,
+    pub prefetch: HashMap<String, Vec<String>>,
 }
 
-/// Renames each asset to `<output name>.<hash>.<kind>` in its directory and writes the hash
-/// file into `site_root`. Returns the new paths.
-pub fn hash_names(site_root: &Path, output_name: &str, assets: &[Asset]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut hash_file = String::new();
-    let mut renamed = Vec::new();
-    for asset in assets {
-        let bytes =
-            std::fs::read(&asset.path).with_context(|| format!("reading {}", asset.path.display()))?;
-        let hash = content_hash(&bytes);
-        let new_path = asset.path.with_file_name(format!("{output_name}.{hash}.{}", asset.kind));
-        std::fs::rename(&asset.path, &new_path)
-            .with_context(|| format!("renaming {} to {}", asset.path.display(), new_path.display()))?;
-        writeln!(hash_file, "{}: {hash}", asset.kind)?;
-        renamed.push(new_path);
+/// Their new paths.
+pub struct Hashed {
+    pub wasm: PathBuf,
+    pub chunks: Vec<PathBuf>,
+}
+
+/// Renames the files to their hashed names, points the glue, the loader and the manifest at the
+/// new names, and writes the hash file and the list of immutable files into `site_root`.
+/// `pkg_url` is the package directory's URL path (`/pkg`).
+pub fn hash_names(
+    site_root: &Path,
+    pkg_url: &str,
+    output_name: &str,
+    files: SiteFiles,
+) -> anyhow::Result<Hashed> {
+    let pkg = files.glue.parent().context("the glue is in a directory")?.to_path_buf();
+    let mut immutable = Vec::new();
+
+    let mut loader = read_text(&files.loader)?;
+    let mut new_stems = HashMap::new();
+    let mut chunks = Vec::new();
+    for chunk in &files.chunks {
+        let stem = file_stem(chunk)?;
+        let new_stem = format!("{stem}.{}", content_hash(&std::fs::read(chunk)?));
+        let (old_ref, new_ref) = (format!("\"./{stem}.wasm\""), format!("\"./{new_stem}.wasm\""));
+        if !loader.contains(&old_ref) {
+            bail!("the chunk loader does not name {stem}.wasm");
+        }
+        loader = loader.replace(&old_ref, &new_ref);
+        chunks.push(rename(chunk, &format!("{new_stem}.wasm"))?);
+        immutable.push(format!("{new_stem}.wasm"));
+        new_stems.insert(stem, new_stem);
     }
+
+    let glue = read_text(&files.glue)?;
+    let loader_hash = content_hash(format!("{loader}\n{glue}").as_bytes());
+    let loader_name = format!("__wasm_split.{loader_hash}.js");
+    let glue = glue.replace(LOADER, &loader_name);
+    let js_hash = content_hash(glue.as_bytes());
+    let glue_name = format!("{output_name}.{js_hash}.js");
+    let old_glue_ref = format!("\"./{}\"", file_name(&files.glue)?);
+    if !loader.contains(&old_glue_ref) {
+        bail!("the chunk loader does not import {old_glue_ref}");
+    }
+    let loader = loader.replace(&old_glue_ref, &format!("\"./{glue_name}\""));
+    write_renamed(&files.glue, &glue_name, &glue)?;
+    write_renamed(&files.loader, &loader_name, &loader)?;
+    immutable.extend([glue_name, loader_name]);
+
+    let wasm_hash = content_hash(&std::fs::read(&files.wasm)?);
+    let wasm = rename(&files.wasm, &format!("{output_name}.{wasm_hash}.wasm"))?;
+    let css_hash = content_hash(&std::fs::read(&files.css)?);
+    rename(&files.css, &format!("{output_name}.{css_hash}.css"))?;
+    immutable.extend([format!("{output_name}.{wasm_hash}.wasm"), format!("{output_name}.{css_hash}.css")]);
+
+    let prefetch: HashMap<&String, Vec<&String>> = files
+        .prefetch
+        .iter()
+        .map(|(split, stems)| (split, stems.iter().map(|stem| new_stems.get(stem).unwrap_or(stem)).collect()))
+        .collect();
+    std::fs::write(pkg.join(MANIFEST), serde_json::to_string(&prefetch)?).context("writing the manifest")?;
+
+    let hash_file = format!("js: {js_hash}\nwasm: {wasm_hash}\ncss: {css_hash}\nsplit: {loader_hash}\n");
     std::fs::write(site_root.join(HASH_FILE), hash_file).context("writing the hash file")?;
-    Ok(renamed)
+    let immutable: String = immutable.iter().map(|name| format!("{pkg_url}/{name}\n")).collect();
+    std::fs::write(site_root.join(IMMUTABLE_FILE), immutable)
+        .context("writing the list of immutable files")?;
+    Ok(Hashed { wasm, chunks })
 }
 
 fn content_hash(bytes: &[u8]) -> String {
@@ -48,34 +118,128 @@ fn content_hash(bytes: &[u8]) -> String {
     })
 }
 
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn file_name(path: &Path) -> anyhow::Result<String> {
+    Ok(path.file_name().context("a file has a name")?.to_string_lossy().into_owned())
+}
+
+fn file_stem(path: &Path) -> anyhow::Result<String> {
+    Ok(path.file_stem().context("a file has a name")?.to_string_lossy().into_owned())
+}
+
+fn rename(path: &Path, new_name: &str) -> anyhow::Result<PathBuf> {
+    let new_path = path.with_file_name(new_name);
+    std::fs::rename(path, &new_path)
+        .with_context(|| format!("renaming {} to {}", path.display(), new_path.display()))?;
+    Ok(new_path)
+}
+
+/// Writes `text` under `new_name` beside `path`, then removes `path`.
+fn write_renamed(path: &Path, new_name: &str, text: &str) -> anyhow::Result<()> {
+    let new_path = path.with_file_name(new_name);
+    std::fs::write(&new_path, text).with_context(|| format!("writing {}", new_path.display()))?;
+    std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn assets_get_their_content_hash_in_their_name_and_in_the_hash_file() {
-        let site = std::env::temp_dir().join(format!("xtask-hashing-{}", std::process::id()));
+    /// A package directory as the split and wasm-bindgen leave it: the glue imports the loader by
+    /// its placeholder name, the loader imports the glue and fetches one chunk.
+    fn built_site(site: &Path, glue_extra: &str) -> SiteFiles {
         let pkg = site.join("pkg");
         std::fs::create_dir_all(&pkg).unwrap();
-        std::fs::write(pkg.join("app.js"), "js").unwrap();
+        std::fs::write(pkg.join("app.js"), format!("import * as s from './{LOADER}';{glue_extra}")).unwrap();
+        std::fs::write(
+            pkg.join(LOADER),
+            "import { initSync } from \"./app.js\";\nconst c = fetch(new URL(\"./split_page.wasm\", import.meta.url));",
+        )
+        .unwrap();
+        std::fs::write(pkg.join("split_page.wasm"), "chunk").unwrap();
         std::fs::write(pkg.join("app_bg.wasm"), "wasm").unwrap();
-        let assets = [
-            Asset { path: pkg.join("app.js"), kind: "js" },
-            Asset { path: pkg.join("app_bg.wasm"), kind: "wasm" },
-        ];
+        std::fs::write(pkg.join("app.css"), "css").unwrap();
+        SiteFiles {
+            glue: pkg.join("app.js"),
+            wasm: pkg.join("app_bg.wasm"),
+            css: pkg.join("app.css"),
+            loader: pkg.join(LOADER),
+            chunks: vec![pkg.join("split_page.wasm")],
+            prefetch: HashMap::from([("page".to_string(), vec!["split_page".to_string()])]),
+        }
+    }
 
-        let renamed = hash_names(&site, "strongroom", &assets).unwrap();
+    fn hash_file_lines(site: &Path) -> HashMap<String, String> {
+        std::fs::read_to_string(site.join(HASH_FILE))
+            .unwrap()
+            .lines()
+            .map(|line| line.split_once(": ").unwrap())
+            .map(|(kind, hash)| (kind.to_string(), hash.to_string()))
+            .collect()
+    }
 
-        let js_hash = content_hash(b"js");
-        let wasm_hash = content_hash(b"wasm");
-        assert_eq!(js_hash.len(), 2 * HASH_BYTES);
-        assert_ne!(js_hash, wasm_hash);
-        assert_eq!(renamed[0], pkg.join(format!("strongroom.{js_hash}.js")));
-        assert_eq!(renamed[1], pkg.join(format!("strongroom.{wasm_hash}.wasm")));
-        assert!(renamed.iter().all(|path| path.exists()));
-        assert!(!pkg.join("app.js").exists());
-        let hash_file = std::fs::read_to_string(site.join(HASH_FILE)).unwrap();
-        assert_eq!(hash_file, format!("js: {js_hash}\nwasm: {wasm_hash}\n"));
-        std::fs::remove_dir_all(&site).unwrap();
+    #[test]
+    fn every_file_gets_its_hashed_name_and_the_references_follow() {
+        let site = tempfile::tempdir().unwrap();
+        let hashed = hash_names(site.path(), "/pkg", "strongroom", built_site(site.path(), "")).unwrap();
+        let pkg = site.path().join("pkg");
+
+        let hashes = hash_file_lines(site.path());
+        let glue_name = format!("strongroom.{}.js", hashes["js"]);
+        let loader_name = format!("__wasm_split.{}.js", hashes["split"]);
+        let chunk_name = format!("split_page.{}.wasm", content_hash(b"chunk"));
+        assert_eq!(hashes["wasm"], content_hash(b"wasm"));
+        assert_eq!(hashed.wasm, pkg.join(format!("strongroom.{}.wasm", hashes["wasm"])));
+        assert_eq!(hashed.chunks, vec![pkg.join(&chunk_name)]);
+
+        let glue = std::fs::read_to_string(pkg.join(&glue_name)).unwrap();
+        assert_eq!(glue, format!("import * as s from './{loader_name}';"));
+        assert_eq!(hashes["js"], content_hash(glue.as_bytes()));
+        let loader = std::fs::read_to_string(pkg.join(&loader_name)).unwrap();
+        assert!(loader.contains(&format!("from \"./{glue_name}\"")), "{loader}");
+        assert!(loader.contains(&format!("new URL(\"./{chunk_name}\"")), "{loader}");
+
+        let manifest: HashMap<String, Vec<String>> =
+            serde_json::from_str(&std::fs::read_to_string(pkg.join(MANIFEST)).unwrap()).unwrap();
+        assert_eq!(manifest["page"], vec![chunk_name.trim_end_matches(".wasm").to_string()]);
+
+        let mut on_disk: Vec<String> = std::fs::read_dir(&pkg)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let mut immutable: Vec<String> = std::fs::read_to_string(site.path().join(IMMUTABLE_FILE))
+            .unwrap()
+            .lines()
+            .map(|line| line.strip_prefix("/pkg/").unwrap().to_string())
+            .collect();
+        immutable.push(MANIFEST.to_string());
+        immutable.sort();
+        assert_eq!(on_disk, immutable, "every file but the manifest is hashed, and no old name is left");
+    }
+
+    #[test]
+    fn a_changed_glue_renames_the_loader_too() {
+        let first = tempfile::tempdir().unwrap();
+        hash_names(first.path(), "/pkg", "strongroom", built_site(first.path(), "")).unwrap();
+        let second = tempfile::tempdir().unwrap();
+        hash_names(second.path(), "/pkg", "strongroom", built_site(second.path(), "// changed")).unwrap();
+        let (first, second) = (hash_file_lines(first.path()), hash_file_lines(second.path()));
+        assert_ne!(first["js"], second["js"]);
+        assert_ne!(first["split"], second["split"], "a cached loader would import the old glue");
+        assert_eq!(first["wasm"], second["wasm"]);
+    }
+
+    #[test]
+    fn a_loader_that_does_not_name_a_chunk_is_refused() {
+        let site = tempfile::tempdir().unwrap();
+        let mut files = built_site(site.path(), "");
+        std::fs::write(site.path().join("pkg/split_other.wasm"), "other").unwrap();
+        files.chunks.push(site.path().join("pkg/split_other.wasm"));
+        let error = hash_names(site.path(), "/pkg", "strongroom", files).err().unwrap();
+        assert!(error.to_string().contains("split_other.wasm"), "{error}");
     }
 }

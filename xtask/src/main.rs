@@ -6,14 +6,17 @@
 //! with the same features as the test build (nothing is compiled twice):
 //! 1. the app's WASM (`cargo build -p app --lib --target wasm32-unknown-unknown`, feature
 //!    `hydrate`; the `wasm-release` profile for `--release`),
-//! 2. its JS glue, by wasm-bindgen's own library,
-//! 3. `wasm-opt -Oz` for `--release` (binaryen from npm, see `wasm_opt.rs`),
-//! 4. the stylesheet and `public/` copied in,
-//! 5. content-hashed names for the JS, WASM and CSS, and the hash file Leptos reads,
-//! 6. a brotli and a gzip copy next to every file, for the server to send as they are.
+//! 2. the WASM cut into a main module and a chunk per lazily loaded page (`wasm_split.rs`),
+//! 3. the main module's JS glue, by wasm-bindgen's own library,
+//! 4. `wasm-opt -Oz` on the main module and the chunks for `--release` (binaryen from npm, see
+//!    `wasm_opt.rs`),
+//! 5. the stylesheet and `public/` copied in,
+//! 6. content-hashed names for every file of the package directory, and the hash file Leptos
+//!    reads,
+//! 7. a brotli and a gzip copy next to every file, for the server to send as they are.
 //!
 //! Also `cargo xtask wasm-report <file.wasm>` (where a WASM's bytes go, `wasm_report.rs`), and
-//! for measuring what each step buys (`scripts/bench-wire`): `--no-wasm-opt` skips step 3 and
+//! for measuring what each step buys (`scripts/bench-wire`): `--no-wasm-opt` skips step 4 and
 //! `--out <dir>` writes the site elsewhere than `<target dir>/site/<profile>`.
 //!
 //! The argument parsing is hand-written: two subcommands and three flags do not need a parser.
@@ -26,6 +29,7 @@ mod wasm_bindgen;
 mod wasm_build;
 mod wasm_opt;
 mod wasm_report;
+mod wasm_split;
 
 use anyhow::bail;
 use site::{Options, Profile};

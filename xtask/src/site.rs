@@ -2,9 +2,9 @@
 //! complete (a running server never sees half a site's names).
 
 use crate::compress::{self, Effort};
-use crate::hashing::{self, Asset};
+use crate::hashing::{self, SiteFiles};
 use crate::paths::{repo_root, target_dir};
-use crate::{wasm_bindgen, wasm_build, wasm_opt};
+use crate::{wasm_bindgen, wasm_build, wasm_opt, wasm_split};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -52,46 +52,69 @@ pub fn build(options: Options) -> anyhow::Result<()> {
     let pkg = staging.join(PKG_DIR);
     std::fs::create_dir_all(&pkg)?;
 
-    let glue = wasm_bindgen::generate(&wasm, OUTPUT_NAME, &pkg)?;
+    let split = wasm_split::split(&wasm, &format!("{OUTPUT_NAME}.js"), &pkg, &staging)?;
+    step.done("split at the lazy routes");
+    let glue = wasm_bindgen::generate(&split.main, OUTPUT_NAME, &pkg)?;
+    std::fs::remove_file(&split.main)?;
     step.done("wasm-bindgen");
     if let (Profile::Release, true) = (profile, options.wasm_opt) {
-        wasm_opt::optimise(&glue.wasm)?;
+        let files: Vec<&Path> =
+            std::iter::once(&glue.wasm).chain(&split.chunks).map(PathBuf::as_path).collect();
+        wasm_opt::optimise_all(&files)?;
         step.done("wasm-opt -Oz");
     }
 
     let css = pkg.join(format!("{OUTPUT_NAME}.css"));
     std::fs::copy(repo_root().join("style/main.css"), &css).context("copying style/main.css")?;
     copy_dir(&repo_root().join("public"), &staging)?;
-    let assets = [
-        Asset { path: glue.js, kind: "js" },
-        Asset { path: glue.wasm, kind: "wasm" },
-        Asset { path: css, kind: "css" },
-    ];
-    let hashed = hashing::hash_names(&staging, OUTPUT_NAME, &assets)?;
+    let files = SiteFiles {
+        glue: glue.js,
+        wasm: glue.wasm,
+        css,
+        loader: split.loader,
+        chunks: split.chunks,
+        prefetch: split.prefetch,
+    };
+    let hashed = hashing::hash_names(&staging, &format!("/{PKG_DIR}"), OUTPUT_NAME, files)?;
 
     let effort = match profile {
         Profile::Debug => Effort::Quick,
         Profile::Release => Effort::Smallest,
     };
-    compress::precompress_tree(&staging, &[hashing::HASH_FILE], effort)?;
+    compress::precompress_tree(
+        &staging,
+        &[hashing::HASH_FILE, hashing::IMMUTABLE_FILE, hashing::MANIFEST],
+        effort,
+    )?;
     step.done("brotli + gzip");
 
-    let wasm = &hashed[1];
-    let size = |path: &Path| path.metadata().map(|m| m.len()).unwrap_or(0);
-    let wasm_br = wasm.with_file_name(format!("{}.br", wasm.file_name().unwrap().to_string_lossy()));
-    let (wasm_size, wasm_br_size) = (size(wasm), size(&wasm_br));
+    let (wasm_size, wasm_br_size) = (size(&hashed.wasm), brotli_size(&hashed.wasm));
+    let chunks_br: Vec<u64> = hashed.chunks.iter().map(|chunk| brotli_size(chunk)).collect();
 
     if site.exists() {
         std::fs::remove_dir_all(&site)?;
     }
     std::fs::rename(&staging, &site)?;
     println!(
-        "site ({}) in {}: WASM {wasm_size} bytes, {wasm_br_size} with brotli; took {:.1} s",
+        "site ({}) in {}: main WASM {wasm_size} bytes, {wasm_br_size} with brotli; {} page chunks, \
+         {} with brotli in all, the largest {}; took {:.1} s",
         profile.name(),
         site.display(),
+        chunks_br.len(),
+        chunks_br.iter().sum::<u64>(),
+        chunks_br.iter().max().unwrap_or(&0),
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+fn size(path: &Path) -> u64 {
+    path.metadata().map(|m| m.len()).unwrap_or(0)
+}
+
+/// The size of a file's brotli copy (`compress.rs` writes it beside the file).
+fn brotli_size(path: &Path) -> u64 {
+    size(&path.with_file_name(format!("{}.br", path.file_name().unwrap_or_default().to_string_lossy())))
 }
 
 /// Prints how long each step took, so slow ones show.

@@ -19,6 +19,9 @@ pub fn generate(input: &Path, name: &str, pkg_dir: &Path) -> anyhow::Result<Glue
         .out_name(name)
         .web(true)?
         .typescript(false)
+        // The split's main module: the chunks link against these exports by their names.
+        .keep_lld_exports(true)
+        .demangle(false)
         .generate(pkg_dir)
         .with_context(|| format!("wasm-bindgen failed on {}", input.display()))?;
     Ok(Glue { js: pkg_dir.join(format!("{name}.js")), wasm: pkg_dir.join(format!("{name}_bg.wasm")) })

@@ -24,6 +24,9 @@ pub fn build_app(profile: Profile) -> anyhow::Result<PathBuf> {
     if let Profile::Release = profile {
         command.args(["--profile", "wasm-release"]);
     }
+    // For the app's own link only: the linker keeps its relocations, which the split
+    // (`wasm_split.rs`) reads to tell what each function needs.
+    command.args(["--", "-C", "link-arg=--emit-relocs"]);
     let status = command.status().context("could not run cargo")?;
     if !status.success() {
         bail!("the app's WASM build failed ({status})");

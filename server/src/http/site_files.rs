@@ -3,9 +3,10 @@
 //!
 //! - A brotli (`.br`) or gzip (`.gz`) copy made at build time is sent when the browser accepts
 //!   it (`Content-Encoding`), the file itself otherwise; `Vary: Accept-Encoding` tells caches so.
-//! - Files whose name carries their content hash (listed in the site's hash file) never change
-//!   under that name: `Cache-Control: public, max-age=31536000, immutable`. Every other file
-//!   (the icon) is `no-cache`: kept, but checked again (`Last-Modified`) before each use.
+//! - Files whose name carries their content hash (listed in the site's `immutable.txt`: the
+//!   WASM, its page chunks, the JS glue, the chunk loader, the stylesheet) never change under that
+//!   name: `Cache-Control: public, max-age=31536000, immutable`. Every other file (the icon) is
+//!   `no-cache`: kept, but checked again (`Last-Modified`) before each use.
 //! - Anything that is not a file (an unknown path, a directory, a POST) is the app's 404 page,
 //!   which `browser_headers` marks `no-store` like every page.
 
@@ -24,8 +25,10 @@ use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
 /// The file `cargo xtask site` writes into the site root: one `kind: hash` line per hashed file
-/// (`js`, `wasm`, `css`), the format Leptos' `HydrationScripts` and `HashedStylesheet` read.
+/// (`js`, `wasm`, `css`, `split`), the format Leptos' `HydrationScripts` and `HashedStylesheet` read.
 pub const HASH_FILE: &str = "hash.txt";
+/// Also written by `cargo xtask site`: the URL path of every file named by its content, one per line.
+const IMMUTABLE_FILE: &str = "immutable.txt";
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
@@ -37,14 +40,10 @@ pub fn hash_file(site_root: &Path) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-/// The URL paths of the hashed files: `/<pkg dir>/<output name>.<hash>.<kind>`, as Leptos names
-/// them in the page.
-fn hashed_paths(site_root: &Path, pkg_dir: &str, output_name: &str) -> HashSet<String> {
-    let Ok(text) = std::fs::read_to_string(site_root.join(HASH_FILE)) else { return HashSet::new() };
-    text.lines()
-        .filter_map(|line| line.split_once(':'))
-        .map(|(kind, hash)| format!("/{pkg_dir}/{output_name}.{}.{}", hash.trim(), kind.trim()))
-        .collect()
+/// The URL paths of the files named by their content.
+fn hashed_paths(site_root: &Path) -> HashSet<String> {
+    let Ok(text) = std::fs::read_to_string(site_root.join(IMMUTABLE_FILE)) else { return HashSet::new() };
+    text.lines().map(str::trim).filter(|line| !line.is_empty()).map(String::from).collect()
 }
 
 /// The fallback service: a site file if there is one, the app's 404 page otherwise.
@@ -57,7 +56,7 @@ pub fn service(
        + 'static {
     let options = &state.leptos_options;
     let site_root = PathBuf::from(options.site_root.as_ref());
-    let hashed = Arc::new(hashed_paths(&site_root, &options.site_pkg_dir, &options.output_name));
+    let hashed = Arc::new(hashed_paths(&site_root));
     let not_found = leptos_axum::file_and_error_handler::<AppState, _>(app::shell).with_state(state.clone());
     let files = ServeDir::new(site_root)
         .precompressed_br()
@@ -94,14 +93,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_hash_file_names_the_hashed_files_by_their_url_path() {
+    fn the_immutable_files_are_those_the_site_lists() {
         let site = tempfile::tempdir().unwrap();
-        std::fs::write(site.path().join(HASH_FILE), "js: 0a1b\nwasm: 2c3d\ncss: 4e5f\n").unwrap();
-        let paths = hashed_paths(site.path(), "pkg", "strongroom");
+        std::fs::write(site.path().join(HASH_FILE), "js: 0a1b\nwasm: 2c3d\ncss: 4e5f\nsplit: 6a7b\n")
+            .unwrap();
+        std::fs::write(
+            site.path().join(IMMUTABLE_FILE),
+            "/pkg/strongroom.0a1b.js\n/pkg/split_x.8c9d.wasm\n\n",
+        )
+        .unwrap();
+        let paths = hashed_paths(site.path());
         let expected: HashSet<String> =
-            ["/pkg/strongroom.0a1b.js", "/pkg/strongroom.2c3d.wasm", "/pkg/strongroom.4e5f.css"]
-                .map(String::from)
-                .into();
+            ["/pkg/strongroom.0a1b.js", "/pkg/split_x.8c9d.wasm"].map(String::from).into();
         assert_eq!(paths, expected);
         assert_eq!(hash_file(site.path()), Some(std::path::absolute(site.path().join(HASH_FILE)).unwrap()));
     }
@@ -109,7 +112,7 @@ mod tests {
     #[test]
     fn a_site_without_a_hash_file_has_no_hashed_files() {
         let site = tempfile::tempdir().unwrap();
-        assert!(hashed_paths(site.path(), "pkg", "strongroom").is_empty());
+        assert!(hashed_paths(site.path()).is_empty());
         assert_eq!(hash_file(site.path()), None);
     }
 }

@@ -21,11 +21,25 @@ fn site() -> tempfile::TempDir {
         ("strongroom.2c3d4e5f.wasm.gz", "gzip wasm"),
         ("strongroom.0a1b.js", "raw js"),
         ("strongroom.6a7b.css", "raw css"),
+        ("__wasm_split.8c9d.js", "raw loader"),
+        ("split_page.1e2f.wasm", "raw chunk"),
+        // Named like a hashed file, but the site does not list it.
+        ("unlisted.3a4b.js", "raw unlisted"),
     ] {
         std::fs::write(pkg.join(name), bytes).unwrap();
     }
     std::fs::write(site.path().join("favicon.svg"), "<svg/>").unwrap();
-    std::fs::write(site.path().join("hash.txt"), "js: 0a1b\nwasm: 2c3d4e5f\ncss: 6a7b\n").unwrap();
+    std::fs::write(site.path().join("hash.txt"), "js: 0a1b\nwasm: 2c3d4e5f\ncss: 6a7b\nsplit: 8c9d\n")
+        .unwrap();
+    let hashed = [
+        "strongroom.2c3d4e5f.wasm",
+        "strongroom.0a1b.js",
+        "strongroom.6a7b.css",
+        "__wasm_split.8c9d.js",
+        "split_page.1e2f.wasm",
+    ];
+    let listed: String = hashed.iter().map(|name| format!("/pkg/{name}\n")).collect();
+    std::fs::write(site.path().join("immutable.txt"), listed).unwrap();
     site
 }
 
@@ -73,16 +87,23 @@ async fn only_hashed_names_are_immutable_and_pages_and_missing_files_are_never_s
     // With an administrator, the sign-in page is a page (not the redirect to set-up) and a
     // signed-in visitor gets the 404 page for what is not there.
     let admin = app.setup_admin().await;
-    for path in ["/pkg/strongroom.0a1b.js", "/pkg/strongroom.6a7b.css"] {
+    for path in [
+        "/pkg/strongroom.0a1b.js",
+        "/pkg/strongroom.6a7b.css",
+        "/pkg/__wasm_split.8c9d.js",
+        "/pkg/split_page.1e2f.wasm",
+    ] {
         let response = fetch(&app, path, Some("br")).await;
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(header(response.headers(), "cache-control"), IMMUTABLE, "{path}");
         // No compressed copy of this one: the file itself.
         assert_eq!(header(response.headers(), "content-encoding"), "", "{path}");
     }
-    let icon = fetch(&app, "/favicon.svg", None).await;
-    assert_eq!(icon.status(), 200);
-    assert_eq!(header(icon.headers(), "cache-control"), "no-cache");
+    for path in ["/favicon.svg", "/pkg/unlisted.3a4b.js"] {
+        let response = fetch(&app, path, None).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(header(response.headers(), "cache-control"), "no-cache", "{path}");
+    }
 
     // Not files: the app answers (its 404 page, or a redirect), and that answer is never stored.
     let response = fetch_as(&app, &admin, "/pkg/strongroom.ffff.wasm", Some("br")).await;
