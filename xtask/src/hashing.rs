@@ -78,7 +78,9 @@ pub fn hash_names(
     let glue = read_text(&files.glue)?;
     let loader_hash = content_hash(format!("{loader}\n{glue}").as_bytes());
     let loader_name = format!("__wasm_split.{loader_hash}.js");
-    let glue = glue.replace(LOADER, &loader_name);
+    // Only the import's path: the glue also names the loader as the key of the WASM's import
+    // object, which must stay the module name the WASM itself imports.
+    let glue = glue.replace(&format!("from \"./{LOADER}\""), &format!("from \"./{loader_name}\""));
     let js_hash = content_hash(glue.as_bytes());
     let glue_name = format!("{output_name}.{js_hash}.js");
     let old_glue_ref = format!("\"./{}\"", file_name(&files.glue)?);
@@ -153,7 +155,10 @@ mod tests {
     fn built_site(site: &Path, glue_extra: &str) -> SiteFiles {
         let pkg = site.join("pkg");
         std::fs::create_dir_all(&pkg).unwrap();
-        std::fs::write(pkg.join("app.js"), format!("import * as s from './{LOADER}';{glue_extra}")).unwrap();
+        let glue = format!(
+            "import * as s from \"./{LOADER}\";\nconst imports = {{ \"./{LOADER}\": s }};{glue_extra}"
+        );
+        std::fs::write(pkg.join("app.js"), glue).unwrap();
         std::fs::write(
             pkg.join(LOADER),
             "import { initSync } from \"./app.js\";\nconst c = fetch(new URL(\"./split_page.wasm\", import.meta.url));",
@@ -196,7 +201,10 @@ mod tests {
         assert_eq!(hashed.chunks, vec![pkg.join(&chunk_name)]);
 
         let glue = std::fs::read_to_string(pkg.join(&glue_name)).unwrap();
-        assert_eq!(glue, format!("import * as s from './{loader_name}';"));
+        assert_eq!(
+            glue,
+            format!("import * as s from \"./{loader_name}\";\nconst imports = {{ \"./{LOADER}\": s }};")
+        );
         assert_eq!(hashes["js"], content_hash(glue.as_bytes()));
         let loader = std::fs::read_to_string(pkg.join(&loader_name)).unwrap();
         assert!(loader.contains(&format!("from \"./{glue_name}\"")), "{loader}");

@@ -60,7 +60,7 @@ pub fn build(options: Options) -> anyhow::Result<()> {
     if let (Profile::Release, true) = (profile, options.wasm_opt) {
         let files: Vec<&Path> =
             std::iter::once(&glue.wasm).chain(&split.chunks).map(PathBuf::as_path).collect();
-        wasm_opt::optimise_all(&files)?;
+        wasm_opt::optimise_all(&files, &target_dir().join("wasm-opt-cache"))?;
         step.done("wasm-opt -Oz");
     }
 

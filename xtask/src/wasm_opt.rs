@@ -1,15 +1,30 @@
-//! Step 3 (release): `wasm-opt -Oz`, binaryen's size optimiser.
+//! Step 4 (release): `wasm-opt -Oz`, binaryen's size optimiser.
 //!
 //! It must be binaryen 132 from npm (`scripts/lib.sh` installs it and puts it on PATH): Debian's
 //! binaryen 108 produces a WASM that fails to hydrate.
+//!
+//! The outputs are kept in a cache keyed by the input's hash: the split gives the same chunks for
+//! the same WASM, so a site build with nothing changed (each `scripts/run`) or with one page
+//! changed runs wasm-opt only on what changed, not on all 277 files again.
 
 use anyhow::{bail, Context};
-use std::path::Path;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
-/// Optimises every file, as many at once as there are cores: most are small page chunks, whose
-/// time is mostly the program's start (about 1.4 s each for binaryen's npm build).
-pub fn optimise_all(files: &[&Path]) -> anyhow::Result<()> {
+/// What wasm-opt is run with (the features cargo-leptos enables: what rustc's wasm32 target emits
+/// by default); part of the cache key, so changing it misses the cache.
+const ARGS: [&str; 3] = ["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"];
+
+/// Optimises every file in place, as many at once as there are cores (most are small page chunks,
+/// whose time is mostly the program's start: about 1.4 s each for binaryen's npm build), taking
+/// the output from `cache_dir` when the same input was optimised before. Afterwards the cache
+/// holds this build's outputs only.
+pub fn optimise_all(files: &[&Path], cache_dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(cache_dir).with_context(|| format!("creating {}", cache_dir.display()))?;
+    let used = Mutex::new(HashSet::new());
     let workers = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
@@ -18,26 +33,46 @@ pub fn optimise_all(files: &[&Path]) -> anyhow::Result<()> {
                 scope.spawn(|| -> anyhow::Result<()> {
                     while let Some(file) = files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
                     {
-                        optimise(file)?;
+                        let cached = optimise_cached(file, cache_dir)?;
+                        used.lock().unwrap_or_else(|e| e.into_inner()).insert(cached);
                     }
                     Ok(())
                 })
             })
             .collect();
         handles.into_iter().try_for_each(|handle| handle.join().expect("a wasm-opt thread panicked"))
-    })
+    })?;
+    let used = used.into_inner().unwrap_or_else(|e| e.into_inner());
+    for entry in std::fs::read_dir(cache_dir)? {
+        let path = entry?.path();
+        if !used.contains(&path) {
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Optimises `wasm` in place, from the cache when it can; returns its cache entry.
+fn optimise_cached(wasm: &Path, cache_dir: &Path) -> anyhow::Result<PathBuf> {
+    let input = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let key = Sha256::new().chain_update(ARGS.join(" ")).chain_update([0]).chain_update(&input).finalize();
+    let entry = cache_dir.join(format!("{:x}.wasm", key));
+    if entry.is_file() {
+        std::fs::copy(&entry, wasm).with_context(|| format!("copying {}", entry.display()))?;
+    } else {
+        optimise(wasm)?;
+        // Written beside, then renamed: an interrupted build leaves no half entry behind.
+        let partial = entry.with_extension("partial");
+        std::fs::copy(wasm, &partial).with_context(|| format!("writing {}", partial.display()))?;
+        std::fs::rename(&partial, &entry)?;
+    }
+    Ok(entry)
 }
 
 fn optimise(wasm: &Path) -> anyhow::Result<()> {
     let program = std::env::var_os("WASM_OPT").unwrap_or_else(|| "wasm-opt".into());
-    // The same features cargo-leptos enables: what rustc's wasm32 target emits by default.
-    let output = Command::new(&program)
-        .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
-        .arg(wasm)
-        .arg("-o")
-        .arg(wasm)
-        .output()
-        .with_context(|| {
+    let output =
+        Command::new(&program).args(ARGS).arg(wasm).arg("-o").arg(wasm).output().with_context(|| {
             format!(
                 "could not run {} (binaryen 132: `npm install binaryen@132.0.0` and put its \
                  node_modules/.bin on PATH, or set WASM_OPT)",
@@ -55,4 +90,55 @@ fn optimise(wasm: &Path) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn an_input_optimised_before_comes_from_the_cache_and_stale_entries_go() {
+        let dir = tempfile::tempdir().unwrap();
+        // A stand-in for wasm-opt: `program ARGS… IN -o OUT` writes "opt(IN)" to OUT and counts its runs.
+        let program = dir.path().join("fake-wasm-opt");
+        let runs = dir.path().join("runs");
+        std::fs::write(
+            &program,
+            format!("#!/bin/sh\necho run >> {}\nin=\"$4\"; out=\"$6\"\nprintf 'opt(%s)' \"$(cat \"$in\")\" > \"$out.tmp\" && mv \"$out.tmp\" \"$out\"\n", runs.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::env::set_var("WASM_OPT", &program);
+        let cache = dir.path().join("cache");
+        let (a, b) = (dir.path().join("a.wasm"), dir.path().join("b.wasm"));
+        let run_count = || std::fs::read_to_string(&runs).unwrap_or_default().lines().count();
+
+        std::fs::write(&a, "A").unwrap();
+        std::fs::write(&b, "B").unwrap();
+        optimise_all(&[&a, &b], &cache).unwrap();
+        assert_eq!(
+            (std::fs::read_to_string(&a).unwrap(), std::fs::read_to_string(&b).unwrap()),
+            ("opt(A)".into(), "opt(B)".into())
+        );
+        assert_eq!(run_count(), 2);
+
+        // The same inputs again: nothing runs, the outputs are the same.
+        std::fs::write(&a, "A").unwrap();
+        std::fs::write(&b, "B").unwrap();
+        optimise_all(&[&a, &b], &cache).unwrap();
+        assert_eq!(
+            (std::fs::read_to_string(&a).unwrap(), std::fs::read_to_string(&b).unwrap()),
+            ("opt(A)".into(), "opt(B)".into())
+        );
+        assert_eq!(run_count(), 2);
+
+        // One input changed: it alone runs, and the cache keeps this build's two entries only.
+        std::fs::write(&a, "A").unwrap();
+        std::fs::write(&b, "B2").unwrap();
+        optimise_all(&[&a, &b], &cache).unwrap();
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "opt(B2)");
+        assert_eq!(run_count(), 3);
+        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 2);
+    }
 }
