@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use flate2::write::GzEncoder;
+use rayon::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -38,22 +39,7 @@ pub fn precompress_tree(dir: &Path, skip: &[&str], effort: Effort) -> anyhow::Re
     files.retain(|path| !path.file_name().is_some_and(|name| skip.iter().any(|s| name == *s)));
     // Largest first, so the WASM does not start last.
     files.sort_by_key(|path| std::cmp::Reverse(path.metadata().map(|m| m.len()).unwrap_or(0)));
-    let workers = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| -> anyhow::Result<()> {
-                    loop {
-                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = files.get(index) else { return Ok(()) };
-                        precompress(path, effort)?;
-                    }
-                })
-            })
-            .collect();
-        handles.into_iter().try_for_each(|handle| handle.join().expect("a compression thread panicked"))
-    })
+    files.par_iter().try_for_each(|path| precompress(path, effort))
 }
 
 fn precompress(path: &Path, effort: Effort) -> anyhow::Result<()> {

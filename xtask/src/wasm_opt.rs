@@ -8,11 +8,11 @@
 //! changed runs wasm-opt only on what changed, not on all 277 files again.
 
 use anyhow::{bail, Context};
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 /// What wasm-opt is run with (the features cargo-leptos enables: what rustc's wasm32 target emits
 /// by default); part of the cache key, so changing it misses the cache.
@@ -24,25 +24,8 @@ const ARGS: [&str; 3] = ["-Oz", "--enable-bulk-memory", "--enable-nontrapping-fl
 /// holds this build's outputs only.
 pub fn optimise_all(files: &[&Path], cache_dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(cache_dir).with_context(|| format!("creating {}", cache_dir.display()))?;
-    let used = Mutex::new(HashSet::new());
-    let workers = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| -> anyhow::Result<()> {
-                    while let Some(file) = files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-                    {
-                        let cached = optimise_cached(file, cache_dir)?;
-                        used.lock().unwrap_or_else(|e| e.into_inner()).insert(cached);
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        handles.into_iter().try_for_each(|handle| handle.join().expect("a wasm-opt thread panicked"))
-    })?;
-    let used = used.into_inner().unwrap_or_else(|e| e.into_inner());
+    let used: HashSet<PathBuf> =
+        files.par_iter().map(|file| optimise_cached(file, cache_dir)).collect::<anyhow::Result<_>>()?;
     for entry in std::fs::read_dir(cache_dir)? {
         let path = entry?.path();
         if !used.contains(&path) {
@@ -114,30 +97,21 @@ mod tests {
         let (a, b) = (dir.path().join("a.wasm"), dir.path().join("b.wasm"));
         let run_count = || std::fs::read_to_string(&runs).unwrap_or_default().lines().count();
 
-        std::fs::write(&a, "A").unwrap();
-        std::fs::write(&b, "B").unwrap();
-        optimise_all(&[&a, &b], &cache).unwrap();
-        assert_eq!(
-            (std::fs::read_to_string(&a).unwrap(), std::fs::read_to_string(&b).unwrap()),
-            ("opt(A)".into(), "opt(B)".into())
-        );
-        assert_eq!(run_count(), 2);
+        // Writes the inputs as a site build would, optimises them, returns the outputs.
+        let build = |a_in: &str, b_in: &str| {
+            std::fs::write(&a, a_in).unwrap();
+            std::fs::write(&b, b_in).unwrap();
+            optimise_all(&[&a, &b], &cache).unwrap();
+            (std::fs::read_to_string(&a).unwrap(), std::fs::read_to_string(&b).unwrap())
+        };
 
+        assert_eq!(build("A", "B"), ("opt(A)".into(), "opt(B)".into()));
+        assert_eq!(run_count(), 2);
         // The same inputs again: nothing runs, the outputs are the same.
-        std::fs::write(&a, "A").unwrap();
-        std::fs::write(&b, "B").unwrap();
-        optimise_all(&[&a, &b], &cache).unwrap();
-        assert_eq!(
-            (std::fs::read_to_string(&a).unwrap(), std::fs::read_to_string(&b).unwrap()),
-            ("opt(A)".into(), "opt(B)".into())
-        );
+        assert_eq!(build("A", "B"), ("opt(A)".into(), "opt(B)".into()));
         assert_eq!(run_count(), 2);
-
         // One input changed: it alone runs, and the cache keeps this build's two entries only.
-        std::fs::write(&a, "A").unwrap();
-        std::fs::write(&b, "B2").unwrap();
-        optimise_all(&[&a, &b], &cache).unwrap();
-        assert_eq!(std::fs::read_to_string(&b).unwrap(), "opt(B2)");
+        assert_eq!(build("A", "B2"), ("opt(A)".into(), "opt(B2)".into()));
         assert_eq!(run_count(), 3);
         assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 2);
     }
