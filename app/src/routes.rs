@@ -91,7 +91,7 @@ pub fn App() -> impl IntoView {
 }
 
 /// Gives a page a lazily loaded route: in the browser its code is a WASM chunk of its own
-/// (`cargo xtask site --release` splits it out), fetched when the page is first shown or, for
+/// (`cargo xtask site` splits it out), fetched when the page is first shown or, for
 /// the page a visit starts on, preloaded beside the main WASM. So a first visit downloads what
 /// every page shares and that page's own code, not the code of all the others.
 macro_rules! lazy_page {

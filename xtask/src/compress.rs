@@ -1,4 +1,4 @@
-//! Step 6: a brotli (`.br`) and a gzip (`.gz`) copy next to every file, which the server's
+//! Step 7: a brotli (`.br`) and a gzip (`.gz`) copy next to every file, which the server's
 //! `ServeDir` sends as they are to a browser that accepts them: compressing once at build time
 //! allows brotli's slowest, smallest setting.
 
