@@ -64,15 +64,15 @@ pub fn hash_names(
     let mut chunks = Vec::new();
     for chunk in &files.chunks {
         let stem = file_stem(chunk)?;
-        let new_stem = format!("{stem}.{}", content_hash(&std::fs::read(chunk)?));
-        let (old_ref, new_ref) = (format!("\"./{stem}.wasm\""), format!("\"./{new_stem}.wasm\""));
+        let old_ref = format!("\"./{stem}.wasm\"");
         if !loader.contains(&old_ref) {
             bail!("the chunk loader does not name {stem}.wasm");
         }
-        loader = loader.replace(&old_ref, &new_ref);
-        chunks.push(rename(chunk, &format!("{new_stem}.wasm"))?);
-        immutable.push(format!("{new_stem}.wasm"));
-        new_stems.insert(stem, new_stem);
+        let (hash, new_name) = rename_to_hash(chunk, &stem, "wasm")?;
+        loader = loader.replace(&old_ref, &format!("\"./{new_name}\""));
+        chunks.push(pkg.join(&new_name));
+        immutable.push(new_name);
+        new_stems.insert(stem.clone(), format!("{stem}.{hash}"));
     }
 
     let glue = read_text(&files.glue)?;
@@ -92,11 +92,10 @@ pub fn hash_names(
     write_renamed(&files.loader, &loader_name, &loader)?;
     immutable.extend([glue_name, loader_name]);
 
-    let wasm_hash = content_hash(&std::fs::read(&files.wasm)?);
-    let wasm = rename(&files.wasm, &format!("{output_name}.{wasm_hash}.wasm"))?;
-    let css_hash = content_hash(&std::fs::read(&files.css)?);
-    rename(&files.css, &format!("{output_name}.{css_hash}.css"))?;
-    immutable.extend([format!("{output_name}.{wasm_hash}.wasm"), format!("{output_name}.{css_hash}.css")]);
+    let (wasm_hash, wasm_name) = rename_to_hash(&files.wasm, output_name, "wasm")?;
+    let (css_hash, css_name) = rename_to_hash(&files.css, output_name, "css")?;
+    let wasm = pkg.join(&wasm_name);
+    immutable.extend([wasm_name, css_name]);
 
     let prefetch: HashMap<&String, Vec<&String>> = files
         .prefetch
@@ -132,11 +131,16 @@ fn file_stem(path: &Path) -> anyhow::Result<String> {
     Ok(path.file_stem().context("a file has a name")?.to_string_lossy().into_owned())
 }
 
-fn rename(path: &Path, new_name: &str) -> anyhow::Result<PathBuf> {
-    let new_path = path.with_file_name(new_name);
+/// Renames `path` to `<stem>.<its content hash>.<extension>` beside it; returns the hash and the
+/// new file name.
+fn rename_to_hash(path: &Path, stem: &str, extension: &str) -> anyhow::Result<(String, String)> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let hash = content_hash(&bytes);
+    let new_name = format!("{stem}.{hash}.{extension}");
+    let new_path = path.with_file_name(&new_name);
     std::fs::rename(path, &new_path)
         .with_context(|| format!("renaming {} to {}", path.display(), new_path.display()))?;
-    Ok(new_path)
+    Ok((hash, new_name))
 }
 
 /// Writes `text` under `new_name` beside `path`, then removes `path`.
