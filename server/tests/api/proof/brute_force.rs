@@ -134,9 +134,13 @@ async fn spraying_from_one_address_and_guessing_from_many_are_limited_at_five_ti
     println!("per address and per email: refused past {shared}, Retry-After {wait} s and {email_wait} s");
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
+/// The lower quartile: other tests' work on the same cores only ever adds time, and in bursts, so
+/// the timings have a fast and a slow mode. A median sits between the two and flips with a few
+/// samples (CI once saw 33 ms against 38 ms, ratio 0.86, for the same work); the lower quartile
+/// is the answer's own cost.
+fn lower_quartile(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
-    samples[samples.len() / 2]
+    samples[samples.len() / 4]
 }
 
 #[tokio::test]
@@ -167,10 +171,10 @@ async fn an_unknown_email_takes_as_long_as_a_wrong_password() {
             samples.push(elapsed);
         }
     }
-    let (unknown, wrong) = (median(unknown), median(wrong));
+    let (unknown, wrong) = (lower_quartile(unknown), lower_quartile(wrong));
     let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
     println!(
-        "sign-in medians over {TRIES} tries each: unknown email {unknown:?}, wrong password {wrong:?}, \
+        "sign-in lower quartiles over {TRIES} tries each: unknown email {unknown:?}, wrong password {wrong:?}, \
          ratio {ratio:.3}"
     );
     assert!(
