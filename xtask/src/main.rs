@@ -8,7 +8,8 @@
 //!    `hydrate`; the `wasm-release` profile for `--release`),
 //! 2. the WASM cut into a main module and a chunk per lazily loaded page (`wasm_split.rs`),
 //! 3. the main module's JS glue, by wasm-bindgen's own library,
-//! 4. `wasm-opt -Oz` on the main module and the chunks for `--release` (binaryen from npm, see
+//! 4. for `--release`: the chunks rewritten without what they never use (walrus,
+//!    `wasm_compact.rs`), and `wasm-opt -Oz` on the main module (binaryen from npm, see
 //!    `wasm_opt.rs`),
 //! 5. the stylesheet and `public/` copied in,
 //! 6. content-hashed names for every file of the package directory, and the hash file Leptos
@@ -16,7 +17,7 @@
 //! 7. a brotli and a gzip copy next to every file, for the server to send as they are.
 //!
 //! Also `cargo xtask wasm-report <file.wasm>` (where a WASM's bytes go, `wasm_report.rs`), and
-//! for measuring what each step buys (`scripts/bench-wire`): `--no-wasm-opt` skips step 4 and
+//! for measuring what each step buys (`scripts/bench-wire`): `--no-wasm-opt` skips step 4's wasm-opt and
 //! `--out <dir>` writes the site elsewhere than `<target dir>/site/<profile>`.
 //!
 //! The argument parsing is hand-written: two subcommands and three flags do not need a parser.
@@ -27,6 +28,7 @@ mod paths;
 mod site;
 mod wasm_bindgen;
 mod wasm_build;
+mod wasm_compact;
 mod wasm_opt;
 mod wasm_report;
 mod wasm_split;

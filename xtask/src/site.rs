@@ -4,7 +4,7 @@
 use crate::compress::{self, Effort};
 use crate::hashing::{self, SiteFiles};
 use crate::paths::{repo_root, target_dir};
-use crate::{wasm_bindgen, wasm_build, wasm_opt, wasm_split};
+use crate::{wasm_bindgen, wasm_build, wasm_compact, wasm_opt, wasm_split};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -57,11 +57,13 @@ pub fn build(options: Options) -> anyhow::Result<()> {
     let glue = wasm_bindgen::generate(&split.main, OUTPUT_NAME, &pkg)?;
     std::fs::remove_file(&split.main)?;
     step.done("wasm-bindgen");
+    if let Profile::Release = profile {
+        wasm_compact::compact_all(&split.chunks)?;
+        step.done("chunks compacted (walrus)");
+    }
     if let (Profile::Release, true) = (profile, options.wasm_opt) {
-        let files: Vec<&Path> =
-            std::iter::once(&glue.wasm).chain(&split.chunks).map(PathBuf::as_path).collect();
-        wasm_opt::optimise_all(&files, &target_dir().join("wasm-opt-cache"))?;
-        step.done("wasm-opt -Oz");
+        wasm_opt::optimise_all(&[glue.wasm.as_path()], &target_dir().join("wasm-opt-cache"))?;
+        step.done("wasm-opt -Oz (main module)");
     }
 
     let css = pkg.join(format!("{OUTPUT_NAME}.css"));

@@ -1,11 +1,11 @@
-//! Step 4 (release): `wasm-opt -Oz`, binaryen's size optimiser.
+//! Step 4b (release): `wasm-opt -Oz`, binaryen's size optimiser, on the main module (the chunks
+//! are compacted by walrus instead: `wasm_compact.rs` says why).
 //!
 //! It must be binaryen 132 from npm (`scripts/lib.sh` installs it and puts it on PATH): Debian's
 //! binaryen 108 produces a WASM that fails to hydrate.
 //!
-//! The outputs are kept in a cache keyed by the input's hash: the split gives the same chunks for
-//! the same WASM, so a site build with nothing changed (each `scripts/run`) or with one page
-//! changed runs wasm-opt only on what changed, not on all 277 files again.
+//! The outputs are kept in a cache keyed by the input's hash, so a site build with the main
+//! module unchanged (each `scripts/run`, or a change to one page) skips its 10 s.
 
 use anyhow::{bail, Context};
 use rayon::prelude::*;
@@ -18,10 +18,9 @@ use std::process::Command;
 /// by default); part of the cache key, so changing it misses the cache.
 const ARGS: [&str; 3] = ["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"];
 
-/// Optimises every file in place, as many at once as there are cores (most are small page chunks,
-/// whose time is mostly the program's start: about 1.4 s each for binaryen's npm build), taking
-/// the output from `cache_dir` when the same input was optimised before. Afterwards the cache
-/// holds this build's outputs only.
+/// Optimises every file in place, as many at once as there are cores, taking the output from
+/// `cache_dir` when the same input was optimised before. Afterwards the cache holds this build's
+/// outputs only.
 pub fn optimise_all(files: &[&Path], cache_dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(cache_dir).with_context(|| format!("creating {}", cache_dir.display()))?;
     let used: HashSet<PathBuf> =
