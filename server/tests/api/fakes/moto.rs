@@ -8,6 +8,8 @@
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub struct Moto {
@@ -22,12 +24,25 @@ impl Drop for Moto {
     }
 }
 
+/// A port for one moto, never handed to another test of this process.
+///
+/// moto binds the port itself, a second or two after it starts, and the readiness check cannot
+/// tell which process answers on it. A port the kernel chose (`bind(0)`, then released) was once
+/// given to two tests at once: the second test's moto failed to bind, the first one's answered
+/// both, and the second test saw the first one's role and lost its calls when that moto stopped.
+/// So the ports are counted out, from a random start below the kernel's ephemeral range
+/// (32768–60999 here), where no `bind(0)` or outgoing connection lands.
 fn free_port() -> u16 {
-    TcpListener::bind((crate::helpers::EMULATOR_HOST, 0))
-        .expect("a free loopback port")
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: OnceLock<AtomicU16> = OnceLock::new();
+    let next = NEXT.get_or_init(|| AtomicU16::new(20_000 + (std::process::id() % 8_000) as u16));
+    loop {
+        let port = next.fetch_add(1, Ordering::Relaxed);
+        assert!(port < 32_768, "no free port left for moto below the ephemeral range");
+        // Skips a port something else holds.
+        if TcpListener::bind((crate::helpers::EMULATOR_HOST, port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// The AWS Batch job queue every test environment uses (`computeQueue` of `aws_env`).
