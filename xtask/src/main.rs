@@ -17,8 +17,8 @@
 //! 7. a brotli and a gzip copy next to every file, for the server to send as they are.
 //!
 //! Also `cargo xtask wasm-report <file.wasm>` (where a WASM's bytes go, `wasm_report.rs`), and
-//! for measuring what each step buys (`scripts/bench-wire`): `--no-wasm-opt` skips step 4's wasm-opt and
-//! `--out <dir>` writes the site elsewhere than `<target dir>/site/<profile>`.
+//! for measuring what each step buys (`scripts/bench-wire`): `--no-wasm-opt` skips step 4's
+//! wasm-opt and `--out <dir>` writes the site elsewhere than `<target dir>/site/<profile>`.
 //!
 //! The argument parsing is hand-written: two subcommands and three flags do not need a parser.
 
