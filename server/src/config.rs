@@ -66,6 +66,9 @@ pub struct Config {
     /// administrator, and must resolve to public addresses only.
     #[serde(default, deserialize_with = "list_of")]
     pub endpoint_allow: Vec<String>,
+    /// How long a worker's claim on a step lasts (5 to 3600 s): a replica killed mid-step holds
+    /// its steps this long before another takes them over. Provider deadlines are kept below it.
+    pub claim_lease_secs: u64,
     /// The longest one provider step of a worker (open the store, one call) may take; kept below
     /// the claim lease so no worker holds a step past it.
     pub provider_call_timeout_ms: u64,
@@ -144,6 +147,7 @@ impl Default for Config {
             head_job_poll_ms: 10_000,
             // Cloud endpoints and provider deadlines.
             endpoint_allow: Vec::new(),
+            claim_lease_secs: 60,
             provider_call_timeout_ms: 30_000,
             reconcile_target_budget_secs: 120,
             reconcile_concurrency: 4,

@@ -41,7 +41,7 @@ pub async fn build_core(config: &Config) -> anyhow::Result<Core> {
         data_dir: absolute_data_dir(config)?,
         public_url: config.public_url.clone(),
         install_id,
-        jobs: crate::domain::JobSettings::from_config(config),
+        jobs: crate::domain::JobSettings::from_config(config)?,
         stores: Default::default(),
         worker_wake: Default::default(),
         endpoints: crate::providers::endpoints::EndpointPolicy::new(&config.endpoint_allow),

@@ -137,6 +137,9 @@ pub struct JobSettings {
     pub reconcile_grace_ms: i64,
     /// Between two status polls of a run's head job (`jobs::head_jobs`).
     pub head_job_poll_ms: i64,
+    /// How long a worker's claim on a step lasts (`jobs`): a step's provider deadline, and the
+    /// time to record its outcome, fit inside it.
+    pub claim_lease_ms: i64,
     // --- Provider deadlines (issue 10, item 3) ---
     /// The deadline of one provider step of a worker; always below the claim lease.
     pub provider_call_timeout_ms: u64,
@@ -147,8 +150,17 @@ pub struct JobSettings {
 }
 
 impl JobSettings {
-    pub fn from_config(config: &crate::config::Config) -> JobSettings {
-        JobSettings {
+    /// The settings, checked: a claim lease out of its range stops the start with its name.
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<JobSettings> {
+        use crate::jobs::{lease_margin_ms, MAX_LEASE_SECS, MIN_LEASE_SECS};
+        let lease = config.claim_lease_secs;
+        if !(MIN_LEASE_SECS..=MAX_LEASE_SECS).contains(&lease) {
+            anyhow::bail!(
+                "claim_lease_secs is {lease}; it must be {MIN_LEASE_SECS} to {MAX_LEASE_SECS} seconds"
+            );
+        }
+        let claim_lease_ms = (lease * 1000) as i64;
+        Ok(JobSettings {
             workers: config.workers,
             poll_ms: config.worker_poll_ms.max(10),
             heartbeat_timeout_ms: (config.run_heartbeat_timeout_secs * 1000) as i64,
@@ -159,13 +171,14 @@ impl JobSettings {
             reconcile_interval_secs: config.reconcile_interval_secs,
             reconcile_grace_ms: (config.reconcile_grace_secs * 1000) as i64,
             head_job_poll_ms: config.head_job_poll_ms.max(10) as i64,
+            claim_lease_ms,
             // Provider deadlines: a step must end, answered or abandoned, before its lease does.
             provider_call_timeout_ms: config
                 .provider_call_timeout_ms
-                .clamp(100, (crate::jobs::LEASE_MS - crate::jobs::LEASE_MARGIN_MS) as u64),
+                .clamp(100, (claim_lease_ms - lease_margin_ms(claim_lease_ms)) as u64),
             reconcile_target_budget_ms: config.reconcile_target_budget_secs.max(1) * 1000,
             reconcile_concurrency: config.reconcile_concurrency.max(1),
-        }
+        })
     }
 }
 
@@ -196,5 +209,29 @@ impl Core {
         event.workspace_id = workspace_id;
         self.record(event).await;
         refusal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JobSettings;
+    use crate::config::Config;
+
+    fn with_lease(claim_lease_secs: u64, provider_call_timeout_ms: u64) -> anyhow::Result<JobSettings> {
+        JobSettings::from_config(&Config { claim_lease_secs, provider_call_timeout_ms, ..Config::default() })
+    }
+
+    #[test]
+    fn the_claim_lease_bounds_the_provider_deadline_and_is_refused_out_of_range() {
+        let default = JobSettings::from_config(&Config::default()).unwrap();
+        assert_eq!((default.claim_lease_ms, default.provider_call_timeout_ms), (60_000, 30_000));
+        // A deadline longer than the lease leaves it a sixth to record the outcome in.
+        assert_eq!(with_lease(60, 120_000).unwrap().provider_call_timeout_ms, 50_000);
+        let short = with_lease(12, 30_000).unwrap();
+        assert_eq!((short.claim_lease_ms, short.provider_call_timeout_ms), (12_000, 10_000));
+        for refused in [0, 4, 3601] {
+            let error = with_lease(refused, 30_000).expect_err("refused").to_string();
+            assert!(error.contains("claim_lease_secs is") && error.contains("5 to 3600"), "{error}");
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! a delete never gives up on a transient failure, and a permanent one leaves the copy `failed`
 //! for the reconciler and for people to see.
 
-use super::{backoff_ms, later, with_deadline, LEASE_MS};
+use super::{backoff_ms, later, with_deadline};
 use crate::db::run_copies::{self, CopyClaim};
 use crate::db::secrets::Owner;
 use crate::domain::Core;
@@ -13,7 +13,8 @@ use app::model::{CopyState, SecretSource};
 
 /// Does the most overdue copy step, if any. `Ok(false)` when nothing was due.
 pub async fn step(services: &Core, now: i64) -> anyhow::Result<bool> {
-    let Some(claim) = run_copies::claim_due(&services.db, now, now + LEASE_MS).await? else {
+    let lease_end = now + services.jobs.claim_lease_ms;
+    let Some(claim) = run_copies::claim_due(&services.db, now, lease_end).await? else {
         return Ok(false);
     };
     let started = tokio::time::Instant::now();

@@ -9,7 +9,7 @@
 //!
 //! Ended runs are not polled: their cleanup (`run_steps`) stops a job still going.
 
-use super::{backoff_ms, later, with_deadline, LEASE_MS};
+use super::{backoff_ms, later, with_deadline};
 use crate::db::head_jobs::{self, HeadJobClaim};
 use crate::db::runs;
 use crate::domain::runs::head_job::{ended_early_message, state_reason};
@@ -20,7 +20,8 @@ use tokio::time::Instant;
 
 /// Does the most overdue head job step, if any. `Ok(false)` when nothing was due.
 pub async fn step(services: &Core, now: i64) -> anyhow::Result<bool> {
-    let Some(claim) = head_jobs::claim_due(&services.db, now, now + LEASE_MS).await? else {
+    let lease_end = now + services.jobs.claim_lease_ms;
+    let Some(claim) = head_jobs::claim_due(&services.db, now, lease_end).await? else {
         return Ok(false);
     };
     let started = Instant::now();

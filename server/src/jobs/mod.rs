@@ -20,10 +20,17 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// How long a claim lasts: longer than any single provider step (`with_deadline`).
-pub const LEASE_MS: i64 = 60_000;
-/// What a step's deadline leaves of the lease, to record the outcome before the lease ends.
-pub const LEASE_MARGIN_MS: i64 = 10_000;
+/// The shortest claim lease a configuration may set (`STRONGROOM_CLAIM_LEASE_SECS`): a step's
+/// provider deadline must fit inside it with room to record the outcome.
+pub const MIN_LEASE_SECS: u64 = 5;
+/// The longest: a killed replica's steps wait this long for another to take them over.
+pub const MAX_LEASE_SECS: u64 = 3600;
+
+/// What a step's deadline leaves of a lease of `lease_ms`, to record the outcome before the
+/// lease ends: a sixth (10 s of the default 60 s).
+pub fn lease_margin_ms(lease_ms: i64) -> i64 {
+    lease_ms / 6
+}
 
 /// Runs one provider step (opening the store and its call) within the configured deadline, which
 /// is below the claim lease: a step that has not answered by then is abandoned as `Unavailable`

@@ -7,7 +7,7 @@
 //!   tidy-up, then `cleaned`; or
 //!   `cleanup_failed` if a copy could not be deleted (the reconciler keeps trying).
 
-use super::{backoff_ms, head_jobs, later, with_deadline, LEASE_MS};
+use super::{backoff_ms, head_jobs, later, with_deadline};
 use crate::db::{run_copies, runs};
 use crate::domain::Core;
 use crate::providers::{CreatedCopy, ProviderError};
@@ -15,7 +15,8 @@ use app::model::{CopyState, RunStage, RunStatus};
 use tokio::time::Instant;
 
 pub async fn step(services: &Core, now: i64) -> anyhow::Result<bool> {
-    let Some(claim) = runs::claim_due_step(&services.db, now, now + LEASE_MS).await? else {
+    let lease_end = now + services.jobs.claim_lease_ms;
+    let Some(claim) = runs::claim_due_step(&services.db, now, lease_end).await? else {
         return Ok(false);
     };
     let started = Instant::now();
@@ -52,7 +53,8 @@ pub async fn step(services: &Core, now: i64) -> anyhow::Result<bool> {
                     let at = later(now, started);
                     // A target that starts the head job itself has its submit due from now on
                     // (leased to this step), in the same write: see `db::head_jobs`.
-                    let submit_lease = store.head_jobs().is_some().then_some(at + LEASE_MS);
+                    let submit_lease =
+                        store.head_jobs().is_some().then_some(at + services.jobs.claim_lease_ms);
                     if runs::mark_launched(&services.db.pool, &claim.id, &env, at, submit_lease).await? {
                         tracing::info!(
                             workflow_id = %claim.id, copies = created.len(),

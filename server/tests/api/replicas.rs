@@ -166,7 +166,7 @@ async fn two_replicas_share_sessions_and_one_finishes_the_runs_of_the_other_afte
         runs.push(body["workflowId"].as_str().unwrap().to_string());
     }
 
-    // B finishes every run's copies (those A held are retried once A's claims lapse: 60 s).
+    // B finishes every run's copies (those A held are retried once A's claims lapse: 15 s here).
     wait_all(&b, &user, ws, &runs, "launched", Duration::from_secs(150)).await;
     let launched_after = started.elapsed();
     let held = fake.secrets();

@@ -13,7 +13,7 @@ use super::exec::{self, Output};
 use super::head_script::{head_script, nextflow_config, ScriptInput};
 use super::layout::{self, CONFIG_FILE, JOB_ID_FILE, LOG_FILE, PARAMS_FILE, SCRIPT_FILE, TOKEN_FILE};
 use super::run_files;
-use super::scheduler::{job_id_is_valid, Runner, Submission};
+use super::scheduler::{job_id_is_valid, Runner, Submission, STOP_PAUSE};
 use super::store::SshStore;
 use crate::providers::{HeadJobSpec, HeadJobState, HeadJobs, ProviderError};
 use async_trait::async_trait;
@@ -150,19 +150,14 @@ impl HeadJobs for SshStore {
         .map_err(Into::into)
     }
 
+    /// Returns once the scheduler reports the job over (`Scheduler::cancel_until_over`), so the
+    /// cleanup that follows finds every file the job will ever write.
     async fn cancel(&self, workflow_id: &str, job_id: &str) -> Result<(), ProviderError> {
         self.require_pinned()?;
         layout::check_workflow_id(workflow_id)?;
-        let command = self.scheduler.cancel(job_id)?;
-        let scheduler = self.scheduler;
-        let command = &command;
+        let (scheduler, user) = (self.scheduler, &self.endpoint.user);
         self.with_connection("cancel the head job", |conn| async move {
-            let output = conn.run(command).await?;
-            if scheduler.cancel_done(&output) {
-                Ok(())
-            } else {
-                Err(SshError::Failed(format!("could not cancel job {job_id}: {}", output.reason())))
-            }
+            scheduler.cancel_until_over(conn.as_ref(), job_id, user, STOP_PAUSE).await
         })
         .await
         .map_err(Into::into)

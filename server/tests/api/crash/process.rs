@@ -31,6 +31,9 @@ impl ServerProcess {
             .env("STRONGROOM_MAX_CREATE_ATTEMPTS", "1000")
             .env("STRONGROOM_RECONCILE_INTERVAL_SECS", "1")
             .env("STRONGROOM_RECONCILE_GRACE_SECS", "0")
+            // A killed process's claims lapse after 15 s, not the default 60: the tests wait for
+            // that once or more. Provider steps then get 12.5 s, still far above these fakes'.
+            .env("STRONGROOM_CLAIM_LEASE_SECS", "15")
             .env("STRONGROOM_ENDPOINT_ALLOW", crate::helpers::endpoint_allow().join(","))
             .envs(extra.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())

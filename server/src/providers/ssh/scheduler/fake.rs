@@ -4,7 +4,9 @@ use super::{Output, Runner, SshError};
 use async_trait::async_trait;
 use std::sync::Mutex;
 
-/// Answers the first command whose line starts with a given prefix; records every line.
+/// Answers the first command whose line starts with a given prefix; records every line. A
+/// prefix given more than once answers with each of its outputs in turn, then the last again
+/// (a job's state as it changes).
 pub struct FakeRunner {
     answers: Vec<(&'static str, Output)>,
     pub lines: Mutex<Vec<String>>,
@@ -31,11 +33,15 @@ impl FakeRunner {
 #[async_trait]
 impl Runner for FakeRunner {
     async fn run(&self, line: &str) -> Result<Output, SshError> {
-        self.lines.lock().unwrap().push(line.to_owned());
-        self.answers
-            .iter()
-            .find(|(prefix, _)| line.starts_with(prefix))
-            .map(|(_, output)| output.clone())
-            .ok_or_else(|| SshError::Rejected(format!("no canned answer for {line}")))
+        let mut lines = self.lines.lock().unwrap();
+        let Some((prefix, _)) = self.answers.iter().find(|(prefix, _)| line.starts_with(prefix)) else {
+            return Err(SshError::Rejected(format!("no canned answer for {line}")));
+        };
+        // The earlier lines this prefix answered tell which of its outputs comes now.
+        let asked = lines.iter().filter(|l| l.starts_with(prefix)).count();
+        lines.push(line.to_owned());
+        let outputs: Vec<&Output> =
+            self.answers.iter().filter(|(p, _)| p == prefix).map(|(_, output)| output).collect();
+        Ok(outputs[asked.min(outputs.len() - 1)].clone())
     }
 }

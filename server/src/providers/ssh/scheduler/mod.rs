@@ -8,6 +8,7 @@ mod lsf;
 mod moab;
 mod pbs;
 mod slurm;
+mod stop;
 mod uge;
 
 use super::errors::SshError;
@@ -15,6 +16,7 @@ use super::exec::Output;
 use crate::providers::HeadJobState;
 use app::model::HpcScheduler;
 use async_trait::async_trait;
+pub use stop::STOP_PAUSE;
 
 /// A batch system reached over SSH.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
