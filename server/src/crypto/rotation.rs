@@ -94,7 +94,7 @@ pub async fn rotate(
         }
         // Activation re-counts the rows under other keys in its own transaction: a row the
         // server sealed under the old key since this pass read the table keeps the old key active.
-        if key_rotation::activate(pool, new.id()).await? == 0 {
+        if key_rotation::activate(&db, new.id()).await? == 0 {
             return Ok(Outcome::Finished {
                 old_key_id: old.id().to_string(),
                 new_key_id: new.id().to_string(),

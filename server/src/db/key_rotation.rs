@@ -158,8 +158,11 @@ pub async fn store_rewrapped(
 /// Makes `new_key_id` the active key and retires every other one, in one transaction, provided
 /// no sealed row (secret, credentials or managed credentials) is under any other key. Returns the
 /// number of such rows (0 = done).
-pub async fn activate(pool: &AnyPool, new_key_id: &str) -> Result<i64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+///
+/// It reads, then writes: on SQLite the transaction takes the write lock first (`Db::begin`), or
+/// a server writing meanwhile would have the first write refused at once ("database is locked").
+pub async fn activate(db: &super::Db, new_key_id: &str) -> Result<i64, sqlx::Error> {
+    let mut tx = db.begin().await?;
     let remaining: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM ({ALL_KEY_IDS}) AS sealed WHERE key_id <> $1"
     )))
