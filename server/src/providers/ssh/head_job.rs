@@ -163,8 +163,11 @@ impl HeadJobs for SshStore {
             })
             .await?;
         if !over {
-            tracing::warn!(host = %self.endpoint.host, account = %self.endpoint.user, workflow_id, job_id,
-                "head job cancelled but still stopping; the cleanup goes on, the reconciler removes what it writes later");
+            tracing::warn!(
+                host = %self.endpoint.host, account = %self.endpoint.user, workflow_id, job_id,
+                "head job cancelled but still stopping; the cleanup goes on, and the reconciler \
+                 removes what the job writes later"
+            );
         }
         Ok(())
     }
