@@ -15,6 +15,8 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    /// Page renders that missed their deadline and were tried again (`page_deadline`).
+    pub page_retries: IntCounterVec,
 }
 
 impl Metrics {
@@ -30,9 +32,19 @@ impl Metrics {
             &["route", "method"],
         )
         .expect("valid metric");
+        let page_retries = IntCounterVec::new(
+            Opts::new(
+                "page_render_retries_total",
+                "Page renders that missed their deadline and were tried again, by route and by how the \
+                 second try ended (rendered, or unavailable: answered 503)",
+            ),
+            &["route", "outcome"],
+        )
+        .expect("valid metric");
         registry.register(Box::new(requests.clone())).expect("unique metric");
         registry.register(Box::new(latency.clone())).expect("unique metric");
-        Metrics { registry, requests, latency }
+        registry.register(Box::new(page_retries.clone())).expect("unique metric");
+        Metrics { registry, requests, latency, page_retries }
     }
 
     fn render(&self) -> Result<String, prometheus::Error> {

@@ -4,6 +4,7 @@
 
 use crate::http::middleware::authenticate;
 use crate::http::middleware::browser_headers::browser_headers;
+use crate::http::middleware::page_deadline::{PageDeadlineLayer, PAGE_DEADLINE};
 use crate::http::middleware::unfinished_bodies::watch_unfinished_bodies;
 use crate::http::ops;
 use crate::http::state::AppState;
@@ -28,6 +29,9 @@ pub fn router(state: AppState) -> Router {
             },
             move || app::shell(leptos_options.clone()),
         )
+        // The pages alone (a route layer, so not the static files below): a render that never
+        // finishes is tried once more, then answered with a 503 (`page_deadline` says why).
+        .route_layer(PageDeadlineLayer::new(PAGE_DEADLINE, state.metrics.page_retries.clone()))
         // The compiled site's files, and the 404 page for anything else.
         .fallback_service(crate::http::site_files::service(&state));
 

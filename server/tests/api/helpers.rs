@@ -306,12 +306,29 @@ pub async fn body_of(what: &str, response: Response) -> Vec<u8> {
 }
 
 /// Every thread's stack, from gdb attached to this process (empty when gdb is missing).
+///
+/// gdb writes to a file, not a pipe: it stops every thread of this process while it prints,
+/// the one that would read the pipe included, so more than a pipe's 64 KiB of stacks (a few
+/// dozen threads: one test server's runtime and SQLite workers each) left gdb waiting for that
+/// reader and the reader for gdb, and the whole test binary hung.
 fn thread_stacks() -> String {
     let pid = std::process::id().to_string();
-    let output =
-        std::process::Command::new("gdb").args(["-p", &pid, "-batch", "-ex", "thread apply all bt"]).output();
-    match output {
-        Ok(output) => String::from_utf8_lossy(&output.stdout).into_owned(),
+    let stacks = match tempfile::NamedTempFile::new() {
+        Ok(file) => file,
+        Err(e) => return format!("(no stacks: no file for them: {e})"),
+    };
+    let stdout = match stacks.reopen() {
+        Ok(file) => file,
+        Err(e) => return format!("(no stacks: no file for them: {e})"),
+    };
+    let status = std::process::Command::new("gdb")
+        .args(["-p", &pid, "-batch", "-ex", "thread apply all bt"])
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout)
+        .stderr(std::process::Stdio::null())
+        .status();
+    match status {
+        Ok(_) => std::fs::read_to_string(stacks.path()).unwrap_or_else(|e| format!("(no stacks: {e})")),
         Err(e) => format!("(no stacks: gdb did not run: {e})"),
     }
 }
