@@ -3,19 +3,20 @@
 //! Now and then a page's server-side render waits forever: every thread of the server is idle,
 //! the render's future is pending, and nothing is left to wake it (thread stacks taken by the
 //! integration tests' hang watch, 2026-12-02: twice in one run of the API tests with four at a
-//! time; the browser suite has seen the same as a page whose body never ended). Leptos has
-//! mended several such lost wake-ups between its resources and `<Suspense>` (leptos#4851,
-//! leptos#4673, the fixes are in the versions used here) and still lists others as open
-//! (leptos#4578). The race is rare, so a second render of the same request almost always
+//! time; the browser suite has seen what is likely the same, a page whose body never ended).
+//! Leptos has mended several such lost wake-ups between its resources and `<Suspense>`
+//! (leptos#4851, leptos#4673, the fixes are in the versions used here) and still lists others as
+//! open (leptos#4578). The race is rare, so a second render of the same request almost always
 //! finishes: a page that has not finished, body included, within `PAGE_DEADLINE` is logged and
 //! rendered once more; when that one does not finish either, the browser gets a 503 asking it to
 //! try again, never a page that loads forever.
 //!
 //! Only GET and HEAD are tried again: pages change nothing (`proof::get_is_safe`), except that a
 //! refusal met while rendering is recorded in the audit log, so a page refused and rendered twice
-//! has two `access.denied` entries. The whole page is read here before it is sent: a page is
-//! rendered completely before its first byte anyway (`SsrMode::Async`), and reading it whole is
-//! what lets a stalled ending be tried again too.
+//! has two `access.denied` entries. The whole page is read here before it is sent, which is
+//! what lets a stalled ending be tried again too. Pages that load data render whole before their
+//! first byte anyway (`SsrMode::Async`); the others (sign-in, set-up, your secrets, tokens…)
+//! streamed their data after the frame and now send both together, milliseconds later.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::MatchedPath;
