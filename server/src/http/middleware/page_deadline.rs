@@ -86,8 +86,7 @@ where
         let retries = self.retries.clone();
         Box::pin(async move {
             if !matches!(*request.method(), Method::GET | Method::HEAD) {
-                let mut ready = ready;
-                return ready.call(request).await;
+                return ready.oneshot(request).await;
             }
             let again = bodiless_copy(&request);
             if let Some(page) = render_within(ready.clone(), request, deadline).await {
@@ -115,10 +114,7 @@ where
     S: Service<Request<Body>, Response = Response, Error = Infallible>,
 {
     let rendered = async {
-        let response = match service.oneshot(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        };
+        let Ok(response) = service.oneshot(request).await;
         let (parts, body) = response.into_parts();
         let body = to_bytes(body, PAGE_LIMIT).await.ok()?;
         Some(Response::from_parts(parts, Body::from(body)))
@@ -160,8 +156,8 @@ mod tests {
         PageDeadlineLayer::new(SHORT, crate::http::ops::Metrics::new().page_retries)
     }
 
-    /// A page handler whose first `hangs` renders never finish: those before `stall_body` never
-    /// answer, the others answer and then never end their body.
+    /// A page handler whose first `hangs` renders never finish: without `stall_body` they never
+    /// answer, with it they answer and then never end their body.
     fn handler(
         hangs: usize,
         stall_body: bool,
