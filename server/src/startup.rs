@@ -52,6 +52,7 @@ pub async fn build_core(config: &Config) -> anyhow::Result<Core> {
         azure: crate::providers::azure::AzureAuthority::new(&config.azure_authority_host)
             .map_err(|e| anyhow::anyhow!("azure_authority_host: {e}"))?,
         recent_tokens: Default::default(),
+        recent_secret_reads: Default::default(),
     })
 }
 

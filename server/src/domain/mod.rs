@@ -8,6 +8,7 @@ pub mod accounts;
 mod audit_trail;
 pub mod compute;
 pub mod identities;
+pub mod recent;
 pub mod runs;
 pub mod secrets;
 pub mod workspaces;
@@ -121,6 +122,9 @@ pub struct Core {
     /// Personal access tokens resolved within the last second (`accounts::recent_tokens`):
     /// filled by the bearer check, emptied when a token is revoked or a user disabled.
     pub recent_tokens: accounts::recent_tokens::RecentTokens,
+    /// Describes and lists of secrets answered within the last second (`secrets::recent_reads`):
+    /// emptied after every audited commit.
+    pub recent_secret_reads: secrets::recent_reads::RecentSecretReads,
 }
 
 /// Timing of the run lifecycle and the background jobs, from the configuration.
@@ -190,7 +194,11 @@ impl Core {
     /// whose audit entry cannot be written does not happen.
     pub async fn commit_audited(&self, mut tx: Tx<'static>, event: Event) -> Result<(), AppError> {
         crate::audit::append(&mut tx, event, now_ms()).await.map_err(internal)?;
-        tx.commit().await.map_err(internal)
+        tx.commit().await.map_err(internal)?;
+        // After the commit: a read that began before it is not kept (`recent`'s generation),
+        // and one after it sees the change.
+        self.recent_secret_reads.forget_all();
+        Ok(())
     }
 
     /// Records an event with no action to roll back (a denied request, a failed sign-in).

@@ -33,6 +33,7 @@ mod ops;
 mod orgs;
 mod participants;
 mod proof;
+mod recent_reads;
 mod replicas;
 mod run_tokens;
 mod runs;

@@ -10,13 +10,10 @@
 //! `TRUST_FOR` may accept it that much longer. Run tokens are never kept: their run's end must
 //! stop them at once, and they are used a few times a minute.
 
+use crate::domain::recent::Recent;
 use app::model::SessionUser;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-/// How long a resolved token is taken on trust without asking the database again.
-pub const TRUST_FOR: Duration = Duration::from_secs(1);
+pub use crate::domain::recent::TRUST_FOR;
 
 /// More distinct tokens than this within `TRUST_FOR` empties the map before the next entry, so
 /// a flood of tokens cannot grow it.
@@ -28,70 +25,44 @@ pub struct ResolvedToken {
     pub expires_at: Option<i64>,
 }
 
-struct Entry {
-    token: ResolvedToken,
-    resolved: Instant,
-}
-
-#[derive(Default)]
+/// Keyed by the token's SHA-256, never the token.
 pub struct RecentTokens {
-    entries: Mutex<Entries>,
+    by_hash: Recent<String, ResolvedToken>,
 }
 
-#[derive(Default)]
-struct Entries {
-    by_hash: HashMap<String, Entry>,
-    /// Counts `forget_all` calls. A token read from the database before a revocation committed
-    /// must not be put back after it: `put` takes the generation seen before the read.
-    generation: u64,
+impl Default for RecentTokens {
+    fn default() -> RecentTokens {
+        RecentTokens { by_hash: Recent::new(MAX_ENTRIES) }
+    }
 }
 
 impl RecentTokens {
     /// The token resolved within `TRUST_FOR` and not expired at `now_ms`, if any.
     pub fn get(&self, token_hash: &str, now_ms: i64) -> Option<ResolvedToken> {
-        let entries = self.lock();
-        let entry = entries.by_hash.get(token_hash)?;
-        let fresh = entry.resolved.elapsed() < TRUST_FOR;
-        let unexpired = entry.token.expires_at.is_none_or(|at| at > now_ms);
-        (fresh && unexpired).then(|| entry.token.clone())
+        let token = self.by_hash.get(token_hash)?;
+        token.expires_at.is_none_or(|at| at > now_ms).then_some(token)
     }
 
     /// Take before reading the token's row; give to `put` after.
     pub fn generation(&self) -> u64 {
-        self.lock().generation
+        self.by_hash.generation()
     }
 
     /// Keeps a token read from the database, unless a `forget_all` came since `generation`.
     pub fn put(&self, token_hash: String, token: ResolvedToken, generation: u64) {
-        let mut entries = self.lock();
-        if entries.generation != generation {
-            return;
-        }
-        if entries.by_hash.len() >= MAX_ENTRIES {
-            entries.by_hash.retain(|_, entry| entry.resolved.elapsed() < TRUST_FOR);
-            if entries.by_hash.len() >= MAX_ENTRIES {
-                entries.by_hash.clear();
-            }
-        }
-        entries.by_hash.insert(token_hash, Entry { token, resolved: Instant::now() });
+        self.by_hash.put(token_hash, token, 1, generation);
     }
 
     /// A token was revoked or a user disabled: nothing kept may be trusted any more.
     pub fn forget_all(&self) {
-        let mut entries = self.lock();
-        entries.generation += 1;
-        entries.by_hash.clear();
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
-        // The map holds no invariant a panicking holder could break halfway.
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.by_hash.forget_all();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn token(expires_at: Option<i64>) -> ResolvedToken {
         let user = SessionUser {
@@ -127,7 +98,7 @@ mod tests {
         for i in 0..MAX_ENTRIES + 5 {
             recent.put(format!("h{i}"), token(None), 0);
         }
-        assert!(recent.lock().by_hash.len() <= MAX_ENTRIES);
+        assert!(recent.by_hash.weight() <= MAX_ENTRIES);
         assert!(recent.get(&format!("h{}", MAX_ENTRIES + 4), 0).is_some(), "the newest is kept");
         recent.forget_all();
         assert!(recent.get(&format!("h{}", MAX_ENTRIES + 4), 0).is_none());

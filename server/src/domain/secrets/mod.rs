@@ -5,6 +5,7 @@
 //! an error. Workspace secrets follow the role table (read: every role; write: owner, admin,
 //! maintain); a user's own secrets are reachable by that user alone, whatever their roles.
 
+pub mod recent_reads;
 pub mod sealing;
 
 use crate::audit::Event;
@@ -17,6 +18,8 @@ use app::error::AppError;
 use app::model::*;
 use app::ports::{Page, SecretsPort};
 use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+use recent_reads::{workspace_of, DescribeKey, ListKey};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
@@ -44,6 +47,20 @@ pub(crate) fn not_found() -> AppError {
 impl Secrets {
     pub fn new(core: Arc<Core>) -> Secrets {
         Secrets { core }
+    }
+
+    /// A batched, audited write (`audit::batch`). Once it is committed, what was kept of earlier
+    /// reads is forgotten, so the next describe or list here sees it (`recent_reads`).
+    async fn write<T, F>(&self, action: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut db::Tx<'static>) -> BoxFuture<'c, Result<(T, Event), AppError>>
+            + Send
+            + 'static,
+    {
+        let outcome = self.core.writes.write(action).await;
+        self.core.recent_secret_reads.forget_all();
+        outcome
     }
 
     /// The storage owner for a scope, once the caller may use `permission` there.
@@ -106,15 +123,23 @@ impl SecretsPort for Secrets {
         max: i64,
         offset: i64,
     ) -> Result<Page<SecretMeta>, AppError> {
+        let recent = &self.core.recent_secret_reads.lists;
+        let key = ListKey { user_id: actor.id, workspace_id: workspace_of(scope), search, max, offset };
+        if let Some(kept) = recent.get(&key) {
+            return Ok(kept);
+        }
+        let generation = recent.generation();
         let owner = self.secret_owner(actor, scope, Permission::ReadWorkspace).await?;
         if !(1..=10_000).contains(&max) || offset < 0 {
             return Err(AppError::bad_request("max must be 1 to 10000 and offset 0 or more."));
         }
         let (rows, total) =
-            secrets::list(&self.core.db, owner, &search, max, offset).await.map_err(internal)?;
+            secrets::list(&self.core.db, owner, &key.search, max, offset).await.map_err(internal)?;
         let mut secrets: Vec<SecretMeta> = rows.into_iter().map(meta).collect();
         self.mark_overrides(actor, owner, &mut secrets).await?;
-        Ok(Page { items: secrets, total })
+        let page = Page { items: secrets, total };
+        recent.put(key, page.clone(), page.items.len().max(1), generation);
+        Ok(page)
     }
 
     async fn describe_secret(
@@ -123,6 +148,12 @@ impl SecretsPort for Secrets {
         scope: SecretScope,
         id: i64,
     ) -> Result<SecretMeta, AppError> {
+        let recent = &self.core.recent_secret_reads.describes;
+        let key = DescribeKey { user_id: actor.id, workspace_id: workspace_of(scope), secret_id: id };
+        if let Some(kept) = recent.get(&key) {
+            return Ok(kept);
+        }
+        let generation = recent.generation();
         let found = match scope {
             // The busiest read: the role and the secret come in one round trip.
             SecretScope::Workspace(workspace_id) => {
@@ -134,7 +165,9 @@ impl SecretsPort for Secrets {
                 secrets::find(&self.core.db.pool, Owner::User(actor.id), id).await.map_err(internal)?
             }
         };
-        found.map(meta).ok_or_else(not_found)
+        let secret = found.map(meta).ok_or_else(not_found)?;
+        recent.put(key, secret.clone(), 1, generation);
+        Ok(secret)
     }
 
     /// 204 when the name is valid and free, 409 when taken, 400 when it breaks the rule.
@@ -165,8 +198,6 @@ impl SecretsPort for Secrets {
         let now = now_ms();
         let (core, actor_row) = (self.core.clone(), actor.clone());
         let id = self
-            .core
-            .writes
             .write(move |tx| {
                 Box::pin(async move {
                     let id = match secrets::insert_placeholder(tx, owner, &name, actor_row.id, now).await {
@@ -201,21 +232,17 @@ impl SecretsPort for Secrets {
         check_secret_value_len(value.expose_secret().len()).map_err(AppError::BadRequest)?;
         let now = now_ms();
         let (core, actor_row) = (self.core.clone(), actor.clone());
-        self.core
-            .writes
-            .write(move |tx| {
-                Box::pin(async move {
-                    let (version, name) = secrets::current_version(tx, owner, id)
-                        .await
-                        .map_err(internal)?
-                        .ok_or_else(not_found)?;
-                    sealing::seal_into(&core, tx, owner, id, version + 1, &value, now).await?;
-                    let event = secret_event(&actor_row, "secret.updated", owner, id, &name)
-                        .detail(format!("version {}", version + 1));
-                    Ok(((), event))
-                })
+        self.write(move |tx| {
+            Box::pin(async move {
+                let (version, name) =
+                    secrets::current_version(tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
+                sealing::seal_into(&core, tx, owner, id, version + 1, &value, now).await?;
+                let event = secret_event(&actor_row, "secret.updated", owner, id, &name)
+                    .detail(format!("version {}", version + 1));
+                Ok(((), event))
             })
-            .await?;
+        })
+        .await?;
         tracing::info!(secret_id = id, scope = owner.scope(), by = actor.id, "secret updated");
         Ok(())
     }
@@ -223,16 +250,13 @@ impl SecretsPort for Secrets {
     async fn delete_secret(&self, actor: &SessionUser, scope: SecretScope, id: i64) -> Result<(), AppError> {
         let owner = self.secret_owner(actor, scope, Permission::WriteSecrets).await?;
         let actor_row = actor.clone();
-        self.core
-            .writes
-            .write(move |tx| {
-                Box::pin(async move {
-                    let name =
-                        secrets::delete(tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
-                    Ok(((), secret_event(&actor_row, "secret.deleted", owner, id, &name)))
-                })
+        self.write(move |tx| {
+            Box::pin(async move {
+                let name = secrets::delete(tx, owner, id).await.map_err(internal)?.ok_or_else(not_found)?;
+                Ok(((), secret_event(&actor_row, "secret.deleted", owner, id, &name)))
             })
-            .await?;
+        })
+        .await?;
         tracing::info!(secret_id = id, scope = owner.scope(), by = actor.id, "secret deleted");
         Ok(())
     }
