@@ -6,9 +6,9 @@
 //! caller's role in the workspace, the secret's row, and for a list the override badges drawn
 //! from the caller's own secrets. Refusals and "not found" are never kept, so each is decided,
 //! and audited, afresh. Every change this server commits that could alter one of them (a
-//! secret's create, update or delete, a launch's `lastUsed`, a membership or role change, a
-//! workspace's removal, a user disabled: all of them audited, through `Core::commit_audited` or
-//! the batched secret writes) empties this memory after its commit, so the next read here sees
+//! secret's create, update or delete, a launch's `lastUsed`, a member added or removed, a role
+//! changed, a user disabled: all of them audited, through `Core::commit_audited` or the batched
+//! secret writes) empties this memory after its commit, so the next read here sees
 //! it. A change made elsewhere, on another replica or by the command line straight in the
 //! database, is seen within `recent::TRUST_FOR`, as for access tokens (`recent_tokens`).
 
