@@ -3,20 +3,22 @@
 //!
 //! Why: every audited action appends to one hash chain, and the head row that orders the chain
 //! stays locked from the append until the commit, so one transaction per action means one flush
-//! per action, one after the other (and on SQLite, one writer at a time anyway). Here a single
-//! writer task takes the actions queued meanwhile (up to `MAX_BATCH`), runs each inside one shared
-//! transaction under a savepoint of its own, chains the entries of those that succeeded, and
-//! commits them all with one flush. With no load a batch is one action: no added wait.
+//! per action, one after the other (and on SQLite, one writer at a time anyway). Here a writer
+//! task takes the actions queued meanwhile (up to `MAX_BATCH`), runs each inside one shared
+//! transaction under a savepoint of its own, then takes the head, chains the entries of those
+//! that succeeded, and commits them all with one flush. With no load a batch is one action: no
+//! added wait. On PostgreSQL two writers share the queue (`writers`).
 //!
 //! Guarantees (those of `append`): an action and its entry commit together or not at all (a
 //! failed action rolls back to its savepoint and leaves no entry; a failed append or commit fails
 //! every action of the batch); the chain stays one line with no gaps, since the batch holds the
-//! head row's lock, so single appends elsewhere and other replicas' batches wait for it; an
+//! head row's lock from its append to its commit, so single appends, the other writer and other
+//! replicas' batches wait for it; an
 //! action is answered only once its commit is durable.
 
 use super::{chained_row, client_ip, with_client_ip, Event};
 use crate::clock::now_ms;
-use crate::db::{audit, Db, Tx};
+use crate::db::{audit, Backend, Db, Tx};
 use crate::error::internal;
 use app::error::AppError;
 use futures_util::future::BoxFuture;
@@ -86,7 +88,10 @@ impl AuditedWrites {
         };
         let queue = self.queue.get_or_init(|| {
             let (queue, jobs) = mpsc::channel(QUEUE);
-            tokio::spawn(writer(self.db.clone(), jobs));
+            let (jobs, writers) = (Arc::new(tokio::sync::Mutex::new(jobs)), writers(self.db.backend));
+            for _ in 0..writers {
+                tokio::spawn(writer(self.db.clone(), jobs.clone(), writers));
+            }
             queue
         });
         queue.send(job).await.map_err(|_| internal("the audited-write queue is closed"))?;
@@ -108,10 +113,35 @@ where
     Box::new(action)
 }
 
-/// The writer task: one batch at a time, each of whatever was queued meanwhile.
-async fn writer(db: Db, mut jobs: mpsc::Receiver<Job>) {
+/// Batches in flight at once. On PostgreSQL each statement of a batch is a round trip to another
+/// process, one after the other on one connection, and a batch takes the chain's head only after
+/// its actions (`run_batch`): two writers run two batches' actions side by side, and only their
+/// appends and commits take turns. On SQLite a transaction holds the database's one write lock
+/// from its start (`BEGIN IMMEDIATE`), so a second writer would only wait.
+fn writers(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 2,
+    }
+}
+
+/// A writer task: one batch at a time. The writers take turns at the queue, each taking its
+/// share of what is waiting (at least one action), so that a burst is split between them rather
+/// than left whole to the first.
+async fn writer(db: Db, jobs: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>, writers: usize) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        let received = {
+            let mut jobs = jobs.lock().await;
+            // With nothing waiting yet, whatever arrives together up to a writer's part of
+            // `MAX_BATCH` (all of it with one writer, as before).
+            let waiting = if jobs.is_empty() { MAX_BATCH } else { jobs.len() };
+            let share = waiting.div_ceil(writers).clamp(1, MAX_BATCH);
+            jobs.recv_many(&mut batch, share).await
+        };
+        if received == 0 {
+            return;
+        }
         commit_batch(&db, std::mem::take(&mut batch)).await;
     }
 }
@@ -140,18 +170,14 @@ async fn run_batch(
     done: &mut Vec<Finish>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    let (mut seq, mut last_hash) = audit::lock_head(&mut tx).await?;
-    let mut entries = Vec::with_capacity(jobs.len());
+    let mut events = Vec::with_capacity(jobs.len());
     for job in jobs.by_ref() {
         sqlx::query("SAVEPOINT audited_action").execute(&mut *tx).await?;
         let ran = AssertUnwindSafe(with_client_ip(job.ip, (job.action)(&mut tx))).catch_unwind().await;
         match ran {
             Ok(Ok(event)) => {
                 sqlx::query("RELEASE SAVEPOINT audited_action").execute(&mut *tx).await?;
-                seq += 1;
-                let entry = chained_row(seq, last_hash, event, now_ms());
-                last_hash = entry.hash.clone();
-                entries.push(entry);
+                events.push(event);
                 done.push(job.finish);
             }
             Ok(Err(error)) => {
@@ -164,7 +190,19 @@ async fn run_batch(
             }
         }
     }
-    audit::insert_chained(&mut tx, &entries).await?;
+    if !events.is_empty() {
+        // The head last, after the actions, and held to the commit as by every append: a batch
+        // holding it waits on no row another transaction holds, so no two wait on each other.
+        let (mut seq, mut last_hash) = audit::lock_head(&mut tx).await?;
+        let mut entries = Vec::with_capacity(events.len());
+        for event in events {
+            seq += 1;
+            let entry = chained_row(seq, last_hash, event, now_ms());
+            last_hash = entry.hash.clone();
+            entries.push(entry);
+        }
+        audit::insert_chained(&mut tx, &entries).await?;
+    }
     tx.commit().await
 }
 
