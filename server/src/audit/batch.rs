@@ -13,8 +13,7 @@
 //! failed action rolls back to its savepoint and leaves no entry; a failed append or commit fails
 //! every action of the batch); the chain stays one line with no gaps, since the batch holds the
 //! head row's lock from its append to its commit, so single appends, the other writer and other
-//! replicas' batches wait for it; an
-//! action is answered only once its commit is durable.
+//! replicas' batches wait for it; an action is answered only once its commit is durable.
 
 use super::{chained_row, client_ip, with_client_ip, Event};
 use crate::clock::now_ms;
