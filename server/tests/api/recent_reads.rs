@@ -3,16 +3,13 @@
 //! read, one made straight in the database within a second.
 
 use crate::helpers::*;
+use crate::runs::create_secret;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 async fn create(app: &TestApp, who: &Client, ws: i64, name: &str) -> i64 {
-    let body = json!({ "name": name, "value": format!("value of {name}") });
-    let (status, created) =
-        app.send_json(who, Method::POST, &format!("/api/pipeline-secrets?workspaceId={ws}"), body).await;
-    assert_eq!(status, StatusCode::OK, "{created}");
-    created["secretId"].as_i64().unwrap()
+    create_secret(app, who, Some(ws), name, &format!("value of {name}")).await
 }
 
 async fn describe(app: &TestApp, who: &Client, ws: i64, id: i64) -> (StatusCode, Value) {

@@ -8,9 +8,9 @@
 //! and audited, afresh. Every change this server commits that could alter one of them (a
 //! secret's create, update or delete, a launch's `lastUsed`, a member added or removed, a role
 //! changed, a user disabled: all of them audited, through `Core::commit_audited` or the batched
-//! secret writes) empties this memory after its commit, so the next read here sees
-//! it. A change made elsewhere, on another replica or by the command line straight in the
-//! database, is seen within `recent::TRUST_FOR`, as for access tokens (`recent_tokens`).
+//! secret writes) empties this memory after its commit, so the next read here sees it. A change
+//! made elsewhere, on another replica or by the command line straight in the database, is seen
+//! within `recent::TRUST_FOR`, as for access tokens (`recent_tokens`).
 
 use crate::domain::recent::Recent;
 use app::model::{SecretMeta, SecretScope};

@@ -25,7 +25,14 @@ pub fn head_job_jobs(config: &mut server::config::Config) {
     config.head_job_poll_ms = 100;
 }
 
-pub async fn create_secret(app: &TestApp, client: &Client, workspace: Option<i64>, name: &str, value: &str) {
+/// Creates a secret (in `workspace`, or the caller's own) and returns its id.
+pub async fn create_secret(
+    app: &TestApp,
+    client: &Client,
+    workspace: Option<i64>,
+    name: &str,
+    value: &str,
+) -> i64 {
     let path = match workspace {
         Some(ws) => format!("/api/pipeline-secrets?workspaceId={ws}"),
         None => "/api/pipeline-secrets".to_string(),
@@ -33,6 +40,7 @@ pub async fn create_secret(app: &TestApp, client: &Client, workspace: Option<i64
     let (status, body) =
         app.send_json(client, Method::POST, &path, json!({ "name": name, "value": value })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    body["secretId"].as_i64().expect("the created secret's id")
 }
 
 pub async fn launch(app: &TestApp, client: &Client, ws: i64, body: Value) -> (StatusCode, Value) {
