@@ -45,6 +45,9 @@ async function pages(page: Page): Promise<[string, string][]> {
 
 for (const size of sizes) {
   test(`every page fits a ${size.name} screen (${size.width}×${size.height})`, async ({ page }) => {
+    // Fifteen pages, each loaded, measured, photographed and scanned by axe-core: 30 to 60 s
+    // alone on 2 cores, and over the suite's 60 s per test with a build beside it (2026-12-02).
+    test.setTimeout(240_000);
     await page.setViewportSize({ width: size.width, height: size.height });
     await signIn(page, admin);
     const dir = path.join(shots, size.name);
