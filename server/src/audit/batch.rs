@@ -15,13 +15,15 @@
 //! head row's lock from its append to its commit, so single appends, the other writer and other
 //! replicas' batches wait for it; an action is answered only once its commit is durable.
 
-use super::{chained_row, client_ip, with_client_ip, Event};
+use super::{chained_row, client_ip, savepoints, with_client_ip, Event};
 use crate::clock::now_ms;
 use crate::db::{audit, Backend, Db, Tx};
 use crate::error::internal;
 use app::error::AppError;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{mpsc, oneshot};
@@ -32,7 +34,7 @@ const MAX_BATCH: usize = 64;
 /// Actions waiting beyond this make their callers wait to queue (back-pressure, bounded memory).
 const QUEUE: usize = 1024;
 
-type Action = Box<dyn for<'c> FnOnce(&'c mut Tx<'static>) -> BoxFuture<'c, Result<Event, AppError>> + Send>;
+type Action = Box<dyn for<'c, 't> FnOnce(&'c mut Tx<'t>) -> BoxFuture<'c, Result<Event, AppError>> + Send>;
 type Finish = Box<dyn FnOnce(Result<(), AppError>) + Send>;
 
 struct Job {
@@ -64,9 +66,7 @@ impl AuditedWrites {
     pub async fn write<T, F>(&self, action: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut Tx<'static>) -> BoxFuture<'c, Result<(T, Event), AppError>>
-            + Send
-            + 'static,
+        F: for<'c, 't> FnOnce(&'c mut Tx<'t>) -> BoxFuture<'c, Result<(T, Event), AppError>> + Send + 'static,
     {
         let value = Arc::new(Mutex::new(None));
         let slot = value.clone();
@@ -107,7 +107,7 @@ impl AuditedWrites {
 /// transaction's borrow.
 fn erase<F>(action: F) -> Action
 where
-    F: for<'c> FnOnce(&'c mut Tx<'static>) -> BoxFuture<'c, Result<Event, AppError>> + Send + 'static,
+    F: for<'c, 't> FnOnce(&'c mut Tx<'t>) -> BoxFuture<'c, Result<Event, AppError>> + Send + 'static,
 {
     Box::new(action)
 }
@@ -120,15 +120,24 @@ where
 fn writers(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 1,
-        Backend::Postgres => 2,
+        Backend::Postgres => BATCH_WRITERS_POSTGRES,
     }
 }
+
+/// Writer tasks on PostgreSQL; each has a connection of its own (`Db::batches`).
+pub const BATCH_WRITERS_POSTGRES: usize = 2;
 
 /// A writer task: one batch at a time. The writers take turns at the queue, each taking its
 /// share of what is waiting (at least one action), so that a burst is split between them rather
 /// than left whole to the first.
+///
+/// Each writer keeps its connection from one batch to the next: handed back to the pool, a
+/// connection returns there through a task of its own, and the next batch, asking at once,
+/// waited for that task under load. After a failed batch it is closed, in case the connection is
+/// what failed, and the next batch takes another.
 async fn writer(db: Db, jobs: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>, writers: usize) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut kept: Option<PoolConnection<Any>> = None;
     loop {
         let received = {
             let mut jobs = jobs.lock().await;
@@ -141,50 +150,79 @@ async fn writer(db: Db, jobs: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>, writ
         if received == 0 {
             return;
         }
-        commit_batch(&db, std::mem::take(&mut batch)).await;
+        let jobs = std::mem::take(&mut batch);
+        let connection = match kept.take() {
+            Some(connection) => Ok(connection),
+            None => db.batches.acquire().await,
+        };
+        match connection {
+            Ok(mut connection) => {
+                if commit_batch(&mut connection, db.backend, jobs).await {
+                    kept = Some(connection);
+                } else {
+                    connection.close_on_drop();
+                }
+            }
+            Err(error) => fail_all(jobs.into_iter().map(|job| job.finish), &error),
+        }
     }
 }
 
-async fn commit_batch(db: &Db, jobs: Vec<Job>) {
+/// Runs and commits one batch on `connection`, then tells each action's caller its outcome;
+/// `false` when the batch failed as a whole.
+async fn commit_batch(connection: &mut AnyConnection, backend: Backend, jobs: Vec<Job>) -> bool {
     let mut jobs = jobs.into_iter();
     // Actions that succeeded, answered only after the commit.
     let mut done: Vec<Finish> = Vec::new();
-    let outcome = run_batch(db, &mut jobs, &mut done).await;
-    match outcome {
-        Ok(()) => done.into_iter().for_each(|finish| finish(Ok(()))),
-        Err(error) => {
-            let error = internal(format!("an audited batch failed: {error}"));
-            for finish in done.into_iter().chain(jobs.map(|job| job.finish)) {
-                finish(Err(error.clone()));
-            }
+    match run_batch(connection, backend, &mut jobs, &mut done).await {
+        Ok(()) => {
+            done.into_iter().for_each(|finish| finish(Ok(())));
+            true
         }
+        Err(error) => {
+            fail_all(done.into_iter().chain(jobs.map(|job| job.finish)), &error);
+            false
+        }
+    }
+}
+
+fn fail_all(finishes: impl Iterator<Item = Finish>, error: &sqlx::Error) {
+    let error = internal(format!("an audited batch failed: {error}"));
+    for finish in finishes {
+        finish(Err(error.clone()));
     }
 }
 
 /// Runs the jobs in one transaction; on `Err` nothing of the batch was committed, and the jobs
 /// left in `jobs` and `done` are the caller's to fail.
+///
+/// Each action runs under a savepoint of its own. The statements that end one action's savepoint
+/// and open the next travel in one round trip (`savepoints`), and the last action's is left open
+/// for the commit to keep: on PostgreSQL each statement is a round trip to another process, and
+/// these were two of an action's four.
 async fn run_batch(
-    db: &Db,
+    connection: &mut AnyConnection,
+    backend: Backend,
     jobs: &mut std::vec::IntoIter<Job>,
     done: &mut Vec<Finish>,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
+    let mut tx = savepoints::begin(connection, backend).await?;
     let mut events = Vec::with_capacity(jobs.len());
-    for job in jobs.by_ref() {
-        sqlx::query("SAVEPOINT audited_action").execute(&mut *tx).await?;
+    while let Some(job) = jobs.next() {
+        let next = if jobs.len() > 0 { savepoints::Next::Another } else { savepoints::Next::Commit };
         let ran = AssertUnwindSafe(with_client_ip(job.ip, (job.action)(&mut tx))).catch_unwind().await;
         match ran {
             Ok(Ok(event)) => {
-                sqlx::query("RELEASE SAVEPOINT audited_action").execute(&mut *tx).await?;
+                savepoints::keep(&mut tx, next).await?;
                 events.push(event);
                 done.push(job.finish);
             }
             Ok(Err(error)) => {
-                undo_action(&mut tx).await?;
+                savepoints::undo(&mut tx).await?;
                 (job.finish)(Err(error));
             }
             Err(_panic) => {
-                undo_action(&mut tx).await?;
+                savepoints::undo(&mut tx).await?;
                 (job.finish)(Err(internal("an audited action panicked")));
             }
         }
@@ -203,10 +241,4 @@ async fn run_batch(
         audit::insert_chained(&mut tx, &entries).await?;
     }
     tx.commit().await
-}
-
-/// Takes back what a failed action wrote, keeping the rest of the batch.
-async fn undo_action(tx: &mut Tx<'static>) -> Result<(), sqlx::Error> {
-    sqlx::query("ROLLBACK TO SAVEPOINT audited_action").execute(&mut **tx).await?;
-    sqlx::query("RELEASE SAVEPOINT audited_action").execute(&mut **tx).await.map(|_| ())
 }

@@ -7,8 +7,9 @@
 mod batch;
 mod chain;
 mod origin;
+mod savepoints;
 
-pub use batch::AuditedWrites;
+pub use batch::{AuditedWrites, BATCH_WRITERS_POSTGRES};
 pub use chain::{verify, Broken, Verified};
 pub use origin::{client_ip, with_client_ip};
 

@@ -41,20 +41,32 @@ pub async fn lock_head(tx: &mut Tx<'_>) -> Result<(i64, String), sqlx::Error> {
 }
 
 /// Appends already-chained rows (consecutive, from the locked head) and moves the head to the
-/// last of them: one statement per `CHUNK` rows instead of one per entry.
+/// last of them: one statement per `CHUNK` rows instead of one per entry. On PostgreSQL the last
+/// chunk and the head's move are one statement (an INSERT inside WITH runs with the UPDATE), so a
+/// batch's appends are one round trip; SQLite has no INSERT inside WITH, and its statements are
+/// calls in this process anyway.
 pub async fn insert_chained(tx: &mut Tx<'_>, rows: &[AuditRow]) -> Result<(), sqlx::Error> {
     const PER_ROW: usize = 12;
     const CHUNK: usize = 64;
     let Some(last) = rows.last() else { return Ok(()) };
-    for chunk in rows.chunks(CHUNK) {
+    let postgres = tx.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME;
+    let chunks = rows.chunks(CHUNK).count();
+    for (i, chunk) in rows.chunks(CHUNK).enumerate() {
         let values: Vec<String> = (0..chunk.len())
             .map(|r| {
                 let params: Vec<String> = (1..=PER_ROW).map(|c| format!("${}", r * PER_ROW + c)).collect();
                 format!("({})", params.join(", "))
             })
             .collect();
+        let insert = format!("INSERT INTO audit_log ({COLUMNS}) VALUES {}", values.join(", "));
+        let moves_head = postgres && i + 1 == chunks;
         // Only numbered placeholders are interpolated; every value is bound.
-        let sql = format!("INSERT INTO audit_log ({COLUMNS}) VALUES {}", values.join(", "));
+        let sql = if moves_head {
+            let (seq, hash) = (chunk.len() * PER_ROW + 1, chunk.len() * PER_ROW + 2);
+            format!("WITH appended AS ({insert}) UPDATE audit_head SET seq = ${seq}, last_hash = ${hash} WHERE id = 1")
+        } else {
+            insert
+        };
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for row in chunk {
             query = query
@@ -71,13 +83,18 @@ pub async fn insert_chained(tx: &mut Tx<'_>, rows: &[AuditRow]) -> Result<(), sq
                 .bind(&row.prev_hash)
                 .bind(&row.hash);
         }
+        if moves_head {
+            query = query.bind(last.seq).bind(&last.hash);
+        }
         query.execute(&mut **tx).await?;
     }
-    sqlx::query("UPDATE audit_head SET seq = $1, last_hash = $2 WHERE id = 1")
-        .bind(last.seq)
-        .bind(&last.hash)
-        .execute(&mut **tx)
-        .await?;
+    if !postgres {
+        sqlx::query("UPDATE audit_head SET seq = $1, last_hash = $2 WHERE id = 1")
+            .bind(last.seq)
+            .bind(&last.hash)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 

@@ -37,6 +37,9 @@ use std::time::Duration;
 
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 
+/// How long a pooled connection may sit idle and still be handed out without a ping first.
+const TRUST_IDLE_CONNECTION_FOR: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -46,6 +49,8 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
+    /// Where audited batches run: connections of their own on PostgreSQL, the pool on SQLite.
+    pub batches: AnyPool,
     pub backend: Backend,
 }
 
@@ -66,14 +71,20 @@ impl Db {
         if backend == Backend::Sqlite {
             ensure_sqlite_parent_dir(url)?;
         }
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await
-            .with_context(|| {
-                format!("could not connect to the database at {}", crate::config::redact_url(url))
-            })?;
+        let pool =
+            pool_options(if backend == Backend::Sqlite { 8 } else { 16 }).connect(url).await.with_context(
+                || format!("could not connect to the database at {}", crate::config::redact_url(url)),
+            )?;
+        // The audited-write batches' own connections (`audit::batch`, one per writer), so that
+        // a writer never waits behind the requests' reads for one: under load every connection
+        // of the pool is busy with them. SQLite has one writer at a time anyway, so its batches
+        // share the pool.
+        let batches = match backend {
+            Backend::Sqlite => pool.clone(),
+            Backend::Postgres => {
+                pool_options(crate::audit::BATCH_WRITERS_POSTGRES as u32).connect_lazy(url)?
+            }
+        };
         if backend == Backend::Sqlite {
             // WAL lets readers proceed while one writer commits; it is a property of the file.
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
@@ -83,7 +94,7 @@ impl Db {
             Backend::Postgres => &MIGRATE_POSTGRES,
         };
         migrator.run(&pool).await.context("could not apply database migrations")?;
-        Ok(Db { pool, backend })
+        Ok(Db { pool, batches, backend })
     }
 
     /// A transaction for a write. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
@@ -113,6 +124,27 @@ impl Db {
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
+}
+
+/// The pool settings both pools share.
+fn pool_options(max_connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        // By default sqlx pings every connection it hands out: a round trip before each query
+        // or transaction, on PostgreSQL a wake-up of another process. A connection used within
+        // the last second is handed out as it is (a query on one that
+        // died meanwhile fails like any query on a lost connection); one idle longer, as after a
+        // database restart, is still checked first.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > TRUST_IDLE_CONNECTION_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 fn ensure_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {

@@ -107,6 +107,49 @@ pub async fn insert_placeholder(
     .await
 }
 
+/// PostgreSQL only: the next secret id, taken from the table's sequence outside any transaction
+/// (a sequence hands each number out once, whether its row is written or not). With the id known
+/// before the batch, the value is sealed first and the row written whole by `insert_sealed`: one
+/// statement inside the audited batch instead of two.
+pub async fn reserve_id(pool: &AnyPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('secrets', 'id'))").fetch_one(pool).await
+}
+
+/// Inserts a secret at version 1 with the id `reserve_id` gave and its value already sealed.
+pub async fn insert_sealed(
+    tx: &mut Tx<'_>,
+    owner: Owner,
+    id: i64,
+    name: &str,
+    sealed: NewSealed<'_>,
+    created_by: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let (workspace_id, user_id) = match owner {
+        Owner::Workspace(id) => (Some(id), None),
+        Owner::User(id) => (None, Some(id)),
+    };
+    sqlx::query(
+        "INSERT INTO secrets (id, scope, workspace_id, user_id, name, version, algorithm, key_id, \
+         wrapped_key, ciphertext, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $11)",
+    )
+    .bind(id)
+    .bind(owner.scope())
+    .bind(workspace_id)
+    .bind(user_id)
+    .bind(name)
+    .bind(sealed.algorithm)
+    .bind(sealed.key_id)
+    .bind(sealed.wrapped_key)
+    .bind(sealed.ciphertext)
+    .bind(created_by)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
 /// Writes a new sealed value at `version`, scoped by owner.
 pub async fn store_seal(
     tx: &mut Tx<'_>,

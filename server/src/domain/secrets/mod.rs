@@ -54,7 +54,7 @@ impl Secrets {
     async fn write<T, F>(&self, action: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut db::Tx<'static>) -> BoxFuture<'c, Result<(T, Event), AppError>>
+        F: for<'c, 't> FnOnce(&'c mut db::Tx<'t>) -> BoxFuture<'c, Result<(T, Event), AppError>>
             + Send
             + 'static,
     {
@@ -196,16 +196,36 @@ impl SecretsPort for Secrets {
         check_secret_name(&name).map_err(AppError::BadRequest)?;
         check_secret_value_len(value.expose_secret().len()).map_err(AppError::BadRequest)?;
         let now = now_ms();
+        // On PostgreSQL the id comes first, so the value is sealed here, beside other requests,
+        // and the batch writes the row in one statement (`secrets::reserve_id`).
+        let ahead = match self.core.db.backend {
+            db::Backend::Postgres => {
+                let id = secrets::reserve_id(&self.core.db.pool).await.map_err(internal)?;
+                Some((id, sealing::seal(&self.core, owner, id, 1, &value)))
+            }
+            db::Backend::Sqlite => None,
+        };
         let (core, actor_row) = (self.core.clone(), actor.clone());
         let id = self
             .write(move |tx| {
                 Box::pin(async move {
-                    let id = match secrets::insert_placeholder(tx, owner, &name, actor_row.id, now).await {
+                    let inserted = match &ahead {
+                        Some((id, sealed)) => {
+                            let row = sealing::as_row(sealed);
+                            secrets::insert_sealed(tx, owner, *id, &name, row, actor_row.id, now)
+                                .await
+                                .map(|()| *id)
+                        }
+                        None => secrets::insert_placeholder(tx, owner, &name, actor_row.id, now).await,
+                    };
+                    let id = match inserted {
                         Ok(id) => id,
                         Err(e) if db::is_unique_violation(&e) => return Err(taken(&name)),
                         Err(e) => return Err(internal(e)),
                     };
-                    sealing::seal_into(&core, tx, owner, id, 1, &value, now).await?;
+                    if ahead.is_none() {
+                        sealing::seal_into(&core, tx, owner, id, 1, &value, now).await?;
+                    }
                     Ok((id, secret_event(&actor_row, "secret.created", owner, id, &name)))
                 })
             })

@@ -1,5 +1,5 @@
-//! Where a secret value is encrypted and decrypted: sealing a new value into its row
-//! (`seal_into`), and opening the stored one for a copy (`Core::open_secret_for_copy`, the
+//! Where a secret value is encrypted and decrypted: sealing a new value for its row (`seal`,
+//! `seal_into`), and opening the stored one for a copy (`Core::open_secret_for_copy`, the
 //! provisioning path's only way to a plaintext value).
 //!
 //! Guarantees: the value is envelope-encrypted under a fresh data key, bound (associated data) to
@@ -15,9 +15,25 @@ use crate::domain::{internal, Core};
 use app::error::AppError;
 use secrecy::{ExposeSecret, SecretString};
 
-/// Seals `value` into the secret row `id` at `version`, inside the caller's transaction: envelope
-/// encryption bound to the owner, the row and the version, so a sealed value moved to another row
-/// or version does not open.
+/// Seals `value` for the secret row `id` at `version`: envelope encryption bound to the owner,
+/// the row and the version, so a sealed value moved to another row or version does not open.
+pub(crate) fn seal(core: &Core, owner: Owner, id: i64, version: i64, value: &SecretString) -> Sealed {
+    let plaintext = SecretBytes::from(value.expose_secret().as_bytes().to_vec());
+    core.kek.seal(&plaintext, &Binding::secret(owner.scope(), owner.id(), id, version))
+}
+
+/// The row form of a sealed value.
+pub(crate) fn as_row(sealed: &Sealed) -> secrets::NewSealed<'_> {
+    secrets::NewSealed {
+        algorithm: ALGORITHM,
+        key_id: &sealed.key_id,
+        wrapped_key: &sealed.wrapped_key,
+        ciphertext: &sealed.ciphertext,
+    }
+}
+
+/// Seals `value` into the existing secret row `id` at `version`, inside the caller's
+/// transaction.
 pub(crate) async fn seal_into(
     core: &Core,
     tx: &mut Tx<'_>,
@@ -27,16 +43,8 @@ pub(crate) async fn seal_into(
     value: &SecretString,
     now: i64,
 ) -> Result<(), AppError> {
-    let plaintext = SecretBytes::from(value.expose_secret().as_bytes().to_vec());
-    let binding = Binding::secret(owner.scope(), owner.id(), id, version);
-    let sealed = core.kek.seal(&plaintext, &binding);
-    let row = secrets::NewSealed {
-        algorithm: ALGORITHM,
-        key_id: &sealed.key_id,
-        wrapped_key: &sealed.wrapped_key,
-        ciphertext: &sealed.ciphertext,
-    };
-    if !secrets::store_seal(tx, owner, id, version, row, now).await.map_err(internal)? {
+    let sealed = seal(core, owner, id, version, value);
+    if !secrets::store_seal(tx, owner, id, version, as_row(&sealed), now).await.map_err(internal)? {
         return Err(not_found());
     }
     Ok(())
