@@ -133,9 +133,9 @@ fn pool_options(max_connections: u32) -> AnyPoolOptions {
         .acquire_timeout(Duration::from_secs(10))
         // By default sqlx pings every connection it hands out: a round trip before each query
         // or transaction, on PostgreSQL a wake-up of another process. A connection used within
-        // the last second is handed out as it is (a query on one that
-        // died meanwhile fails like any query on a lost connection); one idle longer, as after a
-        // database restart, is still checked first.
+        // the last second is handed out as it is (a query on one that died meanwhile fails like
+        // any query on a lost connection); one idle longer, as after a database restart, is
+        // still checked first.
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {

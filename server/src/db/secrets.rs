@@ -26,6 +26,14 @@ impl Owner {
         }
     }
 
+    /// The row's `workspace_id` and `user_id`: the owner's id in one, NULL in the other.
+    fn columns(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            Owner::Workspace(id) => (Some(id), None),
+            Owner::User(id) => (None, Some(id)),
+        }
+    }
+
     /// The SQL condition selecting this owner's rows, with the owner id as `$1`: for lookups by
     /// name and for lists, which the owner's partial `(owner, name)` index serves.
     fn filter(self) -> &'static str {
@@ -87,10 +95,7 @@ pub async fn insert_placeholder(
     created_by: i64,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let (workspace_id, user_id) = match owner {
-        Owner::Workspace(id) => (Some(id), None),
-        Owner::User(id) => (None, Some(id)),
-    };
+    let (workspace_id, user_id) = owner.columns();
     sqlx::query_scalar(
         "INSERT INTO secrets (scope, workspace_id, user_id, name, version, algorithm, key_id, \
          wrapped_key, ciphertext, created_by, created_at, updated_at) \
@@ -125,10 +130,7 @@ pub async fn insert_sealed(
     created_by: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let (workspace_id, user_id) = match owner {
-        Owner::Workspace(id) => (Some(id), None),
-        Owner::User(id) => (None, Some(id)),
-    };
+    let (workspace_id, user_id) = owner.columns();
     sqlx::query(
         "INSERT INTO secrets (id, scope, workspace_id, user_id, name, version, algorithm, key_id, \
          wrapped_key, ciphertext, created_by, created_at, updated_at) \

@@ -209,23 +209,22 @@ impl SecretsPort for Secrets {
         let id = self
             .write(move |tx| {
                 Box::pin(async move {
-                    let inserted = match &ahead {
+                    let id = match &ahead {
                         Some((id, sealed)) => {
                             let row = sealing::as_row(sealed);
                             secrets::insert_sealed(tx, owner, *id, &name, row, actor_row.id, now)
                                 .await
-                                .map(|()| *id)
+                                .map_err(|e| insert_failed(e, &name))?;
+                            *id
                         }
-                        None => secrets::insert_placeholder(tx, owner, &name, actor_row.id, now).await,
+                        None => {
+                            let id = secrets::insert_placeholder(tx, owner, &name, actor_row.id, now)
+                                .await
+                                .map_err(|e| insert_failed(e, &name))?;
+                            sealing::seal_into(&core, tx, owner, id, 1, &value, now).await?;
+                            id
+                        }
                     };
-                    let id = match inserted {
-                        Ok(id) => id,
-                        Err(e) if db::is_unique_violation(&e) => return Err(taken(&name)),
-                        Err(e) => return Err(internal(e)),
-                    };
-                    if ahead.is_none() {
-                        sealing::seal_into(&core, tx, owner, id, 1, &value, now).await?;
-                    }
                     Ok((id, secret_event(&actor_row, "secret.created", owner, id, &name)))
                 })
             })
@@ -289,6 +288,15 @@ fn secret_event(actor: &SessionUser, action: &'static str, owner: Owner, id: i64
             Event::by(actor, action).workspace(workspace_id).target(format!("secret '{name}' (id {id})"))
         }
         Owner::User(_) => Event::by(actor, action).target(format!("personal secret '{name}' (id {id})")),
+    }
+}
+
+/// A new secret's insert refused: its name is taken, or the database failed.
+fn insert_failed(error: sqlx::Error, name: &str) -> AppError {
+    if db::is_unique_violation(&error) {
+        taken(name)
+    } else {
+        internal(error)
     }
 }
 
