@@ -37,3 +37,27 @@ test("a page fetches its own code, and another page's only when it is shown", as
   await expect(page.getByTestId('your-secrets')).toBeVisible();
   expect(fetchedFor('your_secrets_page')).toHaveLength(1);
 });
+
+// The forms that open from a button ("New secret", "New compute environment", …) are one more
+// chunk (app/src/components/deferred.rs): not fetched with the page, fetched when one opens.
+test('a form that opens from a button fetches its code when it first opens', async ({ page }) => {
+  const fetched: string[] = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith('.wasm')) fetched.push(path);
+  });
+  const forms = () => fetched.filter((path) => path.includes('split_deferred_forms'));
+
+  await signIn(page, admin);
+  await page.goto('/user/secrets');
+  await page.locator('body[data-hydrated="true"]').waitFor();
+  await expect(page.getByTestId('your-secrets')).toBeVisible();
+  expect(forms(), 'not with the page').toEqual([]);
+  await page.getByTestId('new-secret-button').click();
+  await expect(page.locator('#secret-name')).toBeVisible();
+  expect(forms()).toHaveLength(1);
+  await page.getByTestId('new-secret-button').click();
+  await page.getByTestId('new-secret-button').click();
+  await expect(page.locator('#secret-name')).toBeVisible();
+  expect(forms(), 'once').toHaveLength(1);
+});

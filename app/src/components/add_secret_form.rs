@@ -6,7 +6,7 @@
 //! server's validate call), with a way to update that secret instead.
 
 use crate::api::secrets::{validate_secret_name, CreateSecret};
-use crate::components::{action_error, FormError};
+use crate::components::{action_error, FormError, NotLoaded};
 use crate::error::AppError;
 use crate::model::{check_secret_name, check_secret_value_len};
 use leptos::prelude::*;
@@ -24,8 +24,21 @@ async fn is_taken(workspace_id: i64, name: String) -> bool {
     matches!(validate_secret_name(workspace_id, name).await, Err(AppError::Conflict(_)))
 }
 
+/// The form in the deferred forms' chunk (see `Deferred`): it opens from "New secret", so its code is
+/// fetched then and not with the page.
+#[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn add_secret_form(
+    workspace_id: i64,
+    create: ServerAction<CreateSecret>,
+    update_instead: Callback<String>,
+    on_edit: Callback<()>,
+    on_create: Callback<String>,
+) -> Result<ViewFn, NotLoaded> {
+    Ok(ViewFn::from(move || view! { <AddSecretForm workspace_id create update_instead on_edit on_create/> }))
+}
+
 #[component]
-pub fn AddSecretForm(
+fn AddSecretForm(
     workspace_id: i64,
     create: ServerAction<CreateSecret>,
     /// Set to a taken name when the user chooses to update that secret instead.

@@ -4,13 +4,28 @@
 //! reached over SSH with Seqera's grid settings; `local-platform` runs on this host.
 
 use crate::api::compute::CreateComputeEnv;
-use crate::components::{action_error, FormError};
+use crate::components::{action_error, FormError, NotLoaded};
 use crate::model::{
     check_compute_name, CloudIdentity, CloudProvider, ComputeConfig, CredentialsSummary, IdentityMapping,
     ManagedIdentity, Platform, SubjectGranularity,
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
+
+/// The form in the deferred forms' chunk (see `Deferred`): it opens from "New compute environment", so its
+/// code, the largest form of the site, is fetched then and not with the Compute tab.
+#[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn add_compute_env_form(
+    workspace_id: i64,
+    create: ServerAction<CreateComputeEnv>,
+    credentials: Vec<CredentialsSummary>,
+    identities: Vec<ManagedIdentity>,
+) -> Result<ViewFn, NotLoaded> {
+    Ok(ViewFn::from(move || {
+        let (credentials, identities) = (credentials.clone(), identities.clone());
+        view! { <AddComputeEnvForm workspace_id create credentials identities/> }
+    }))
+}
 
 fn platform_label(platform: Platform) -> &'static str {
     match platform {
@@ -64,7 +79,7 @@ fn text_field(
 }
 
 #[component]
-pub fn AddComputeEnvForm(
+fn AddComputeEnvForm(
     workspace_id: i64,
     create: ServerAction<CreateComputeEnv>,
     credentials: Vec<CredentialsSummary>,

@@ -5,10 +5,33 @@
 //! browser service sees it.
 
 use crate::api::compute::{CreateCredentials, ReplaceCredentials};
-use crate::components::{action_error, FormError};
+use crate::components::{action_error, FormError, NotLoaded};
 use crate::model::{check_compute_name, CredentialsSummary};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
+
+/// The add form in the deferred forms' chunk (see `Deferred`): it opens from "New credentials", so its
+/// code is fetched then and not with the Compute tab.
+#[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn add_credentials_form(
+    workspace_id: i64,
+    create: ServerAction<CreateCredentials>,
+) -> Result<ViewFn, NotLoaded> {
+    Ok(ViewFn::from(move || view! { <AddCredentialsForm workspace_id create/> }))
+}
+
+/// The replace form, in the same chunk: it opens from a row's "Replace keys".
+#[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn replace_credentials_form(
+    workspace_id: i64,
+    credentials: CredentialsSummary,
+    replace: ServerAction<ReplaceCredentials>,
+) -> Result<ViewFn, NotLoaded> {
+    Ok(ViewFn::from(move || {
+        let credentials = credentials.clone();
+        view! { <ReplaceCredentialsForm workspace_id credentials replace/> }
+    }))
+}
 
 /// What the key fields hold, for one form.
 #[derive(Clone, Copy)]
@@ -150,7 +173,7 @@ fn KeyFields(keys: KeyInputs, id: &'static str) -> impl IntoView {
 }
 
 #[component]
-pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredentials>) -> impl IntoView {
+fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredentials>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let keys = KeyInputs::new("aws");
     let name_hint =
@@ -208,7 +231,7 @@ pub fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredenti
 /// New keys for existing credentials: the name and the provider stay, and the environments that
 /// use them take the new keys at their next launch (runs already started keep theirs).
 #[component]
-pub fn ReplaceCredentialsForm(
+fn ReplaceCredentialsForm(
     workspace_id: i64,
     credentials: CredentialsSummary,
     replace: ServerAction<ReplaceCredentials>,

@@ -5,9 +5,11 @@
 //! spell-checked, and is emptied as soon as it is sent. Forms post to the server function URL,
 //! so even without JavaScript a value never lands in a URL (and so in a log line).
 
-use super::add_secret_form::AddSecretForm;
+use super::add_secret_form::add_secret_form;
 use crate::api::secrets::{list_secrets, CreateSecret, DeleteSecret, UpdateSecret};
-use crate::components::{action_error, ConfirmDelete, ErrorPanel, FormError, Timestamp, WorkspaceResource};
+use crate::components::{
+    action_error, ConfirmDelete, Deferred, ErrorPanel, FormError, Timestamp, WorkspaceResource,
+};
 use crate::model::{check_secret_value_len, SecretMeta};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -111,7 +113,7 @@ pub fn SecretsManager(workspace_id: i64, workspace: Option<WorkspaceResource>) -
                 </div>
             </header>
             <Show when=move || adding.get()>
-                <AddSecretForm workspace_id create update_instead on_edit on_create/>
+                <Deferred load=move || add_secret_form(workspace_id, create, update_instead, on_edit, on_create)/>
             </Show>
             {move || notice.get().map(|change| view! {
                 <p class="form-success" role="status" data-testid="secrets-notice">{change.message()}</p>

@@ -1,6 +1,6 @@
 use crate::api::accounts::get_session_user;
 use crate::api::admin::{list_users, CreateUser, SetUserDisabled};
-use crate::components::{action_error, ErrorPanel, FormError, Timestamp};
+use crate::components::{action_error, Deferred, ErrorPanel, FormError, NotLoaded, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -35,7 +35,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                 </button>
             </header>
             <Show when=move || adding.get()>
-                <CreateUserForm create/>
+                <Deferred load=move || create_user_form(create)/>
             </Show>
             {move || created.get().map(|email| view! {
                 <p class="form-success" role="status" data-testid="user-created">
@@ -105,6 +105,13 @@ pub fn AdminUsersPage() -> impl IntoView {
             </Suspense>
         </div>
     }
+}
+
+/// `CreateUserForm` in the deferred forms' chunk (see `Deferred`): it opens from "New user", so its code
+/// is fetched then and not with the page.
+#[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn create_user_form(create: ServerAction<CreateUser>) -> Result<ViewFn, NotLoaded> {
+    Ok(ViewFn::from(move || view! { <CreateUserForm create/> }))
 }
 
 /// The new user's email and name stay after a refusal; the initial password leaves the page as

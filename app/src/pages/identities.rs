@@ -9,7 +9,7 @@ use crate::api::identities::{
     UpdateIdentity,
 };
 use crate::api::workspaces::list_orgs;
-use crate::components::{action_error, ConfirmDelete, ErrorPanel, FormError};
+use crate::components::{action_error, ConfirmDelete, Deferred, ErrorPanel, FormError, NotLoaded};
 use crate::error::AppError;
 use crate::model::{
     check_resource_name, ManagedCredentialsSummary, ManagedIdentity, OrgSummary, CLUSTER_CREDENTIALS_PAGE,
@@ -130,7 +130,7 @@ fn OrgIdentities(org: OrgSummary, identities: Vec<IdentityWithMembers>, actions:
                     .into_any()
             }}
             <Show when=move || adding.get()>
-                <IdentityForm org_id identity=None actions/>
+                <Deferred load=move || identity_form(org_id, None, actions)/>
             </Show>
         </section>
     }
@@ -189,7 +189,7 @@ fn IdentityCard(
                 </span>
             </header>
             <Show when=move || editing.get()>
-                <IdentityForm org_id identity=Some(stored.get_value()) actions/>
+                <Deferred load=move || identity_form(org_id, Some(stored.get_value()), actions)/>
             </Show>
             <h4>{format!("Registered ({})", registered.len())}</h4>
             {if registered.is_empty() {
@@ -256,6 +256,20 @@ fn MembersTable(
             </table>
         </div>
     }
+}
+
+/// `IdentityForm` in the deferred forms' chunk (see `Deferred`): both forms open from a button, so their
+/// code is fetched then and not with the page.
+#[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn identity_form(
+    org_id: i64,
+    identity: Option<ManagedIdentity>,
+    actions: Actions,
+) -> Result<ViewFn, NotLoaded> {
+    Ok(ViewFn::from(move || {
+        let identity = identity.clone();
+        view! { <IdentityForm org_id identity actions/> }
+    }))
 }
 
 /// The new-identity form (`identity` `None`) or the edit form of one identity. An empty host

@@ -7,9 +7,9 @@ use crate::api::compute::{
     DeleteComputeEnv, DeleteCredentials, ReplaceCredentials,
 };
 use crate::components::{
-    action_error, checked_status, AddComputeEnvForm, AddCredentialsForm, CloudIdentityPanel,
-    ComputeCheckButton, ComputeCheckOutcome, ConfirmDelete, ErrorPanel, FormError, ReplaceCredentialsForm,
-    Timestamp, WorkspaceResource,
+    action_error, add_compute_env_form, add_credentials_form, checked_status, replace_credentials_form,
+    CloudIdentityPanel, ComputeCheckButton, ComputeCheckOutcome, ConfirmDelete, Deferred, ErrorPanel,
+    FormError, Timestamp, WorkspaceResource,
 };
 use crate::model::{ComputeEnvSummary, CredentialsSummary, Platform};
 use leptos::prelude::*;
@@ -158,11 +158,11 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
                     let credentials = StoredValue::new(credentials);
                     manage.then(|| view! {
                         <Show when=move || adding_creds.get()>
-                            <AddCredentialsForm workspace_id create=add_creds/>
+                            <Deferred load=move || add_credentials_form(workspace_id, add_creds)/>
                         </Show>
                         <Show when=move || adding_env.get()>
-                            <AddComputeEnvForm workspace_id create=add_env credentials=credentials.get_value()
-                                identities=identities.get_value()/>
+                            <Deferred load=move || add_compute_env_form(workspace_id, add_env,
+                                credentials.get_value(), identities.get_value())/>
                         </Show>
                     })
                 })}
@@ -361,7 +361,7 @@ fn CredentialsTable(
                             <Show when=move || replacing.get() == Some(id)>
                                 <tr class="check-row" data-testid="replace-credentials-row">
                                     <td colspan=columns>
-                                        <ReplaceCredentialsForm workspace_id credentials=summary.get_value() replace/>
+                                        <Deferred load=move || replace_credentials_form(workspace_id, summary.get_value(), replace)/>
                                     </td>
                                 </tr>
                             </Show>
