@@ -24,8 +24,8 @@ async fn is_taken(workspace_id: i64, name: String) -> bool {
     matches!(validate_secret_name(workspace_id, name).await, Err(AppError::Conflict(_)))
 }
 
-/// The form in the deferred forms' chunk (see `Deferred`): it opens from "New secret", so its code is
-/// fetched then and not with the page.
+/// The form in the deferred forms' chunk (see `Deferred`): it opens from "New secret", so its code
+/// is fetched then and not with the page.
 #[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
 pub fn add_secret_form(
     workspace_id: i64,

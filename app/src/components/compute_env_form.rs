@@ -12,8 +12,8 @@ use crate::model::{
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-/// The form in the deferred forms' chunk (see `Deferred`): it opens from "New compute environment", so its
-/// code, the largest form of the site, is fetched then and not with the Compute tab.
+/// The form in the deferred forms' chunk (see `Deferred`): it opens from "New compute environment",
+/// so its code, the largest form of the site, is fetched then and not with the Compute tab.
 #[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
 pub fn add_compute_env_form(
     workspace_id: i64,

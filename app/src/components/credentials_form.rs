@@ -10,8 +10,8 @@ use crate::model::{check_compute_name, CredentialsSummary};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-/// The add form in the deferred forms' chunk (see `Deferred`): it opens from "New credentials", so its
-/// code is fetched then and not with the Compute tab.
+/// The add form in the deferred forms' chunk (see `Deferred`): it opens from "New credentials", so
+/// its code is fetched then and not with the Compute tab.
 #[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
 pub fn add_credentials_form(
     workspace_id: i64,

@@ -3,7 +3,7 @@
 //! build cuts into one WASM chunk of their own, so a first visit to a page does not download
 //! them. One chunk for all of them, not one each: every split point cuts the code pages share
 //! into more, smaller files, and each file compresses on its own (measured with one chunk per
-//! form: the sign-in and launch pages grew by 1.7 and 5.9 kB with brotli; with one, 0.5 and 1.6).
+//! form: the sign-in and launch pages grew by 1.7 and 5.9 kB with brotli; with one, 0.7 and 2.2).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;

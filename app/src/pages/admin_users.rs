@@ -107,8 +107,8 @@ pub fn AdminUsersPage() -> impl IntoView {
     }
 }
 
-/// `CreateUserForm` in the deferred forms' chunk (see `Deferred`): it opens from "New user", so its code
-/// is fetched then and not with the page.
+/// `CreateUserForm` in the deferred forms' chunk (see `Deferred`): it opens from "New user", so its
+/// code is fetched then and not with the page.
 #[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
 fn create_user_form(create: ServerAction<CreateUser>) -> Result<ViewFn, NotLoaded> {
     Ok(ViewFn::from(move || view! { <CreateUserForm create/> }))

@@ -258,8 +258,8 @@ fn MembersTable(
     }
 }
 
-/// `IdentityForm` in the deferred forms' chunk (see `Deferred`): both forms open from a button, so their
-/// code is fetched then and not with the page.
+/// `IdentityForm` in the deferred forms' chunk (see `Deferred`): both forms open from a button, so
+/// their code is fetched then and not with the page.
 #[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
 fn identity_form(
     org_id: i64,
