@@ -14,7 +14,9 @@
 //! 5. the stylesheet and `public/` copied in,
 //! 6. content-hashed names for every file of the package directory, and the hash file Leptos
 //!    reads,
-//! 7. a brotli and a gzip copy next to every file, for the server to send as they are.
+//! 7. a brotli and a gzip copy next to every file, for the server to send as they are,
+//! 8. the previous build's hashed files kept beside the new ones, for tabs still running it
+//!    (`previous_release.rs`).
 //!
 //! Also `cargo xtask wasm-report <file.wasm>` (where a WASM's bytes go, `wasm_report.rs`), and
 //! for measuring what each step buys (`scripts/bench-wire`): `--no-wasm-opt` skips step 4's
@@ -25,6 +27,7 @@
 mod compress;
 mod hashing;
 mod paths;
+mod previous_release;
 mod site;
 mod wasm_bindgen;
 mod wasm_build;

@@ -4,7 +4,7 @@
 use crate::compress::{self, Effort};
 use crate::hashing::{self, SiteFiles};
 use crate::paths::{repo_root, target_dir};
-use crate::{wasm_bindgen, wasm_build, wasm_compact, wasm_opt, wasm_split};
+use crate::{previous_release, wasm_bindgen, wasm_build, wasm_compact, wasm_opt, wasm_split};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -93,13 +93,17 @@ pub fn build(options: Options) -> anyhow::Result<()> {
     let (wasm_size, wasm_br_size) = (size(&hashed.wasm), brotli_size(&hashed.wasm));
     let chunks_br: Vec<u64> = hashed.chunks.iter().map(|chunk| brotli_size(chunk)).collect();
 
+    // After the compression step: the kept files come with their own compressed copies.
+    let kept = previous_release::keep(&site, &staging)?;
+    step.done("the previous build's files kept");
+
     if site.exists() {
         std::fs::remove_dir_all(&site)?;
     }
     std::fs::rename(&staging, &site)?;
     println!(
         "site ({}) in {}: main WASM {wasm_size} bytes, {wasm_br_size} with brotli; {} page chunks, \
-         {} with brotli in all, the largest {}; took {:.1} s",
+         {} with brotli in all, the largest {}; {kept} files kept from the previous build; took {:.1} s",
         profile.name(),
         site.display(),
         chunks_br.len(),
