@@ -60,6 +60,9 @@ pub fn brotli(bytes: &[u8], effort: Effort) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The compressed copies' suffixes, as `with_suffix` takes them.
+pub const SUFFIXES: [&str; 2] = ["br", "gz"];
+
 pub fn gzip(bytes: &[u8], effort: Effort) -> anyhow::Result<Vec<u8>> {
     let mut encoder = GzEncoder::new(Vec::new(), effort.gzip_level());
     encoder.write_all(bytes)?;
@@ -67,7 +70,7 @@ pub fn gzip(bytes: &[u8], effort: Effort) -> anyhow::Result<Vec<u8>> {
 }
 
 /// `main.css` -> `main.css.br`: the names `ServeDir` looks for.
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".");
     name.push(suffix);

@@ -14,6 +14,7 @@ use anyhow::Context;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::compress::{with_suffix, SUFFIXES};
 use crate::hashing::IMMUTABLE_FILE;
 
 /// The files a site kept from the build before it (URL paths, one per line), so that the next
@@ -41,8 +42,8 @@ pub fn keep(previous: &Path, staging: &Path) -> anyhow::Result<usize> {
         if to.exists() || !from.is_file() {
             continue;
         }
-        for suffix in ["", ".br", ".gz"] {
-            let (from, to) = (with_suffix(&from, suffix), with_suffix(&to, suffix));
+        let copies = SUFFIXES.map(|suffix| (with_suffix(&from, suffix), with_suffix(&to, suffix)));
+        for (from, to) in std::iter::once((from, to)).chain(copies) {
             if from.is_file() {
                 std::fs::copy(&from, &to).with_context(|| format!("keeping {}", from.display()))?;
             }
@@ -56,12 +57,6 @@ pub fn keep(previous: &Path, staging: &Path) -> anyhow::Result<usize> {
     std::fs::write(&immutable, all).context("writing the immutable list")?;
     std::fs::write(staging.join(KEPT_FILE), list).context("writing the list of kept files")?;
     Ok(kept.len())
-}
-
-fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    name.into()
 }
 
 #[cfg(test)]

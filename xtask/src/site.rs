@@ -120,7 +120,7 @@ fn size(path: &Path) -> u64 {
 
 /// The size of a file's brotli copy (`compress.rs` writes it beside the file).
 fn brotli_size(path: &Path) -> u64 {
-    size(&path.with_file_name(format!("{}.br", path.file_name().unwrap_or_default().to_string_lossy())))
+    size(&compress::with_suffix(path, "br"))
 }
 
 /// Prints how long each step took, so slow ones show.
