@@ -95,12 +95,27 @@ fn absolute_data_dir(config: &Config) -> anyhow::Result<std::path::PathBuf> {
 }
 
 impl Application {
+    /// Builds the app and then listens on `config.addr`: a server that cannot start (no key, a
+    /// database it cannot read) never listens.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let domain = build_domain(&config).await?;
-        crate::domain::accounts::password::warm_up();
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("could not listen on {}", config.addr))?;
+        Self::assemble(config, domain, listener)
+    }
+
+    /// Builds the app to serve on a listener already bound by the caller. The tests bind port 0
+    /// themselves and keep the socket: a port chosen, released and bound again later could be
+    /// taken in between by any other socket of the machine.
+    pub async fn build_on(config: Config, listener: std::net::TcpListener) -> anyhow::Result<Application> {
+        let domain = build_domain(&config).await?;
+        listener.set_nonblocking(true)?;
+        Self::assemble(config, domain, TcpListener::from_std(listener)?)
+    }
+
+    fn assemble(config: Config, domain: Domain, listener: TcpListener) -> anyhow::Result<Application> {
+        crate::domain::accounts::password::warm_up();
         let local_addr = listener.local_addr()?;
         // `cargo xtask site` names the JS, WASM and CSS by their content; its hash file tells
         // Leptos the names (absolute, or Leptos would look beside the executable).

@@ -168,8 +168,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let work_root = tempfile::tempdir().unwrap();
     std::fs::set_permissions(work_root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let (database_url, database) = fresh_database(data_dir.path()).await;
-    // The port is chosen before start so `public_url` (where runs report back) is right.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Bound before start so `public_url` (where runs report back) is right, and kept until the
+    // server takes it: a port released and bound again was once taken by another socket between.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
     let mut config = Config {
         addr: format!("127.0.0.1:{port}").parse().unwrap(),
         public_url: format!("http://127.0.0.1:{port}"),
@@ -182,7 +184,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     };
     hpc_settings(&mut config, data_dir.path(), work_root.path());
     adjust(&mut config);
-    let (addr, server) = ServerThread::start(config).await;
+    let (addr, server) = ServerThread::start(config, listener).await;
     TestApp { _server: server, addr, database_url, data_dir, work_root, _database: database }
 }
 
@@ -203,7 +205,7 @@ struct ServerThread {
 
 impl ServerThread {
     /// Builds and starts the app on its own runtime; its address once it listens.
-    async fn start(config: Config) -> (SocketAddr, ServerThread) {
+    async fn start(config: Config, listener: std::net::TcpListener) -> (SocketAddr, ServerThread) {
         let (started, listening) = tokio::sync::oneshot::channel();
         let (stop, stop_asked) = tokio::sync::oneshot::channel::<()>();
         // The test's log subscriber (a test may capture the server's events on its own thread):
@@ -224,7 +226,7 @@ impl ServerThread {
                     .build()
                     .expect("the server's runtime starts");
                 runtime.block_on(async move {
-                    let app = match Application::build(config).await {
+                    let app = match Application::build_on(config, listener).await {
                         Ok(app) => app,
                         Err(error) => {
                             let _ = started.send(Err(format!("{error:#}")));

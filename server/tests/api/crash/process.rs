@@ -46,13 +46,24 @@ impl ServerProcess {
     }
 
     /// `spawn`, then waits (at most 60 s) until `/health` answers 200, so requests can follow.
+    ///
+    /// The free port is found by binding port 0 and releasing it, so another socket of the
+    /// machine may take it before the process binds it. A process that exits at start while its
+    /// port is held by someone else is started again on another port, up to three times.
     pub(crate) async fn start(app: &TestApp, extra: &[(&str, String)]) -> ServerProcess {
         let mut server = ServerProcess::spawn(app, extra);
+        let mut port_taken_restarts = 0;
         let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("the server process exited at start: {status}");
+                let port_taken = std::net::TcpListener::bind(server.addr).is_err();
+                if port_taken && port_taken_restarts < 3 {
+                    port_taken_restarts += 1;
+                    server = ServerProcess::spawn(app, extra);
+                    continue;
+                }
+                panic!("the server process exited at start: {status} (its port taken: {port_taken})");
             }
             let health = client.get(server.url("/health")).send().await;
             if health.is_ok_and(|r| r.status().is_success()) {
