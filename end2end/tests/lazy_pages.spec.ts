@@ -2,9 +2,9 @@ import { test, expect } from '@playwright/test';
 import { failOnBrowserErrors, signIn } from './support';
 
 // Each page's code is a WASM chunk of its own (app/src/routes.rs; `cargo xtask site` cuts the
-// WASM): a visit fetches the main module and the chunks of the page it opens, which the page
-// names for the browser to preload, and another page's chunk only once that page is shown.
-// After foundation.spec.ts, which made the account.
+// WASM): a visit fetches the main module and the chunks of the page it opens, as one bundle the
+// page names for the browser to preload (xtask/src/page_bundles.rs), and another page's chunks
+// only once that page is shown, one by one. After foundation.spec.ts, which made the account.
 
 const admin = 'admin@example.org';
 
@@ -24,8 +24,12 @@ test("a page fetches its own code, and another page's only when it is shown", as
     .locator('link[rel="preload"][as="fetch"]')
     .evaluateAll((links) => links.map((link) => new URL((link as HTMLLinkElement).href).pathname));
   expect(preloaded.filter((path) => /^\/pkg\/strongroom\.[0-9a-f]+\.wasm$/.test(path))).toHaveLength(1);
-  expect(preloaded.filter((path) => path.includes('_login_page_route_view_'))).toHaveLength(1);
+  expect(preloaded.filter((path) => path.includes('_login_page_route_view_'))).toEqual([
+    expect.stringMatching(/^\/pkg\/bundle___login_page_route_view_\w+\.[0-9a-f]+\.wasm$/),
+  ]);
   expect(fetched).toEqual(expect.arrayContaining(preloaded));
+  // The bundle holds the page's chunks: none is fetched on its own.
+  expect(fetched.filter((path) => /\/pkg\/(chunk_|split_)/.test(path)), 'no chunk on its own').toEqual([]);
   expect(fetchedFor('your_secrets_page')).toEqual([]);
 
   await signIn(page, admin);
@@ -35,7 +39,37 @@ test("a page fetches its own code, and another page's only when it is shown", as
   await page.getByTestId('user-menu').getByRole('link', { name: 'Your secrets' }).click();
   await expect(page).toHaveURL(/\/user\/secrets$/);
   await expect(page.getByTestId('your-secrets')).toBeVisible();
-  expect(fetchedFor('your_secrets_page')).toHaveLength(1);
+  // A later page fetches the chunks it still lacks, not a bundle repeating those it has.
+  expect(fetchedFor('your_secrets_page')).toEqual([
+    expect.stringMatching(/^\/pkg\/split___your_secrets_page_route_view_\w+\.[0-9a-f]+\.wasm$/),
+  ]);
+});
+
+// A bundle that cannot be fetched (the network, or a new release replaced it) costs only the
+// bundle: the page fetches its chunks one by one and works. Not `failOnBrowserErrors`: the loader
+// warns about the failed bundle, which is what this test provokes.
+test("a page whose bundle cannot be fetched fetches its chunks one by one and works", async ({ browser }) => {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  const fetched: string[] = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith('.wasm')) fetched.push(path);
+  });
+  await page.route(/\/pkg\/bundle_/, (route) => route.abort());
+
+  await signIn(page, admin);
+  await page.goto('/user/secrets');
+  await page.locator('body[data-hydrated="true"]').waitFor();
+  expect(fetched.filter((path) => path.includes('/pkg/split___your_secrets_page_route_view_'))).toHaveLength(1);
+  expect(fetched.filter((path) => path.includes('/pkg/chunk_')).length, 'its shared chunks').toBeGreaterThan(0);
+  // The page's own handlers run: the search filter answers.
+  await expect(page.getByTestId('your-secrets')).toBeVisible();
+  await page.getByTestId('secret-search').fill('NO_SUCH_SECRET_NAME');
+  await expect(page.getByTestId('no-match').or(page.getByTestId('no-secrets'))).toBeVisible();
+  expect(errors, 'no error on the page').toEqual([]);
+  await page.close();
 });
 
 // The forms that open from a button ("New secret", "New compute environment", …) are one more

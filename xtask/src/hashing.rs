@@ -24,8 +24,9 @@ use std::path::{Path, PathBuf};
 pub const HASH_FILE: &str = "hash.txt";
 /// The URL path of every file named by its content, one per line, in the site root.
 pub const IMMUTABLE_FILE: &str = "immutable.txt";
-/// Which chunks each split point needs, by file stem; Leptos reads it from the package directory
-/// under this name when the hash file has no `manifest` line. Only the server reads it.
+/// What each split point needs, by file stem: a page's bundle (`page_bundles.rs`), the deferred
+/// forms' chunks. Leptos reads it from the package directory under this name when the hash file
+/// has no `manifest` line, to preload a page's bundle. Only the server reads it.
 pub const MANIFEST: &str = "__wasm_split_manifest.json";
 
 /// 80 bits of SHA-256: enough that two builds never share a name by chance.
@@ -45,6 +46,8 @@ pub struct SiteFiles {
 pub struct Hashed {
     pub wasm: PathBuf,
     pub chunks: Vec<PathBuf>,
+    /// Each page's chunks as one file (`page_bundles.rs`).
+    pub bundles: Vec<PathBuf>,
 }
 
 /// Renames the files to their hashed names, points the glue, the loader and the manifest at the
@@ -75,6 +78,17 @@ pub fn hash_names(
         new_stems.insert(stem.clone(), format!("{stem}.{hash}"));
     }
 
+    let mut manifest: HashMap<String, Vec<String>> = files
+        .prefetch
+        .into_iter()
+        .map(|(split, stems)| {
+            let stems = stems.into_iter().map(|stem| new_stems.get(&stem).cloned().unwrap_or(stem)).collect();
+            (split, stems)
+        })
+        .collect();
+    let bundles = crate::page_bundles::bundle_pages(&pkg, &mut manifest, &mut loader, chunks.len())?;
+    immutable.extend(bundles.iter().cloned());
+
     let glue = read_text(&files.glue)?;
     let loader_hash = content_hash(format!("{loader}\n{glue}").as_bytes());
     let loader_name = format!("__wasm_split.{loader_hash}.js");
@@ -97,22 +111,18 @@ pub fn hash_names(
     let wasm = pkg.join(&wasm_name);
     immutable.extend([wasm_name, css_name]);
 
-    let prefetch: HashMap<&String, Vec<&String>> = files
-        .prefetch
-        .iter()
-        .map(|(split, stems)| (split, stems.iter().map(|stem| new_stems.get(stem).unwrap_or(stem)).collect()))
-        .collect();
-    std::fs::write(pkg.join(MANIFEST), serde_json::to_string(&prefetch)?).context("writing the manifest")?;
+    std::fs::write(pkg.join(MANIFEST), serde_json::to_string(&manifest)?).context("writing the manifest")?;
 
     let hash_file = format!("js: {js_hash}\nwasm: {wasm_hash}\ncss: {css_hash}\nsplit: {loader_hash}\n");
     std::fs::write(site_root.join(HASH_FILE), hash_file).context("writing the hash file")?;
     let immutable: String = immutable.iter().map(|name| format!("{pkg_url}/{name}\n")).collect();
     std::fs::write(site_root.join(IMMUTABLE_FILE), immutable)
         .context("writing the list of immutable files")?;
-    Ok(Hashed { wasm, chunks })
+    let bundles = bundles.iter().map(|name| pkg.join(name)).collect();
+    Ok(Hashed { wasm, chunks, bundles })
 }
 
-fn content_hash(bytes: &[u8]) -> String {
+pub fn content_hash(bytes: &[u8]) -> String {
     Sha256::digest(bytes)[..HASH_BYTES].iter().fold(String::new(), |mut hex, byte| {
         let _ = write!(hex, "{byte:02x}");
         hex

@@ -13,7 +13,8 @@
 //!    `wasm_opt.rs`),
 //! 5. the stylesheet and `public/` copied in,
 //! 6. content-hashed names for every file of the package directory, and the hash file Leptos
-//!    reads,
+//!    reads; each page's chunks also as one bundle, fetched by a tab's first page
+//!    (`page_bundles.rs`),
 //! 7. a brotli and a gzip copy next to every file, for the server to send as they are,
 //! 8. the previous build's hashed files kept beside the new ones, for tabs still running it
 //!    (`previous_release.rs`).
@@ -26,6 +27,7 @@
 
 mod compress;
 mod hashing;
+mod page_bundles;
 mod paths;
 mod previous_release;
 mod site;

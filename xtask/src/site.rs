@@ -92,6 +92,7 @@ pub fn build(options: Options) -> anyhow::Result<()> {
 
     let (wasm_size, wasm_br_size) = (size(&hashed.wasm), brotli_size(&hashed.wasm));
     let chunks_br: Vec<u64> = hashed.chunks.iter().map(|chunk| brotli_size(chunk)).collect();
+    let bundles_br = hashed.bundles.iter().map(|bundle| brotli_size(bundle)).max().unwrap_or(0);
 
     // After the compression step: the kept files come with their own compressed copies.
     let kept = previous_release::keep(&site, &staging)?;
@@ -103,12 +104,14 @@ pub fn build(options: Options) -> anyhow::Result<()> {
     std::fs::rename(&staging, &site)?;
     println!(
         "site ({}) in {}: main WASM {wasm_size} bytes, {wasm_br_size} with brotli; {} page chunks, \
-         {} with brotli in all, the largest {}; {kept} files kept from the previous build; took {:.1} s",
+         {} with brotli in all, the largest {}; {} page bundles, the largest {bundles_br} with brotli; \
+         {kept} files kept from the previous build; took {:.1} s",
         profile.name(),
         site.display(),
         chunks_br.len(),
         chunks_br.iter().sum::<u64>(),
         chunks_br.iter().max().unwrap_or(&0),
+        hashed.bundles.len(),
         started.elapsed().as_secs_f64()
     );
     Ok(())
