@@ -28,6 +28,8 @@ test("a page fetches its own code, and another page's only when it is shown", as
     expect.stringMatching(/^\/pkg\/bundle___login_page_route_view_\w+\.[0-9a-f]+\.wasm$/),
   ]);
   expect(fetched).toEqual(expect.arrayContaining(preloaded));
+  // Fetched once: the loader's fetch takes the preloaded answer.
+  expect(fetched.filter((path) => path.startsWith('/pkg/bundle_')), 'one bundle, once').toHaveLength(1);
   // The bundle holds the page's chunks: none is fetched on its own.
   expect(fetched.filter((path) => /\/pkg\/(chunk_|split_)/.test(path)), 'no chunk on its own').toEqual([]);
   expect(fetchedFor('your_secrets_page')).toEqual([]);

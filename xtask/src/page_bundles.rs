@@ -2,9 +2,9 @@
 //! page a tab opens fetches instead of its chunks one by one.
 //!
 //! The split gives a page its own chunk and, for the code it shares with other pages, a chunk
-//! for every set of pages sharing it: 40 to 150 small files a page, each compressed on its own.
+//! for every set of pages sharing it: 32 to 148 small files a page, each compressed on its own.
 //! Compressed as one file they are 30 to 40 % smaller with brotli (measured on 2026-12-03: the
-//! home page's 100 chunks 71,900 bytes one by one, 47,248 as one), and a first visit is one
+//! home page's 100 chunks 71,900 bytes one by one, 47,401 as one), and a first visit is one
 //! request instead of a hundred.
 //!
 //! A bundle is `u32` (little endian) header length, the header (JSON: `[[chunk name, byte
