@@ -4,8 +4,9 @@
 //! Leptos finds the names through a hash file of `kind: hash` lines, read by `HydrationScripts`
 //! and `HashedStylesheet` (leptos 0.8, `LeptosOptions::hash_files` and `hash_file`): `js`, `wasm`
 //! and `css` name `<output name>.<hash>.<kind>`, `split` names the chunk loader
-//! `__wasm_split.<hash>.js`. The chunks' names are in the loader and in the manifest the server
-//! reads to preload a page's chunks. Every hashed file's URL path is also listed in
+//! `__wasm_split.<hash>.js`. The chunks' names are in the loader, and in the pages' bundles
+//! (`page_bundles.rs`, which this step writes once the chunks have their names) that the
+//! manifest names for the server to preload. Every hashed file's URL path is also listed in
 //! `immutable.txt`, for the server's `Cache-Control`.
 //!
 //! The JS glue and the loader import each other, so neither can be named by a hash of its final
