@@ -45,11 +45,12 @@ pub fn bundle_pages(
     *loader = loader.replace(CHUNK_FETCH, "__srFetch(new URL(");
     loader.push_str(RUNTIME);
 
-    let mut pages: Vec<&String> = manifest.keys().filter(|split| is_page(split)).collect();
-    pages.sort();
+    let mut pages: Vec<(&String, &mut Vec<String>)> =
+        manifest.iter_mut().filter(|(split, _)| is_page(split)).collect();
+    // In order, so the loader's text, and so its hash, is the same for the same build.
+    pages.sort_by_key(|(split, _)| *split);
     let mut bundled = Vec::new();
-    for split in pages.into_iter().cloned().collect::<Vec<_>>() {
-        let stems = &manifest[&split];
+    for (split, stems) in pages {
         let bytes = bundle(pkg, stems)?;
         let stem = format!("bundle_{split}.{}", crate::hashing::content_hash(&bytes));
         let name = format!("{stem}.wasm");
@@ -63,7 +64,7 @@ pub fn bundle_pages(
         loader.push_str(&format!(
             "export const __wasm_split_load_{split} = __srPage(\"./{name}\", __sr_unbundled_{split});\n"
         ));
-        manifest.insert(split, vec![stem]);
+        *stems = vec![stem];
         bundled.push(name);
     }
     Ok(bundled)
