@@ -18,6 +18,7 @@ mod role_change;
 mod secrets_manager;
 mod timestamp;
 mod top_bar;
+mod update_value_form;
 
 pub use audit_filters::{use_audit_query, AuditFilters, AuditQuery};
 pub use audit_table::AuditTable;

@@ -6,13 +6,13 @@
 //! so even without JavaScript a value never lands in a URL (and so in a log line).
 
 use super::add_secret_form::add_secret_form;
+use super::update_value_form::update_value_form;
 use crate::api::secrets::{list_secrets, CreateSecret, DeleteSecret, UpdateSecret};
 use crate::components::{
     action_error, ConfirmDelete, Deferred, ErrorPanel, FormError, Timestamp, WorkspaceResource,
 };
-use crate::model::{check_secret_value_len, SecretMeta};
+use crate::model::SecretMeta;
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 
 const PAGE_SIZE: usize = 50;
 
@@ -247,9 +247,9 @@ fn SecretRow(
     highlighted: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = secret.id;
-    let new_value = RwSignal::new(String::new());
     let name = StoredValue::new(secret.name.clone());
     let record = move |kind: ChangeKind| last.set(Some(LastChange { kind, name: name.get_value() }));
+    let value_sent = Callback::new(move |()| record(ChangeKind::Updated));
     // "Update … instead" from the add form: this row opens its value field.
     Effect::new(move |_| {
         if edit_name.with(|n| n.as_deref() == Some(name.get_value().as_str())) {
@@ -286,33 +286,7 @@ fn SecretRow(
                             }
                         />
                     }>
-                        <form method="post" action=UpdateSecret::PATH class="inline-form"
-                            data-testid="update-secret-form"
-                            on:submit=move |ev| {
-                                ev.prevent_default();
-                                let value = new_value.get_untracked();
-                                // Cleared before the request returns: the value leaves the page at once.
-                                new_value.set(String::new());
-                                editing.set(None);
-                                record(ChangeKind::Updated);
-                                update.dispatch(UpdateSecret { workspace_id, secret_id: id, value });
-                            }>
-                            <input type="hidden" name="workspace_id" value=workspace_id/>
-                            <input type="hidden" name="secret_id" value=id/>
-                            <textarea name="value" rows="2" required autocomplete="off" spellcheck="false"
-                                aria-label="New value" data-testid="new-secret-value"
-                                prop:value=move || new_value.get()
-                                on:input=move |ev| new_value.set(event_target_value(&ev))></textarea>
-                            <button type="submit" class="primary"
-                                disabled=move || check_secret_value_len(new_value.with(String::len)).is_err()>
-                                "Save"
-                            </button>
-                            <button type="button"
-                                on:click=move |_| {
-                                    new_value.set(String::new());
-                                    editing.set(None);
-                                }>"Cancel"</button>
-                        </form>
+                        <Deferred load=move || update_value_form(workspace_id, id, update, editing, value_sent)/>
                     </Show>
                 </td>
             })}

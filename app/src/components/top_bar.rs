@@ -1,5 +1,6 @@
 use crate::api::accounts::{get_session_user, Logout};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_location;
 
 /// The product bar with the user menu at the top right. Signed-out pages show the name only.
@@ -15,6 +16,12 @@ pub fn TopBar() -> impl IntoView {
     // Refetched on navigation, so signing in or out is reflected at once.
     let user = Resource::new(move || location.pathname.get(), |_| get_session_user());
     let logout = ServerAction::<Logout>::new();
+    // Without WASM the form posts itself; with it, the action sends the same request and follows
+    // the server's redirect to the sign-in page within the app.
+    let sign_out = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        logout.dispatch(Logout {});
+    };
     let menu_open = RwSignal::new(false);
     // A menu item navigates within the app: the menu closes with the page it was opened on.
     Effect::new(move |_| {
@@ -71,12 +78,15 @@ pub fn TopBar() -> impl IntoView {
                                             <a href="/admin/users">"Users"</a>
                                             <a href="/admin/audit">"Audit log"</a>
                                         })}
-                                    <ActionForm action=logout>
+                                    // A plain form, not `ActionForm`: signing out takes no
+                                    // fields, and `ActionForm` would put its form decoder
+                                    // (serde_qs) in the code every page downloads.
+                                    <form method="post" action=Logout::PATH on:submit=sign_out>
                                         <button type="submit" class="link-button"
                                             data-testid="sign-out">
                                             "Sign out"
                                         </button>
-                                    </ActionForm>
+                                    </form>
                                 </nav>
                             </div>
                         }

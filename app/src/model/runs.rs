@@ -252,7 +252,7 @@ impl LaunchFields {
 /// choose (the workspace's and their own).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LaunchOptions {
-    pub compute_envs: Vec<crate::model::ComputeEnvSummary>,
+    pub compute_envs: Vec<LaunchEnv>,
     pub workspace_secrets: Vec<String>,
     pub user_secrets: Vec<String>,
     /// Whether the caller's role allows launching here.
@@ -260,8 +260,47 @@ pub struct LaunchOptions {
     /// The environment of the caller's latest launch here: the form's default while it is
     /// available.
     pub last_compute_env_id: Option<i64>,
-    /// The caller's user id: a per-user managed identity offers only their own mappings.
-    pub user_id: i64,
+}
+
+/// A compute environment as the launch form offers it: only what the form shows, worked out by
+/// the server, so the browser's launch page carries no code to read an environment's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchEnv {
+    pub id: i64,
+    /// What the list says: "name (platform) · status".
+    pub label: String,
+    /// Whether its last Check passed (status `AVAILABLE`): the form prefers such an environment.
+    pub available: bool,
+    /// With a managed identity per launching user: the caller's own mappings, which a launch
+    /// picks by position. Empty otherwise (the server refuses anyone else's).
+    pub your_identity_roles: Vec<IdentityRole>,
+}
+
+/// One of the caller's mappings: its position among the environment's, and what it grants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityRole {
+    pub index: usize,
+    pub label: String,
+}
+
+impl LaunchEnv {
+    /// `env` as the launch form offers it to the user `user_id`.
+    pub fn offered_to(env: &crate::model::ComputeEnvSummary, user_id: i64) -> LaunchEnv {
+        let your_identity_roles = match &env.config.cloud_identity {
+            Some(identity) if identity.subject == crate::model::SubjectGranularity::User => identity
+                .mappings_for(user_id, |_| false)
+                .into_iter()
+                .map(|(index, mapping)| IdentityRole { index, label: mapping.describe_all() })
+                .collect(),
+            _ => Vec::new(),
+        };
+        LaunchEnv {
+            id: env.id,
+            label: format!("{} ({}) · {}", env.name, env.platform.as_str(), env.status.to_lowercase()),
+            available: env.status == "AVAILABLE",
+            your_identity_roles,
+        }
+    }
 }
 
 /// One copy as the run page shows it.
@@ -354,6 +393,56 @@ mod tests {
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn env_with(identity: Option<crate::model::CloudIdentity>) -> crate::model::ComputeEnvSummary {
+        crate::model::ComputeEnvSummary {
+            id: 7,
+            workspace_id: 1,
+            name: "batch".into(),
+            platform: crate::model::Platform::AwsBatch,
+            status: "AVAILABLE".into(),
+            config: crate::model::ComputeConfig { cloud_identity: identity, ..Default::default() },
+            credentials_id: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn mapping(user_id: i64, role: &str) -> crate::model::IdentityMapping {
+        crate::model::IdentityMapping {
+            user_id: Some(user_id),
+            role_arn: Some(format!("arn:aws:iam::123456789012:role/{role}")),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_launch_form_offers_only_the_callers_own_identity_roles_by_their_position() {
+        use crate::model::{CloudIdentity, SubjectGranularity};
+        let per_user = CloudIdentity {
+            subject: SubjectGranularity::User,
+            audience: None,
+            mappings: vec![mapping(5, "alice-a"), mapping(9, "bob"), mapping(5, "alice-b")],
+        };
+        let offered = LaunchEnv::offered_to(&env_with(Some(per_user.clone())), 5);
+        assert_eq!(
+            (offered.id, offered.label.as_str(), offered.available),
+            (7, "batch (aws-batch) · available", true)
+        );
+        assert_eq!(
+            offered.your_identity_roles,
+            vec![
+                IdentityRole { index: 0, label: "role/alice-a".into() },
+                IdentityRole { index: 2, label: "role/alice-b".into() },
+            ]
+        );
+        // Someone with no mapping of their own is offered none, not another user's.
+        assert!(LaunchEnv::offered_to(&env_with(Some(per_user.clone())), 3).your_identity_roles.is_empty());
+        // Nor is there a choice for an identity shared by the workspace, or with stored keys.
+        let shared = CloudIdentity { subject: SubjectGranularity::Workspace, ..per_user };
+        assert!(LaunchEnv::offered_to(&env_with(Some(shared)), 5).your_identity_roles.is_empty());
+        assert!(LaunchEnv::offered_to(&env_with(None), 5).your_identity_roles.is_empty());
     }
 
     #[test]

@@ -6,9 +6,7 @@
 
 use crate::api::runs::{get_launch_options, LaunchRun};
 use crate::components::{CheckFix, ErrorPanel, LaunchFieldsForm, LaunchFieldsInput};
-use crate::model::{
-    effective_set, ComputeEnvSummary, LaunchOptions, LaunchRequest, SecretSource, SubjectGranularity,
-};
+use crate::model::{effective_set, IdentityRole, LaunchEnv, LaunchOptions, LaunchRequest, SecretSource};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
@@ -61,22 +59,13 @@ impl LaunchForm {
 /// as. Only the caller's own mappings are offered (the server refuses anyone else's).
 #[component]
 fn CloudIdentityPicker(
-    envs: Vec<ComputeEnvSummary>,
-    user_id: i64,
+    envs: Vec<LaunchEnv>,
     selected_env: Signal<Option<i64>>,
     chosen: RwSignal<Option<usize>>,
 ) -> impl IntoView {
     let mine = move || {
         let env = envs.iter().find(|e| Some(e.id) == selected_env.get())?;
-        let identity = env.config.cloud_identity.as_ref()?;
-        let mine: Vec<(usize, String)> = identity
-            .mappings
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| identity.subject == SubjectGranularity::User && m.user_id == Some(user_id))
-            .map(|(i, m)| (i, m.describe_all()))
-            .collect();
-        (mine.len() > 1).then_some(mine)
+        (env.your_identity_roles.len() > 1).then(|| env.your_identity_roles.clone())
     };
     move || {
         mine().map(|mine| {
@@ -85,7 +74,7 @@ fn CloudIdentityPicker(
                     <label for="launch-cloud-identity">"Cloud identity"</label>
                     <select id="launch-cloud-identity" data-testid="cloud-identity-select"
                         on:change=move |ev| chosen.set(event_target_value(&ev).parse().ok())>
-                        {mine.into_iter().map(|(index, label)| view! {
+                        {mine.into_iter().map(|IdentityRole { index, label }| view! {
                             <option value=index selected=move || chosen.get() == Some(index)>{label}</option>
                         }).collect_view()}
                     </select>
@@ -145,11 +134,11 @@ fn LaunchFormView(
     // The environment of the caller's last launch here while its last Check passed, else the
     // first one whose Check passed, else the first one.
     let envs = &options.compute_envs;
-    let available = |id: i64| envs.iter().any(|e| e.id == id && e.status == "AVAILABLE");
+    let available = |id: i64| envs.iter().any(|e| e.id == id && e.available);
     let default_env = options
         .last_compute_env_id
         .filter(|id| available(*id))
-        .or_else(|| envs.iter().find(|e| e.status == "AVAILABLE").map(|e| e.id))
+        .or_else(|| envs.iter().find(|e| e.available).map(|e| e.id))
         .or(envs.first().map(|e| e.id));
     let selected_env = move || form.compute_env.get().or(default_env);
     let error = move || launch.value().get().and_then(|r| r.err()).map(|e| e.to_string());
@@ -190,7 +179,7 @@ fn LaunchFormView(
                             let id = env.id;
                             view! {
                                 <option value=id selected=move || selected_env() == Some(id)>
-                                    {format!("{} ({}) · {}", env.name, env.platform.as_str(), env.status.to_lowercase())}
+                                    {env.label.clone()}
                                 </option>
                             }
                         }).collect_view()}
@@ -201,7 +190,7 @@ fn LaunchFormView(
                         </p>
                     })}
                 </div>
-                <CloudIdentityPicker envs=options.compute_envs.clone() user_id=options.user_id
+                <CloudIdentityPicker envs=options.compute_envs.clone()
                     selected_env=Signal::derive(selected_env) chosen=form.cloud_identity_mapping/>
             </div>
             <div class="secret-pickers">

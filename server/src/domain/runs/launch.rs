@@ -105,14 +105,13 @@ impl LaunchPort for Runs {
         let access =
             authorize_workspace(&self.core.db, actor, workspace_id, Permission::ReadWorkspace).await?;
         Ok(LaunchOptions {
-            compute_envs,
+            compute_envs: compute_envs.iter().map(|env| LaunchEnv::offered_to(env, actor.id)).collect(),
             workspace_secrets: workspace.items.into_iter().map(|s| s.name).collect(),
             user_secrets: mine.items.into_iter().map(|s| s.name).collect(),
             can_launch: access.role.allows(Permission::LaunchWorkflow),
             last_compute_env_id: runs::last_compute_env(&self.core.db.pool, access.workspace_id(), actor.id)
                 .await
                 .map_err(internal)?,
-            user_id: actor.id,
         })
     }
 
