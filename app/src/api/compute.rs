@@ -6,14 +6,15 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::error::AppError;
-use crate::model::{ComputeCheck, ComputeConfig, ComputeEnvSummary, CredentialsSummary, Platform};
+use crate::model::{ComputeCheck, ComputeConfig, ComputeEnvRow, CredentialsSummary, Platform};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {super::context::*, crate::model::ComputeEnvInput, crate::ports::CredentialKeysInput};
 
 #[server(prefix = "/sfn", endpoint = "list_compute_envs")]
-pub async fn list_compute_envs(workspace_id: i64) -> Result<Vec<ComputeEnvSummary>, AppError> {
-    finish(ports()?.compute_envs.list_compute_envs(&actor()?, workspace_id).await)
+pub async fn list_compute_envs(workspace_id: i64) -> Result<Vec<ComputeEnvRow>, AppError> {
+    let list = ports()?.compute_envs.list_compute_envs(&actor()?, workspace_id).await;
+    finish(list.map(|list| list.iter().map(ComputeEnvRow::of).collect()))
 }
 
 #[server(prefix = "/sfn", endpoint = "create_compute_env")]

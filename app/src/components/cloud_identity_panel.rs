@@ -4,6 +4,7 @@
 
 use super::check_fix::FixDocument;
 use crate::api::compute::CloudIdentityView as LoadIdentity;
+use crate::components::{Deferred, NotLoaded};
 use crate::model::{CloudIdentityView, MappedSubject, SubjectGranularity};
 use leptos::prelude::*;
 
@@ -16,24 +17,37 @@ fn granularity_words(granularity: SubjectGranularity) -> &'static str {
 }
 
 /// Shows the environment's identity, loaded when the section is first opened (managed
-/// environments only): the page itself renders and hydrates without it.
+/// environments only): the page itself renders and hydrates without it, and the section's code
+/// is in the deferred forms' chunk (see `Deferred`), fetched then too. Opened once, it stays.
 #[component]
 pub fn CloudIdentityPanel(workspace_id: i64, compute_env_id: i64) -> impl IntoView {
-    let load = ServerAction::<LoadIdentity>::new();
+    let opened = RwSignal::new(false);
     view! {
-        <details class="identity-panel" data-testid="identity-panel"
-            on:toggle=move |_| {
-                if load.value().with_untracked(Option::is_none) && !load.pending().get_untracked() {
-                    load.dispatch(LoadIdentity { workspace_id, compute_env_id });
-                }
-            }>
+        <details class="identity-panel" data-testid="identity-panel" on:toggle=move |_| opened.set(true)>
             <summary>"Identity: managed (no stored keys)"</summary>
-            {move || load.pending().get().then(|| view! { <p class="hint">"Loading…"</p> })}
-            {move || load.value().get().map(|found| match found {
-                Ok(identity) => view! { <IdentityDetails identity/> }.into_any(),
-                Err(error) => view! { <p class="error-text">{error.to_string()}</p> }.into_any(),
-            })}
+            <Show when=move || opened.get()>
+                <Deferred load=move || identity_section(workspace_id, compute_env_id)/>
+            </Show>
         </details>
+    }
+}
+
+#[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn identity_section(workspace_id: i64, compute_env_id: i64) -> Result<ViewFn, NotLoaded> {
+    Ok(ViewFn::from(move || view! { <IdentitySection workspace_id compute_env_id/> }))
+}
+
+/// Asks the server for the identity as it is first shown.
+#[component]
+fn IdentitySection(workspace_id: i64, compute_env_id: i64) -> impl IntoView {
+    let load = ServerAction::<LoadIdentity>::new();
+    load.dispatch(LoadIdentity { workspace_id, compute_env_id });
+    view! {
+        {move || load.pending().get().then(|| view! { <p class="hint">"Loading…"</p> })}
+        {move || load.value().get().map(|found| match found {
+            Ok(identity) => view! { <IdentityDetails identity/> }.into_any(),
+            Err(error) => view! { <p class="error-text">{error.to_string()}</p> }.into_any(),
+        })}
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::check_fix::CheckFix;
 use crate::api::compute::CheckComputeEnv;
-use crate::components::FormError;
+use crate::components::{FormError, NotLoaded};
 use leptos::prelude::*;
 
 /// The environment's status as last known: the latest Check's, else the stored one.
@@ -31,9 +31,16 @@ pub fn ComputeCheckButton(
     }
 }
 
+/// The outcome, in the deferred forms' chunk (see `Deferred`): it shows after a Check, so its
+/// code (with the fix's documents) is fetched then and not with the Compute tab.
+#[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn check_outcome(check: ServerAction<CheckComputeEnv>) -> Result<ViewFn, NotLoaded> {
+    Ok(ViewFn::from(move || view! { <ComputeCheckOutcome check/> }))
+}
+
 /// The outcome of the latest Check; nothing before the first.
 #[component]
-pub fn ComputeCheckOutcome(check: ServerAction<CheckComputeEnv>) -> impl IntoView {
+fn ComputeCheckOutcome(check: ServerAction<CheckComputeEnv>) -> impl IntoView {
     move || {
         check.value().get().map(|result| match result {
             // The server's note (a host key it pinned, or that only the connection could be

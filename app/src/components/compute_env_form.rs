@@ -4,6 +4,7 @@
 //! reached over SSH with Seqera's grid settings; `local-platform` runs on this host.
 
 use crate::api::compute::CreateComputeEnv;
+use crate::api::identities::list_identities;
 use crate::components::{action_error, FormError, NotLoaded};
 use crate::model::{
     check_compute_name, CloudIdentity, CloudProvider, ComputeConfig, CredentialsSummary, IdentityMapping,
@@ -13,17 +14,19 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 /// The form in the deferred forms' chunk (see `Deferred`): it opens from "New compute environment",
-/// so its code, the largest form of the site, is fetched then and not with the Compute tab.
+/// so its code, the largest form of the site, is fetched then and not with the Compute tab. Its
+/// server action is made here too, so the code that sends an environment's settings is in that
+/// chunk as well; `on_added` tells the page when one is saved.
 #[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
 pub fn add_compute_env_form(
     workspace_id: i64,
-    create: ServerAction<CreateComputeEnv>,
+    org_id: i64,
+    on_added: Callback<()>,
     credentials: Vec<CredentialsSummary>,
-    identities: Vec<ManagedIdentity>,
 ) -> Result<ViewFn, NotLoaded> {
     Ok(ViewFn::from(move || {
-        let (credentials, identities) = (credentials.clone(), identities.clone());
-        view! { <AddComputeEnvForm workspace_id create credentials identities/> }
+        let credentials = credentials.clone();
+        view! { <AddComputeEnvForm workspace_id org_id on_added credentials/> }
     }))
 }
 
@@ -81,11 +84,21 @@ fn text_field(
 #[component]
 fn AddComputeEnvForm(
     workspace_id: i64,
-    create: ServerAction<CreateComputeEnv>,
+    /// Whose managed identities are offered for cluster platforms.
+    org_id: i64,
+    on_added: Callback<()>,
     credentials: Vec<CredentialsSummary>,
-    /// The organization's managed identities, offered for cluster platforms.
-    identities: Vec<ManagedIdentity>,
 ) -> impl IntoView {
+    let create = ServerAction::<CreateComputeEnv>::new();
+    // The organization's managed identities, asked for as the form opens (in the browser only: the
+    // form is never rendered on the server) and offered once they arrive; none when they cannot
+    // be listed. `try_set`: the form may be closed before the answer.
+    let identities = RwSignal::new(Vec::<ManagedIdentity>::new());
+    leptos::task::spawn_local(async move {
+        if let Ok(list) = list_identities(org_id).await {
+            identities.try_set(list);
+        }
+    });
     let name = RwSignal::new(String::new());
     let platform = RwSignal::new(Platform::AwsBatch);
     // "0": no credentials (the value the server function reads as none).
@@ -101,7 +114,6 @@ fn AddComputeEnvForm(
     let work_dir = RwSignal::new(String::new());
     let ssh = SshFields::new();
     let credentials = StoredValue::new(credentials);
-    let identities = StoredValue::new(identities);
     // "0": no managed identity (shared SSH credentials instead).
     let identity_id = RwSignal::new("0".to_string());
     let managed = move || identity_id.with(|id| id != "0");
@@ -121,6 +133,7 @@ fn AddComputeEnvForm(
             cloud_mappings.set(String::new());
             custom_job_definition.set(false);
             credentials_id.set("0".to_string());
+            on_added.run(());
         }
     });
     let is = move |p: Platform| platform.get() == p;
@@ -265,7 +278,7 @@ fn AddComputeEnvForm(
                         prop:value=move || identity_id.get()
                         on:change=move |ev| identity_id.set(event_target_value(&ev))>
                         <option value="0">"None: one shared account (SSH credentials below)"</option>
-                        {move || identities.with_value(|list| {
+                        {move || identities.with(|list| {
                             list.iter()
                                 .filter(|i| i.platform == platform.get())
                                 .map(|i| view! {

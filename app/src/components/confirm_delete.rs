@@ -22,7 +22,10 @@ pub fn ConfirmDelete(
     /// The confirming button's test id.
     #[prop(default = "confirm-delete")]
     confirm_testid: &'static str,
-    on_confirm: impl Fn() + Send + Sync + 'static,
+    /// What the confirming button does. A `Callback`, not a generic closure: one copy of this
+    /// component's code serves every use, instead of one per call site in each page's code.
+    #[prop(into)]
+    on_confirm: Callback<()>,
 ) -> impl IntoView {
     let asking = RwSignal::new(false);
     let dialog = NodeRef::<Dialog>::new();
@@ -36,7 +39,6 @@ pub fn ConfirmDelete(
             }
         }
     });
-    let on_confirm = StoredValue::new(on_confirm);
     let title = format!("{verb} {what}?");
     view! {
         <button type="button" class="danger-outline" data-testid=testid
@@ -55,7 +57,7 @@ pub fn ConfirmDelete(
                     <button type="button" class="danger" data-testid=confirm_testid
                         on:click=move |_| {
                             asking.set(false);
-                            on_confirm.with_value(|confirm| confirm());
+                            on_confirm.run(());
                         }>
                         {verb}
                     </button>

@@ -11,25 +11,24 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 /// The add form in the deferred forms' chunk (see `Deferred`): it opens from "New credentials", so
-/// its code is fetched then and not with the Compute tab.
+/// its code is fetched then and not with the Compute tab. It makes its own server action, so the
+/// code that sends keys is in that chunk too; `on_added` tells the page when they are saved.
 #[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
-pub fn add_credentials_form(
-    workspace_id: i64,
-    create: ServerAction<CreateCredentials>,
-) -> Result<ViewFn, NotLoaded> {
-    Ok(ViewFn::from(move || view! { <AddCredentialsForm workspace_id create/> }))
+pub fn add_credentials_form(workspace_id: i64, on_added: Callback<()>) -> Result<ViewFn, NotLoaded> {
+    Ok(ViewFn::from(move || view! { <AddCredentialsForm workspace_id on_added/> }))
 }
 
-/// The replace form, in the same chunk: it opens from a row's "Replace keys".
+/// The replace form, in the same chunk: it opens from a row's "Replace keys"; `on_replaced` tells
+/// the page when the new keys are saved.
 #[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
 pub fn replace_credentials_form(
     workspace_id: i64,
     credentials: CredentialsSummary,
-    replace: ServerAction<ReplaceCredentials>,
+    on_replaced: Callback<()>,
 ) -> Result<ViewFn, NotLoaded> {
     Ok(ViewFn::from(move || {
         let credentials = credentials.clone();
-        view! { <ReplaceCredentialsForm workspace_id credentials replace/> }
+        view! { <ReplaceCredentialsForm workspace_id credentials on_replaced/> }
     }))
 }
 
@@ -173,7 +172,8 @@ fn KeyFields(keys: KeyInputs, id: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredentials>) -> impl IntoView {
+fn AddCredentialsForm(workspace_id: i64, on_added: Callback<()>) -> impl IntoView {
+    let create = ServerAction::<CreateCredentials>::new();
     let name = RwSignal::new(String::new());
     let keys = KeyInputs::new("aws");
     let name_hint =
@@ -182,6 +182,7 @@ fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredentials>
         if matches!(create.value().get(), Some(Ok(_))) {
             name.set(String::new());
             keys.clear();
+            on_added.run(());
         }
     });
     view! {
@@ -234,8 +235,14 @@ fn AddCredentialsForm(workspace_id: i64, create: ServerAction<CreateCredentials>
 fn ReplaceCredentialsForm(
     workspace_id: i64,
     credentials: CredentialsSummary,
-    replace: ServerAction<ReplaceCredentials>,
+    on_replaced: Callback<()>,
 ) -> impl IntoView {
+    let replace = ServerAction::<ReplaceCredentials>::new();
+    Effect::new(move |_| {
+        if matches!(replace.value().get(), Some(Ok(_))) {
+            on_replaced.run(());
+        }
+    });
     let keys = KeyInputs::new(credentials.provider.as_str());
     let credentials_id = credentials.id;
     view! {

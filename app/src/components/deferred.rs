@@ -1,5 +1,6 @@
 //! A part of a page whose code is fetched when it is first shown: the forms that open from a
-//! button. Their views come from functions marked `wasm_split(deferred_forms)`, which the site
+//! button, and what shows only after a click (a Check's outcome, a managed identity's details).
+//! Their views come from functions marked `wasm_split(deferred_forms)`, which the site
 //! build cuts into one WASM chunk of their own, so a first visit to a page does not download
 //! them. One chunk for all of them, not one each: every split point cuts the code pages share
 //! into more, smaller files, and each file compresses on its own (measured with one chunk per
@@ -45,7 +46,7 @@ where
         Some(Ok(view)) => view.run(),
         Some(Err(())) => view! {
             <p class="form-error" role="alert" data-testid="deferred-not-loaded">
-                "This form could not be loaded. Reload the page to try again."
+                "This part of the page could not be loaded. Reload the page to try again."
             </p>
         }
         .into_any(),

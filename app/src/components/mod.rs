@@ -25,7 +25,7 @@ pub use audit_table::AuditTable;
 pub use check_fix::CheckFix;
 pub use clipboard::copy_node_text;
 pub use cloud_identity_panel::CloudIdentityPanel;
-pub use compute_check::{checked_status, ComputeCheckButton, ComputeCheckOutcome};
+pub use compute_check::{check_outcome, checked_status, ComputeCheckButton};
 pub use compute_env_form::add_compute_env_form;
 pub use confirm_delete::ConfirmDelete;
 pub use credentials_form::{add_credentials_form, replace_credentials_form};

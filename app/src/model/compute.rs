@@ -303,6 +303,50 @@ pub struct ComputeEnvSummary {
     pub updated_at: i64,
 }
 
+/// A compute environment as the Compute tab lists it: what its row shows, worked out by the
+/// server (`ComputeEnvRow::of`), so the browser's page carries no code to read an environment's
+/// settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComputeEnvRow {
+    pub id: i64,
+    pub name: String,
+    pub platform: Platform,
+    /// `ComputeEnvSummary::status`.
+    pub status: String,
+    /// The settings worth seeing at a glance, per platform, joined with " · ".
+    pub key_settings: String,
+    /// Whether its runs act as managed cloud identities (no stored keys).
+    pub managed_identity: bool,
+    pub credentials_id: Option<i64>,
+}
+
+impl ComputeEnvRow {
+    pub fn of(env: &ComputeEnvSummary) -> ComputeEnvRow {
+        let c = &env.config;
+        let key_settings: Vec<String> = match env.platform {
+            Platform::AwsBatch => [
+                c.region.clone(),
+                c.job_queue.as_ref().map(|q| format!("queue {q}")),
+                c.execution_role_arn.as_ref().map(|r| format!("role {r}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            Platform::GoogleBatch => [c.project.clone(), c.location.clone()].into_iter().flatten().collect(),
+            _ => c.work_dir.iter().cloned().collect(),
+        };
+        ComputeEnvRow {
+            id: env.id,
+            name: env.name.clone(),
+            platform: env.platform,
+            status: env.status.clone(),
+            key_settings: key_settings.join(" · "),
+            managed_identity: c.cloud_identity.is_some(),
+            credentials_id: env.credentials_id,
+        }
+    }
+}
+
 /// The outcome of a compute environment's check (its preflight, run on demand).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComputeCheck {
@@ -327,5 +371,45 @@ mod tests {
         }
         assert_eq!(Platform::from_stored("hpc", None), None);
         assert_eq!(HpcScheduler::Pbs.platform().as_str(), "altair-platform");
+    }
+
+    fn env(platform: Platform, config: ComputeConfig) -> ComputeEnvSummary {
+        ComputeEnvSummary {
+            id: 3,
+            workspace_id: 1,
+            name: "env".into(),
+            platform,
+            status: "INVALID".into(),
+            config,
+            credentials_id: Some(8),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_listed_environment_shows_its_platforms_key_settings_and_whether_it_is_managed() {
+        let aws = ComputeConfig {
+            region: Some("eu-west-1".into()),
+            job_queue: Some("nf-queue".into()),
+            kms_key_id: Some("not shown".into()),
+            ..Default::default()
+        };
+        let row = ComputeEnvRow::of(&env(Platform::AwsBatch, aws));
+        assert_eq!(row.key_settings, "eu-west-1 · queue nf-queue");
+        assert_eq!(
+            (row.id, row.status.as_str(), row.credentials_id, row.managed_identity),
+            (3, "INVALID", Some(8), false)
+        );
+        let google = ComputeConfig {
+            project: Some("proj".into()),
+            location: Some("europe-west2".into()),
+            cloud_identity: Some(crate::model::CloudIdentity::default()),
+            ..Default::default()
+        };
+        let row = ComputeEnvRow::of(&env(Platform::GoogleBatch, google));
+        assert_eq!((row.key_settings.as_str(), row.managed_identity), ("proj · europe-west2", true));
+        let slurm = ComputeConfig { work_dir: Some("/scratch/nf".into()), ..Default::default() };
+        assert_eq!(ComputeEnvRow::of(&env(Platform::Slurm, slurm)).key_settings, "/scratch/nf");
     }
 }

@@ -11,7 +11,7 @@ use leptos_meta::Title;
 #[component]
 pub fn StatusBadge(status: RunStatus) -> impl IntoView {
     view! {
-        <span class=format!("badge status status-{}", status.as_str().to_lowercase())
+        <span class=format!("badge status status-{}", status.as_str().to_ascii_lowercase())
             data-testid="run-status">
             {status.as_str()}
         </span>

@@ -3,52 +3,36 @@
 //! key or a private key: the server sends only the public fields.
 
 use crate::api::compute::{
-    list_compute_envs, list_credentials, CheckComputeEnv, CreateComputeEnv, CreateCredentials,
-    DeleteComputeEnv, DeleteCredentials, ReplaceCredentials,
+    list_compute_envs, list_credentials, CheckComputeEnv, DeleteComputeEnv, DeleteCredentials,
 };
 use crate::components::{
-    action_error, add_compute_env_form, add_credentials_form, checked_status, replace_credentials_form,
-    CloudIdentityPanel, ComputeCheckButton, ComputeCheckOutcome, ConfirmDelete, Deferred, ErrorPanel,
+    action_error, add_compute_env_form, add_credentials_form, check_outcome, checked_status,
+    replace_credentials_form, CloudIdentityPanel, ComputeCheckButton, ConfirmDelete, Deferred, ErrorPanel,
     FormError, Timestamp, WorkspaceResource,
 };
-use crate::model::{ComputeEnvSummary, CredentialsSummary, Platform};
+use crate::model::{ComputeEnvRow, CredentialsSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-use crate::api::identities::list_identities;
 
 #[component]
 pub fn WorkspaceComputeTab() -> impl IntoView {
     let ws = expect_context::<WorkspaceResource>();
     let workspace_id = super::id_param("workspace_id")();
+    // What the forms saved (each makes its own server action, in the deferred forms' chunk): the
+    // lists reload after each, and the page says so.
+    let envs_added = RwSignal::new(0u32);
+    let creds_added = RwSignal::new(0u32);
+    let keys_replaced = RwSignal::new(0u32);
     // Created here, synchronously: see `SecretsManager` on resources made inside a `Suspend`.
-    let add_env = ServerAction::<CreateComputeEnv>::new();
     let delete_env = ServerAction::<DeleteComputeEnv>::new();
-    let add_creds = ServerAction::<CreateCredentials>::new();
     let delete_creds = ServerAction::<DeleteCredentials>::new();
-    let replace_creds = ServerAction::<ReplaceCredentials>::new();
     let envs = Resource::new(
-        move || (add_env.version().get(), delete_env.version().get()),
+        move || (envs_added.get(), delete_env.version().get()),
         move |_| list_compute_envs(workspace_id),
     );
     let creds = Resource::new(
-        move || (add_creds.version().get(), delete_creds.version().get(), replace_creds.version().get()),
+        move || (creds_added.get(), delete_creds.version().get(), keys_replaced.get()),
         move |_| list_credentials(workspace_id),
-    );
-    // A resource, not a call inside the `Suspend` below: a resource's value is sent with the page,
-    // while a bare server function call would be made again by the browser during hydration, which
-    // then found other nodes than the server rendered and panicked. The organization's managed
-    // identities; none when they cannot be listed or the caller does not manage compute.
-    let identities = Resource::new(
-        || (),
-        move |_| async move {
-            match ws.await {
-                Ok(view) if view.grants.manage_compute => {
-                    list_identities(view.org.id).await.unwrap_or_default()
-                }
-                _ => Vec::new(),
-            }
-        },
     );
     let env_error = action_error(delete_env);
     let creds_error = action_error(delete_creds);
@@ -57,20 +41,17 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
     let adding_creds = RwSignal::new(false);
     // The credentials whose replace form is open, if any; it closes once the keys are saved.
     let replacing = RwSignal::new(None::<i64>);
-    Effect::new(move |_| {
-        if matches!(replace_creds.value().get(), Some(Ok(_))) {
-            replacing.set(None);
-        }
+    let env_added = Callback::new(move |()| {
+        envs_added.update(|n| *n += 1);
+        adding_env.set(false);
     });
-    Effect::new(move |_| {
-        if matches!(add_env.value().get(), Some(Ok(_))) {
-            adding_env.set(false);
-        }
+    let creds_saved = Callback::new(move |()| {
+        creds_added.update(|n| *n += 1);
+        adding_creds.set(false);
     });
-    Effect::new(move |_| {
-        if matches!(add_creds.value().get(), Some(Ok(_))) {
-            adding_creds.set(false);
-        }
+    let replaced = Callback::new(move |()| {
+        keys_replaced.update(|n| *n += 1);
+        replacing.set(None);
     });
     let manage = move || ws.get().and_then(|w| w.ok()).is_some_and(|w| w.grants.manage_compute);
     let new_button = move |label: &'static str, testid: &'static str, open: RwSignal<bool>| {
@@ -94,7 +75,7 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
                     <h2>"Compute environments"</h2>
                     {new_button("New compute environment", "new-compute-env-button", adding_env)}
                 </header>
-                {move || matches!(add_env.value().get(), Some(Ok(_))).then(|| view! {
+                {move || (envs_added.get() > 0 && !adding_env.get()).then(|| view! {
                     <p class="form-success" role="status" data-testid="compute-env-added">
                         "Compute environment added. Run its Check before the first launch."
                     </p>
@@ -121,12 +102,12 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
                     <h2>"Credentials"</h2>
                     {new_button("New credentials", "new-credentials-button", adding_creds)}
                 </header>
-                {move || matches!(add_creds.value().get(), Some(Ok(_))).then(|| view! {
+                {move || (creds_added.get() > 0 && !adding_creds.get()).then(|| view! {
                     <p class="form-success" role="status" data-testid="credentials-added">
                         "Credentials saved. Their keys cannot be shown again."
                     </p>
                 })}
-                {move || (matches!(replace_creds.value().get(), Some(Ok(_))) && replacing.get().is_none()).then(|| view! {
+                {move || (keys_replaced.get() > 0 && replacing.get().is_none()).then(|| view! {
                     <p class="form-success" role="status" data-testid="credentials-replaced">
                         "New keys saved; they cannot be shown again. Runs already started keep the keys \
                          they started with."
@@ -140,7 +121,7 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
                                 <p class="empty" data-testid="no-credentials">"No credentials yet."</p>
                             }.into_any(),
                             Ok(list) => view! {
-                                <CredentialsTable list manage workspace_id delete=delete_creds replace=replace_creds replacing/>
+                                <CredentialsTable list manage workspace_id delete=delete_creds replaced replacing/>
                             }.into_any(),
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
                         }
@@ -150,19 +131,20 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
             </section>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let manage = ws.await.map(|w| w.grants.manage_compute).unwrap_or(false);
+                    let (manage, org_id) = match ws.await {
+                        Ok(view) => (view.grants.manage_compute, view.org.id),
+                        Err(_) => (false, 0),
+                    };
                     // Re-rendered when credentials are added, so the new ones can be chosen.
                     let credentials = creds.await.unwrap_or_default();
-                    let identities = identities.await;
-                    let identities = StoredValue::new(identities);
                     let credentials = StoredValue::new(credentials);
                     manage.then(|| view! {
                         <Show when=move || adding_creds.get()>
-                            <Deferred load=move || add_credentials_form(workspace_id, add_creds)/>
+                            <Deferred load=move || add_credentials_form(workspace_id, creds_saved)/>
                         </Show>
                         <Show when=move || adding_env.get()>
-                            <Deferred load=move || add_compute_env_form(workspace_id, add_env,
-                                credentials.get_value(), identities.get_value())/>
+                            <Deferred load=move || add_compute_env_form(workspace_id, org_id, env_added,
+                                credentials.get_value())/>
                         </Show>
                     })
                 })}
@@ -171,27 +153,9 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
     }
 }
 
-/// The settings worth seeing at a glance, per platform.
-fn key_settings(env: &ComputeEnvSummary) -> String {
-    let c = &env.config;
-    let parts: Vec<String> = match env.platform {
-        Platform::AwsBatch => [
-            c.region.clone(),
-            c.job_queue.as_ref().map(|q| format!("queue {q}")),
-            c.execution_role_arn.as_ref().map(|r| format!("role {r}")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-        Platform::GoogleBatch => [c.project.clone(), c.location.clone()].into_iter().flatten().collect(),
-        _ => c.work_dir.iter().cloned().collect(),
-    };
-    parts.join(" · ")
-}
-
 #[component]
 fn EnvsTable(
-    list: Vec<ComputeEnvSummary>,
+    list: Vec<ComputeEnvRow>,
     credentials: Vec<CredentialsSummary>,
     manage: bool,
     workspace_id: i64,
@@ -221,8 +185,8 @@ fn EnvsTable(
                 <tbody>
                     {list.into_iter().map(|env| {
                         let id = env.id;
-                        let settings = key_settings(&env);
-                        let managed = env.config.cloud_identity.is_some();
+                        let settings = env.key_settings.clone();
+                        let managed = env.managed_identity;
                         let check = ServerAction::<CheckComputeEnv>::new();
                         let status = checked_status(check, env.status.clone());
                         view! {
@@ -265,7 +229,7 @@ fn EnvsTable(
                             <Show when=move || check.value().with(Option::is_some)>
                                 <tr class="check-row" data-testid="check-row">
                                     <td colspan=if manage { "6" } else { "5" }>
-                                        <ComputeCheckOutcome check/>
+                                        <Deferred load=move || check_outcome(check)/>
                                     </td>
                                 </tr>
                             </Show>
@@ -299,7 +263,8 @@ fn CredentialsTable(
     manage: bool,
     workspace_id: i64,
     delete: ServerAction<DeleteCredentials>,
-    replace: ServerAction<ReplaceCredentials>,
+    /// Run by a replace form once the new keys are saved.
+    replaced: Callback<()>,
     replacing: RwSignal<Option<i64>>,
 ) -> impl IntoView {
     let columns = if manage { 7 } else { 6 };
@@ -361,7 +326,7 @@ fn CredentialsTable(
                             <Show when=move || replacing.get() == Some(id)>
                                 <tr class="check-row" data-testid="replace-credentials-row">
                                     <td colspan=columns>
-                                        <Deferred load=move || replace_credentials_form(workspace_id, summary.get_value(), replace)/>
+                                        <Deferred load=move || replace_credentials_form(workspace_id, summary.get_value(), replaced)/>
                                     </td>
                                 </tr>
                             </Show>
