@@ -6,7 +6,7 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::error::AppError;
-use crate::model::{ComputeCheck, ComputeConfig, ComputeEnvRow, CredentialsSummary, Platform};
+use crate::model::{ComputeCheck, ComputeConfig, ComputeEnvRow, CredentialsRow, Platform};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {super::context::*, crate::model::ComputeEnvInput, crate::ports::CredentialKeysInput};
@@ -53,8 +53,9 @@ pub async fn cloud_identity_view(
 }
 
 #[server(prefix = "/sfn", endpoint = "list_credentials")]
-pub async fn list_credentials(workspace_id: i64) -> Result<Vec<CredentialsSummary>, AppError> {
-    finish(ports()?.credentials.list_credentials(&actor()?, workspace_id).await)
+pub async fn list_credentials(workspace_id: i64) -> Result<Vec<CredentialsRow>, AppError> {
+    let list = ports()?.credentials.list_credentials(&actor()?, workspace_id).await;
+    finish(list.map(|list| list.iter().map(CredentialsRow::of).collect()))
 }
 
 /// The keys a credentials form posts, as the port takes them: `provider` is `aws` (access key,

@@ -7,7 +7,7 @@ use crate::api::compute::CreateComputeEnv;
 use crate::api::identities::list_identities;
 use crate::components::{action_error, FormError, NotLoaded};
 use crate::model::{
-    check_compute_name, CloudIdentity, CloudProvider, ComputeConfig, CredentialsSummary, IdentityMapping,
+    check_compute_name, CloudIdentity, CloudProvider, ComputeConfig, CredentialsRow, IdentityMapping,
     ManagedIdentity, Platform, SubjectGranularity,
 };
 use leptos::prelude::*;
@@ -22,7 +22,7 @@ pub fn add_compute_env_form(
     workspace_id: i64,
     org_id: i64,
     on_added: Callback<()>,
-    credentials: Vec<CredentialsSummary>,
+    credentials: Vec<CredentialsRow>,
 ) -> Result<ViewFn, NotLoaded> {
     Ok(ViewFn::from(move || {
         let credentials = credentials.clone();
@@ -87,7 +87,7 @@ fn AddComputeEnvForm(
     /// Whose managed identities are offered for cluster platforms.
     org_id: i64,
     on_added: Callback<()>,
-    credentials: Vec<CredentialsSummary>,
+    credentials: Vec<CredentialsRow>,
 ) -> impl IntoView {
     let create = ServerAction::<CreateComputeEnv>::new();
     // The organization's managed identities, asked for as the form opens (in the browser only: the

@@ -6,7 +6,7 @@
 
 use crate::api::compute::{CreateCredentials, ReplaceCredentials};
 use crate::components::{action_error, FormError, NotLoaded};
-use crate::model::{check_compute_name, CredentialsSummary};
+use crate::model::{check_compute_name, CredentialsRow};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -23,7 +23,7 @@ pub fn add_credentials_form(workspace_id: i64, on_added: Callback<()>) -> Result
 #[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
 pub fn replace_credentials_form(
     workspace_id: i64,
-    credentials: CredentialsSummary,
+    credentials: CredentialsRow,
     on_replaced: Callback<()>,
 ) -> Result<ViewFn, NotLoaded> {
     Ok(ViewFn::from(move || {
@@ -234,7 +234,7 @@ fn AddCredentialsForm(workspace_id: i64, on_added: Callback<()>) -> impl IntoVie
 #[component]
 fn ReplaceCredentialsForm(
     workspace_id: i64,
-    credentials: CredentialsSummary,
+    credentials: CredentialsRow,
     on_replaced: Callback<()>,
 ) -> impl IntoView {
     let replace = ServerAction::<ReplaceCredentials>::new();

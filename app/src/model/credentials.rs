@@ -96,3 +96,82 @@ pub struct ComputeEnvInput {
     pub credentials_id: Option<i64>,
     pub config: super::ComputeConfig,
 }
+
+/// A row of the Compute tab's credentials list, worked out on the server
+/// (`CredentialsRow::of`): the browser's page carries no code to read the public fields, only
+/// the line they make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialsRow {
+    pub id: i64,
+    pub name: String,
+    pub provider: CloudProvider,
+    /// The public fields, as one line joined with " · ".
+    pub details: String,
+    /// Milliseconds since the Unix epoch, UTC.
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+impl CredentialsRow {
+    pub fn of(c: &CredentialsSummary) -> CredentialsRow {
+        let p = &c.public;
+        let details: Vec<String> = [
+            p.access_key.as_ref().map(|k| format!("access key {k}")),
+            p.assume_role_arn.as_ref().map(|r| format!("role {r}")),
+            p.external_id.as_ref().map(|e| format!("external id {e}")),
+            p.service_account_email.clone(),
+            p.ssh_key_fingerprint.as_ref().map(|f| format!("key {f}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        CredentialsRow {
+            id: c.id,
+            name: c.name.clone(),
+            provider: c.provider,
+            details: details.join(" · "),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            last_used_at: c.last_used_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listed_credentials_row_shows_its_public_fields_on_one_line() {
+        let summary = CredentialsSummary {
+            id: 4,
+            workspace_id: 2,
+            name: "aws-prod".into(),
+            provider: CloudProvider::Aws,
+            public: CredentialsPublic {
+                access_key: Some("AKIAIOSFODNN7EXAMPLE".into()),
+                assume_role_arn: Some("arn:aws:iam::123456789012:role/nf".into()),
+                ..Default::default()
+            },
+            created_at: 10,
+            updated_at: 20,
+            last_used_at: None,
+        };
+        let row = CredentialsRow::of(&summary);
+        assert_eq!(row.details, "access key AKIAIOSFODNN7EXAMPLE · role arn:aws:iam::123456789012:role/nf");
+        assert_eq!(
+            (row.id, row.name.as_str(), row.provider, row.created_at, row.updated_at, row.last_used_at),
+            (4, "aws-prod", CloudProvider::Aws, 10, 20, None)
+        );
+        let ssh = CredentialsSummary {
+            provider: CloudProvider::Ssh,
+            public: CredentialsPublic {
+                ssh_key_fingerprint: Some("SHA256:abc".into()),
+                ..Default::default()
+            },
+            ..summary
+        };
+        assert_eq!(CredentialsRow::of(&ssh).details, "key SHA256:abc");
+    }
+}

@@ -10,7 +10,7 @@ use crate::components::{
     replace_credentials_form, CloudIdentityPanel, ComputeCheckButton, ConfirmDelete, Deferred, ErrorPanel,
     FormError, Timestamp, WorkspaceResource,
 };
-use crate::model::{ComputeEnvRow, CredentialsSummary};
+use crate::model::{ComputeEnvRow, CredentialsRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -156,7 +156,7 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
 #[component]
 fn EnvsTable(
     list: Vec<ComputeEnvRow>,
-    credentials: Vec<CredentialsSummary>,
+    credentials: Vec<CredentialsRow>,
     manage: bool,
     workspace_id: i64,
     delete: ServerAction<DeleteComputeEnv>,
@@ -241,25 +241,9 @@ fn EnvsTable(
     }
 }
 
-/// The public fields of credentials, as one line.
-fn public_fields(c: &CredentialsSummary) -> String {
-    let p = &c.public;
-    [
-        p.access_key.as_ref().map(|k| format!("access key {k}")),
-        p.assume_role_arn.as_ref().map(|r| format!("role {r}")),
-        p.external_id.as_ref().map(|e| format!("external id {e}")),
-        p.service_account_email.clone(),
-        p.ssh_key_fingerprint.as_ref().map(|f| format!("key {f}")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" · ")
-}
-
 #[component]
 fn CredentialsTable(
-    list: Vec<CredentialsSummary>,
+    list: Vec<CredentialsRow>,
     manage: bool,
     workspace_id: i64,
     delete: ServerAction<DeleteCredentials>,
@@ -285,13 +269,12 @@ fn CredentialsTable(
                 <tbody>
                     {list.into_iter().map(|c| {
                         let id = c.id;
-                        let details = public_fields(&c);
                         let summary = StoredValue::new(c.clone());
                         view! {
                             <tr data-testid="credentials-row">
                                 <td><span class="mono truncate" title=c.name.clone()>{c.name.clone()}</span></td>
                                 <td>{c.provider.label()}</td>
-                                <td class="mono small">{details}</td>
+                                <td class="mono small">{c.details.clone()}</td>
                                 <td><Timestamp at=c.created_at/></td>
                                 <td><Timestamp at=c.updated_at/></td>
                                 <td>
