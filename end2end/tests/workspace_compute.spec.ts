@@ -133,3 +133,37 @@ test('an admin cannot delete credentials in use, and deletes after confirming', 
   await page.getByTestId('credentials-row').filter({ hasText: 'aws-e2e' }).getByTestId('confirm-delete').click();
   await expect(page.getByTestId('no-credentials')).toBeVisible();
 });
+
+test('credentials saved from a form closed before the answer came are listed when it comes', async ({ page }) => {
+  await signIn(page, admin);
+  await openCompute(page);
+  // The request is held until the form is closed: the answer arrives with no form left open.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let arrived!: () => void;
+  const sent = new Promise<void>((resolve) => (arrived = resolve));
+  await page.route('**/sfn/create_credentials', async (route) => {
+    arrived();
+    await held;
+    await route.continue();
+  });
+  await page.getByTestId('new-credentials-button').click();
+  const form = page.getByTestId('add-credentials-form');
+  await form.getByLabel('Name').fill('aws-late');
+  await form.getByTestId('credentials-access-key').fill('AKIAIOSFODNN7EXAMPLE');
+  await form.getByTestId('credentials-secret-key').fill(`${secretKey}late`);
+  await page.getByTestId('add-credentials').click();
+  await sent;
+  await page.getByTestId('new-credentials-button').click();
+  await expect(form).toHaveCount(0);
+  await expect(page.getByTestId('credentials-row').filter({ hasText: 'aws-late' })).toHaveCount(0);
+  release();
+  const row = page.getByTestId('credentials-row').filter({ hasText: 'aws-late' });
+  await expect(row).toBeVisible();
+  await expect(page.getByTestId('credentials-added')).toBeVisible();
+  await page.unroute('**/sfn/create_credentials');
+
+  await row.getByTestId('delete-credentials').click();
+  await row.getByTestId('confirm-delete').click();
+  await expect(page.getByTestId('no-credentials')).toBeVisible();
+});

@@ -5,20 +5,23 @@
 
 use crate::api::compute::CreateComputeEnv;
 use crate::api::identities::list_identities;
-use crate::components::{action_error, FormError, NotLoaded};
+use crate::components::{action_error, page_owned_action, FormError, NotLoaded};
 use crate::model::{
     check_compute_name, CloudIdentity, CloudProvider, ComputeConfig, CredentialsRow, IdentityMapping,
     ManagedIdentity, Platform, SubjectGranularity,
 };
 use leptos::prelude::*;
+use leptos::reactive::owner::WeakOwner;
 use leptos::server_fn::ServerFn;
 
 /// The form in the deferred forms' chunk (see `Deferred`): it opens from "New compute environment",
 /// so its code, the largest form of the site, is fetched then and not with the Compute tab. Its
 /// server action is made here too, so the code that sends an environment's settings is in that
-/// chunk as well; `on_added` tells the page when one is saved.
+/// chunk as well, owned by `page` (see `page_owned_action`); `on_added` tells the page when one is
+/// saved, even if the form was closed meanwhile.
 #[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
 pub fn add_compute_env_form(
+    page: WeakOwner,
     workspace_id: i64,
     org_id: i64,
     on_added: Callback<()>,
@@ -26,7 +29,8 @@ pub fn add_compute_env_form(
 ) -> Result<ViewFn, NotLoaded> {
     Ok(ViewFn::from(move || {
         let credentials = credentials.clone();
-        view! { <AddComputeEnvForm workspace_id org_id on_added credentials/> }
+        let create = page_owned_action::<CreateComputeEnv>(&page, on_added);
+        view! { <AddComputeEnvForm create workspace_id org_id credentials/> }
     }))
 }
 
@@ -83,13 +87,12 @@ fn text_field(
 
 #[component]
 fn AddComputeEnvForm(
+    create: ServerAction<CreateComputeEnv>,
     workspace_id: i64,
     /// Whose managed identities are offered for cluster platforms.
     org_id: i64,
-    on_added: Callback<()>,
     credentials: Vec<CredentialsRow>,
 ) -> impl IntoView {
-    let create = ServerAction::<CreateComputeEnv>::new();
     // The organization's managed identities, asked for as the form opens (in the browser only: the
     // form is never rendered on the server) and offered once they arrive; none when they cannot
     // be listed. `try_set`: the form may be closed before the answer.
@@ -133,7 +136,6 @@ fn AddComputeEnvForm(
             cloud_mappings.set(String::new());
             custom_job_definition.set(false);
             credentials_id.set("0".to_string());
-            on_added.run(());
         }
     });
     let is = move |p: Platform| platform.get() == p;

@@ -5,30 +5,41 @@
 //! browser service sees it.
 
 use crate::api::compute::{CreateCredentials, ReplaceCredentials};
-use crate::components::{action_error, FormError, NotLoaded};
+use crate::components::{action_error, page_owned_action, FormError, NotLoaded};
 use crate::model::{check_compute_name, CredentialsRow};
 use leptos::prelude::*;
+use leptos::reactive::owner::WeakOwner;
 use leptos::server_fn::ServerFn;
 
 /// The add form in the deferred forms' chunk (see `Deferred`): it opens from "New credentials", so
 /// its code is fetched then and not with the Compute tab. It makes its own server action, so the
-/// code that sends keys is in that chunk too; `on_added` tells the page when they are saved.
+/// code that sends keys is in that chunk too, owned by `page` (see `page_owned_action`);
+/// `on_added` tells the page when they are saved, even if the form was closed meanwhile.
 #[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
-pub fn add_credentials_form(workspace_id: i64, on_added: Callback<()>) -> Result<ViewFn, NotLoaded> {
-    Ok(ViewFn::from(move || view! { <AddCredentialsForm workspace_id on_added/> }))
+pub fn add_credentials_form(
+    page: WeakOwner,
+    workspace_id: i64,
+    on_added: Callback<()>,
+) -> Result<ViewFn, NotLoaded> {
+    Ok(ViewFn::from(move || {
+        let create = page_owned_action::<CreateCredentials>(&page, on_added);
+        view! { <AddCredentialsForm create workspace_id/> }
+    }))
 }
 
 /// The replace form, in the same chunk: it opens from a row's "Replace keys"; `on_replaced` tells
-/// the page when the new keys are saved.
+/// the page when the new keys are saved (its action is the page's too).
 #[leptos::wasm_split::wasm_split(deferred_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
 pub fn replace_credentials_form(
+    page: WeakOwner,
     workspace_id: i64,
     credentials: CredentialsRow,
     on_replaced: Callback<()>,
 ) -> Result<ViewFn, NotLoaded> {
     Ok(ViewFn::from(move || {
         let credentials = credentials.clone();
-        view! { <ReplaceCredentialsForm workspace_id credentials on_replaced/> }
+        let replace = page_owned_action::<ReplaceCredentials>(&page, on_replaced);
+        view! { <ReplaceCredentialsForm replace workspace_id credentials/> }
     }))
 }
 
@@ -172,8 +183,7 @@ fn KeyFields(keys: KeyInputs, id: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn AddCredentialsForm(workspace_id: i64, on_added: Callback<()>) -> impl IntoView {
-    let create = ServerAction::<CreateCredentials>::new();
+fn AddCredentialsForm(create: ServerAction<CreateCredentials>, workspace_id: i64) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let keys = KeyInputs::new("aws");
     let name_hint =
@@ -182,7 +192,6 @@ fn AddCredentialsForm(workspace_id: i64, on_added: Callback<()>) -> impl IntoVie
         if matches!(create.value().get(), Some(Ok(_))) {
             name.set(String::new());
             keys.clear();
-            on_added.run(());
         }
     });
     view! {
@@ -233,16 +242,10 @@ fn AddCredentialsForm(workspace_id: i64, on_added: Callback<()>) -> impl IntoVie
 /// use them take the new keys at their next launch (runs already started keep theirs).
 #[component]
 fn ReplaceCredentialsForm(
+    replace: ServerAction<ReplaceCredentials>,
     workspace_id: i64,
     credentials: CredentialsRow,
-    on_replaced: Callback<()>,
 ) -> impl IntoView {
-    let replace = ServerAction::<ReplaceCredentials>::new();
-    Effect::new(move |_| {
-        if matches!(replace.value().get(), Some(Ok(_))) {
-            on_replaced.run(());
-        }
-    });
     let keys = KeyInputs::new(credentials.provider.as_str());
     let credentials_id = credentials.id;
     view! {

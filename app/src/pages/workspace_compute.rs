@@ -12,12 +12,16 @@ use crate::components::{
 };
 use crate::model::{ComputeEnvRow, CredentialsRow};
 use leptos::prelude::*;
+use leptos::reactive::owner::WeakOwner;
 use leptos_meta::Title;
 
 #[component]
 pub fn WorkspaceComputeTab() -> impl IntoView {
     let ws = expect_context::<WorkspaceResource>();
     let workspace_id = super::id_param("workspace_id")();
+    // The owner of the forms' server actions: a form closed before its answer still reloads the
+    // list once the item is saved (`page_owned_action`).
+    let page = StoredValue::new(Owner::current().unwrap_or_default().downgrade());
     // What the forms saved (each makes its own server action, in the deferred forms' chunk): the
     // lists reload after each, and the page says so.
     let envs_added = RwSignal::new(0u32);
@@ -121,7 +125,7 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
                                 <p class="empty" data-testid="no-credentials">"No credentials yet."</p>
                             }.into_any(),
                             Ok(list) => view! {
-                                <CredentialsTable list manage workspace_id delete=delete_creds replaced replacing/>
+                                <CredentialsTable list manage workspace_id delete=delete_creds replaced replacing page/>
                             }.into_any(),
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
                         }
@@ -140,10 +144,10 @@ pub fn WorkspaceComputeTab() -> impl IntoView {
                     let credentials = StoredValue::new(credentials);
                     manage.then(|| view! {
                         <Show when=move || adding_creds.get()>
-                            <Deferred load=move || add_credentials_form(workspace_id, creds_saved)/>
+                            <Deferred load=move || add_credentials_form(page.get_value(), workspace_id, creds_saved)/>
                         </Show>
                         <Show when=move || adding_env.get()>
-                            <Deferred load=move || add_compute_env_form(workspace_id, org_id, env_added,
+                            <Deferred load=move || add_compute_env_form(page.get_value(), workspace_id, org_id, env_added,
                                 credentials.get_value())/>
                         </Show>
                     })
@@ -250,6 +254,8 @@ fn CredentialsTable(
     /// Run by a replace form once the new keys are saved.
     replaced: Callback<()>,
     replacing: RwSignal<Option<i64>>,
+    /// The page's owner, for the replace forms' actions.
+    page: StoredValue<WeakOwner>,
 ) -> impl IntoView {
     let columns = if manage { 7 } else { 6 };
     view! {
@@ -309,7 +315,7 @@ fn CredentialsTable(
                             <Show when=move || replacing.get() == Some(id)>
                                 <tr class="check-row" data-testid="replace-credentials-row">
                                     <td colspan=columns>
-                                        <Deferred load=move || replace_credentials_form(workspace_id, summary.get_value(), replaced)/>
+                                        <Deferred load=move || replace_credentials_form(page.get_value(), workspace_id, summary.get_value(), replaced)/>
                                     </td>
                                 </tr>
                             </Show>
